@@ -1,0 +1,75 @@
+"""The JSON-LD document loader: the only door through which pyld sees documents.
+
+It serves the static contexts shipped in ``contexts/`` and DID documents through a
+resolver. Any other URL is refused with an error naming it: a credential can never make
+microcred fetch a context from the network, whatever it puts in ``@context``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Protocol
+
+import contexts
+
+from .errors import DocumentLoaderError
+
+
+class DidDocumentSource(Protocol):
+    """Anything that turns a DID (without fragment) into its DID document."""
+
+    def resolve(self, did: str) -> dict[str, Any]: ...
+
+
+class DocumentLoader:
+    """A pyld-compatible loader: ``loader(url, options) -> RemoteDocument``.
+
+    Context documents are handed to pyld as the same frozen objects each time, so pyld's
+    resolved-context cache (keyed by URL) is hit on every call after the first.
+    """
+
+    def __init__(self, did_resolver: DidDocumentSource | None = None) -> None:
+        self.did_resolver = did_resolver
+
+    def __call__(self, url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
+        return {"contextUrl": None, "documentUrl": url, "document": self.load(url)}
+
+    def load(self, url: str) -> dict[str, Any]:
+        if not isinstance(url, str):
+            raise DocumentLoaderError("a context reference must be a URL string")
+        try:
+            return contexts.load(url)
+        except KeyError:
+            pass
+        if url.startswith("did:"):
+            if self.did_resolver is None:
+                raise DocumentLoaderError(f"DID documents are not loaded here: {url}")
+            did = url.split("#", 1)[0]
+            document = self.did_resolver.resolve(did)
+            if "#" in url:
+                return _fragment(document, url)
+            return copy.deepcopy(document)
+        raise DocumentLoaderError(
+            f"context not available offline: {url} (microcred never fetches contexts "
+            "from the network; only the contexts listed in contexts/MANIFEST.json are accepted)",
+            code="unknown_context",
+        )
+
+    @staticmethod
+    def is_known_context(url: str) -> bool:
+        return url in contexts.manifest()
+
+
+def _fragment(document: dict[str, Any], url: str) -> dict[str, Any]:
+    """The verification method ``url`` inside a DID document, with the document's context."""
+    for key in ("verificationMethod", "assertionMethod", "authentication"):
+        for entry in document.get(key, []) or []:
+            if isinstance(entry, dict) and _absolute(entry.get("id", ""), document) == url:
+                found = copy.deepcopy(entry)
+                found.setdefault("@context", document.get("@context"))
+                return found
+    raise DocumentLoaderError(f"verification method not found: {url}", code="unknown_vm")
+
+
+def _absolute(ref: str, document: dict[str, Any]) -> str:
+    return document.get("id", "") + ref if ref.startswith("#") else ref
