@@ -1,0 +1,93 @@
+"""RDFC-1.0 canonicalisation of JSON-LD documents through pyld, with term policing.
+
+Canonicalisation is where meaning is fixed: a term no loaded context defines is either
+silently dropped by JSON-LD (so it would be unsigned) or falls through to the VC 2.0
+"issuer-dependent" ``@vocab`` (so its meaning is nobody's). Both are reported as
+``UndefinedTermError`` naming the term; signing refuses them, verification fails on dropped
+terms and warns on vague ones. pyld's own errors are translated here, once.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pyld import jsonld
+
+from .documents import DocumentLoader
+from .errors import CanonicalizationError, DocumentLoaderError, MicrocredError, UndefinedTermError
+
+ISSUER_DEPENDENT = "https://www.w3.org/ns/credentials/issuer-dependent#"
+UNDEFINED_TERM = "https://www.w3.org/ns/credentials/undefined-term#"
+_VAGUE_IRI = re.compile(
+    r"<(?:" + re.escape(ISSUER_DEPENDENT) + "|" + re.escape(UNDEFINED_TERM) + r")([^>]*)>"
+)
+
+_default_loader = DocumentLoader()
+
+
+class _DroppedTerms(list[str]):
+    def __call__(self, term: str, *args: Any, **kwargs: Any) -> None:
+        self.append(term)
+
+
+def canonicalize(
+    document: dict[str, Any], loader: DocumentLoader | None = None, *, strict: bool = True
+) -> str:
+    """RDFC-1.0 canonical N-Quads of ``document``.
+
+    With ``strict`` (the default) a dropped term or a term that only the issuer-dependent
+    vocabulary catches raises ``UndefinedTermError``; without it only dropped terms do.
+    """
+    dropped = _DroppedTerms()
+    processor = jsonld.JsonLdProcessor(on_property_dropped=dropped)
+    try:
+        nquads = processor.normalize(
+            document,
+            {
+                "algorithm": "URDNA2015",
+                "format": "application/n-quads",
+                "documentLoader": loader or _default_loader,
+                "base": "",
+            },
+        )
+    except jsonld.JsonLdError as exc:
+        raise _translate(exc) from None
+    except RecursionError:
+        raise CanonicalizationError("the document is nested too deeply") from None
+    if dropped:
+        names = ", ".join(sorted(set(dropped)))
+        raise UndefinedTermError(f"terms not defined by any loaded context: {names}")
+    if strict:
+        vague = undefined_terms(nquads)
+        if vague:
+            raise UndefinedTermError(
+                "terms not defined by any loaded context (they would only get the "
+                f"issuer-dependent meaning): {', '.join(vague)}"
+            )
+    return nquads
+
+
+def undefined_terms(nquads: str) -> list[str]:
+    """Terms mapped only by the VC 2.0 issuer-dependent or undefined-term vocabularies."""
+    return sorted(set(_VAGUE_IRI.findall(nquads)))
+
+
+def _translate(exc: BaseException) -> MicrocredError:
+    """Find the most telling cause in pyld's wrapped error chain."""
+    seen: BaseException | None = exc
+    messages = []
+    while seen is not None:
+        if isinstance(seen, MicrocredError):
+            return seen
+        details = getattr(seen, "details", None)
+        if isinstance(details, dict):
+            cause = details.get("cause")
+            if isinstance(cause, MicrocredError):
+                return cause
+        messages.append(str(getattr(seen, "message", "") or seen).split("\n")[0])
+        seen = seen.__cause__ or getattr(seen, "cause", None)
+    text = "; ".join(m for m in messages if m)
+    if "loading remote context failed" in text or "Dereferencing a URL" in text:
+        return DocumentLoaderError(f"a context could not be loaded: {text}", code="unknown_context")
+    return CanonicalizationError(f"invalid JSON-LD: {text}")

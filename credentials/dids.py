@@ -1,0 +1,148 @@
+"""DID resolution: did:key offline, did:web over the project's one safe fetcher.
+
+did:web is where an attacker-controlled credential could make the software call out, so it
+goes through ``SafeFetcher`` (scheme and address policy, timeout, size cap) and results are
+cached for ``cache_ttl`` seconds. The resolver also answers "is this verification method
+authorised for this purpose by its controller?", which proof purposes need.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from .errors import DidResolutionError, FetchError, MicrocredError, UnsupportedError
+from .keys import MULTIKEY_CONTEXT, Multikey
+
+if TYPE_CHECKING:
+    from .fetch import SafeFetcher
+
+DID_CONTEXT = "https://www.w3.org/ns/did/v1"
+_LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def did_key_document(did: str) -> dict[str, Any]:
+    """The DID document a did:key stands for (Multikey verification method)."""
+    mb = did.removeprefix("did:key:")
+    try:
+        key = Multikey.from_public_multibase(mb, controller=did)
+    except MicrocredError as exc:
+        raise DidResolutionError(f"invalid did:key {did}: {exc}") from None
+    vm = key.to_public_dict()
+    return {
+        "@context": [DID_CONTEXT, MULTIKEY_CONTEXT],
+        "id": did,
+        "verificationMethod": [vm],
+        "authentication": [vm["id"]],
+        "assertionMethod": [vm["id"]],
+        "capabilityDelegation": [vm["id"]],
+        "capabilityInvocation": [vm["id"]],
+    }
+
+
+def did_web_url(did: str, *, allow_insecure: bool = False) -> str:
+    """The did.json URL of a did:web (http only for loopback hosts in dev mode)."""
+    parts = did.removeprefix("did:web:").split(":")
+    if not parts or not parts[0]:
+        raise DidResolutionError(f"invalid did:web identifier: {did}")
+    host = urllib.parse.unquote(parts[0])
+    if "/" in host or "@" in host or "?" in host or "#" in host:
+        raise DidResolutionError(f"invalid did:web host: {host!r}")
+    path = "/".join(urllib.parse.unquote(p) for p in parts[1:])
+    scheme = "http" if allow_insecure and host.split(":")[0] in ("localhost", "127.0.0.1") else "https"
+    if path:
+        return f"{scheme}://{host}/{path}/did.json"
+    return f"{scheme}://{host}/.well-known/did.json"
+
+
+def did_web_from_url(base_url: str, *path: str) -> str:
+    """The did:web for a public base URL plus path segments (port encoded as %3A)."""
+    parsed = urllib.parse.urlsplit(base_url)
+    host = parsed.netloc.replace(":", "%3A")
+    segments = [s for s in parsed.path.split("/") if s] + [p for p in path if p]
+    return ":".join(["did:web", host, *segments])
+
+
+class DidResolver:
+    """Resolves did:key and did:web documents; thread-safe, with a small TTL cache."""
+
+    def __init__(
+        self,
+        fetcher: SafeFetcher | None = None,
+        *,
+        cache_ttl: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
+        overrides: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
+        self.fetcher = fetcher
+        self.cache_ttl = cache_ttl
+        self._clock = clock
+        self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
+        self._lock = threading.Lock()
+        # DID documents known without resolution (e.g. an issuer's own DIDs)
+        self.overrides = dict(overrides or {})
+
+    def resolve(self, did: str) -> dict[str, Any]:
+        if not isinstance(did, str) or not did.startswith("did:"):
+            raise DidResolutionError(f"not a DID: {did!r}")
+        did = did.split("#", 1)[0]
+        if did in self.overrides:
+            return self.overrides[did]
+        if did.startswith("did:key:"):
+            return did_key_document(did)
+        if did.startswith("did:web:"):
+            return self._resolve_web(did)
+        method = did.split(":")[1] if did.count(":") >= 2 else "?"
+        raise UnsupportedError(f"unsupported DID method did:{method}", code="unsupported_did_method")
+
+    def _resolve_web(self, did: str) -> dict[str, Any]:
+        now = self._clock()
+        with self._lock:
+            hit = self._cache.get(did)
+            if hit and hit[0] > now:
+                return hit[1]
+        if self.fetcher is None:
+            raise DidResolutionError(f"did:web resolution is not enabled here: {did}")
+        url = did_web_url(did, allow_insecure=self.fetcher.policy.allow_insecure)
+        try:
+            document, _ = self.fetcher.get_json(url)
+        except FetchError as exc:
+            raise DidResolutionError(f"could not resolve {did}: {exc.message}") from None
+        if not isinstance(document, dict) or document.get("id") != did:
+            raise DidResolutionError(f"the DID document at {url} is not the document of {did}")
+        with self._lock:
+            self._cache[did] = (now + self.cache_ttl, document)
+        return document
+
+    def verification_method(self, vm_id: str) -> dict[str, Any]:
+        """The verification method object for ``vm_id`` (a DID URL with a fragment)."""
+        if not isinstance(vm_id, str) or "#" not in vm_id:
+            raise DidResolutionError(f"verificationMethod must be a DID URL with a fragment: {vm_id!r}")
+        document = self.resolve(vm_id)
+        for entry in _methods(document):
+            if isinstance(entry, dict) and _absolute(entry.get("id", ""), document) == vm_id:
+                return entry
+        raise DidResolutionError(f"verification method {vm_id} is not in its DID document")
+
+    def is_authorised(self, vm_id: str, purpose: str) -> bool:
+        """True when the controller document lists ``vm_id`` under ``purpose``."""
+        document = self.resolve(vm_id)
+        for entry in document.get(purpose, []) or []:
+            ref = entry.get("id", "") if isinstance(entry, dict) else entry
+            if isinstance(ref, str) and _absolute(ref, document) == vm_id:
+                return True
+        return False
+
+
+def _methods(document: dict[str, Any]) -> list[Any]:
+    found: list[Any] = list(document.get("verificationMethod", []) or [])
+    for purpose in ("assertionMethod", "authentication"):
+        found.extend(e for e in document.get(purpose, []) or [] if isinstance(e, dict))
+    return found
+
+
+def _absolute(ref: str, document: dict[str, Any]) -> str:
+    return document.get("id", "") + ref if ref.startswith("#") else ref
