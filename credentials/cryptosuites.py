@@ -34,9 +34,16 @@ class Cryptosuite:
         loader: DocumentLoader,
         *,
         strict: bool = True,
+        canonical_document: str | None = None,
     ) -> bytes:
-        """proof-config hash ‖ document hash, per the suite's hashing algorithm."""
-        doc_hash = hashlib.sha256(self.canonicalize(document, loader, strict=strict).encode()).digest()
+        """proof-config hash ‖ document hash, per the suite's hashing algorithm.
+
+        ``canonical_document`` lets a verifier that already canonicalised the unsecured
+        document (to police its terms) skip doing it twice.
+        """
+        if canonical_document is None:
+            canonical_document = self.canonicalize(document, loader, strict=strict)
+        doc_hash = hashlib.sha256(canonical_document.encode()).digest()
         # the proof configuration is never strict: its terms come from the v2 context
         proof_hash = hashlib.sha256(canonicalize(proof_config, loader, strict=False).encode()).digest()
         return proof_hash + doc_hash

@@ -28,8 +28,15 @@ class DocumentLoader:
     resolved-context cache (keyed by URL) is hit on every call after the first.
     """
 
-    def __init__(self, did_resolver: DidDocumentSource | None = None) -> None:
+    def __init__(
+        self,
+        did_resolver: DidDocumentSource | None = None,
+        *,
+        extra_contexts: dict[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.did_resolver = did_resolver
+        # contexts a caller vouches for beyond the shipped set (tests, pinned extensions)
+        self.extra_contexts = dict(extra_contexts or {})
 
     def __call__(self, url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
         return {"contextUrl": None, "documentUrl": url, "document": self.load(url)}
@@ -41,6 +48,8 @@ class DocumentLoader:
             return contexts.load(url)
         except KeyError:
             pass
+        if url in self.extra_contexts:
+            return self.extra_contexts[url]
         if url.startswith("did:"):
             if self.did_resolver is None:
                 raise DocumentLoaderError(f"DID documents are not loaded here: {url}")

@@ -107,6 +107,7 @@ def verify_proofs(
     challenge: str | None = None,
     domain: str | None = None,
     now: datetime | None = None,
+    canonical_document: str | None = None,
 ) -> tuple[list[Check], list[Multikey]]:
     """Checks for every proof on ``document`` and the keys whose proofs verified."""
     loader = loader or DocumentLoader(resolver)
@@ -122,7 +123,7 @@ def verify_proofs(
     unsecured = _unsecured(document)
     for proof in proofs:
         proof_checks, key = _verify_one(
-            unsecured, proof, resolver, loader, purpose, challenge, domain, now
+            unsecured, proof, resolver, loader, purpose, challenge, domain, now, canonical_document
         )
         checks.extend(proof_checks)
         if key is not None:
@@ -139,6 +140,7 @@ def _verify_one(
     challenge: str | None,
     domain: str | None,
     now: datetime | None,
+    canonical_document: str | None,
 ) -> tuple[list[Check], Multikey | None]:
     checks: list[Check] = []
     # 1. shape
@@ -183,7 +185,13 @@ def _verify_one(
     )
     # 4. signature
     try:
-        hash_data = suite.hash_data(unsecured, _proof_config(unsecured, proof), loader, strict=False)
+        hash_data = suite.hash_data(
+            unsecured,
+            _proof_config(unsecured, proof),
+            loader,
+            strict=False,
+            canonical_document=canonical_document,
+        )
         valid = suite.verify(hash_data, proof["proofValue"], key)
     except MicrocredError as exc:
         checks.append(Check.failed("proof", exc.code, exc.message))

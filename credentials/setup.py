@@ -1,0 +1,51 @@
+"""Wiring the core's pieces into a ready ``Verifier`` with the project's default policy.
+
+Services and the CLI call ``default_verifier`` and add their own trust policy, so the
+fetch policy, status checking and microcredential profile are configured in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .dids import DidResolver
+from .fetch import FetchPolicy, SafeFetcher
+from .report import Check
+from .status import StatusListCache, check_status
+from .verify import TrustChecker, Verifier
+
+
+def default_verifier(
+    *,
+    allow_insecure: bool = False,
+    trust_checker: TrustChecker | None = None,
+    fetcher: SafeFetcher | None = None,
+    status_cache: StatusListCache | None = None,
+) -> Verifier:
+    """A verifier with did:web + status over the safe fetcher and the profile check."""
+    fetcher = fetcher or SafeFetcher(FetchPolicy(allow_insecure=allow_insecure))
+    resolver = DidResolver(fetcher)
+    cache = status_cache or StatusListCache()
+    verifier = Verifier(resolver=resolver, trust_checker=trust_checker)
+
+    def verify_list(list_credential: dict[str, Any]) -> tuple[bool, str]:
+        report = verifier.verify_credential(list_credential, check_status=False)
+        if report.verified:
+            return True, ""
+        return False, "; ".join(c.message for c in report.failed) or "no valid proof"
+
+    def status(credential: dict[str, Any], now: Any) -> list[Check]:
+        return check_status(
+            credential, fetcher=fetcher, cache=cache, verify_list_credential=verify_list, now=now
+        )
+
+    verifier.status_checker = status
+    _attach_profile(verifier)
+    return verifier
+
+
+def _attach_profile(verifier: Verifier) -> None:
+    from .microcredential import profile_checks, summarize
+
+    verifier.profile_checker = profile_checks
+    verifier.summarizer = summarize

@@ -1,0 +1,136 @@
+"""The ``microcred`` command: keys, sign and verify now; serve, demo and admin commands
+are registered by the services' own CLI modules.
+
+Exit codes are part of the contract: 0 success (verified), 1 not verified, 2 unusable
+input or a refused operation — always with a one-line message on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+from credentials.errors import MicrocredError
+from credentials.keys import Multikey
+from credentials.model import check_credential, issuer_id, parse_json
+from credentials.proofs import sign as sign_document
+
+app = typer.Typer(
+    name="microcred",
+    help="Issue, hold and verify EU microcredentials (W3C VC 2.0 / Open Badges 3.0).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+keys_app = typer.Typer(help="Key pairs (Multikey).", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    typer.echo(f"microcred: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def read_json_input(path: Path | None) -> Any:
+    """Read a JSON document from a file or stdin, refusing anything unusable."""
+    try:
+        data = path.read_bytes() if path else sys.stdin.buffer.read()
+    except OSError as exc:
+        fail(f"cannot read {path}: {exc.strerror}")
+    try:
+        return parse_json(data)
+    except MicrocredError as exc:
+        fail(exc.message)
+
+
+def print_json(value: Any) -> None:
+    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+@keys_app.command("generate")
+def keys_generate(
+    key_type: Annotated[str, typer.Option("--type", help="ed25519 or p256")] = "ed25519",
+    controller: Annotated[str, typer.Option(help="controller DID (default: the key's did:key)")] = "",
+) -> None:
+    """Print a new Multikey key pair as JSON (keep the secret safe)."""
+    try:
+        key = Multikey.generate(key_type, controller=controller)
+    except MicrocredError as exc:
+        fail(exc.message)
+    print_json(key.to_secret_dict())
+
+
+@app.command("sign")
+def sign(
+    key_file: Annotated[Path, typer.Option("--key", help="Multikey JSON file with the secret")],
+    file: Annotated[Path | None, typer.Argument(help="credential JSON (stdin when absent)")] = None,
+    created: Annotated[str | None, typer.Option(help="fix the proof's created time")] = None,
+) -> None:
+    """Sign a credential with a DataIntegrityProof (eddsa-rdfc-2022 or ecdsa-rdfc-2019)."""
+    key_data = read_json_input(key_file)
+    credential = read_json_input(file)
+    try:
+        key = Multikey.from_dict(key_data)
+        if not key.has_secret:
+            fail("the key file has no secretKeyMultibase")
+        check_credential(credential)
+        if issuer_id(credential) != key.controller:
+            typer.echo(
+                f"microcred: warning: the issuer {issuer_id(credential)} is not the key's "
+                f"controller {key.controller}; verifiers will reject the credential",
+                err=True,
+            )
+        signed = sign_document(credential, key, created=created)
+    except MicrocredError as exc:
+        fail(exc.message)
+    except ValueError as exc:
+        fail(str(exc))
+    print_json(signed)
+
+
+@app.command("verify")
+def verify(
+    file: Annotated[Path | None, typer.Argument(help="credential or presentation (stdin when absent)")] = None,
+    challenge: Annotated[str | None, typer.Option(help="expected presentation challenge")] = None,
+    domain: Annotated[str | None, typer.Option(help="expected presentation domain")] = None,
+    dev: Annotated[bool, typer.Option(help="allow http and loopback for did:web and status")] = False,
+    no_status: Annotated[bool, typer.Option("--no-status", help="skip the status check")] = False,
+) -> None:
+    """Verify a credential or presentation; print the report (exit 0 verified, 1 not, 2 unusable)."""
+    from .verification import build_verifier
+
+    document = read_json_input(file)
+    if not isinstance(document, dict):
+        fail("the input is not a JSON object")
+    if not document.get("proof"):
+        fail("the document has no proof")
+    verifier = build_verifier(dev=dev)
+    types = document.get("type") or []
+    types = types if isinstance(types, list) else [types]
+    if "VerifiablePresentation" in types:
+        report, _ = verifier.verify_presentation(
+            document, challenge=challenge, domain=domain, check_status=not no_status
+        )
+    else:
+        report = verifier.verify_credential(document, check_status=not no_status)
+    print_json(report.to_dict())
+    unusable = {"unknown_context", "unsupported_cryptosuite", "invalid_key", "non_conformant",
+                "document_not_allowed", "jsonld_error", "undefined_term", "proof_malformed"}
+    if any(check.code in unusable for check in report.failed):
+        first = next(c for c in report.failed if c.code in unusable)
+        fail(first.message, 2)
+    raise typer.Exit(0 if report.verified else 1)
+
+
+def main() -> None:
+    from . import commands  # noqa: F401  (registers service commands on the app)
+
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Registers the services' sub-commands on the ``microcred`` app (imported by ``main``)."""

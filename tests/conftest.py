@@ -1,0 +1,24 @@
+"""Shared fixtures: paths to the spec vectors carried into tests/fixtures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def load_fixture(relative: str) -> Any:
+    return json.loads((FIXTURES / relative).read_text())
+
+
+def fixture_text(relative: str) -> str:
+    return (FIXTURES / relative).read_text()
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES
