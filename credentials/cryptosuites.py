@@ -24,7 +24,9 @@ class Cryptosuite:
     name: str
     algorithm: Algorithm
 
-    def canonicalize(self, document: dict[str, Any], loader: DocumentLoader, *, strict: bool) -> str:
+    def canonicalize(
+        self, document: dict[str, Any], loader: DocumentLoader, *, strict: bool
+    ) -> str:
         return canonicalize(document, loader, strict=strict)
 
     def hash_data(
@@ -45,7 +47,9 @@ class Cryptosuite:
             canonical_document = self.canonicalize(document, loader, strict=strict)
         doc_hash = hashlib.sha256(canonical_document.encode()).digest()
         # the proof configuration is never strict: its terms come from the v2 context
-        proof_hash = hashlib.sha256(canonicalize(proof_config, loader, strict=False).encode()).digest()
+        proof_hash = hashlib.sha256(
+            canonicalize(proof_config, loader, strict=False).encode()
+        ).digest()
         return proof_hash + doc_hash
 
     def check_key(self, key: Multikey) -> None:

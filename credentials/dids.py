@@ -51,7 +51,9 @@ def did_web_url(did: str, *, allow_insecure: bool = False) -> str:
     if "/" in host or "@" in host or "?" in host or "#" in host:
         raise DidResolutionError(f"invalid did:web host: {host!r}")
     path = "/".join(urllib.parse.unquote(p) for p in parts[1:])
-    scheme = "http" if allow_insecure and host.split(":")[0] in ("localhost", "127.0.0.1") else "https"
+    scheme = (
+        "http" if allow_insecure and host.split(":")[0] in ("localhost", "127.0.0.1") else "https"
+    )
     if path:
         return f"{scheme}://{host}/{path}/did.json"
     return f"{scheme}://{host}/.well-known/did.json"
@@ -95,7 +97,9 @@ class DidResolver:
         if did.startswith("did:web:"):
             return self._resolve_web(did)
         method = did.split(":")[1] if did.count(":") >= 2 else "?"
-        raise UnsupportedError(f"unsupported DID method did:{method}", code="unsupported_did_method")
+        raise UnsupportedError(
+            f"unsupported DID method did:{method}", code="unsupported_did_method"
+        )
 
     def _resolve_web(self, did: str) -> dict[str, Any]:
         now = self._clock()
@@ -119,7 +123,9 @@ class DidResolver:
     def verification_method(self, vm_id: str) -> dict[str, Any]:
         """The verification method object for ``vm_id`` (a DID URL with a fragment)."""
         if not isinstance(vm_id, str) or "#" not in vm_id:
-            raise DidResolutionError(f"verificationMethod must be a DID URL with a fragment: {vm_id!r}")
+            raise DidResolutionError(
+                f"verificationMethod must be a DID URL with a fragment: {vm_id!r}"
+            )
         document = self.resolve(vm_id)
         for entry in _methods(document):
             if isinstance(entry, dict) and _absolute(entry.get("id", ""), document) == vm_id:

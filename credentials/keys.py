@@ -91,7 +91,9 @@ class Multikey:
     # construction -------------------------------------------------------------------------
 
     @classmethod
-    def generate(cls, algorithm: str = "Ed25519", *, controller: str = "", id: str = "") -> Multikey:
+    def generate(
+        cls, algorithm: str = "Ed25519", *, controller: str = "", id: str = ""
+    ) -> Multikey:
         alg = normalise_algorithm(algorithm)
         private: Any = (
             ed25519.Ed25519PrivateKey.generate()
@@ -219,7 +221,9 @@ def normalise_algorithm(name: str) -> Algorithm:
         return "Ed25519"
     if lowered in ("p256", "secp256r1", "ecdsa", "es256"):
         return "P-256"
-    raise UnsupportedError(f"unsupported key type {name!r} (use ed25519 or p256)", code="unsupported_key_type")
+    raise UnsupportedError(
+        f"unsupported key type {name!r} (use ed25519 or p256)", code="unsupported_key_type"
+    )
 
 
 def did_key_for(public_key_multibase: str) -> str:

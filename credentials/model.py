@@ -172,9 +172,12 @@ def check_credential(credential: Any) -> None:
                 parse_datetime(credential[field])
             except ValueError:
                 _fail(field, "must be an XML Schema dateTimeStamp with a time zone")
-    if "validFrom" in credential and "validUntil" in credential:
-        if parse_datetime(credential["validUntil"]) < parse_datetime(credential["validFrom"]):
-            _fail("validUntil", "must not be before validFrom")
+    if (
+        "validFrom" in credential
+        and "validUntil" in credential
+        and parse_datetime(credential["validUntil"]) < parse_datetime(credential["validFrom"])
+    ):
+        _fail("validUntil", "must not be before validFrom")
     _check_typed_objects(credential, "credentialStatus")
     _check_typed_objects(credential, "credentialSchema", need_id=True)
     for field in ("evidence", "termsOfUse", "refreshService"):

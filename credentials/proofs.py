@@ -180,9 +180,7 @@ def _verify_one(
     except MicrocredError as exc:
         checks.append(Check.failed("verification_method", exc.code, exc.message))
         return checks, None
-    checks.append(
-        Check.passed("verification_method", f"{vm_id} is authorised for {purpose}")
-    )
+    checks.append(Check.passed("verification_method", f"{vm_id} is authorised for {purpose}"))
     # 4. signature
     try:
         hash_data = suite.hash_data(
@@ -216,7 +214,9 @@ def _proof_shape_problem(
     if "@context" in proof:
         ctx = unsecured.get("@context")
         doc_ctx = ctx if isinstance(ctx, list) else [ctx]
-        proof_ctx = proof["@context"] if isinstance(proof["@context"], list) else [proof["@context"]]
+        proof_ctx = (
+            proof["@context"] if isinstance(proof["@context"], list) else [proof["@context"]]
+        )
         if doc_ctx[: len(proof_ctx)] != proof_ctx:
             return "proof_context_mismatch", "proof @context does not match the document's"
     for name in ("created", "expires"):

@@ -171,7 +171,9 @@ class Verifier:
         signer = keys[0].controller if keys else None
         if holder and signer and holder != signer:
             report.add(
-                Check.failed("holder", "holder_mismatch", "the presentation is not signed by its holder")
+                Check.failed(
+                    "holder", "holder_mismatch", "the presentation is not signed by its holder"
+                )
             )
         elif signer:
             report.add(Check.passed("holder", f"signed by the holder {holder or signer}"))
@@ -183,7 +185,12 @@ class Verifier:
             for check in sub.checks:
                 if check.outcome in ("failed", "warning"):
                     report.add(
-                        Check(f"credential[{index}].{check.id}", check.outcome, check.code, check.message)
+                        Check(
+                            f"credential[{index}].{check.id}",
+                            check.outcome,
+                            check.code,
+                            check.message,
+                        )
                     )
             report.add(_holder_binding(index, credential, holder))
         return report, credential_reports

@@ -54,7 +54,9 @@ def print_json(value: Any) -> None:
 @keys_app.command("generate")
 def keys_generate(
     key_type: Annotated[str, typer.Option("--type", help="ed25519 or p256")] = "ed25519",
-    controller: Annotated[str, typer.Option(help="controller DID (default: the key's did:key)")] = "",
+    controller: Annotated[
+        str, typer.Option(help="controller DID (default: the key's did:key)")
+    ] = "",
 ) -> None:
     """Print a new Multikey key pair as JSON (keep the secret safe)."""
     try:
@@ -94,13 +96,20 @@ def sign(
 
 @app.command("verify")
 def verify(
-    file: Annotated[Path | None, typer.Argument(help="credential or presentation (stdin when absent)")] = None,
+    file: Annotated[
+        Path | None, typer.Argument(help="credential or presentation (stdin when absent)")
+    ] = None,
     challenge: Annotated[str | None, typer.Option(help="expected presentation challenge")] = None,
     domain: Annotated[str | None, typer.Option(help="expected presentation domain")] = None,
-    dev: Annotated[bool, typer.Option(help="allow http and loopback for did:web and status")] = False,
+    dev: Annotated[
+        bool, typer.Option(help="allow http and loopback for did:web and status")
+    ] = False,
     no_status: Annotated[bool, typer.Option("--no-status", help="skip the status check")] = False,
 ) -> None:
-    """Verify a credential or presentation; print the report (exit 0 verified, 1 not, 2 unusable)."""
+    """Verify a credential or presentation and print the report.
+
+    Exit 0 when verified, 1 when not, 2 when the input is unusable.
+    """
     from .verification import build_verifier
 
     document = read_json_input(file)
@@ -118,8 +127,16 @@ def verify(
     else:
         report = verifier.verify_credential(document, check_status=not no_status)
     print_json(report.to_dict())
-    unusable = {"unknown_context", "unsupported_cryptosuite", "invalid_key", "non_conformant",
-                "document_not_allowed", "jsonld_error", "undefined_term", "proof_malformed"}
+    unusable = {
+        "unknown_context",
+        "unsupported_cryptosuite",
+        "invalid_key",
+        "non_conformant",
+        "document_not_allowed",
+        "jsonld_error",
+        "undefined_term",
+        "proof_malformed",
+    }
     if any(check.code in unusable for check in report.failed):
         first = next(c for c in report.failed if c.code in unusable)
         fail(first.message, 2)

@@ -45,9 +45,7 @@ def test_mismatched_public_key_is_refused() -> None:
         Multikey.from_dict(data)
 
 
-@pytest.mark.parametrize(
-    "value", ["", "x123", "z0OIl", "u!!!", "zQmUnknownCodec", 42]
-)
+@pytest.mark.parametrize("value", ["", "x123", "z0OIl", "u!!!", "zQmUnknownCodec", 42])
 def test_invalid_multibase_is_a_key_format_error(value: object) -> None:
     with pytest.raises((KeyFormatError, UnsupportedError)):
         Multikey.from_dict({"publicKeyMultibase": value})

@@ -54,7 +54,11 @@ BAD = [
     ("validFrom", "2026-01-01T00:00:00", "validFrom"),
     ("validUntil", "2025-01-01T00:00:00Z", "validUntil"),
     ("credentialStatus", {"id": "https://s.example/1#5"}, "credentialStatus"),
-    ("credentialStatus", {"type": "BitstringStatusListEntry", "id": "no url"}, "credentialStatus.id"),
+    (
+        "credentialStatus",
+        {"type": "BitstringStatusListEntry", "id": "no url"},
+        "credentialStatus.id",
+    ),
     ("credentialSchema", {"type": "JsonSchema"}, "credentialSchema"),
     ("evidence", [{"id": "urn:x"}], "evidence"),
     ("termsOfUse", "free", "termsOfUse"),

@@ -20,8 +20,11 @@ LOADER = DocumentLoader(
 
 W3C = [
     ("eddsa-rdfc-2022/unsigned.json", "eddsa-rdfc-2022", "eddsa-rdfc-2022/signedDataInt.json"),
-    ("eddsa-rdfc-2022/employ/employmentAuth.json", "eddsa-rdfc-2022/employ",
-     "eddsa-rdfc-2022/employ/signedDataInt.json"),
+    (
+        "eddsa-rdfc-2022/employ/employmentAuth.json",
+        "eddsa-rdfc-2022/employ",
+        "eddsa-rdfc-2022/employ/signedDataInt.json",
+    ),
 ]
 
 

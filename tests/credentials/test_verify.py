@@ -144,9 +144,13 @@ def test_presentation_with_challenge_and_domain(signed: dict, holder: Multikey) 
     )
     assert report.verified, report.to_dict()
     assert subs[0].verified
-    wrong = Verifier().verify_presentation(vp, challenge="c-999", domain="https://v.example", now=NOW)
+    wrong = Verifier().verify_presentation(
+        vp, challenge="c-999", domain="https://v.example", now=NOW
+    )
     assert wrong[0].outcome_of("proof_purpose").code == "challenge_mismatch"
-    elsewhere = Verifier().verify_presentation(vp, challenge="c-123", domain="https://x.example", now=NOW)
+    elsewhere = Verifier().verify_presentation(
+        vp, challenge="c-123", domain="https://x.example", now=NOW
+    )
     assert elsewhere[0].outcome_of("proof_purpose").code == "domain_mismatch"
 
 

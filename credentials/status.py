@@ -1,0 +1,464 @@
+"""Checking a credential's Bitstring Status List entries.
+
+:func:`check_status` turns each ``credentialStatus`` entry into one :class:`Check` with id
+``status``. The outcomes are deliberately asymmetric:
+
+* a status that *cannot be determined* (the list is unreachable, times out, is not JSON) is
+  a **warning** (``status_unknown``) — never "revoked", because an attacker who can block a
+  URL must not be able to make a valid credential look revoked, and an outage must not
+  silently read as "fine" either;
+* a list that *was* fetched but cannot be trusted (not a status list credential, another
+  issuer, outside its validity window, bad proof) is a **failure**: someone served
+  something wrong at the URL the issuer named;
+* only a trusted list with the bit set yields ``revoked`` / ``suspended``.
+
+The list credential must come from the credential's own issuer. The spec allows a
+different list issuer as long as the verifier trusts both; microcred has no trust
+registry for that yet, so it takes the strict reading.
+
+:class:`StatusListCache` keeps fetched list credentials in process memory so that
+verifying many credentials against one list costs one download per freshness period.
+Freshness follows HTTP (``Cache-Control: max-age`` / ``no-store`` / ``no-cache``,
+``Expires``) and the list's own ``ttl``, whichever is shorter, capped by ``max_ttl``
+so that a revocation becomes visible within a bounded time whatever a server says.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import FetchError, MicrocredError, StatusListError
+from .fetch import FetchResponse, SafeFetcher
+from .report import Check
+from .status_list import StatusList
+
+__all__ = [
+    "DEFAULT_TTL",
+    "STATUS_LIST_ACCEPT",
+    "CachedStatusList",
+    "StatusListCache",
+    "VerifyListCredential",
+    "check_status",
+]
+
+DEFAULT_TTL = 300.0
+"""Seconds a status list is reused when neither HTTP nor the list says otherwise."""
+
+STATUS_LIST_ACCEPT = (
+    "application/vc, application/vc+ld+json;q=0.9, application/ld+json;q=0.8, "
+    "application/json;q=0.7"
+)
+
+VerifyListCredential = Callable[[dict[str, Any]], tuple[bool, str]]
+"""Verifies a status list credential's proof: ``(ok, reason)``."""
+
+CHECK_ID = "status"
+_ENTRY_TYPE = "BitstringStatusListEntry"
+_INDEX_RE = re.compile(r"[0-9]{1,15}")
+_MAX_AGE_RE = re.compile(r'^max-age\s*=\s*"?(\d+)"?$')
+
+
+# --------------------------------------------------------------------------- cache
+
+
+@dataclass(frozen=True)
+class CachedStatusList:
+    """A fetched status list document and the moment it stops being fresh."""
+
+    url: str
+    document: Any
+    fetched_at: datetime
+    expires_at: datetime
+
+
+class StatusListCache:
+    """Thread-safe in-process cache of status list credentials, keyed by URL.
+
+    ``now`` returns an aware datetime (injectable so tests can move time). The cache holds
+    at most ``max_entries`` lists; when full, the entry closest to expiry is dropped, so a
+    stream of credentials naming ever-new list URLs cannot grow memory without bound.
+    """
+
+    def __init__(
+        self,
+        *,
+        default_ttl: float = DEFAULT_TTL,
+        max_ttl: float = 3600.0,
+        max_entries: int = 1024,
+        now: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.default_ttl = default_ttl
+        self.max_ttl = max_ttl
+        self.max_entries = max_entries
+        self._now = now or (lambda: datetime.now(UTC))
+        self._entries: dict[str, CachedStatusList] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> Any | None:
+        """The cached document for ``url`` if still fresh, else None."""
+        now = self._now()
+        with self._lock:
+            entry = self._entries.get(url)
+            if entry is None:
+                return None
+            if now >= entry.expires_at:
+                del self._entries[url]
+                return None
+            return entry.document
+
+    def put(self, url: str, document: Any, response: FetchResponse | None = None) -> float:
+        """Store ``document`` for as long as its headers and ``ttl`` allow; returns the TTL."""
+        ttl = self.ttl_for(document, response)
+        if ttl <= 0:
+            with self._lock:
+                self._entries.pop(url, None)
+            return 0.0
+        now = self._now()
+        entry = CachedStatusList(url, document, now, now + timedelta(seconds=ttl))
+        with self._lock:
+            self._entries[url] = entry
+            if len(self._entries) > self.max_entries:
+                self._evict(now)
+        return ttl
+
+    def fetch(self, url: str, fetcher: SafeFetcher) -> Any:
+        """The document at ``url``, from the cache or the network (FetchError on failure).
+
+        The lock is not held during the download: two threads missing at once may both
+        fetch, which is cheaper than serialising every verification behind one slow server.
+        """
+        cached = self.get(url)
+        if cached is not None:
+            return cached
+        document, response = fetcher.get_json(url, accept=STATUS_LIST_ACCEPT)
+        self.put(url, document, response)
+        return document
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._entries)
+
+    def ttl_for(self, document: Any, response: FetchResponse | None) -> float:
+        """Seconds ``document`` stays fresh: the shortest of the HTTP and ``ttl`` lifetimes."""
+        lifetimes: list[float] = []
+        if response is not None:
+            http = self._http_lifetime(response.headers)
+            if http is not None:
+                lifetimes.append(http)
+        list_ttl = _list_ttl_seconds(document)
+        if list_ttl is not None:
+            lifetimes.append(list_ttl)
+        ttl = min(lifetimes) if lifetimes else self.default_ttl
+        return max(0.0, min(ttl, self.max_ttl))
+
+    def _http_lifetime(self, headers: dict[str, str]) -> float | None:
+        directives = [
+            d.strip().lower() for d in headers.get("cache-control", "").split(",") if d.strip()
+        ]
+        if "no-store" in directives or "no-cache" in directives:
+            return 0.0
+        age = _non_negative_int(headers.get("age")) or 0
+        for directive in directives:
+            match = _MAX_AGE_RE.match(directive)
+            if match:
+                return float(int(match.group(1)) - age)
+        expires = headers.get("expires")
+        if expires is None:
+            return None
+        try:
+            expires_at = parsedate_to_datetime(expires)
+        except (TypeError, ValueError, IndexError):
+            return 0.0  # RFC 9111 §5.3: an invalid Expires means "already expired"
+        if expires_at.tzinfo is None:
+            expires_at = expires_at.replace(tzinfo=UTC)
+        reference = self._now()
+        if "date" in headers:
+            try:
+                date = parsedate_to_datetime(headers["date"])
+                reference = date if date.tzinfo else date.replace(tzinfo=UTC)
+            except (TypeError, ValueError, IndexError):
+                pass
+        return (expires_at - reference).total_seconds() - age
+
+    def _evict(self, now: datetime) -> None:
+        for url in [u for u, e in self._entries.items() if now >= e.expires_at]:
+            del self._entries[url]
+        while len(self._entries) > self.max_entries:
+            oldest = min(self._entries.values(), key=lambda e: e.expires_at)
+            del self._entries[oldest.url]
+
+
+def _non_negative_int(value: str | None) -> int | None:
+    if value is None or not value.strip().isdigit():
+        return None
+    return int(value.strip())
+
+
+def _list_ttl_seconds(document: Any) -> float | None:
+    """The list's ``ttl`` (milliseconds, on the BitstringStatusList subject) in seconds."""
+    if not isinstance(document, dict):
+        return None
+    subject = _single_subject(document)
+    ttl = subject.get("ttl") if subject is not None else None
+    if ttl is None:
+        ttl = document.get("ttl")
+    if isinstance(ttl, str) and ttl.strip().isdigit():
+        ttl = int(ttl.strip())
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl < 0:
+        return None
+    return float(ttl) / 1000.0
+
+
+# --------------------------------------------------------------------------- checking
+
+
+@dataclass(frozen=True)
+class _Entry:
+    purpose: str
+    index: int
+    list_url: str
+    status_size: int
+
+
+def check_status(
+    credential: dict[str, Any],
+    *,
+    fetcher: SafeFetcher,
+    cache: StatusListCache,
+    verify_list_credential: VerifyListCredential,
+    now: datetime | None = None,
+) -> list[Check]:
+    """One ``status`` check per ``credentialStatus`` entry (a skipped check when none).
+
+    ``verify_list_credential`` verifies the list credential's proof; it is a callback so
+    that this module does not depend on the proof machinery (and tests can stub it).
+    """
+    now = now or datetime.now(UTC)
+    status = credential.get("credentialStatus") if isinstance(credential, dict) else None
+    if status is None or status == []:
+        return [
+            Check.skipped(
+                CHECK_ID, "the credential has no credentialStatus", code="no_credential_status"
+            )
+        ]
+    if not isinstance(status, dict | list):
+        return [
+            Check.failed(
+                CHECK_ID, "status_entry_invalid", "credentialStatus must be an object or an array"
+            )
+        ]
+    entries = status if isinstance(status, list) else [status]
+    fetched: dict[str, Any | FetchError] = {}  # one download per list within this call
+    return [
+        _check_entry(entry, credential, fetcher, cache, verify_list_credential, now, fetched)
+        for entry in entries
+    ]
+
+
+def _check_entry(
+    raw: Any,
+    credential: dict[str, Any],
+    fetcher: SafeFetcher,
+    cache: StatusListCache,
+    verify_list_credential: VerifyListCredential,
+    now: datetime,
+    fetched: dict[str, Any | FetchError],
+) -> Check:
+    if not isinstance(raw, dict):
+        return _invalid("a credentialStatus entry is not an object")
+    types = _as_list(raw.get("type"))
+    if _ENTRY_TYPE not in types:
+        shown = ", ".join(str(t) for t in types) or "(none)"
+        return Check.warning(
+            CHECK_ID,
+            "status_type_unsupported",
+            f"credentialStatus type {shown} is not supported; this status was not checked",
+        )
+    entry = _parse_entry(raw)
+    if isinstance(entry, Check):
+        return entry
+    where = f"entry {entry.index} of {entry.list_url}"
+    if entry.purpose not in ("revocation", "suspension"):
+        return Check.warning(
+            CHECK_ID,
+            "status_purpose_unsupported",
+            f"status purpose {entry.purpose!r} is not supported; {where} was not checked",
+        )
+
+    # -- fetch (failures here mean "unknown", never "revoked")
+    if entry.list_url in fetched:
+        document = fetched[entry.list_url]
+    else:
+        try:
+            document = cache.fetch(entry.list_url, fetcher)
+        except FetchError as exc:
+            document = exc
+        fetched[entry.list_url] = document
+    if isinstance(document, FetchError):
+        return Check.warning(
+            CHECK_ID,
+            "status_unknown",
+            f"the {entry.purpose} status could not be determined: the status list "
+            f"{entry.list_url} could not be retrieved ({document.message})",
+        )
+
+    # -- is it a status list credential we can trust?
+    subject = _single_subject(document) if isinstance(document, dict) else None
+    if (
+        subject is None
+        or not {"VerifiableCredential", "BitstringStatusListCredential"}
+        <= set(_as_list(document.get("type")))
+        or "BitstringStatusList" not in _as_list(subject.get("type"))
+        or not isinstance(subject.get("encodedList"), str)
+    ):
+        return Check.failed(
+            CHECK_ID,
+            "status_list_not_a_credential",
+            f"{entry.list_url} did not return a BitstringStatusListCredential",
+        )
+    list_purposes = _as_list(subject.get("statusPurpose"))
+    if entry.purpose not in list_purposes:
+        return Check.failed(
+            CHECK_ID,
+            "status_purpose_mismatch",
+            f"the status list {entry.list_url} is for "
+            f"{', '.join(map(str, list_purposes)) or 'no purpose'}, not {entry.purpose}",
+        )
+    list_issuer, issuer = _issuer_id(document), _issuer_id(credential)
+    if list_issuer is None or list_issuer != issuer:
+        return Check.failed(
+            CHECK_ID,
+            "status_list_issuer_mismatch",
+            f"the status list {entry.list_url} was issued by {list_issuer or '(nobody)'}, "
+            f"not by the credential's issuer {issuer or '(none)'}",
+        )
+    window = _validity_problem(document, now, entry.list_url)
+    if window is not None:
+        return window
+    try:
+        ok, reason = verify_list_credential(document)
+    except MicrocredError as exc:
+        ok, reason = False, exc.message
+    if not ok:
+        return Check.failed(
+            CHECK_ID,
+            "status_list_proof_invalid",
+            f"the proof of the status list {entry.list_url} does not verify"
+            + (f": {reason}" if reason else ""),
+        )
+
+    # -- read the entry
+    try:
+        value = StatusList.decode(subject["encodedList"], entry.status_size).get(entry.index)
+    except StatusListError as exc:
+        return Check.failed(CHECK_ID, exc.code, f"{where}: {exc.message}")
+    if value:
+        if entry.purpose == "revocation":
+            return Check.failed(CHECK_ID, "revoked", f"the credential is revoked ({where})")
+        return Check.failed(CHECK_ID, "suspended", f"the credential is suspended ({where})")
+    state = "revoked" if entry.purpose == "revocation" else "suspended"
+    return Check.passed(CHECK_ID, f"the credential is not {state} ({where})")
+
+
+def _parse_entry(raw: dict[str, Any]) -> _Entry | Check:
+    purpose = raw.get("statusPurpose")
+    if not isinstance(purpose, str) or not purpose:
+        return _invalid("statusPurpose is missing or not a string")
+    index_value = raw.get("statusListIndex")
+    if isinstance(index_value, int) and not isinstance(index_value, bool) and index_value >= 0:
+        index = index_value
+    elif isinstance(index_value, str) and _INDEX_RE.fullmatch(index_value):
+        index = int(index_value)
+    else:
+        return _invalid(f"statusListIndex {index_value!r} is not a non-negative base-10 integer")
+    list_url = raw.get("statusListCredential")
+    if not isinstance(list_url, str) or not _is_absolute_http_url(list_url):
+        return _invalid(f"statusListCredential {list_url!r} is not an http(s) URL")
+    if raw.get("id") is not None and raw.get("id") == list_url:
+        return _invalid("the status entry id must not be the status list URL")
+    status_size = raw.get("statusSize", 1)
+    if isinstance(status_size, bool) or not isinstance(status_size, int) or status_size < 1:
+        return _invalid(f"statusSize {status_size!r} is not a positive integer")
+    if status_size > 1 and not isinstance(raw.get("statusMessage"), list):
+        return _invalid("statusMessage is required when statusSize is greater than 1")
+    return _Entry(purpose, index, list_url, status_size)
+
+
+def _invalid(message: str) -> Check:
+    return Check.failed(CHECK_ID, "status_entry_invalid", message)
+
+
+def _is_absolute_http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _single_subject(document: dict[str, Any]) -> dict[str, Any] | None:
+    subject = document.get("credentialSubject")
+    if isinstance(subject, list) and len(subject) == 1:
+        subject = subject[0]
+    return subject if isinstance(subject, dict) else None
+
+
+def _issuer_id(document: dict[str, Any]) -> str | None:
+    issuer = document.get("issuer")
+    if isinstance(issuer, dict):
+        issuer = issuer.get("id")
+    return issuer if isinstance(issuer, str) and issuer else None
+
+
+def _parse_datetime(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _validity_problem(document: dict[str, Any], now: datetime, url: str) -> Check | None:
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    for key in ("validFrom", "validUntil"):
+        if key in document and _parse_datetime(document[key]) is None:
+            return Check.failed(
+                CHECK_ID,
+                "status_list_invalid",
+                f"the status list {url} has an invalid {key}: {document[key]!r}",
+            )
+    valid_from = _parse_datetime(document.get("validFrom"))
+    valid_until = _parse_datetime(document.get("validUntil"))
+    if valid_from is not None and now < valid_from:
+        return Check.failed(
+            CHECK_ID,
+            "status_list_not_yet_valid",
+            f"the status list {url} is not valid before {document['validFrom']}",
+        )
+    if valid_until is not None and now > valid_until:
+        return Check.failed(
+            CHECK_ID,
+            "status_list_expired",
+            f"the status list {url} expired at {document['validUntil']}",
+        )
+    return None
