@@ -1,1 +1,115 @@
-"""Registers the services' sub-commands on the ``microcred`` app (imported by ``main``)."""
+"""Service commands on the ``microcred`` app: serve, migrate, and each service's admin group.
+
+Each service package offers ``config.Settings`` (a ``ServiceSettings``), ``main.create_app``
+and optionally ``cli.app`` (a Typer group); this module only wires them to the command line.
+"""
+
+from __future__ import annotations
+
+import importlib
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from .cli import app, fail
+
+SERVICES = ("issuer", "wallet", "verifier")
+
+
+class Service(str, Enum):
+    issuer = "issuer"
+    wallet = "wallet"
+    verifier = "verifier"
+
+
+def settings_for(service: str, **values: object):  # type: ignore[no-untyped-def]
+    config = importlib.import_module(f"{service}.config")
+    clean = {k: v for k, v in values.items() if v not in (None, "")}
+    return config.Settings(**clean)
+
+
+@app.command("migrate")
+def migrate(
+    service: Service,
+    database_url: Annotated[str | None, typer.Option(help="database URL")] = None,
+) -> None:
+    """Apply the service's database migrations."""
+    from servicekit.migrations import upgrade
+
+    settings = settings_for(service.value, database_url=database_url)
+    try:
+        upgrade(service.value, settings.database_url)
+    except Exception as exc:  # noqa: BLE001 - reported as a CLI error, never a traceback
+        fail(f"migration failed: {exc}")
+    typer.echo(f"{service.value}: database at the latest schema")
+
+
+@app.command("serve")
+def serve(
+    service: Service,
+    host: Annotated[str, typer.Option()] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option()] = None,
+    database_url: Annotated[str | None, typer.Option()] = None,
+    public_url: Annotated[str | None, typer.Option()] = None,
+    dev: Annotated[bool, typer.Option(help="allow http and localhost")] = False,
+    trust_registry: Annotated[str | None, typer.Option(help="verifier: trust registry file")] = None,
+    workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+) -> None:
+    """Run a service under uvicorn."""
+    import uvicorn
+
+    from servicekit.migrations import SchemaOutOfDate, ensure_current
+
+    extra = {"trust_registry": trust_registry} if service is Service.verifier else {}
+    settings = settings_for(
+        service.value,
+        host=host,
+        port=port,
+        database_url=database_url,
+        public_url=public_url,
+        dev=dev or None,
+        **extra,
+    )
+    try:
+        ensure_current(service.value, settings.database_url)
+    except SchemaOutOfDate as exc:
+        fail(str(exc))
+    main = importlib.import_module(f"{service.value}.main")
+    if workers > 1:
+        import os
+
+        os.environ.update(settings_environment(settings))
+        uvicorn.run(
+            f"{service.value}.main:app_from_environment",
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=workers,
+            log_level="warning",
+        )
+        return
+    uvicorn.run(main.create_app(settings), host=settings.host, port=settings.port, log_level="info")
+
+
+def settings_environment(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Environment that lets worker processes rebuild the same settings."""
+    env = {
+        "DATABASE_URL": settings.database_url,
+        "MICROCRED_PUBLIC_URL": settings.public_url,
+        "MICROCRED_PORT": str(settings.port),
+        "MICROCRED_DATA_DIR": str(settings.data_dir),
+    }
+    if settings.dev:
+        env["MICROCRED_DEV"] = "1"
+    return env
+
+
+for _service in SERVICES:
+    try:
+        _module = importlib.import_module(f"{_service}.cli")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{_service}.cli":
+            raise
+        continue
+    app.add_typer(_module.app, name=_service)

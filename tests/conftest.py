@@ -22,3 +22,12 @@ def fixture_text(relative: str) -> str:
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+@pytest.fixture
+def database_url(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """A fresh, empty database URL (SQLite, or PostgreSQL under MICROCRED_TEST_DB)."""
+    from tests.support.databases import fresh_database
+
+    with fresh_database(tmp_path) as url:
+        yield url
