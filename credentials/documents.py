@@ -39,7 +39,12 @@ class DocumentLoader:
         self.extra_contexts = dict(extra_contexts or {})
 
     def __call__(self, url: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
-        return {"contextUrl": None, "documentUrl": url, "document": self.load(url)}
+        document = self.load(url)
+        remote: dict[str, Any] = {"contextUrl": None, "documentUrl": url, "document": document}
+        if url in contexts.manifest():
+            # pyld keeps resolved contexts across calls only for documents tagged "static"
+            remote["tag"] = "static"
+        return remote
 
     def load(self, url: str) -> dict[str, Any]:
         if not isinstance(url, str):
