@@ -45,7 +45,7 @@ def default_verifier(
 
 
 def _attach_profile(verifier: Verifier) -> None:
-    from .microcredential import profile_checks, summarize
+    from .profile import profile_checks, summarize
 
     verifier.profile_checker = profile_checks
     verifier.summarizer = summarize

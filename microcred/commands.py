@@ -40,7 +40,7 @@ def migrate(
     settings = settings_for(service.value, database_url=database_url)
     try:
         upgrade(service.value, settings.database_url)
-    except Exception as exc:  # noqa: BLE001 - reported as a CLI error, never a traceback
+    except Exception as exc:
         fail(f"migration failed: {exc}")
     typer.echo(f"{service.value}: database at the latest schema")
 
@@ -53,7 +53,9 @@ def serve(
     database_url: Annotated[str | None, typer.Option()] = None,
     public_url: Annotated[str | None, typer.Option()] = None,
     dev: Annotated[bool, typer.Option(help="allow http and localhost")] = False,
-    trust_registry: Annotated[str | None, typer.Option(help="verifier: trust registry file")] = None,
+    trust_registry: Annotated[
+        str | None, typer.Option(help="verifier: trust registry file")
+    ] = None,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
 ) -> None:
     """Run a service under uvicorn."""

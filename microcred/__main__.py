@@ -1,0 +1,3 @@
+from microcred.cli import main
+
+main()

@@ -1,0 +1,192 @@
+"""The `microcred` command as a user runs it: keys, sign, verify, and their exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES
+
+V2 = "https://www.w3.org/ns/credentials/v2"
+
+
+def run(
+    *args: str, stdin: str | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "microcred", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=60,
+    )
+
+
+@pytest.fixture
+def key_file(tmp_path: Path) -> Path:
+    result = run("keys", "generate", "--type", "ed25519")
+    assert result.returncode == 0, result.stderr
+    path = tmp_path / "key.json"
+    path.write_text(result.stdout)
+    return path
+
+
+def credential_for(key_file: Path) -> dict:
+    key = json.loads(key_file.read_text())
+    return {
+        "@context": [V2, "https://www.w3.org/ns/credentials/examples/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": key["controller"],
+        "validFrom": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:learner", "module": "Statistics"},
+    }
+
+
+@pytest.mark.parametrize(("key_type", "prefix"), [("ed25519", "z6Mk"), ("p256", "zDna")])
+def test_keys_generate(key_type: str, prefix: str) -> None:
+    result = run("keys", "generate", "--type", key_type)
+    key = json.loads(result.stdout)
+    assert key["type"] == "Multikey"
+    assert key["publicKeyMultibase"].startswith(prefix)
+    assert key["controller"].startswith("did:key:")
+    assert key["secretKeyMultibase"].startswith("z")
+
+
+def test_keys_generate_with_controller() -> None:
+    key = json.loads(run("keys", "generate", "--controller", "did:web:uni.example").stdout)
+    assert key["controller"] == "did:web:uni.example"
+    assert key["id"].startswith("did:web:uni.example#")
+
+
+def test_unknown_key_type_exits_2() -> None:
+    result = run("keys", "generate", "--type", "rsa")
+    assert result.returncode == 2
+    assert "rsa" in result.stderr
+
+
+def test_sign_then_verify(tmp_path: Path, key_file: Path) -> None:
+    source = tmp_path / "c.json"
+    source.write_text(json.dumps(credential_for(key_file)))
+    signed = run("sign", "--key", str(key_file), str(source))
+    assert signed.returncode == 0, signed.stderr
+    document = json.loads(signed.stdout)
+    assert document["proof"]["cryptosuite"] == "eddsa-rdfc-2022"
+    target = tmp_path / "signed.json"
+    target.write_text(signed.stdout)
+    verified = run("verify", "--no-status", str(target))
+    report = json.loads(verified.stdout)
+    assert verified.returncode == 0, verified.stdout
+    assert report["verified"] is True and report["errors"] == []
+    document["credentialSubject"]["module"] = "Brain surgery"
+    target.write_text(json.dumps(document))
+    tampered = run("verify", "--no-status", str(target))
+    assert tampered.returncode == 1
+    assert json.loads(tampered.stdout)["errors"][0]["id"] == "proof"
+
+
+def test_sign_from_stdin_with_fixed_created_reproduces_the_w3c_vector() -> None:
+    key = FIXTURES / "vectors/eddsa-rdfc-2022/keyPair.json"
+    unsigned = (FIXTURES / "vectors/eddsa-rdfc-2022/unsigned.json").read_text()
+    result = run("sign", "--key", str(key), "--created", "2023-02-24T23:36:38Z", stdin=unsigned)
+    expected = json.loads((FIXTURES / "vectors/eddsa-rdfc-2022/signedDataInt.json").read_text())
+    assert json.loads(result.stdout) == expected
+    assert "not the key's controller" in result.stderr
+
+
+def test_p256_key_signs_with_ecdsa(tmp_path: Path) -> None:
+    key_path = tmp_path / "p.json"
+    key_path.write_text(run("keys", "generate", "--type", "p256").stdout)
+    signed = run("sign", "--key", str(key_path), stdin=json.dumps(credential_for(key_path)))
+    assert json.loads(signed.stdout)["proof"]["cryptosuite"] == "ecdsa-rdfc-2019"
+    verified = run("verify", "--no-status", stdin=signed.stdout)
+    assert verified.returncode == 0, verified.stdout
+
+
+def test_sign_refuses_undefined_terms(key_file: Path) -> None:
+    credential = credential_for(key_file)
+    credential["@context"] = [V2]
+    result = run("sign", "--key", str(key_file), stdin=json.dumps(credential))
+    assert result.returncode == 2
+    assert "module" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("stdin", "needle"),
+    [
+        ("{not json", "not valid JSON"),
+        ('{"@context": ["https://www.w3.org/ns/credentials/v2"]}', "no proof"),
+        ("[1, 2]", "not a JSON object"),
+        ("[" * 10000 + "]" * 10000, "nested"),
+    ],
+)
+def test_verify_unusable_input_exits_2(stdin: str, needle: str) -> None:
+    result = run("verify", stdin=stdin)
+    assert result.returncode == 2
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_verify_unknown_context_and_cryptosuite_exit_2(tmp_path: Path, key_file: Path) -> None:
+    signed = json.loads(
+        run("sign", "--key", str(key_file), stdin=json.dumps(credential_for(key_file))).stdout
+    )
+    unknown = dict(signed, **{"@context": [*signed["@context"], "https://evil.example/c"]})
+    result = run("verify", stdin=json.dumps(unknown))
+    assert result.returncode == 2 and "https://evil.example/c" in result.stderr
+    suite = json.loads(json.dumps(signed))
+    suite["proof"]["cryptosuite"] = "rsa-2000"
+    result = run("verify", stdin=json.dumps(suite))
+    assert result.returncode == 2 and "rsa-2000" in result.stderr
+
+
+def test_sign_with_bad_key_file_exits_2(tmp_path: Path, key_file: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"secretKeyMultibase": "z0notbase58"}))
+    result = run("sign", "--key", str(bad), stdin=json.dumps(credential_for(key_file)))
+    assert result.returncode == 2
+    assert "base58" in result.stderr
+
+
+def test_missing_file_exits_2() -> None:
+    result = run("verify", "/nonexistent/file.json")
+    assert result.returncode == 2
+    assert "cannot read" in result.stderr
+
+
+def test_verify_presentation_with_challenge_and_domain(tmp_path: Path, key_file: Path) -> None:
+    from credentials.keys import Multikey
+    from credentials.verify import create_presentation
+
+    issuer = Multikey.from_dict(json.loads(key_file.read_text()))
+    holder = Multikey.generate()
+    credential = credential_for(key_file)
+    credential["credentialSubject"]["id"] = holder.controller
+    signed = json.loads(run("sign", "--key", str(key_file), stdin=json.dumps(credential)).stdout)
+    vp = create_presentation([signed], holder, challenge="abc", domain="https://v.example")
+    ok = run(
+        "verify",
+        "--no-status",
+        "--challenge",
+        "abc",
+        "--domain",
+        "https://v.example",
+        stdin=json.dumps(vp),
+    )
+    assert ok.returncode == 0, ok.stdout
+    wrong = run(
+        "verify",
+        "--no-status",
+        "--challenge",
+        "xyz",
+        "--domain",
+        "https://v.example",
+        stdin=json.dumps(vp),
+    )
+    assert wrong.returncode == 1
+    assert issuer.controller
