@@ -7,7 +7,7 @@ and optionally ``cli.app`` (a Typer group); this module only wires them to the c
 from __future__ import annotations
 
 import importlib
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -17,7 +17,7 @@ from .cli import app, fail
 SERVICES = ("issuer", "wallet", "verifier")
 
 
-class Service(str, Enum):
+class Service(StrEnum):
     issuer = "issuer"
     wallet = "wallet"
     verifier = "verifier"
