@@ -78,7 +78,8 @@ class DidResolver:
         clock: Callable[[], float] = time.monotonic,
         overrides: dict[str, dict[str, Any]] | None = None,
     ) -> None:
-        self.fetcher = fetcher
+        # a DID document must come from the DID's own host: no redirects elsewhere
+        self.fetcher = fetcher.with_policy(allow_cross_host_redirects=False) if fetcher else None
         self.cache_ttl = cache_ttl
         self._clock = clock
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
