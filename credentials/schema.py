@@ -117,7 +117,8 @@ def _schema_problems(credential: dict[str, Any]) -> Iterator[tuple[int, str, str
             for name in error.validator_value:
                 if name in instance:
                     continue
-                sub_rank = _eu_rank([*trail, _deref(root, properties.get(name, {}))]) or rank
+                declared = properties.get(name, {})
+                sub_rank = _eu_rank([*trail, _deref(root, declared), declared]) or rank
                 field = _field_path([*error.absolute_path, name])
                 yield sub_rank, field, _with_element(sub_rank, "is required")
             continue

@@ -1,0 +1,113 @@
+"""Sample institutions, modules and learners shared by the microcredential tests.
+
+Fictional institutions (an hbo, a wo and an mbo school) with ``.example`` DIDs, so that the
+examples in docs/examples/routes/ and the tests speak about the same world.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+from credentials.microcredential import (
+    IssuerProfile,
+    Learner,
+    ModuleDefinition,
+    QualityAssurance,
+    Result,
+    build_credential,
+)
+
+HBO = IssuerProfile(
+    id="did:web:hsrijnland.example",
+    name="Hogeschool Rijnland",
+    url="https://hsrijnland.example",
+    country_code="NL",
+    region="Zuid-Holland",
+    identifiers={"BRIN": "99HR"},
+)
+WO = IssuerProfile(
+    id="did:web:unidelta.example",
+    name="Universiteit Delta",
+    url="https://unidelta.example",
+    country_code="NL",
+    region="Utrecht",
+    identifiers={"BRIN": "99UD"},
+)
+MBO = IssuerProfile(
+    id="did:web:rocnoordkust.example",
+    name="ROC Noordkust",
+    url="https://rocnoordkust.example",
+    country_code="NL",
+    identifiers={"BRIN": "99RN"},
+)
+FOREIGN = IssuerProfile(
+    id="did:web:hochschule-nord.example",
+    name="Hochschule Nord",
+    url="https://hochschule-nord.example",
+    country_code="DE",
+)
+
+NVAO = QualityAssurance(
+    name="NVAO accreditation (institutional audit)",
+    url="https://www.nvao.net/",
+)
+KWALITEITSKADER = QualityAssurance(
+    name="Kwaliteitskader microcredentials mbo",
+    url="https://example.org/kwaliteitskader-microcredentials-mbo",
+)
+
+DATA_WRANGLING = ModuleDefinition(
+    id="https://hsrijnland.example/microcredentials/data-wrangling",
+    name="Data Wrangling with Python",
+    description="Cleaning, joining and reshaping real-world data sets with pandas.",
+    learning_outcomes=(
+        "clean and combine messy tabular data",
+        "document data provenance and the choices made",
+    ),
+    ects=7.5,
+    hours=210,
+    eqf_level=6,
+    nlqf_level=6,
+    qf_ehea_cycle="first",
+    assessment_type="practical assignment with oral defence",
+    participation_form="blended",
+    supervision="supervised-onsite",
+    identity_check=True,
+    quality_assurance=NVAO,
+    language="nl",
+    prerequisites=("basic Python programming",),
+    stackable_into=("https://hsrijnland.example/minors/data-science",),
+    tags=("data science", "python"),
+)
+
+LEARNER = Learner(
+    did="did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+    identity="jan.jansen@example.nl",
+    salt="a1b2c3d4e5f60718",
+)
+
+AWARDED = datetime(2025, 6, 30, 12, 0, tzinfo=UTC)
+
+
+def module(**changes: Any) -> ModuleDefinition:
+    """The sample module with some fields changed."""
+    return replace(DATA_WRANGLING, **changes)
+
+
+def sample_credential(**kwargs: Any) -> dict[str, Any]:
+    """A complete, valid, unsigned microcredential (a fresh copy each time)."""
+    kwargs.setdefault(
+        "result",
+        Result(
+            grade="8.5", value_min="1", value_max="10", required_value="5.5", awarded_date=AWARDED
+        ),
+    )
+    kwargs.setdefault("credential_id", "urn:uuid:6b1c1a3e-0f9e-4a8a-9d5e-1b2c3d4e5f60")
+    kwargs.setdefault("valid_from", AWARDED)
+    issuer = kwargs.pop("issuer", HBO)
+    achievement = kwargs.pop("achievement", DATA_WRANGLING)
+    learner = kwargs.pop("learner", LEARNER)
+    return copy.deepcopy(build_credential(issuer, achievement, learner, **kwargs))
