@@ -1,0 +1,71 @@
+"""Rate limits answered with 429 and ``Retry-After``.
+
+A sliding-window counter per (limit name, key) in process memory: cheap enough to put in
+front of log-in, token, verification and share-link routes. With N instances the effective
+limit is at most N times the configured one, which is acceptable for abuse damping (the
+database-enforced invariants — single-use nonces and codes — do not depend on it).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+
+from fastapi import Request
+
+from .problems import ProblemError
+
+
+class RateLimiter:
+    def __init__(self, clock: Callable[[], float] = time.monotonic, max_keys: int = 100_000):
+        self._clock = clock
+        self._hits: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+        self._max_keys = max_keys
+
+    def hit(self, name: str, key: str, limit: int, window: float) -> float:
+        """Record a hit; return 0 when allowed, else the seconds until one is allowed."""
+        now = self._clock()
+        with self._lock:
+            if len(self._hits) > self._max_keys:
+                self._hits.clear()  # bounded memory under a key-spraying attack
+            hits = self._hits.setdefault((name, key), deque())
+            while hits and hits[0] <= now - window:
+                hits.popleft()
+            if len(hits) >= limit:
+                return max(0.0, hits[0] + window - now)
+            hits.append(now)
+            return 0.0
+
+    def reset(self) -> None:
+        with self._lock:
+            self._hits.clear()
+
+
+def client_key(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def limit(
+    limiter: RateLimiter,
+    name: str,
+    per_window: int,
+    window: float = 60.0,
+    key: Callable[[Request], str] = client_key,
+) -> Callable[[Request], None]:
+    """A FastAPI dependency enforcing ``per_window`` requests per ``window`` seconds."""
+
+    def dependency(request: Request) -> None:
+        wait = limiter.hit(name, key(request), per_window, window)
+        if wait:
+            raise ProblemError(
+                429,
+                "rate_limited",
+                f"too many requests; try again in {math.ceil(wait)} s",
+                headers={"Retry-After": str(math.ceil(wait))},
+            )
+
+    return dependency
