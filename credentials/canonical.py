@@ -14,6 +14,7 @@ from typing import Any
 
 from pyld import jsonld
 
+from . import _fastrdf
 from .documents import DocumentLoader
 from .errors import CanonicalizationError, DocumentLoaderError, MicrocredError, UndefinedTermError
 
@@ -26,8 +27,8 @@ _VAGUE_IRI = re.compile(
 _default_loader = DocumentLoader()
 
 
-class _DroppedTerms(list[str]):
-    def __call__(self, term: str, *args: Any, **kwargs: Any) -> None:
+class _DroppedTerms(list[str | None]):
+    def __call__(self, term: str | None, *args: Any, **kwargs: Any) -> None:
         self.append(term)
 
 
@@ -40,23 +41,41 @@ def canonicalize(
     vocabulary catches raises ``UndefinedTermError``; without it only dropped terms do.
     """
     dropped = _DroppedTerms()
-    processor = jsonld.JsonLdProcessor(on_property_dropped=dropped)
     try:
-        nquads = processor.normalize(
-            document,
-            {
-                "algorithm": "URDNA2015",
-                "format": "application/n-quads",
-                "documentLoader": loader or _default_loader,
-                "base": "",
-            },
-        )
+        nquads = _nquads(document, loader or _default_loader, dropped)
+        # hashing needs UTF-8; a lone surrogate (a "\ud800" escape in JSON) has none
+        nquads.encode("utf-8")
     except jsonld.JsonLdError as exc:
         raise _translate(exc) from None
     except RecursionError:
         raise CanonicalizationError("the document is nested too deeply") from None
+    except OverflowError:
+        # pyld turns JSON numbers into floats on the way; a huge integer cannot be one
+        raise CanonicalizationError(
+            "a number in the document is too large", code="number_out_of_range"
+        ) from None
+    except UnicodeError:
+        raise CanonicalizationError(
+            "the document contains text that is not valid Unicode (a lone surrogate)",
+            code="invalid_unicode",
+        ) from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError) as exc:
+        # pyld's own validation misses some hostile shapes (an empty "@context" string,
+        # say) and fails inside with a plain Python error: that is invalid JSON-LD too
+        raise CanonicalizationError(
+            f"invalid JSON-LD: {type(exc).__name__}: {str(exc)[:200]}"
+        ) from None
     if dropped:
-        names = ", ".join(sorted(set(dropped)))
+        # pyld reports the *expanded* key: None for a key it ignores without a name to give
+        # ("@foo", shaped like a keyword, or a term mapped to null) — as unsigned as any
+        names = ", ".join(
+            sorted(
+                {
+                    t if isinstance(t, str) else "(a key JSON-LD ignores: '@…' or null)"
+                    for t in dropped
+                }
+            )
+        )
         raise UndefinedTermError(f"terms not defined by any loaded context: {names}")
     if strict:
         vague = undefined_terms(nquads)
@@ -66,6 +85,26 @@ def canonicalize(
                 f"issuer-dependent meaning): {', '.join(vague)}"
             )
     return nquads
+
+
+def _nquads(document: dict[str, Any], loader: DocumentLoader, dropped: _DroppedTerms) -> str:
+    # the fast path (credentials/_fastrdf.py) gives pyld's exact output for documents on the
+    # shipped contexts; it returns None for anything else, and pyld does the work as before
+    fast = _fastrdf.canonicalize(document, loader)
+    if fast is not None:
+        nquads, fast_dropped = fast
+        dropped.extend(fast_dropped)
+        return nquads
+    processor = jsonld.JsonLdProcessor(on_property_dropped=dropped)
+    return processor.normalize(
+        document,
+        {
+            "algorithm": "URDNA2015",
+            "format": "application/n-quads",
+            "documentLoader": loader,
+            "base": "",
+        },
+    )
 
 
 def undefined_terms(nquads: str) -> list[str]:

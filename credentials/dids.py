@@ -50,7 +50,12 @@ def did_web_url(did: str, *, allow_insecure: bool = False) -> str:
     host = urllib.parse.unquote(parts[0])
     if "/" in host or "@" in host or "?" in host or "#" in host:
         raise DidResolutionError(f"invalid did:web host: {host!r}")
-    path = "/".join(urllib.parse.unquote(p) for p in parts[1:])
+    segments = [urllib.parse.unquote(p) for p in parts[1:]]
+    # each segment must stay one path segment: "%3F", "%23", "%2F" or ".." would turn the
+    # rest of the URL into a query or fragment, or walk to another path on the host
+    if any(not s or s in (".", "..") or any(c in s for c in "/?#\\") for s in segments):
+        raise DidResolutionError(f"invalid did:web path: {did}")
+    path = "/".join(segments)
     scheme = (
         "http" if allow_insecure and host.split(":")[0] in ("localhost", "127.0.0.1") else "https"
     )

@@ -68,10 +68,10 @@ class Keystore:
             raise KeystoreError("not a wrapped secret") from None
         if version != "v1" or key_id not in self.keks:
             raise KeystoreError(f"wrapped with an unknown key-encryption key {key_id!r}")
-        raw = _b64d(body)
         try:
+            raw = _b64d(body)
             return AESGCM(self.keks[key_id].key).decrypt(raw[:12], raw[12:], aad.encode())
-        except InvalidTag:
+        except (InvalidTag, ValueError):  # ValueError: bad base64 or a too short body
             raise KeystoreError(
                 "the wrapped secret does not decrypt (wrong KEK or owner)"
             ) from None

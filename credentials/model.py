@@ -9,6 +9,7 @@ and resource limits stop hostile input before pyld spends time on it.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -29,7 +30,12 @@ def parse_json(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> Any:
             f"the document is larger than {max_bytes} bytes", code="document_too_large"
         )
     try:
-        value = json.loads(data, object_pairs_hook=_no_duplicates)
+        value = json.loads(
+            data,
+            object_pairs_hook=_no_duplicates,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+        )
     except RecursionError:
         raise MalformedInput("the JSON is nested too deeply", code="too_deep") from None
     except (ValueError, UnicodeDecodeError) as exc:
@@ -38,6 +44,24 @@ def parse_json(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> Any:
         raise MalformedInput(f"not valid JSON: {exc}", code="invalid_json") from None
     check_limits(value)
     return value
+
+
+def _no_constant(name: str) -> Any:
+    # Python's json accepts NaN and Infinity; JSON (RFC 8259) does not, nor does anyone else
+    raise MalformedInput(f"{name} is not a JSON number", code="invalid_json")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        # "1e400" is valid JSON syntax but would become Infinity: refuse rather than round
+        raise MalformedInput(f"the number {text[:40]} is out of range", code="number_out_of_range")
+    return value
+
+
+def _no_constants(name: str) -> Any:
+    """JSON has no NaN or Infinity; Python's parser accepts them unless told not to."""
+    raise MalformedInput(f"{name} is not valid JSON", code="invalid_json")
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:

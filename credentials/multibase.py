@@ -32,7 +32,17 @@ def b58encode(data: bytes) -> str:
     return "1" * leading + "".join(reversed(out))
 
 
+# Keys and signatures are under 100 characters in base58btc. Decoding is quadratic in the
+# length, so a megabyte-long proofValue or did:key would cost minutes of CPU per request.
+MAX_BASE58_CHARS = 1024
+
+
 def b58decode(text: str) -> bytes:
+    if len(text) > MAX_BASE58_CHARS:
+        raise KeyFormatError(
+            f"a base58btc value longer than {MAX_BASE58_CHARS} characters is not a key "
+            "or a signature"
+        )
     number = 0
     for char in text:
         try:

@@ -19,7 +19,8 @@ OB_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
 
 def _types(credential: dict[str, Any]) -> set[str]:
     value = credential.get("type") or []
-    return set(value if isinstance(value, list) else [value])
+    # only strings: this also runs on input no structure check has seen ("type": [[]])
+    return {t for t in (value if isinstance(value, list) else [value]) if isinstance(t, str)}
 
 
 def profile_checks(credential: dict[str, Any]) -> list[Check]:

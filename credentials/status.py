@@ -200,7 +200,8 @@ class StatusListCache:
 
 
 def _non_negative_int(value: str | None) -> int | None:
-    if value is None or not value.strip().isdigit():
+    # ASCII digits only: str.isdigit() is also true for "²", which int() refuses
+    if value is None or not (value.strip().isascii() and value.strip().isdigit()):
         return None
     return int(value.strip())
 
@@ -213,7 +214,7 @@ def _list_ttl_seconds(document: Any) -> float | None:
     ttl = subject.get("ttl") if subject is not None else None
     if ttl is None:
         ttl = document.get("ttl")
-    if isinstance(ttl, str) and ttl.strip().isdigit():
+    if isinstance(ttl, str) and ttl.strip().isascii() and ttl.strip().isdigit():
         ttl = int(ttl.strip())
     if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl < 0:
         return None

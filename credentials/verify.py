@@ -51,7 +51,9 @@ class Verifier:
     clock_skew: timedelta = timedelta(minutes=5)
 
     def __post_init__(self) -> None:
-        self.loader = DocumentLoader(self.resolver)
+        # contexts only: a DID in @context is no context, and resolving it would let any
+        # document make the verifier fetch a URL of its choosing before any proof is checked
+        self.loader = DocumentLoader()
 
     # credentials --------------------------------------------------------------------------
 

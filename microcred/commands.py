@@ -12,6 +12,8 @@ from typing import Annotated
 
 import typer
 
+from credentials.errors import MicrocredError
+
 from .cli import app, fail
 
 SERVICES = ("issuer", "wallet", "verifier")
@@ -78,6 +80,10 @@ def serve(
     except SchemaOutOfDate as exc:
         fail(str(exc))
     main = importlib.import_module(f"{service.value}.main")
+    try:
+        application = main.create_app(settings)
+    except MicrocredError as exc:
+        fail(exc.message)
     if workers > 1:
         import os
 
@@ -91,7 +97,7 @@ def serve(
             log_level="warning",
         )
         return
-    uvicorn.run(main.create_app(settings), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
 
 
 def settings_environment(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -104,6 +110,9 @@ def settings_environment(settings) -> dict[str, str]:  # type: ignore[no-untyped
     }
     if settings.dev:
         env["MICROCRED_DEV"] = "1"
+    registry = getattr(settings, "trust_registry", None)
+    if registry:
+        env["MICROCRED_TRUST_REGISTRY"] = str(registry)
     return env
 
 
@@ -115,3 +124,5 @@ for _service in SERVICES:
             raise
         continue
     app.add_typer(_module.app, name=_service)
+
+from . import demo as _demo  # noqa: E402, F401  (registers ``microcred demo``)

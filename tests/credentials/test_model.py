@@ -107,6 +107,8 @@ def test_presentation_conforms() -> None:
         (b"[" * 5000 + b"]" * 5000, "too_deep"),
         (b"[" + b"0," * 200_000 + b"0]", "too_large"),
         (b"\xff\xfe", "invalid_json"),
+        (b'{"ects": NaN}', "invalid_json"),
+        (b'{"ects": Infinity}', "invalid_json"),
     ],
 )
 def test_parse_json_refuses_hostile_input(data: bytes, code: str) -> None:

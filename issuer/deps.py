@@ -1,0 +1,148 @@
+"""FastAPI dependencies as ``Annotated`` aliases: the context, the caller, the body.
+
+Authentication order is fixed so that answers leak nothing and mean one thing each:
+no or unknown token → 401; unknown institution → 404; a token of another institution →
+403; a token without the scope the route needs → 403 ``insufficient_scope``.
+
+Request bodies are read by :func:`json_body`, not by FastAPI's implicit JSON parsing, so
+that a wrong media type is 415, malformed JSON (or a duplicate key) is 400, and the size
+and depth limits of ``credentials.model.parse_json`` apply to every body.
+"""
+
+from __future__ import annotations
+
+import email.message
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+
+from credentials.errors import MicrocredError
+from credentials.model import parse_json
+from servicekit.problems import ProblemError
+from servicekit.tokens import same
+
+from .models import Institution
+from .services import institutions, tokens
+from .services.context import IssuerContext
+
+
+def get_context(request: Request) -> IssuerContext:
+    return request.app.state.issuer
+
+
+Ctx = Annotated[IssuerContext, Depends(get_context)]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated caller: a token of ``institution`` with ``scopes``."""
+
+    token_id: str
+    institution: Institution
+    scopes: frozenset[str]
+
+    @property
+    def actor(self) -> str:
+        return f"token:{self.token_id}"
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+def _unauthorized(detail: str) -> ProblemError:
+    return ProblemError(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
+
+
+def authenticated(ctx: Ctx, request: Request, slug: str) -> Principal:
+    presented = _bearer(request)
+    if presented is None:
+        raise _unauthorized("an API token is required (Authorization: Bearer …)")
+    with ctx.db.session() as session:
+        token = tokens.authenticate(session, presented)
+        if token is None:
+            raise _unauthorized("the API token is unknown or revoked")
+        institution = institutions.by_slug(session, slug)
+    if token.institution_id != institution.id:
+        raise ProblemError(403, "wrong_institution", "this token belongs to another institution")
+    return Principal(token.id, institution, frozenset(token.scopes.split()))
+
+
+def require(scope: str) -> Any:
+    def dependency(principal: Annotated[Principal, Depends(authenticated)]) -> Principal:
+        if scope not in principal.scopes:
+            raise ProblemError(
+                403, "insufficient_scope", f"this token lacks the {scope!r} scope", scope=scope
+            )
+        return principal
+
+    dependency.__name__ = f"require_{scope}"
+    return Depends(dependency)
+
+
+Member = Annotated[Principal, Depends(authenticated)]
+Issuer = Annotated[Principal, require("issue")]
+Revoker = Annotated[Principal, require("revoke")]
+Admin = Annotated[Principal, require("admin")]
+
+
+def public_institution(ctx: Ctx, slug: str) -> Institution:
+    with ctx.db.session() as session:
+        return institutions.by_slug(session, slug)
+
+
+PublicInstitution = Annotated[Institution, Depends(public_institution)]
+
+
+def service_admin(ctx: Ctx, request: Request) -> str:
+    """The deployment's operator (``settings.admin_token``), for ``/admin`` routes."""
+    configured = ctx.settings.admin_token
+    presented = _bearer(request)
+    if not configured:
+        raise ProblemError(404, "not_found", "the admin API is disabled")
+    if presented is None or not same(presented, configured):
+        raise _unauthorized("the admin token is missing or wrong")
+    return "admin"
+
+
+ServiceAdmin = Annotated[str, Depends(service_admin)]
+
+
+def media_type(request: Request) -> tuple[str, str]:
+    message = email.message.Message()
+    message["content-type"] = request.headers.get("content-type", "")
+    return message.get_content_maintype(), message.get_content_subtype()
+
+
+def is_json(request: Request) -> bool:
+    main, sub = media_type(request)
+    return main == "application" and (sub == "json" or sub.endswith("+json"))
+
+
+async def json_body(request: Request) -> Any:
+    """The request body as JSON: 415 when it is not declared JSON, 400 when it is not."""
+    if not is_json(request):
+        raise ProblemError(
+            415,
+            "unsupported_media_type",
+            "send the body as application/json",
+        )
+    raw = await request.body()
+    try:
+        return parse_json(raw)
+    except MicrocredError as exc:
+        raise ProblemError(400, exc.code, exc.message) from None
+
+
+JsonBody = Annotated[Any, Depends(json_body)]
+
+
+def idempotency_key(request: Request) -> str | None:
+    return request.headers.get("idempotency-key")
+
+
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]

@@ -1,0 +1,82 @@
+"""The issuer app factory: ``create_app(settings)`` and ``app_from_environment()``.
+
+The app refuses to start on a database that is not at the latest migration (and says which
+command fixes it), and without a key-encryption key: both would otherwise surface as
+errors in the middle of an issuance.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+
+from credentials.dids import DidResolver
+from credentials.keystore import Keystore
+from servicekit.app import BodyLimitMiddleware
+from servicekit.app import create_app as create_service_app
+from servicekit.migrations import ensure_current
+
+from .config import Settings
+from .routes import include_all, pages
+from .services.clock import Clock
+from .services.context import IssuerContext
+
+BATCH_PATH = re.compile(r"^/institutions/[^/]+/batches/?$")
+
+
+class _BodyLimits:
+    """JSON bodies get ``max_body``; only the CSV upload may be larger.
+
+    servicekit's limits go by path prefix, and the upload's path has the institution slug
+    in the middle, so this dispatches on a pattern and reuses servicekit's middleware.
+    """
+
+    def __init__(self, app: Any, default: int) -> None:
+        self.app = app
+        self.limited = BodyLimitMiddleware(app, default=default)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http" and BATCH_PATH.match(scope["path"]):
+            await self.app(scope, receive, send)
+        else:
+            await self.limited(scope, receive, send)
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    keystore: Keystore | None = None,
+    clock: Clock | None = None,
+    holder_resolver: DidResolver | None = None,
+) -> FastAPI:
+    """The issuer app; ``keystore``, ``clock`` and ``holder_resolver`` are for tests."""
+    settings = settings or Settings()
+    ensure_current("issuer", settings.database_url)
+    ctx = IssuerContext(settings, keystore=keystore, clock=clock, holder_resolver=holder_resolver)
+    app = create_service_app(
+        "microcred issuer",
+        max_body=settings.max_body,
+        body_limits={"/institutions/": settings.max_csv_bytes},
+        hsts=settings.is_https,
+    )
+    app.add_middleware(_BodyLimits, default=settings.max_body)
+    app.state.issuer = ctx
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        ctx.close()
+
+    app.router.lifespan_context = lifespan
+    include_all(app)
+    app.include_router(pages.router)  # the console pages (servicekit.web)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """For ``uvicorn --factory`` worker processes: settings from the environment only."""
+    return create_app(Settings())

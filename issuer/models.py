@@ -1,0 +1,281 @@
+"""The issuer's tables, on the service's own SQLAlchemy registry.
+
+Everything that must hold across several instances is a database constraint, not process
+memory:
+
+* ``StatusSlot`` – the primary key (list, index) is what makes a status-list index belong
+  to exactly one credential, whichever process allocated it;
+* ``StatusBitstring`` – one row per list and purpose with the bits and a ``version``;
+  a status change is a compare-and-set on that version (plus ``FOR UPDATE`` on PostgreSQL),
+  so two concurrent changes can never overwrite each other's bit;
+* ``Offer`` – pre-authorised codes, access tokens and transaction codes are stored hashed
+  and consumed by conditional ``UPDATE``s that only one transaction can win;
+* ``Nonce`` – ``c_nonce`` values for key proofs, single-use the same way;
+* ``IssuedCredential`` – (batch, row key) is unique, so a re-run batch issues nothing twice;
+* ``IdempotentRequest`` – an ``Idempotency-Key`` on single issuance maps to one credential.
+
+Times are written as aware UTC datetimes (``timestamptz`` on PostgreSQL); SQLite hands
+them back naive, so readers go through ``services.clock.aware``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlmodel
+from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text
+from sqlalchemy import UniqueConstraint as Unique
+from sqlalchemy.orm import registry
+from sqlmodel import Field
+
+
+class IssuerModel(sqlmodel.SQLModel, registry=registry()):
+    """Base of the issuer's tables; its metadata is what Alembic compares against."""
+
+
+def _fk(target: str, *, nullable: bool = False) -> Any:
+    """An indexed foreign key; rows of an institution go when the institution goes."""
+    if nullable:
+        return Field(default=None, foreign_key=target, ondelete="SET NULL", index=True)
+    return Field(foreign_key=target, ondelete="CASCADE", index=True)
+
+
+class Institution(IssuerModel, table=True):
+    """An awarding body (EU element 4) with its did:web under this deployment."""
+
+    __tablename__ = "institutions"
+
+    id: str = Field(primary_key=True, max_length=32)
+    slug: str = Field(unique=True, max_length=63)
+    name: str = Field(max_length=200)
+    country_code: str = Field(max_length=2)
+    region: str | None = Field(default=None, max_length=100)
+    url: str = Field(max_length=500)
+    """The institution's website (the OB Profile ``url``)."""
+    identifiers: dict[str, str] = Field(default_factory=dict, sa_type=JSON)
+    """Registry numbers such as ``{"BRIN": "21PB"}``."""
+    key_generation: int = 0
+    """Number of the current signing key; rotation is a compare-and-set on it."""
+    created_at: datetime
+
+
+class SigningKey(IssuerModel, table=True):
+    """An institution's key pair; the secret only ever wrapped under the KEK."""
+
+    __tablename__ = "signing_keys"
+    __table_args__ = (Unique("institution_id", "generation"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: str = _fk("institutions.id")
+    generation: int
+    """1, 2, …: the verification method is ``<did>#key-<generation>``."""
+    algorithm: str = Field(max_length=10)
+    public_key_multibase: str = Field(max_length=200)
+    wrapped_secret: str = Field(sa_type=Text)
+    state: str = Field(default="current", max_length=12)
+    """current, retired (still listed, still verifies) or compromised (no longer an
+    assertion method: credentials it signed stop verifying)."""
+    created_at: datetime
+    retired_at: datetime | None = None
+
+
+class ApiToken(IssuerModel, table=True):
+    """A bearer token of one institution; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: str = Field(primary_key=True, max_length=32)
+    institution_id: str = _fk("institutions.id")
+    name: str = Field(max_length=100)
+    token_hash: str = Field(unique=True, max_length=64)
+    scopes: str = Field(max_length=100)
+    """Space-separated: issue, revoke, admin."""
+    created_at: datetime
+    created_by: str = Field(max_length=200)
+    revoked_at: datetime | None = None
+
+
+class Module(IssuerModel, table=True):
+    """A module in the institution's catalogue: the OB Achievement with the EU elements."""
+
+    __tablename__ = "modules"
+    __table_args__ = (Unique("institution_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: str = _fk("institutions.id")
+    slug: str = Field(max_length=64)
+    definition: dict[str, Any] = Field(sa_type=JSON)
+    """The validated API model (``schemas.ModuleIn``) as JSON."""
+    version: int = 1
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None = None
+
+
+class StatusList(IssuerModel, table=True):
+    """A space of indexes shared by a revocation and a suspension bitstring."""
+
+    __tablename__ = "status_lists"
+
+    id: str = Field(primary_key=True, max_length=32)
+    institution_id: str = _fk("institutions.id")
+    length: int
+    capacity: int
+    created_at: datetime
+    full_at: datetime | None = None
+
+
+class StatusBitstring(IssuerModel, table=True):
+    """The bits of one list for one purpose, and its last signed publication."""
+
+    __tablename__ = "status_bitstrings"
+
+    list_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("status_lists.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    purpose: str = Field(primary_key=True, max_length=12)
+    encoded_list: str = Field(sa_type=Text)
+    """The bits as the spec publishes them (GZIP + multibase base64url): compact while
+    sparse, and read and written only through ``credentials.status_list.StatusList``."""
+    version: int = 0
+    signed_json: str | None = Field(default=None, sa_type=Text)
+    signed_version: int | None = None
+    signed_key: int | None = None
+    """Generation of the key that signed ``signed_json``."""
+
+
+class StatusSlot(IssuerModel, table=True):
+    """Index ``status_index`` of list ``list_id`` belongs to ``credential_id``."""
+
+    __tablename__ = "status_slots"
+
+    list_id: str = Field(
+        sa_column=Column(
+            String(32), ForeignKey("status_lists.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    status_index: int = Field(sa_column=Column(Integer, primary_key=True, autoincrement=False))
+    credential_id: str = Field(max_length=500, index=True)
+    created_at: datetime
+
+
+class Batch(IssuerModel, table=True):
+    """One cohort issuance; its idempotency key names it across re-runs."""
+
+    __tablename__ = "batches"
+    __table_args__ = (Unique("institution_id", "idempotency_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: str = _fk("institutions.id")
+    idempotency_key: str = Field(max_length=200)
+    module_id: int = _fk("modules.id")
+    created_at: datetime
+    created_by: str = Field(max_length=200)
+    runs: int = 0
+    last_run_at: datetime | None = None
+    last_report: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    """Counts of the last run (the full per-row report is returned, not stored)."""
+
+
+class IssuedCredential(IssuerModel, table=True):
+    """A signed credential as issued, with its status slot and who it was for."""
+
+    __tablename__ = "issued_credentials"
+    __table_args__ = (Unique("batch_id", "row_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    credential_id: str = Field(unique=True, max_length=500)
+    institution_id: str = _fk("institutions.id")
+    module_id: int | None = _fk("modules.id", nullable=True)
+    learner_ref: str | None = Field(default=None, max_length=320, index=True)
+    """Student number, e-mail address or holder DID: how the registrar finds it again."""
+    holder_did: str | None = Field(default=None, max_length=500)
+    document: str = Field(sa_type=Text)
+    """The signed credential exactly as handed out (JSON text)."""
+    status_list_id: str = Field(max_length=32)
+    status_index: int
+    key_generation: int
+    source: str = Field(max_length=12)
+    """vc-api, module, batch or offer."""
+    batch_id: int | None = _fk("batches.id", nullable=True)
+    row_key: str | None = Field(default=None, max_length=200)
+    row_hash: str | None = Field(default=None, max_length=64)
+    issued_at: datetime = Field(index=True)
+    revoked_at: datetime | None = None
+    suspended: bool = False
+    status_changed_at: datetime | None = None
+
+
+class IdempotentRequest(IssuerModel, table=True):
+    """An ``Idempotency-Key`` on a single issuance and the credential it produced."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (Unique("institution_id", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: str = _fk("institutions.id")
+    key: str = Field(max_length=200)
+    request_hash: str = Field(max_length=64)
+    credential_id: str = Field(max_length=500)
+    created_at: datetime
+
+
+class Offer(IssuerModel, table=True):
+    """An OpenID4VCI credential offer (pre-authorised code flow) for one learner."""
+
+    __tablename__ = "offers"
+
+    id: str = Field(primary_key=True, max_length=32)
+    institution_id: str = _fk("institutions.id")
+    module_id: int = _fk("modules.id")
+    learner: dict[str, Any] = Field(sa_type=JSON)
+    """What the credential will say about the learner (e-mail/student number as given:
+    the institution's own records), and the result."""
+    learner_ref: str | None = Field(default=None, max_length=320, index=True)
+    handle_hash: str = Field(unique=True, max_length=64)
+    """SHA-256 of the secret in the ``credential_offer_uri``."""
+    code_hash: str = Field(unique=True, max_length=64)
+    tx_code_hash: str | None = Field(default=None, max_length=64)
+    tx_code_length: int | None = None
+    tx_code_failures: int = 0
+    created_at: datetime
+    created_by: str = Field(max_length=200)
+    expires_at: datetime = Field(index=True)
+    redeemed_at: datetime | None = None
+    access_token_hash: str | None = Field(default=None, unique=True, max_length=64)
+    access_expires_at: datetime | None = None
+    issued_at: datetime | None = None
+    credential_id: str | None = Field(default=None, max_length=500)
+    state: str = Field(default="offered", max_length=12)
+    """offered, redeemed (token issued), issued, burnt (too many wrong PINs), cancelled."""
+
+
+class Nonce(IssuerModel, table=True):
+    """A ``c_nonce`` from the nonce endpoint; a key proof may use it once."""
+
+    __tablename__ = "nonces"
+
+    nonce_hash: str = Field(primary_key=True, max_length=64)
+    institution_id: str = _fk("institutions.id")
+    created_at: datetime
+    expires_at: datetime = Field(index=True)
+    used_at: datetime | None = None
+
+
+class AuditEvent(IssuerModel, table=True):
+    """Who did what to which credential, when and why."""
+
+    __tablename__ = "audit_events"
+
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: str = _fk("institutions.id")
+    at: datetime = Field(index=True)
+    actor: str = Field(max_length=200)
+    """``token:<id>`` (API), ``cli`` (operator), ``wallet:<holder DID>`` (OpenID4VCI)."""
+    action: str = Field(max_length=40, index=True)
+    credential_id: str | None = Field(default=None, max_length=500, index=True)
+    reason: str | None = Field(default=None, sa_type=Text)
+    details: dict[str, Any] | None = Field(default=None, sa_type=JSON)

@@ -1,0 +1,30 @@
+"""Public institution facts and the did:web DID document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from ..deps import Ctx, PublicInstitution
+from ..services import institutions, keys
+
+router = APIRouter(tags=["institutions"])
+
+
+@router.get("/institutions/{slug}/did.json")
+def did_document(ctx: Ctx, institution: PublicInstitution) -> JSONResponse:
+    """The did:web DID document (``did:web:<host>:institutions:<slug>``)."""
+    with ctx.db.session() as session:
+        document = keys.did_document(ctx, session, institution)
+    return JSONResponse(
+        document,
+        media_type="application/did+ld+json",
+        headers={"Cache-Control": "public, max-age=300", "Access-Control-Allow-Origin": "*"},
+    )
+
+
+@router.get("/institutions/{slug}")
+def institution(ctx: Ctx, institution: PublicInstitution) -> dict[str, Any]:
+    return institutions.public(ctx, institution)

@@ -1,0 +1,106 @@
+"""OpenID4VCI endpoints (the wallet's side): metadata, offer, token, nonce, credential.
+
+The credential issuer identifier is ``{public_url}/institutions/<slug>``; its metadata is
+served at the 1.0 location (``/.well-known/openid-credential-issuer`` inserted before the
+path) and at the draft-13 one (appended), and likewise the OAuth AS metadata. Protocol
+errors are OAuth JSON (``{"error": …}``); token and nonce answers are ``no-store``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from credentials.errors import MicrocredError
+from credentials.model import parse_json
+
+from ..deps import Ctx, PublicInstitution, is_json, media_type
+from ..services import offers
+
+router = APIRouter(tags=["openid4vci"])
+
+NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+PUBLIC = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"}
+
+
+def _oauth_error(error: offers.OAuthError) -> JSONResponse:
+    return JSONResponse(
+        error.body(), status_code=error.status, headers={**NO_STORE, **error.headers}
+    )
+
+
+@router.get("/.well-known/openid-credential-issuer/institutions/{slug}")
+@router.get("/institutions/{slug}/.well-known/openid-credential-issuer")
+def issuer_metadata(ctx: Ctx, institution: PublicInstitution) -> JSONResponse:
+    return JSONResponse(offers.issuer_metadata(ctx, institution), headers=PUBLIC)
+
+
+@router.get("/.well-known/oauth-authorization-server/institutions/{slug}")
+@router.get("/institutions/{slug}/.well-known/oauth-authorization-server")
+def authorization_server_metadata(ctx: Ctx, institution: PublicInstitution) -> JSONResponse:
+    return JSONResponse(offers.authorization_server_metadata(ctx, institution), headers=PUBLIC)
+
+
+@router.get("/institutions/{slug}/credential-offers/{handle}")
+def credential_offer(ctx: Ctx, institution: PublicInstitution, handle: str) -> JSONResponse:
+    """The offer JSON behind ``credential_offer_uri`` (the handle is the secret)."""
+    offer = offers.by_handle(ctx, institution, handle)
+    return JSONResponse(
+        offers.offer_json(ctx, institution, handle, offer),
+        headers={**NO_STORE, "Access-Control-Allow-Origin": "*"},
+    )
+
+
+@router.get("/institutions/{slug}/credential-offers/{handle}/qr.png")
+def offer_qr_png(ctx: Ctx, institution: PublicInstitution, handle: str) -> Response:
+    image = offers.qr(ctx, institution, handle, "png")
+    return Response(image, media_type="image/png", headers=NO_STORE)
+
+
+@router.get("/institutions/{slug}/credential-offers/{handle}/qr.svg")
+def offer_qr_svg(ctx: Ctx, institution: PublicInstitution, handle: str) -> Response:
+    image = offers.qr(ctx, institution, handle, "svg")
+    return Response(image, media_type="image/svg+xml", headers=NO_STORE)
+
+
+@router.post("/institutions/{slug}/token")
+async def token(ctx: Ctx, institution: PublicInstitution, request: Request) -> JSONResponse:
+    """Pre-authorised code (+ ``tx_code``) → access token; form-encoded as OAuth requires."""
+    if media_type(request) != ("application", "x-www-form-urlencoded"):
+        return _oauth_error(
+            offers.OAuthError(
+                400, "invalid_request", "send application/x-www-form-urlencoded parameters"
+            )
+        )
+    form = await request.form(max_files=0, max_fields=20)
+    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    try:
+        answer = await run_in_threadpool(offers.token, ctx, institution, fields)
+    except offers.OAuthError as error:
+        return _oauth_error(error)
+    return JSONResponse(answer, headers=NO_STORE)
+
+
+@router.post("/institutions/{slug}/nonce")
+def nonce(ctx: Ctx, institution: PublicInstitution) -> JSONResponse:
+    return JSONResponse(offers.nonce(ctx, institution), headers=NO_STORE)
+
+
+@router.post("/institutions/{slug}/credential")
+async def credential(ctx: Ctx, institution: PublicInstitution, request: Request) -> JSONResponse:
+    """Access token + key proof → ``{"credentials": [{"credential": VC}]}``."""
+    authorization = request.headers.get("authorization")
+    body: Any = None
+    if is_json(request):
+        try:
+            body = parse_json(await request.body())
+        except MicrocredError as exc:
+            return _oauth_error(offers.OAuthError(400, "invalid_credential_request", exc.message))
+    try:
+        answer = await run_in_threadpool(offers.credential, ctx, institution, authorization, body)
+    except offers.OAuthError as error:
+        return _oauth_error(error)
+    return JSONResponse(answer, headers=NO_STORE)

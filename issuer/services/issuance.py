@@ -1,0 +1,415 @@
+"""Issuing one credential: over VC-API (the caller's credential) or for a module (ours).
+
+Both paths end in :func:`_issue`, one transaction that claims a status slot, adds the two
+status entries, signs with the institution's current key, stores the signed credential
+with its slot and learner reference, and writes the audit event. Any failure — an
+undefined term found while signing, a duplicate id, a lost race — rolls all of it back:
+nothing is stored for a credential that was not handed out.
+
+Idempotency: with an ``Idempotency-Key`` the request (endpoint + body) is hashed and the
+key remembered with the credential it produced, in the same transaction. The same key with
+the same request answers the stored credential again; with another request it is refused
+(409), so a retried request never issues twice and a reused key never issues the wrong
+thing.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from credentials.errors import MicrocredError, SchemaError
+from credentials.keys import Multikey
+from credentials.model import check_credential, is_url
+from credentials.schema import validate_microcredential
+from servicekit.problems import ProblemError
+
+from ..models import IdempotentRequest, Institution, IssuedCredential
+from ..models import Module as ModuleRow
+from ..schemas import IssueModuleIn, ResultIn, number
+from . import audit, compose, institutions, keys, status_lists, urls
+from .clock import iso
+from .context import IssuerContext
+
+OB_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
+
+
+@dataclass(frozen=True)
+class Issued:
+    credential: dict[str, Any]
+    replayed: bool = False
+    """True when an ``Idempotency-Key`` matched an earlier identical request."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """What is stored next to the signed credential."""
+
+    source: str
+    module_id: int | None = None
+    learner_ref: str | None = None
+    holder_did: str | None = None
+    batch_id: int | None = None
+    row_key: str | None = None
+    row_hash: str | None = None
+
+
+# --------------------------------------------------------------------------- VC-API
+
+
+def issue_vc_api(
+    ctx: IssuerContext,
+    institution: Institution,
+    body: Any,
+    *,
+    actor: str,
+    idempotency_key: str | None = None,
+) -> Issued:
+    """VC-API ``POST /credentials/issue``: sign the caller's credential as ours."""
+    if not isinstance(body, dict) or "credential" not in body:
+        raise ProblemError(400, "invalid_request", 'the body must be {"credential": {...}}')
+    options = body.get("options")
+    options = {} if options is None else options
+    if not isinstance(options, dict):
+        raise ProblemError(400, "invalid_request", "options must be an object")
+    credential = prepare(ctx, institution, body["credential"], options)
+    subjects = credential.get("credentialSubject")
+    first = subjects[0] if isinstance(subjects, list) and subjects else subjects
+    holder = first.get("id") if isinstance(first, dict) else None
+    holder = holder if isinstance(holder, str) and holder.startswith("did:") else None
+    record = Record(source="vc-api", learner_ref=holder, holder_did=holder)
+    return _issue(
+        ctx,
+        institution,
+        credential,
+        record,
+        actor=actor,
+        idempotency=_idempotency("vc-api", idempotency_key, body),
+    )
+
+
+def prepare(
+    ctx: IssuerContext, institution: Institution, credential: Any, options: dict[str, Any]
+) -> dict[str, Any]:
+    """The caller's credential made ours: id, issuer, dates; checked, not yet signed."""
+    if not isinstance(credential, dict):
+        raise ProblemError(400, "invalid_credential", "credential must be a JSON object")
+    document = copy.deepcopy(credential)
+    if "proof" in document:
+        raise ProblemError(400, "already_signed", "the credential already has a proof")
+    if "credentialStatus" in document:
+        raise ProblemError(
+            400,
+            "status_not_allowed",
+            "credentialStatus is assigned by the issuer; leave it out",
+            field="credentialStatus",
+        )
+    types = document.get("type")
+    types = set(types if isinstance(types, list) else [types])
+    is_badge = bool(types & OB_TYPES)
+    did = urls.institution_did(ctx.settings.public_url, institution.slug)
+    profile = institutions.profile(ctx, institution).profile()
+    issuer = document.get("issuer")
+    named = issuer.get("id") if isinstance(issuer, dict) else issuer
+    if named is not None and named != did:
+        raise ProblemError(
+            400,
+            "issuer_mismatch",
+            f"the credential names the issuer {named!r}, but this is {did}",
+            field="issuer",
+        )
+    if isinstance(issuer, dict):
+        # The institution's own profile wins for what it states; extra fields stay.
+        document["issuer"] = {**issuer, **profile}
+    elif is_badge:
+        document["issuer"] = profile
+    else:
+        document["issuer"] = did
+    wanted = options.get("credentialId")
+    if wanted is not None and (not isinstance(wanted, str) or not is_url(wanted)):
+        raise ProblemError(400, "invalid_credential_id", "options.credentialId must be a URL")
+    if "id" not in document:
+        document["id"] = wanted or f"urn:uuid:{uuid.uuid4()}"
+    elif wanted is not None and wanted != document["id"]:
+        raise ProblemError(
+            400, "credential_id_conflict", "options.credentialId differs from credential.id"
+        )
+    now = iso(ctx.now())
+    document.setdefault("validFrom", now)
+    if is_badge:
+        document.setdefault("awardedDate", document["validFrom"])
+    try:
+        check_credential(document)
+    except MicrocredError as exc:
+        raise ProblemError(400, exc.code, exc.message, field=exc.message.split(":")[0]) from None
+    if is_badge:
+        try:
+            validate_microcredential(document)
+        except SchemaError as exc:
+            raise ProblemError(400, exc.code, exc.message, field=exc.field) from None
+    return document
+
+
+# --------------------------------------------------------------------------- modules
+
+
+def module_row(session: Session, institution: Institution, module_slug: str) -> ModuleRow:
+    row = session.exec(
+        select(ModuleRow).where(
+            ModuleRow.institution_id == institution.id, ModuleRow.slug == module_slug
+        )
+    ).first()
+    if row is None:
+        raise ProblemError(404, "unknown_module", f"there is no module {module_slug!r}")
+    if row.archived_at is not None:
+        raise ProblemError(409, "module_archived", f"module {module_slug!r} is archived")
+    return row
+
+
+def check_grade(grading: dict[str, Any] | None, result: ResultIn | None, prefix: str = "") -> None:
+    """A numeric grade must lie on the module's scale and reach its pass mark."""
+    if not grading or result is None or result.grade is None:
+        return
+    grade = number(result.grade)
+    if grade is None:
+        return
+    low, high = number(grading.get("value_min")), number(grading.get("value_max"))
+    if (low is not None and grade < low) or (high is not None and grade > high):
+        message = "the grade is outside the module's scale"
+    elif (need := number(grading.get("required_value"))) is not None and grade < need:
+        message = "the grade is below the module's pass mark: no credential is issued"
+    else:
+        return
+    field = f"{prefix}result.grade"
+    raise ProblemError(
+        422,
+        "validation_error",
+        f"{field}: {message}",
+        errors=[{"field": field, "message": message}],
+    )
+
+
+def job_for(
+    ctx: IssuerContext, request: IssueModuleIn, *, holder_did: str | None = None
+) -> compose.Job:
+    learner = request.learner
+    result = request.result
+    return compose.Job(
+        row=0,
+        credential_id=f"urn:uuid:{uuid.uuid4()}",
+        learner=compose.LearnerSpec(
+            email=learner.email,
+            student_number=learner.student_number,
+            did=holder_did or learner.did,
+        ),
+        result=compose.ResultSpec(result.grade, result.awarded_date, result.status)
+        if result
+        else None,
+        valid_from=ctx.now().replace(microsecond=0),
+        valid_until=request.valid_until,
+    )
+
+
+def issue_module(
+    ctx: IssuerContext,
+    institution: Institution,
+    request: IssueModuleIn,
+    *,
+    actor: str,
+    source: str = "module",
+    holder_did: str | None = None,
+    idempotency_key: str | None = None,
+    raw_body: Any = None,
+) -> Issued:
+    """Build the microcredential for ``request`` (a module, a learner, a result) and
+    issue it. ``holder_did`` overrides the learner's DID (OpenID4VCI proves it)."""
+    with ctx.db.session() as session:
+        module = module_row(session, institution, request.module_id)
+    check_grade(module.definition.get("grading"), request.result)
+    job = job_for(ctx, request, holder_did=holder_did)
+    definition = compose.module_definition(
+        urls.module_url(ctx.settings.public_url, institution.slug, module.slug), module.definition
+    )
+    try:
+        credential = compose.compose(
+            institutions.profile(ctx, institution),
+            definition,
+            module.definition.get("grading"),
+            job,
+        )
+    except SchemaError as exc:
+        raise ProblemError(400, exc.code, exc.message, field=exc.field) from None
+    except ValueError as exc:
+        raise ProblemError(400, "invalid_request", str(exc)) from None
+    learner_did = holder_did or request.learner.did
+    record = Record(
+        source=source,
+        module_id=module.id,
+        learner_ref=request.learner.reference or learner_did,
+        holder_did=learner_did,
+    )
+    return _issue(
+        ctx,
+        institution,
+        credential,
+        record,
+        actor=actor,
+        idempotency=_idempotency(source, idempotency_key, raw_body),
+    )
+
+
+# --------------------------------------------------------------------------- the one path
+
+
+@dataclass(frozen=True)
+class _Idempotency:
+    key: str
+    request_hash: str
+
+
+def _idempotency(endpoint: str, key: str | None, body: Any) -> _Idempotency | None:
+    if key is None:
+        return None
+    if not key or len(key) > 200 or not key.isprintable():
+        raise ProblemError(
+            400, "invalid_idempotency_key", "Idempotency-Key must be 1-200 printable characters"
+        )
+    canonical = json.dumps([endpoint, body], sort_keys=True, separators=(",", ":"), default=str)
+    return _Idempotency(key, hashlib.sha256(canonical.encode()).hexdigest())
+
+
+def _replay(session: Session, institution: Institution, idem: _Idempotency) -> Issued | None:
+    earlier = session.exec(
+        select(IdempotentRequest).where(
+            IdempotentRequest.institution_id == institution.id, IdempotentRequest.key == idem.key
+        )
+    ).first()
+    if earlier is None:
+        return None
+    if earlier.request_hash != idem.request_hash:
+        raise ProblemError(
+            409,
+            "idempotency_key_reused",
+            "this Idempotency-Key was used for a different request; nothing was issued",
+        )
+    stored = session.exec(
+        select(IssuedCredential).where(IssuedCredential.credential_id == earlier.credential_id)
+    ).first()
+    assert stored is not None
+    return Issued(json.loads(stored.document), replayed=True)
+
+
+def _issue(
+    ctx: IssuerContext,
+    institution: Institution,
+    credential: dict[str, Any],
+    record: Record,
+    *,
+    actor: str,
+    idempotency: _Idempotency | None,
+) -> Issued:
+    credential_id = credential["id"]
+    try:
+        with ctx.db.session() as session:
+            if idempotency is not None:
+                replay = _replay(session, institution, idempotency)
+                if replay is not None:
+                    return replay
+            taken = session.exec(
+                select(IssuedCredential.id).where(IssuedCredential.credential_id == credential_id)
+            ).first()
+            if taken is not None:
+                raise ProblemError(
+                    409, "duplicate_credential_id", f"a credential {credential_id} already exists"
+                )
+            key, generation = keys.signer(ctx, session, institution)
+            slot = status_lists.allocate(ctx, session, institution, [credential_id])[credential_id]
+            signed = _sign(
+                ctx,
+                compose.with_status(
+                    credential,
+                    status_lists.entries(ctx.settings.public_url, institution.slug, slot),
+                ),
+                key,
+            )
+            store(ctx, session, institution, signed, slot, generation, record, actor=actor)
+            if idempotency is not None:
+                session.add(
+                    IdempotentRequest(
+                        institution_id=institution.id,
+                        key=idempotency.key,
+                        request_hash=idempotency.request_hash,
+                        credential_id=credential_id,
+                        created_at=ctx.now(),
+                    )
+                )
+            return Issued(signed)
+    except IntegrityError:
+        # A concurrent request with the same id or Idempotency-Key won the race.
+        if idempotency is not None:
+            with ctx.db.session() as session:
+                replay = _replay(session, institution, idempotency)
+                if replay is not None:
+                    return replay
+        raise ProblemError(
+            409, "duplicate_credential_id", f"a credential {credential_id} already exists"
+        ) from None
+
+
+def _sign(ctx: IssuerContext, credential: dict[str, Any], key: Multikey) -> dict[str, Any]:
+    try:
+        return compose.sign_credential(credential, key, ctx.now())
+    except MicrocredError as exc:
+        # undefined_term, unknown_context, jsonld_error …: the caller's document is at fault
+        raise ProblemError(400, exc.code, exc.message) from None
+
+
+def store(
+    ctx: IssuerContext,
+    session: Session,
+    institution: Institution,
+    signed: dict[str, Any],
+    slot: status_lists.Slot,
+    generation: int,
+    record: Record,
+    *,
+    actor: str,
+    document: str | None = None,
+) -> IssuedCredential:
+    """Persist a signed credential and its audit event (in the caller's transaction)."""
+    now = ctx.now()
+    row = IssuedCredential(
+        credential_id=signed["id"],
+        institution_id=institution.id,
+        module_id=record.module_id,
+        learner_ref=record.learner_ref,
+        holder_did=record.holder_did,
+        document=document or json.dumps(signed, ensure_ascii=False, separators=(",", ":")),
+        status_list_id=slot.list_id,
+        status_index=slot.index,
+        key_generation=generation,
+        source=record.source,
+        batch_id=record.batch_id,
+        row_key=record.row_key,
+        row_hash=record.row_hash,
+        issued_at=now,
+    )
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        institution.id,
+        actor,
+        "credential.issue",
+        now,
+        credential_id=row.credential_id,
+        details={"source": record.source, "module": record.module_id},
+    )
+    return row

@@ -1,0 +1,252 @@
+"""Institution signing keys: generation, encryption at rest, rotation, the DID document.
+
+A secret key exists in plain form only in memory: it is wrapped (AES-256-GCM under the
+KEK, ``credentials.keystore``) before it reaches the database, with associated data naming
+the institution and key generation, so a wrapped key copied into another institution's
+row (or another generation's) does not decrypt. Keys are never returned or logged.
+
+Rotation keeps every earlier public key in the DID document (``verificationMethod`` and
+``assertionMethod``): credentials signed before a routine rotation keep verifying. A key
+marked *compromised* stays listed as a verification method, for the record, but leaves
+``assertionMethod`` — whatever it signed, before or after the theft, stops verifying.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from contexts import DID_V1, MULTIKEY_V1
+from credentials.keys import Multikey, normalise_algorithm
+from credentials.keystore import KeystoreError
+from servicekit.problems import ProblemError
+
+from ..models import Institution, SigningKey
+from . import audit, urls
+from .context import IssuerContext
+
+KEY_STATES = ("current", "retired", "compromised")
+
+
+def _aad(institution_id: str, generation: int) -> str:
+    return f"microcred/issuer/signing-key/{institution_id}/{generation}"
+
+
+def new_key(
+    ctx: IssuerContext, institution: Institution, generation: int, key_type: str
+) -> SigningKey:
+    """A fresh key pair for ``institution`` as a (not yet added) row, secret wrapped."""
+    algorithm = normalise_algorithm(key_type)
+    key = Multikey.generate(algorithm)
+    wrapped = ctx.keystore.wrap(key.secret_bytes(), _aad(institution.id, generation))
+    return SigningKey(
+        institution_id=institution.id,
+        generation=generation,
+        algorithm=algorithm,
+        public_key_multibase=key.public_key_multibase,
+        wrapped_secret=wrapped,
+        state="current",
+        created_at=ctx.now(),
+    )
+
+
+def current_key_row(session: Session, institution: Institution) -> SigningKey:
+    row = session.exec(
+        select(SigningKey).where(
+            SigningKey.institution_id == institution.id, SigningKey.state == "current"
+        )
+    ).first()
+    if row is None:
+        raise ProblemError(
+            409, "no_signing_key", f"institution {institution.slug} has no current signing key"
+        )
+    return row
+
+
+def signer(ctx: IssuerContext, session: Session, institution: Institution) -> tuple[Multikey, int]:
+    """The institution's current key with its secret, and its generation.
+
+    Decrypted keys are cached per (institution, generation): a rotation elsewhere changes
+    which generation is current, which this query sees at once.
+    """
+    row = current_key_row(session, institution)
+    return load_key(ctx, institution, row), row.generation
+
+
+def load_key(ctx: IssuerContext, institution: Institution, row: SigningKey) -> Multikey:
+    cached = ctx.cached_key(institution.id, row.generation)
+    if cached is not None:
+        return cached
+    try:
+        secret = ctx.keystore.unwrap(row.wrapped_secret, _aad(institution.id, row.generation))
+    except KeystoreError:
+        # Wrong KEK or a row moved between institutions; say so without any detail.
+        raise ProblemError(
+            503,
+            "signing_key_unavailable",
+            "the institution's signing key cannot be decrypted with the configured "
+            "key-encryption key",
+        ) from None
+    vm_id = urls.verification_method(ctx.settings.public_url, institution.slug, row.generation)
+    key = Multikey.from_secret_bytes(
+        row.algorithm, secret, controller=vm_id.split("#", 1)[0], id=vm_id
+    )
+    if key.public_key_multibase != row.public_key_multibase:
+        raise ProblemError(503, "signing_key_unavailable", "the stored key pair is inconsistent")
+    ctx.cache_key(institution.id, row.generation, key)
+    return key
+
+
+def rotate(
+    ctx: IssuerContext,
+    session: Session,
+    institution: Institution,
+    *,
+    key_type: str | None = None,
+    compromised: bool = False,
+) -> SigningKey:
+    """Replace the current key; the old one becomes retired (or compromised).
+
+    The generation counter on the institution row is bumped with a compare-and-set, so
+    two rotations racing in two processes cannot both install a "current" key.
+    """
+    old = current_key_row(session, institution)
+    generation = institution.key_generation
+    result = session.execute(
+        update(Institution)
+        .where(Institution.id == institution.id, Institution.key_generation == generation)
+        .values(key_generation=generation + 1)
+    )
+    if result.rowcount != 1:
+        raise ProblemError(409, "rotation_conflict", "another key rotation happened meanwhile")
+    session.execute(
+        update(SigningKey)
+        .where(SigningKey.id == old.id)
+        .values(state="compromised" if compromised else "retired", retired_at=ctx.now())
+    )
+    row = new_key(ctx, institution, generation + 1, key_type or old.algorithm)
+    session.add(row)
+    session.flush()
+    institution.key_generation = generation + 1
+    ctx.forget_keys(institution.id)
+    return row
+
+
+def mark_compromised(
+    ctx: IssuerContext, session: Session, institution: Institution, generation: int
+) -> SigningKey:
+    """Take a retired key out of ``assertionMethod`` (the current key: rotate instead)."""
+    row = session.exec(
+        select(SigningKey).where(
+            SigningKey.institution_id == institution.id, SigningKey.generation == generation
+        )
+    ).first()
+    if row is None:
+        raise ProblemError(404, "unknown_key", f"there is no key-{generation}")
+    if row.state == "current":
+        raise ProblemError(
+            409, "key_is_current", "rotate the key with compromised=true to replace it"
+        )
+    row.state = "compromised"
+    row.retired_at = row.retired_at or ctx.now()
+    session.add(row)
+    ctx.forget_keys(institution.id)
+    return row
+
+
+def did_document(ctx: IssuerContext, session: Session, institution: Institution) -> dict[str, Any]:
+    """The did:web DID document: every key as a Multikey, the usable ones as assertion
+    methods, the current one also for authentication."""
+    did = urls.institution_did(ctx.settings.public_url, institution.slug)
+    rows = session.exec(
+        select(SigningKey)
+        .where(SigningKey.institution_id == institution.id)
+        .order_by(SigningKey.generation)
+    ).all()
+    methods = []
+    assertion = []
+    authentication = []
+    for row in rows:
+        vm_id = f"{did}#key-{row.generation}"
+        methods.append(
+            {
+                "id": vm_id,
+                "type": "Multikey",
+                "controller": did,
+                "publicKeyMultibase": row.public_key_multibase,
+            }
+        )
+        if row.state != "compromised":
+            assertion.append(vm_id)
+        if row.state == "current":
+            authentication.append(vm_id)
+    return {
+        "@context": [DID_V1, MULTIKEY_V1],
+        "id": did,
+        "verificationMethod": methods,
+        "assertionMethod": assertion,
+        "authentication": authentication,
+    }
+
+
+def key_summaries(session: Session, institution: Institution) -> list[dict[str, Any]]:
+    """Public facts about the keys (never the secret), for the admin API and the CLI."""
+    rows = session.exec(
+        select(SigningKey)
+        .where(SigningKey.institution_id == institution.id)
+        .order_by(SigningKey.generation)
+    ).all()
+    return [
+        {
+            "generation": row.generation,
+            "verification_method": f"#key-{row.generation}",
+            "algorithm": row.algorithm,
+            "public_key_multibase": row.public_key_multibase,
+            "state": row.state,
+        }
+        for row in rows
+    ]
+
+
+def rotate_key(
+    ctx: IssuerContext,
+    institution: Institution,
+    *,
+    actor: str,
+    key_type: str | None = None,
+    compromised: bool = False,
+) -> list[dict[str, Any]]:
+    """Rotate in its own transaction, with the audit event; the keys afterwards."""
+    with ctx.db.session() as session:
+        current = session.get(Institution, institution.id)
+        assert current is not None
+        row = rotate(ctx, session, current, key_type=key_type, compromised=compromised)
+        audit.record(
+            session,
+            institution.id,
+            actor,
+            "key.rotate",
+            ctx.now(),
+            details={"generation": row.generation, "old_compromised": compromised},
+        )
+        session.flush()
+        return key_summaries(session, current)
+
+
+def compromise(
+    ctx: IssuerContext, institution: Institution, generation: int, *, actor: str
+) -> list[dict[str, Any]]:
+    with ctx.db.session() as session:
+        mark_compromised(ctx, session, institution, generation)
+        audit.record(
+            session,
+            institution.id,
+            actor,
+            "key.compromise",
+            ctx.now(),
+            details={"generation": generation},
+        )
+        session.flush()
+        return key_summaries(session, institution)

@@ -1,0 +1,84 @@
+"""Reading back what was issued: one credential with its status, or a filtered list.
+
+For the registrar's screens and integrations ("which credentials did student 123456 get?",
+"revoke the one for module X"); the stored document is returned exactly as signed.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlmodel import col, select
+
+from servicekit.problems import ProblemError
+
+from ..models import Institution, IssuedCredential
+from ..models import Module as ModuleRow
+from . import status_lists
+from .clock import iso
+from .context import IssuerContext
+
+
+def get(ctx: IssuerContext, institution: Institution, credential_id: str) -> dict[str, Any]:
+    with ctx.db.session() as session:
+        row = session.exec(
+            select(IssuedCredential).where(
+                IssuedCredential.credential_id == credential_id,
+                IssuedCredential.institution_id == institution.id,
+            )
+        ).first()
+        if row is None:
+            raise ProblemError(404, "unknown_credential", f"no credential {credential_id} here")
+        return {**summary(row), "verifiableCredential": json.loads(row.document)}
+
+
+def listing(
+    ctx: IssuerContext,
+    institution: Institution,
+    *,
+    learner: str | None = None,
+    module: str | None = None,
+    before: int | None = None,
+    limit: int = 100,
+) -> dict[str, Any]:
+    """Newest first, ``limit`` per page; ``next`` is the cursor for the following page."""
+    with ctx.db.session() as session:
+        statement = select(IssuedCredential).where(
+            IssuedCredential.institution_id == institution.id
+        )
+        if learner:
+            statement = statement.where(IssuedCredential.learner_ref == learner)
+        if module:
+            module_row = session.exec(
+                select(ModuleRow).where(
+                    ModuleRow.institution_id == institution.id, ModuleRow.slug == module
+                )
+            ).first()
+            statement = statement.where(
+                IssuedCredential.module_id == (module_row.id if module_row else -1)
+            )
+        if before:
+            statement = statement.where(col(IssuedCredential.id) < before)
+        rows = session.exec(
+            statement.order_by(col(IssuedCredential.id).desc()).limit(limit + 1)
+        ).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {
+        "credentials": [summary(row) for row in rows],
+        "next": rows[-1].id if more and rows else None,
+    }
+
+
+def summary(row: IssuedCredential) -> dict[str, Any]:
+    return {
+        **status_lists.state(row),
+        "learner_ref": row.learner_ref,
+        "holder": row.holder_did,
+        "source": row.source,
+        "issued_at": iso(row.issued_at),
+        "revoked_at": iso(row.revoked_at),
+        "status_list": row.status_list_id,
+        "status_index": row.status_index,
+    }

@@ -1,0 +1,413 @@
+"""Bitstring Status Lists: index allocation, status changes, the published list credential.
+
+Allocation. Each credential gets one random free index of one of the institution's lists;
+its revocation entry and its suspension entry point at that index in the list's two
+bitstrings (``…/status/<list>/revocation`` and ``…/suspension``). Indexes are drawn with
+the system CSPRNG (an index must not reveal the issue order) and claimed with
+``INSERT … ON CONFLICT DO NOTHING RETURNING`` on the (list, index) primary key: the
+database decides which of two processes drawing the same index gets it, and the loser
+draws again. When random draws keep hitting used indexes the list is nearly full; the free
+indexes are then listed exhaustively, and when none is left the list is closed and a new
+one opened.
+
+Status changes. A change first updates the credential row with a conditional ``UPDATE``
+(so the transition rules hold under concurrency: a revoked credential cannot be
+unsuspended into validity, revocation is never undone), then flips the bit with a
+compare-and-set on the bitstring's ``version`` (and ``SELECT … FOR UPDATE`` on PostgreSQL).
+A lost race re-reads and retries; no concurrent change is ever overwritten.
+
+Publication. The list credential is signed on demand and cached in the row, keyed by the
+bitstring version and the signing key generation: the first request after a change signs
+it anew, so a revocation is visible at the list URL immediately.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, col, select
+
+from credentials.proofs import sign
+from credentials.status_list import MIN_LENGTH, StatusList, status_entry, status_list_credential
+from servicekit.problems import ProblemError
+
+from ..models import Institution, IssuedCredential, StatusBitstring, StatusSlot
+from ..models import StatusList as StatusListRow
+from . import audit, keys, urls
+from .context import IssuerContext
+
+PURPOSES = ("revocation", "suspension")
+_random = secrets.SystemRandom()
+_CHUNK = 500
+_RANDOM_ROUNDS = 3
+
+
+@dataclass(frozen=True)
+class Slot:
+    list_id: str
+    index: int
+
+
+# --------------------------------------------------------------------------- allocation
+
+
+def allocate(
+    ctx: IssuerContext, session: Session, institution: Institution, credential_ids: Sequence[str]
+) -> dict[str, Slot]:
+    """A random free slot for each credential id, claimed in ``session``'s transaction."""
+    out: dict[str, Slot] = {}
+    remaining = list(credential_ids)
+    while remaining:
+        status_list = _open_list(ctx, session, institution)
+        for start in range(0, len(remaining), _CHUNK):
+            chunk = remaining[start : start + _CHUNK]
+            out.update(_claim(ctx, session, status_list, chunk))
+        remaining = [cid for cid in remaining if cid not in out]
+        if remaining:
+            session.execute(
+                update(StatusListRow)
+                .where(
+                    col(StatusListRow.id) == status_list.id,
+                    col(StatusListRow.full_at).is_(None),
+                )
+                .values(full_at=ctx.now())
+            )
+    return out
+
+
+def entries(public_url: str, slug: str, slot: Slot) -> list[dict[str, Any]]:
+    """The credential's two ``BitstringStatusListEntry`` objects for ``slot``."""
+    return [
+        status_entry(
+            urls.status_list_url(public_url, slug, slot.list_id, purpose), slot.index, purpose
+        )  # type: ignore[arg-type]
+        for purpose in PURPOSES
+    ]
+
+
+def release(session: Session, credential_ids: Sequence[str]) -> None:
+    """Give back the slots of credentials that were never issued."""
+    for start in range(0, len(credential_ids), _CHUNK):
+        chunk = list(credential_ids[start : start + _CHUNK])
+        for slot in session.exec(
+            select(StatusSlot).where(col(StatusSlot.credential_id).in_(chunk))
+        ).all():
+            session.delete(slot)
+
+
+def _open_list(ctx: IssuerContext, session: Session, institution: Institution) -> StatusListRow:
+    row = session.exec(
+        select(StatusListRow)
+        .where(
+            StatusListRow.institution_id == institution.id,
+            col(StatusListRow.full_at).is_(None),
+        )
+        .order_by(col(StatusListRow.created_at).desc())
+        .limit(1)
+    ).first()
+    if row is not None:
+        return row
+    now = ctx.now()
+    row = StatusListRow(
+        id=secrets.token_hex(8),
+        institution_id=institution.id,
+        length=MIN_LENGTH,
+        capacity=ctx.settings.status_list_capacity,
+        created_at=now,
+    )
+    session.add(row)
+    session.flush()  # the list row before its bitstrings (no ORM relationship orders them)
+    empty = StatusList(MIN_LENGTH).encode()
+    for purpose in PURPOSES:
+        session.add(StatusBitstring(list_id=row.id, purpose=purpose, encoded_list=empty))
+    session.flush()
+    return row
+
+
+def _claim(
+    ctx: IssuerContext, session: Session, status_list: StatusListRow, credential_ids: list[str]
+) -> dict[str, Slot]:
+    claimed: dict[str, Slot] = {}
+    remaining = list(credential_ids)
+    capacity = status_list.capacity
+    for _ in range(_RANDOM_ROUNDS):
+        if not remaining:
+            return claimed
+        draw = _random.sample(range(capacity), min(capacity, 2 * len(remaining) + 16))
+        used = _used_among(session, status_list.id, draw)
+        free = [index for index in draw if index not in used][: len(remaining)]
+        if len(free) < len(remaining) // 4 + 1:
+            break  # mostly full: stop guessing
+        claimed.update(
+            _insert(ctx, session, status_list.id, list(zip(remaining, free, strict=False)))
+        )
+        remaining = [cid for cid in remaining if cid not in claimed]
+    while remaining:
+        used = set(
+            session.exec(
+                select(StatusSlot.status_index).where(StatusSlot.list_id == status_list.id)
+            ).all()
+        )
+        free = [index for index in range(capacity) if index not in used]
+        if not free:
+            break
+        _random.shuffle(free)
+        got = _insert(ctx, session, status_list.id, list(zip(remaining, free, strict=False)))
+        claimed.update(got)
+        remaining = [cid for cid in remaining if cid not in claimed]
+    return claimed
+
+
+def _used_among(session: Session, list_id: str, indexes: list[int]) -> set[int]:
+    used: set[int] = set()
+    for start in range(0, len(indexes), _CHUNK):
+        chunk = indexes[start : start + _CHUNK]
+        used.update(
+            session.exec(
+                select(StatusSlot.status_index).where(
+                    StatusSlot.list_id == list_id, col(StatusSlot.status_index).in_(chunk)
+                )
+            ).all()
+        )
+    return used
+
+
+def _insert(
+    ctx: IssuerContext, session: Session, list_id: str, pairs: list[tuple[str, int]]
+) -> dict[str, Slot]:
+    """Claim (credential, index) pairs; pairs whose index another process took are skipped."""
+    if not pairs:
+        return {}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    now = ctx.now()
+    table = StatusSlot.__table__  # type: ignore[attr-defined]
+    statement = (
+        insert(table)
+        .values(
+            [
+                {"list_id": list_id, "status_index": index, "credential_id": cid, "created_at": now}
+                for cid, index in pairs
+            ]
+        )
+        .on_conflict_do_nothing(index_elements=["list_id", "status_index"])
+        .returning(table.c.credential_id, table.c.status_index)
+    )
+    return {cid: Slot(list_id, index) for cid, index in session.execute(statement).all()}
+
+
+# --------------------------------------------------------------------------- changes
+
+
+class _Retry(Exception):
+    """A conditional update lost a race; the whole transaction is tried again."""
+
+
+def change(
+    ctx: IssuerContext,
+    institution: Institution,
+    credential_id: str,
+    targets: Sequence[str],
+    *,
+    actor: str,
+    reason: str | None = None,
+) -> dict[str, Any]:
+    """Apply ``targets`` (revoked / suspended / active) in order, atomically."""
+    for _ in range(8):
+        try:
+            with ctx.db.session() as session:
+                row = session.exec(
+                    select(IssuedCredential).where(
+                        IssuedCredential.credential_id == credential_id,
+                        IssuedCredential.institution_id == institution.id,
+                    )
+                ).first()
+                if row is None:
+                    raise ProblemError(
+                        404, "unknown_credential", f"no credential {credential_id} was issued here"
+                    )
+                for target in targets:
+                    _apply(ctx, session, row, target, actor, reason)
+                    session.refresh(row)
+                return state(row)
+        except _Retry:
+            continue
+        except OperationalError as exc:
+            # SQLite answers a write race with "database is locked"; try again.
+            if "locked" not in str(exc).lower():
+                raise
+            continue
+    raise ProblemError(
+        503, "status_busy", "the status list is busy; try again", headers={"Retry-After": "1"}
+    )
+
+
+def _apply(
+    ctx: IssuerContext,
+    session: Session,
+    row: IssuedCredential,
+    target: str,
+    actor: str,
+    reason: str | None,
+) -> None:
+    now = ctx.now()
+    table = IssuedCredential
+    if target == "revoked":
+        if row.revoked_at is not None:
+            return
+        done = session.execute(
+            update(table)
+            .where(col(table.id) == row.id, col(table.revoked_at).is_(None))
+            .values(revoked_at=now, status_changed_at=now)
+        )
+        if done.rowcount != 1:
+            raise _Retry
+        _set_bit(session, row.status_list_id, "revocation", row.status_index, 1)
+        action = "credential.revoke"
+    elif row.revoked_at is not None:
+        raise ProblemError(
+            409,
+            "credential_revoked",
+            f"{row.credential_id} is revoked, and revocation is permanent",
+        )
+    elif target == "suspended":
+        if row.suspended:
+            return
+        done = session.execute(
+            update(table)
+            .where(
+                col(table.id) == row.id,
+                col(table.revoked_at).is_(None),
+                col(table.suspended).is_(False),
+            )
+            .values(suspended=True, status_changed_at=now)
+        )
+        if done.rowcount != 1:
+            raise _Retry
+        _set_bit(session, row.status_list_id, "suspension", row.status_index, 1)
+        action = "credential.suspend"
+    elif target == "active":
+        if not row.suspended:
+            return
+        done = session.execute(
+            update(table)
+            .where(
+                col(table.id) == row.id,
+                col(table.revoked_at).is_(None),
+                col(table.suspended).is_(True),
+            )
+            .values(suspended=False, status_changed_at=now)
+        )
+        if done.rowcount != 1:
+            raise _Retry
+        _set_bit(session, row.status_list_id, "suspension", row.status_index, 0)
+        action = "credential.unsuspend"
+    else:
+        raise ProblemError(422, "validation_error", f"unknown status {target!r}")
+    audit.record(
+        session,
+        row.institution_id,
+        actor,
+        action,
+        now,
+        credential_id=row.credential_id,
+        reason=reason,
+    )
+
+
+def _set_bit(session: Session, list_id: str, purpose: str, index: int, value: int) -> None:
+    table = StatusBitstring
+    key = and_(col(table.list_id) == list_id, col(table.purpose) == purpose)
+    for _ in range(20):
+        current = session.execute(
+            select(table.encoded_list, table.version).where(key).with_for_update()
+        ).one()
+        bits = StatusList.decode(current.encoded_list)
+        bits.set(index, value)
+        done = session.execute(
+            update(table)
+            .where(key, col(table.version) == current.version)
+            .values(encoded_list=bits.encode(), version=current.version + 1)
+        )
+        if done.rowcount == 1:
+            return
+    raise _Retry
+
+
+def state(row: IssuedCredential) -> dict[str, Any]:
+    return {
+        "credentialId": row.credential_id,
+        "revoked": row.revoked_at is not None,
+        "suspended": row.suspended,
+        "status": "revoked" if row.revoked_at else ("suspended" if row.suspended else "active"),
+    }
+
+
+# --------------------------------------------------------------------------- publication
+
+
+@dataclass(frozen=True)
+class Published:
+    body: str
+    etag: str
+
+
+def published(
+    ctx: IssuerContext, institution: Institution, list_id: str, purpose: str
+) -> Published:
+    """The signed BitstringStatusListCredential for one list and purpose."""
+    if purpose not in PURPOSES:
+        raise ProblemError(404, "unknown_status_list", f"no {purpose} list {list_id}")
+    with ctx.db.session() as session:
+        owner = session.get(StatusListRow, list_id)
+        if owner is None or owner.institution_id != institution.id:
+            raise ProblemError(404, "unknown_status_list", f"no status list {list_id}")
+        row = session.get(StatusBitstring, (list_id, purpose))
+        assert row is not None
+        key_row = keys.current_key_row(session, institution)
+        etag = f'W/"{list_id}-{purpose}-{row.version}-{key_row.generation}"'
+        if (
+            row.signed_json is not None
+            and row.signed_version == row.version
+            and row.signed_key == key_row.generation
+        ):
+            return Published(row.signed_json, etag)
+        key = keys.load_key(ctx, institution, key_row)
+        now = ctx.now()
+        url = urls.status_list_url(ctx.settings.public_url, institution.slug, list_id, purpose)
+        document = status_list_credential(
+            url,
+            urls.institution_did(ctx.settings.public_url, institution.slug),
+            purpose,  # type: ignore[arg-type]
+            row.encoded_list,
+            valid_from=now,
+            ttl_ms=ctx.settings.status_max_age * 1000,
+        )
+        body = json.dumps(sign(document, key, created=now), separators=(",", ":"))
+        # Cache only if nobody changed a bit meanwhile (then the next reader signs anew).
+        session.execute(
+            update(StatusBitstring)
+            .where(
+                col(StatusBitstring.list_id) == list_id,
+                col(StatusBitstring.purpose) == purpose,
+                col(StatusBitstring.version) == row.version,
+            )
+            .values(signed_json=body, signed_version=row.version, signed_key=key_row.generation)
+        )
+        return Published(body, etag)
+
+
+def read_bit(ctx: IssuerContext, list_id: str, purpose: str, index: int) -> int:
+    """The current bit (for tests and the admin view)."""
+    with ctx.db.session() as session:
+        row = session.get(StatusBitstring, (list_id, purpose))
+        if row is None:
+            raise ProblemError(404, "unknown_status_list", f"no status list {list_id}")
+        return StatusList.decode(row.encoded_list).get(index)

@@ -1,0 +1,654 @@
+"""``microcred demo``: the three services on one machine, seeded, in one command.
+
+What it does, in order:
+
+1. **migrate** the issuer, wallet and verifier databases (embedded SQLite files in the data
+   directory, default ``./.microcred-demo``);
+2. **seed** them through the services' own service functions, idempotently: two
+   institutions (an mbo, ROC Noordkust, and an hbo, Hogeschool Rijnland) with their
+   modules, a learning route across both published in the wallet, a learner account, and
+   a trust registry file naming both institutions' DIDs for the verifier. What was created
+   is recorded in ``demo.json`` in the data directory (the institutions' API tokens and the
+   learner's password are shown only once by the services, so the demo keeps them to print
+   them again on the next start); a restart reuses all of it and creates nothing twice;
+3. **start** ``microcred serve`` for each service on ``localhost`` (8001, 8002, 8003) in
+   dev mode, wait until each answers, and print the URLs and log-in details;
+4. on **Ctrl-C** (or SIGTERM) stop all three and wait for them, so no server outlives the
+   demo. If one of them dies, the others are stopped too.
+
+Each service runs as its own process, as it would at three organisations; the demo only
+starts them. The same ``prepare`` is what the browser tests use to seed their services.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from .cli import app, fail
+
+SERVICES = ("issuer", "wallet", "verifier")
+DEFAULT_DATA_DIR = Path(".microcred-demo")
+DEFAULT_BASE_PORT = 8001
+STATE_FILE = "demo.json"
+REGISTRY_FILE = "trust-registry.json"
+KNOWN_ISSUERS_FILE = "known-issuers.json"
+READY_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass
+class DemoConfig:
+    """Where the demo keeps its data and where each service listens.
+
+    ``database_urls`` defaults to SQLite files in ``data_dir``; the browser tests hand in
+    PostgreSQL databases instead. ``hostname`` is what the public URLs (and so the
+    institutions' did:web identifiers) use.
+    """
+
+    data_dir: Path = DEFAULT_DATA_DIR
+    host: str = "127.0.0.1"
+    hostname: str = "localhost"
+    ports: dict[str, int] = field(
+        default_factory=lambda: {s: DEFAULT_BASE_PORT + i for i, s in enumerate(SERVICES)}
+    )
+    database_urls: dict[str, str] = field(default_factory=dict)
+    status_max_age: int = 10
+    """Seconds verifiers may cache the issuer's status lists. Production keeps the issuer's
+    default (a minute); the demo is shorter, so a revocation shows within seconds."""
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir).resolve()
+
+    def public_url(self, service: str) -> str:
+        return f"http://{self.hostname}:{self.ports[service]}"
+
+    def database_url(self, service: str) -> str:
+        from servicekit.db import sqlite_url
+
+        return self.database_urls.get(service) or sqlite_url(self.data_dir, service)
+
+    @property
+    def registry_path(self) -> Path:
+        return self.data_dir / REGISTRY_FILE
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def known_issuers_path(self) -> Path:
+        return self.data_dir / KNOWN_ISSUERS_FILE
+
+    def settings(self, service: str) -> Any:
+        """The service's own ``Settings`` for this demo (dev mode: http on localhost)."""
+        from .commands import settings_for
+
+        extra: dict[str, Any] = {}
+        if service == "verifier":
+            extra["trust_registry"] = str(self.registry_path)
+        if service == "issuer":
+            extra["status_max_age"] = self.status_max_age
+        if service == "wallet" and self.known_issuers_path.exists():
+            extra["known_issuers_file"] = str(self.known_issuers_path)
+        return settings_for(
+            service,
+            host=self.host,
+            port=self.ports[service],
+            database_url=self.database_url(service),
+            public_url=self.public_url(service),
+            dev=True,
+            data_dir=self.data_dir,
+            **extra,
+        )
+
+
+# --------------------------------------------------------------------------- seeding
+
+
+@dataclass
+class SeededInstitution:
+    slug: str
+    name: str
+    did: str
+    token: str
+    modules: list[str]
+
+
+@dataclass
+class DemoState:
+    """What the demo created: printed at every start, never created twice."""
+
+    institutions: dict[str, SeededInstitution] = field(default_factory=dict)
+    learner_username: str = "learner"
+    learner_password: str = ""
+    route_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> DemoState:
+        return cls(
+            institutions={
+                slug: SeededInstitution(**entry)
+                for slug, entry in dict(data.get("institutions") or {}).items()
+            },
+            learner_username=str(data.get("learner_username") or "learner"),
+            learner_password=str(data.get("learner_password") or ""),
+            route_id=str(data.get("route_id") or ""),
+        )
+
+
+def load_state(config: DemoConfig) -> DemoState:
+    path = config.data_dir / STATE_FILE
+    if not path.exists():
+        return DemoState()
+    return DemoState.from_dict(json.loads(path.read_text(encoding="utf-8")))
+
+
+def save_state(config: DemoConfig, state: DemoState) -> None:
+    """Write demo.json readable by its owner only: it holds tokens and a password."""
+    path = config.data_dir / STATE_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(state.to_dict(), handle, indent=2, ensure_ascii=False)
+    temporary.replace(path)
+
+
+def migrate(config: DemoConfig) -> None:
+    from servicekit.migrations import upgrade
+
+    for service in SERVICES:
+        upgrade(service, config.database_url(service))
+
+
+def prepare(config: DemoConfig) -> DemoState:
+    """Migrate and seed everything; safe to call on every start."""
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate(config)
+    state = load_state(config)
+    seed_issuer(config, state)
+    save_state(config, state)
+    write_trust_files(config, state)
+    seed_wallet(config, state)
+    save_state(config, state)
+    return state
+
+
+def new_password() -> str:
+    """A password a person can type from the terminal, strong enough for the policy."""
+    return "demo-" + secrets.token_urlsafe(9).replace("_", "x").replace("-", "y")
+
+
+# -- the demo world: fictional institutions, modules and a route across them ---------------
+
+KWALITEITSKADER = {
+    "name": "Kwaliteitskader microcredentials mbo",
+    "url": "https://www.mbo-raad.nl/themas/microcredentials",
+}
+NVAO = {"name": "NVAO-accreditatie (instellingstoets)", "url": "https://www.nvao.net/"}
+
+INSTITUTIONS: list[dict[str, Any]] = [
+    {
+        "slug": "roc-noordkust",
+        "name": "ROC Noordkust",
+        "region": "Noord-Holland",
+        "identifiers": {"BRIN": "99RN"},
+        "accreditation": ["erkende instelling (mbo)"],
+        "modules": [
+            {
+                "id": "basis-programmeren",
+                "name": "Basis programmeren in Python",
+                "description": "Eerste stappen in programmeren: variabelen, keuzes, lussen en "
+                "functies, toegepast op kleine praktijkopdrachten.",
+                "learning_outcomes": [
+                    "schrijft eenvoudige Python-programma's die gegevens inlezen en bewerken",
+                    "zoekt en verhelpt fouten in eigen code",
+                ],
+                "ects": 3,
+                "hours": 84,
+                "eqf_level": 4,
+                "nlqf_level": 4,
+                "assessment_type": "praktijkopdracht met beoordelingsgesprek",
+                "participation_form": "onsite",
+                "supervision": "supervised-onsite",
+                "identity_check": True,
+                "quality_assurance": KWALITEITSKADER,
+                "language": "nl",
+                "grading": {"value_min": "1", "value_max": "10", "required_value": "5.5"},
+            },
+            {
+                "id": "data-in-de-praktijk",
+                "name": "Data in de praktijk",
+                "description": "Gegevens verzamelen, ordenen en presenteren in een "
+                "spreadsheet voor een echte opdrachtgever.",
+                "learning_outcomes": ["ordent en controleert een dataset voor een opdrachtgever"],
+                "ects": 2,
+                "hours": 56,
+                "eqf_level": 4,
+                "nlqf_level": 4,
+                "assessment_type": "portfolio",
+                "participation_form": "blended",
+                "quality_assurance": KWALITEITSKADER,
+                "language": "nl",
+            },
+        ],
+    },
+    {
+        "slug": "hs-rijnland",
+        "name": "Hogeschool Rijnland",
+        "region": "Zuid-Holland",
+        "identifiers": {"BRIN": "99HR"},
+        "accreditation": ["NVAO"],
+        "modules": [
+            {
+                "id": "data-wrangling",
+                "name": "Data Wrangling met Python",
+                "description": "Rommelige datasets opschonen, koppelen en omvormen met pandas.",
+                "learning_outcomes": [
+                    "schoont rommelige tabeldata op en voegt bronnen samen",
+                    "legt de herkomst van data en de gemaakte keuzes vast",
+                ],
+                "ects": 5,
+                "hours": 140,
+                "eqf_level": 6,
+                "nlqf_level": 6,
+                "qf_ehea_cycle": "first",
+                "assessment_type": "praktijkopdracht met mondelinge verdediging",
+                "participation_form": "blended",
+                "supervision": "supervised-onsite",
+                "identity_check": True,
+                "quality_assurance": NVAO,
+                "language": "nl",
+                "grading": {"value_min": "1", "value_max": "10", "required_value": "5.5"},
+            },
+            {
+                "id": "datavisualisatie",
+                "name": "Datavisualisatie",
+                "description": "Van data naar een eerlijk en leesbaar verhaal in grafieken.",
+                "learning_outcomes": ["kiest en maakt passende visualisaties voor een publiek"],
+                "ects": 5,
+                "eqf_level": 6,
+                "nlqf_level": 6,
+                "assessment_type": "portfolio met presentatie",
+                "participation_form": "online",
+                "quality_assurance": NVAO,
+                "language": "nl",
+            },
+            {
+                "id": "toegepaste-statistiek",
+                "name": "Toegepaste statistiek",
+                "description": "Beschrijvende en toetsende statistiek voor praktijkonderzoek.",
+                "learning_outcomes": ["kiest en interpreteert een passende statistische toets"],
+                "ects": 5,
+                "eqf_level": 6,
+                "nlqf_level": 6,
+                "assessment_type": "schriftelijk tentamen",
+                "participation_form": "onsite",
+                "supervision": "supervised-onsite",
+                "quality_assurance": NVAO,
+                "language": "nl",
+            },
+        ],
+    },
+]
+ROUTE_ID = "doorstroom-data"
+
+
+def route_definition(config: DemoConfig, state: DemoState) -> dict[str, Any]:
+    """A learning route across both institutions: an mbo module, an hbo module, a choice."""
+    from issuer.services import urls
+
+    public = config.public_url("issuer")
+
+    def module(slug: str, module_id: str, name: str) -> dict[str, Any]:
+        return {
+            "id": module_id,
+            "name": name,
+            "achievement_ids": [urls.module_url(public, slug, module_id)],
+        }
+
+    return {
+        "id": ROUTE_ID,
+        "name": "Doorstroomroute Data (mbo → hbo)",
+        "description": "Van programmeren op het ROC naar data science op de hogeschool: "
+        "samen minstens 13 ECTS, op EQF-niveau 4 of hoger.",
+        "min_ects": 13,
+        "min_eqf_level": 4,
+        "accepted_issuers": [i.did for i in state.institutions.values()],
+        "required_modules": [
+            module("roc-noordkust", "basis-programmeren", "Basis programmeren in Python"),
+            module("hs-rijnland", "data-wrangling", "Data Wrangling met Python"),
+        ],
+        "module_groups": [
+            {
+                "id": "verdieping",
+                "name": "Verdieping",
+                "choose": 1,
+                "modules": [
+                    module("hs-rijnland", "datavisualisatie", "Datavisualisatie"),
+                    module("hs-rijnland", "toegepaste-statistiek", "Toegepaste statistiek"),
+                ],
+            }
+        ],
+    }
+
+
+def seed_issuer(config: DemoConfig, state: DemoState) -> None:
+    """Both institutions and their modules, through the issuer's own services."""
+    from issuer.schemas import ModuleIn, validate
+    from issuer.services import institutions, modules, tokens, urls
+    from issuer.services.context import IssuerContext
+    from servicekit.problems import ProblemError
+
+    ctx = IssuerContext(config.settings("issuer"))
+    try:
+        for spec in INSTITUTIONS:
+            slug = spec["slug"]
+            try:
+                with ctx.db.session() as session:
+                    institution = institutions.by_slug(session, slug)
+                token = state.institutions[slug].token if slug in state.institutions else ""
+                if not token:
+                    # the database outlived demo.json: give the demo a token of its own
+                    with ctx.db.session() as session:
+                        _, token = tokens.create(
+                            session,
+                            institution,
+                            name="demo",
+                            scopes=list(tokens.SCOPES),
+                            actor="demo",
+                            now=ctx.now(),
+                        )
+            except ProblemError:
+                created = institutions.create(
+                    ctx,
+                    slug=slug,
+                    name=spec["name"],
+                    country_code="NL",
+                    region=spec["region"],
+                    identifiers=spec["identifiers"],
+                    actor="demo",
+                )
+                institution, token = created.institution, created.token
+            for module in spec["modules"]:
+                try:
+                    modules.get(ctx, institution, module["id"])
+                except ProblemError:
+                    modules.create(ctx, institution, validate(ModuleIn, module), actor="demo")
+            state.institutions[slug] = SeededInstitution(
+                slug=slug,
+                name=spec["name"],
+                did=urls.institution_did(ctx.settings.public_url, slug),
+                token=token,
+                modules=[m["id"] for m in spec["modules"]],
+            )
+    finally:
+        ctx.close()
+
+
+def write_trust_files(config: DemoConfig, state: DemoState) -> None:
+    """The verifier's trust registry and the wallet's known issuers: both institutions."""
+    accreditation = {spec["slug"]: spec["accreditation"] for spec in INSTITUTIONS}
+    registry = {
+        "name": "microcred demo: erkende instellingen",
+        "institutions": [
+            {
+                "did": institution.did,
+                "name": institution.name,
+                "country": "NL",
+                "accreditation": accreditation.get(slug, []),
+                "valid_from": "2020-01-01",
+                "url": f"{config.public_url('issuer')}/institutions/{slug}",
+            }
+            for slug, institution in state.institutions.items()
+        ],
+    }
+    config.registry_path.write_text(json.dumps(registry, indent=2, ensure_ascii=False) + "\n")
+    known = {"issuers": [{"id": i.did, "name": i.name} for i in state.institutions.values()]}
+    config.known_issuers_path.write_text(json.dumps(known, indent=2, ensure_ascii=False) + "\n")
+
+
+def seed_wallet(config: DemoConfig, state: DemoState) -> None:
+    """The published route and the learner (who follows it), through the wallet's services."""
+    from servicekit.db import Database
+    from servicekit.problems import ProblemError
+    from wallet.services.accounts import SESSION
+    from wallet.services.container import build_services
+
+    settings = config.settings("wallet")
+    db = Database(settings.database_url)
+    try:
+        services = build_services(settings, db)
+        services.routes.publish(route_definition(config, state))
+        state.route_id = ROUTE_ID
+        if not state.learner_password:
+            state.learner_password = new_password()
+        try:
+            learner = services.accounts.register(state.learner_username, state.learner_password)
+        except ProblemError as exc:
+            if exc.code != "username_taken":
+                raise
+            token, _ = services.accounts.login(
+                state.learner_username, state.learner_password, SESSION
+            )
+            learner = services.accounts.authenticate(token, SESSION)
+            services.accounts.logout(token)
+            if learner is None:  # pragma: no cover - login just succeeded
+                raise DemoError("the demo learner cannot log in") from None
+        if not any(r["routeId"] == ROUTE_ID for r in services.routes.list(learner)):
+            services.routes.add(learner, published_id=ROUTE_ID)
+    finally:
+        db.dispose()
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def port_free(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def serve_command(config: DemoConfig, service: str) -> list[str]:
+    command = [
+        sys.executable,
+        "-m",
+        "microcred",
+        "serve",
+        service,
+        "--host",
+        config.host,
+        "--port",
+        str(config.ports[service]),
+        "--database-url",
+        config.database_url(service),
+        "--public-url",
+        config.public_url(service),
+        "--dev",
+    ]
+    if service == "verifier":
+        command += ["--trust-registry", str(config.registry_path)]
+    return command
+
+
+def service_environment(config: DemoConfig) -> dict[str, str]:
+    """The children find the key-encryption key and web secrets in the data directory."""
+    env = dict(os.environ)
+    env["MICROCRED_DATA_DIR"] = str(config.data_dir)
+    env["MICROCRED_DEV"] = "1"
+    env["MICROCRED_WALLET_KNOWN_ISSUERS_FILE"] = str(config.known_issuers_path)
+    env["MICROCRED_WALLET_URL"] = config.public_url("wallet")
+    env["MICROCRED_ISSUER_STATUS_MAX_AGE"] = str(config.status_max_age)
+    env.pop("DATABASE_URL", None)
+    env.pop("MICROCRED_PUBLIC_URL", None)
+    env.pop("MICROCRED_PORT", None)
+    return env
+
+
+@contextmanager
+def running(config: DemoConfig, log_dir: Path | None = None) -> Iterator[dict[str, Any]]:
+    """Start the three servers; stop them all when the block ends, however it ends."""
+    processes: dict[str, subprocess.Popen[bytes]] = {}
+    logs: list[Any] = []
+    try:
+        for service in SERVICES:
+            output: Any = None
+            if log_dir is not None:
+                log_dir.mkdir(parents=True, exist_ok=True)
+                output = open(log_dir / f"{service}.log", "ab")  # noqa: SIM115
+                logs.append(output)
+            processes[service] = subprocess.Popen(
+                serve_command(config, service),
+                env=service_environment(config),
+                stdout=output,
+                stderr=subprocess.STDOUT if output is not None else None,
+            )
+        wait_until_ready(config, processes)
+        yield processes
+    finally:
+        stop(processes)
+        for handle in logs:
+            handle.close()
+
+
+def wait_until_ready(config: DemoConfig, processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    import httpx
+
+    deadline = time.monotonic() + READY_TIMEOUT
+    pending = set(processes)
+    while pending:
+        for service in sorted(pending):
+            process = processes[service]
+            if process.poll() is not None:
+                raise DemoError(
+                    f"the {service} stopped while starting (exit {process.returncode}); "
+                    f"see {config.log_dir / (service + '.log')}"
+                )
+            url = f"http://{config.host}:{config.ports[service]}/healthz"
+            try:
+                if httpx.get(url, timeout=1.0).status_code == 200:
+                    pending.discard(service)
+            except httpx.HTTPError:
+                pass
+        if pending and time.monotonic() > deadline:
+            raise DemoError(f"not ready after {READY_TIMEOUT:.0f} s: {', '.join(sorted(pending))}")
+        if pending:
+            time.sleep(0.2)
+
+
+def stop(processes: dict[str, subprocess.Popen[bytes]]) -> None:
+    """SIGTERM every server still running (uvicorn shuts down gracefully), then wait; a
+    server that does not stop in time is killed, so nothing is left behind."""
+    for process in processes.values():
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    for process in processes.values():
+        try:
+            process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+class DemoError(RuntimeError):
+    pass
+
+
+def describe(config: DemoConfig, state: DemoState) -> str:
+    """What the demo prints: where to go and how to log in."""
+    lines = [
+        "",
+        "microcred demo is running (Ctrl-C stops everything)",
+        "",
+        f"  Issuer console  {config.public_url('issuer')}/",
+    ]
+    for institution in state.institutions.values():
+        lines.append(f"    {institution.name}")
+        lines.append(f"      DID    {institution.did}")
+        lines.append(f"      token  {institution.token}")
+    lines += [
+        "",
+        f"  Learner wallet  {config.public_url('wallet')}/",
+        f"    user name  {state.learner_username}",
+        f"    password   {state.learner_password}",
+        "",
+        f"  Verifier        {config.public_url('verifier')}/",
+        f"    trust registry  {config.registry_path}",
+        "",
+        f"  Server logs     {config.log_dir}/",
+        f"  Data directory  {config.data_dir} (delete it to start afresh)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- command
+
+
+@app.command("demo")
+def demo(
+    data_dir: Annotated[
+        Path, typer.Option(help="where the demo keeps its databases and keys")
+    ] = DEFAULT_DATA_DIR,
+    port_base: Annotated[
+        int, typer.Option(help="issuer port; the wallet and verifier take the next two")
+    ] = DEFAULT_BASE_PORT,
+) -> None:
+    """Start issuer, wallet and verifier on localhost, seeded with a demo world."""
+    config = DemoConfig(
+        data_dir=data_dir,
+        ports={service: port_base + index for index, service in enumerate(SERVICES)},
+    )
+    busy = [str(p) for p in config.ports.values() if not port_free(config.host, p)]
+    if busy:
+        fail(f"port {', '.join(busy)} is in use (is a demo already running?)")
+    typer.echo(f"preparing the demo in {config.data_dir} …")
+    try:
+        state = prepare(config)
+    except Exception as exc:
+        fail(f"the demo could not be prepared: {exc}")
+
+    def terminate(signum: int, _frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        with running(config, log_dir=config.log_dir) as processes:
+            typer.echo(describe(config, state))
+            while all(p.poll() is None for p in processes.values()):
+                time.sleep(0.5)
+            gone = [s for s, p in processes.items() if p.poll() is not None]
+            fail(f"the {', '.join(gone)} stopped unexpectedly; stopping the demo", 1)
+    except KeyboardInterrupt:
+        typer.echo("\nstopping the demo …")
+    except DemoError as exc:
+        fail(str(exc), 1)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    typer.echo("stopped.")

@@ -1,0 +1,1 @@
+"""Security and robustness tests: fuzzing of the core, hostile contexts, service abuse."""

@@ -1,0 +1,222 @@
+"""POST /credentials/verify: 200 with the report when verified, 400 with the same shape
+when a required check fails or the body is unusable, 413 over the size limit."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from credentials.keys import Multikey
+from tests.verifier.support import microcredential, tampered
+
+
+def verify(client: Any, credential: Any) -> Any:
+    return client.post("/credentials/verify", json={"verifiableCredential": credential})
+
+
+def failed(body: dict[str, Any]) -> dict[str, str]:
+    return {c["id"]: c["code"] for c in body["errors"]}
+
+
+def assert_report_shape(body: dict[str, Any]) -> None:
+    assert set(body) >= {"verified", "checks", "warnings", "errors", "summary"}
+    for check in body["checks"]:
+        assert set(check) == {"id", "outcome", "code", "message"}
+        assert check["outcome"] in ("passed", "failed", "warning", "skipped")
+    assert body["errors"] == [c for c in body["checks"] if c["outcome"] == "failed"]
+    assert body["warnings"] == [c for c in body["checks"] if c["outcome"] == "warning"]
+
+
+def test_a_valid_microcredential_verifies_with_every_check_reported(
+    client: Any, issuer_key: Multikey, holder: Multikey
+) -> None:
+    response = verify(client, microcredential(issuer_key, holder))
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    assert_report_shape(body)
+    assert body["verified"] is True and body["errors"] == []
+    passed = {c["id"] for c in body["checks"] if c["outcome"] == "passed"}
+    assert {"structure", "context", "proof", "verification_method", "issuer", "validity"} <= passed
+    assert {"schema"} <= passed
+    summary = body["summary"]
+    assert summary["module"] == "Data Wrangling with Python"
+    assert summary["ects"] == 7.5 and summary["eqfLevel"] == 6
+    assert summary["holder"] == holder.controller
+    assert summary["awarded"] == "2025-06-30T12:00:00Z"
+    assert response.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "check"),
+    [
+        ("credentialSubject.achievement.name", "Brain Surgery", "proof"),
+        ("credentialSubject.achievement.ects", 60, "proof"),
+        (
+            "credentialSubject.id",
+            "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+            "proof",
+        ),
+        ("credentialSubject.result.0.value", "10", "proof"),
+        ("issuer.name", "Universiteit van Amsterdam", "proof"),
+        ("issuer.address.addressCountry", "Germany", "proof"),
+        ("validFrom", "2020-01-01T00:00:00Z", "proof"),
+        ("awardedDate", "2020-01-01T00:00:00Z", "proof"),
+        ("proof.proofValue", "z" + "3" * 87, "proof"),
+        ("proof.created", "2020-01-01T00:00:00Z", "proof"),
+    ],
+)
+def test_tampering_fails_with_the_check_named(
+    client: Any, issuer_key: Multikey, holder: Multikey, path: str, value: Any, check: str
+) -> None:
+    forged = tampered(microcredential(issuer_key, holder), path, value)
+    response = verify(client, forged)
+    assert response.status_code == 400
+    body = response.json()
+    assert_report_shape(body)
+    assert body["verified"] is False
+    assert check in failed(body), body["errors"]
+
+
+def test_a_swapped_issuer_fails_the_issuer_and_proof_checks(
+    client: Any, issuer: Multikey, holder: Multikey
+) -> None:
+    other = Multikey.generate()
+    forged = tampered(microcredential(issuer, holder), "issuer.id", other.controller)
+    body = verify(client, forged).json()
+    assert not body["verified"]
+    assert "proof" in failed(body)
+
+
+def test_signed_by_a_key_that_is_not_the_issuers_fails_the_issuer_check(
+    client: Any, holder: Multikey
+) -> None:
+    institution, impostor = Multikey.generate(), Multikey.generate()
+    credential = microcredential(institution, holder)
+    credential.pop("proof")
+    from credentials.proofs import sign
+
+    forged = sign(credential, impostor)
+    response = verify(client, forged)
+    assert response.status_code == 400
+    assert failed(response.json())["issuer"] == "issuer_mismatch"
+
+
+def test_an_expired_credential_fails_the_validity_check(
+    client: Any, issuer: Multikey, holder: Multikey
+) -> None:
+    from datetime import UTC, datetime
+
+    credential = microcredential(issuer, holder, valid_until=datetime(2025, 12, 31, tzinfo=UTC))
+    response = verify(client, credential)
+    assert response.status_code == 400
+    assert failed(response.json()) == {"validity": "expired"}
+
+
+def test_an_unknown_context_url_is_a_400_naming_the_context_check(
+    client: Any, issuer: Multikey, holder: Multikey
+) -> None:
+    credential = microcredential(issuer, holder)
+    credential["@context"] = [*credential["@context"], "https://evil.example/context.jsonld"]
+    response = verify(client, credential)
+    assert response.status_code == 400
+    assert failed(response.json()) == {"context": "unknown_context"}
+
+
+@pytest.mark.parametrize("suite", ["bbs-2023", "ecdsa-sd-2023", "Ed25519Signature2020", ""])
+def test_an_unsupported_cryptosuite_is_a_400_naming_the_proof(
+    client: Any, issuer: Multikey, holder: Multikey, suite: str
+) -> None:
+    credential = tampered(microcredential(issuer, holder), "proof.cryptosuite", suite)
+    response = verify(client, credential)
+    assert response.status_code == 400
+    assert "proof" in failed(response.json())
+
+
+def test_a_credential_without_proof_is_a_400(
+    client: Any, issuer: Multikey, holder: Multikey
+) -> None:
+    credential = microcredential(issuer, holder)
+    credential.pop("proof")
+    assert failed(verify(client, credential).json())["proof"] == "proof_missing"
+
+
+def test_a_non_conformant_credential_fails_the_structure_check(
+    client: Any, issuer: Multikey, holder: Multikey
+) -> None:
+    credential = microcredential(issuer, holder)
+    credential["@context"] = list(reversed(credential["@context"]))
+    body = verify(client, credential).json()
+    assert failed(body) == {"structure": "non_conformant"}
+
+
+@pytest.mark.parametrize(
+    ("content", "code"),
+    [
+        (b"", "invalid_json"),
+        (b"not json", "invalid_json"),
+        (b"[1, 2, 3]", "invalid_request"),
+        (b'"a string"', "invalid_request"),
+        (b'{"verifiableCredential": 1, "verifiableCredential": 2}', "duplicate_key"),
+        (b'{"credential": {}}', "invalid_request"),
+        (b'{"verifiableCredential": {}, "options": []}', "invalid_request"),
+        (b"\xff\xfe\x00garbage", "invalid_json"),
+        (b"[" * 5000 + b"]" * 5000, "too_deep"),
+        (b'{"verifiableCredential": NaN}', "invalid_json"),
+    ],
+)
+def test_malformed_bodies_get_the_same_report_shape_with_a_failed_structure_check(
+    client: Any, content: bytes, code: str
+) -> None:
+    response = client.post(
+        "/credentials/verify", content=content, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 400
+    body = response.json()
+    assert_report_shape(body)
+    assert body["verified"] is False
+    assert failed(body) == {"structure": code}
+
+
+@pytest.mark.parametrize("value", [None, 42, "a string", [], [{}], {}])
+def test_a_credential_that_is_not_an_object_is_a_structure_failure(client: Any, value: Any) -> None:
+    body = verify(client, value).json()
+    assert failed(body) == {"structure": "non_conformant"}
+
+
+def test_options_are_accepted(client: Any, issuer: Multikey, holder: Multikey) -> None:
+    response = client.post(
+        "/credentials/verify",
+        json={
+            "verifiableCredential": microcredential(issuer, holder),
+            "options": {"returnResults": True},
+        },
+    )
+    assert response.status_code == 200
+
+
+def test_a_50_mb_body_is_refused_with_413_problem(client: Any) -> None:
+    body = b'{"verifiableCredential": "' + b"a" * (50 * 1024 * 1024) + b'"}'
+    response = client.post(
+        "/credentials/verify", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["code"] == "body_too_large"
+
+
+def test_a_body_just_over_the_configured_limit_is_413(make_client: Any) -> None:
+    client = make_client(max_body=10_000)
+    content = json.dumps({"verifiableCredential": {"x": "a" * 10_000}}).encode()
+    assert client.post("/credentials/verify", content=content).status_code == 413
+
+
+def test_the_same_document_verified_twice_gives_the_same_answer(
+    client: Any, issuer: Multikey, holder: Multikey
+) -> None:
+    credential = microcredential(issuer, holder)
+    first = verify(client, copy.deepcopy(credential)).json()
+    second = verify(client, credential).json()
+    assert first["checks"] == second["checks"]

@@ -1,0 +1,75 @@
+"""The verifier's settings: ``ServiceSettings`` plus the verifier's own policy knobs.
+
+Values come from arguments first (the ``microcred serve verifier`` command), then
+``MICROCRED_*`` environment variables, then defaults. The environment fallback matters for
+``--workers N``: worker processes rebuild their settings from the environment only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from servicekit.settings import ServiceSettings
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _env(name: str) -> str:
+    return os.environ.get(name, "").strip()
+
+
+@dataclass
+class Settings(ServiceSettings):
+    """Everything the verifier can be told; see docs/verifier.md for each knob."""
+
+    service: ClassVar[str] = "verifier"
+    default_port: ClassVar[int] = 8003
+
+    trust_registry: Path | str | None = None
+    """JSON or YAML file of accredited institutions; None = an empty registry."""
+    trust_registry_check_seconds: float = 5.0
+    """How often (at most) the registry file's mtime is checked for an automatic reload."""
+    strict_trust: bool = False
+    """Unknown or unaccredited issuers fail verification instead of giving a warning."""
+    clock_skew: float = 300.0
+    """Seconds of tolerance on validFrom / validUntil (clocks of issuers differ)."""
+    log_retention_days: int = 90
+    keep_full_log: bool = False
+    """Also store the verified documents in the log (personal data: off by default)."""
+    challenge_ttl: int = 600
+    """Seconds a challenge from POST /challenges stays usable."""
+    request_ttl: int = 600
+    """Default lifetime of a presentation request in seconds."""
+    max_request_ttl: int = 86_400
+    result_retention_hours: int = 24
+    """Presentation-request results (which name the learner) are purged after this."""
+    max_body: int = 1024 * 1024
+    admin_token: str = ""
+    """Bearer token for /admin endpoints; empty disables them."""
+    sse_timeout: float = 300.0
+    """Seconds an events stream stays open waiting for a result."""
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if not self.trust_registry:
+            self.trust_registry = _env("MICROCRED_TRUST_REGISTRY") or None
+        if self.trust_registry is not None:
+            self.trust_registry = Path(self.trust_registry).expanduser()
+        if not self.strict_trust:
+            self.strict_trust = _env("MICROCRED_STRICT_TRUST").lower() in _TRUE
+        if not self.keep_full_log:
+            self.keep_full_log = _env("MICROCRED_KEEP_FULL_LOG").lower() in _TRUE
+        if not self.admin_token:
+            self.admin_token = _env("MICROCRED_VERIFIER_ADMIN_TOKEN")
+        # Numbers: the environment fills in only where no argument changed the default.
+        for name, default in (("log_retention_days", 90), ("clock_skew", 300.0)):
+            raw = _env(f"MICROCRED_{name.upper()}")
+            if raw and getattr(self, name) == default:
+                setattr(self, name, type(default)(raw))
+        if self.clock_skew < 0 or self.log_retention_days < 0:
+            raise ValueError("clock_skew and log_retention_days must not be negative")
+        if self.challenge_ttl <= 0 or self.request_ttl <= 0 or self.max_request_ttl <= 0:
+            raise ValueError("challenge and request lifetimes must be positive")

@@ -1,0 +1,35 @@
+"""``POST /shares/verify {"url": …}``: verify a learner's share link."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from credentials.errors import MicrocredError
+
+from ..deps import ServicesDep
+from ..services.shares import KIND
+from ..services.vcapi import parse_body
+from ..services.verification import malformed
+from ._reports import REPORT_RESPONSES, json_body, report_response
+
+router = APIRouter(tags=["share links"])
+
+
+@router.post(
+    "/shares/verify",
+    responses=REPORT_RESPONSES,
+    openapi_extra=json_body("the share link", {"url": {"type": "string"}}),
+)
+async def verify_share(request: Request, services: ServicesDep) -> JSONResponse:
+    """Fetch the presentation behind a share link (safely) and verify it, domain = the URL."""
+    raw = await request.body()
+    try:
+        body = parse_body(raw, max_bytes=services.settings.max_body)
+    except MicrocredError as exc:
+        return report_response(malformed(KIND, exc.code, exc.message))
+    if not isinstance(body, dict):
+        return report_response(malformed(KIND, "invalid_request", 'the body must be {"url": …}'))
+    result = await run_in_threadpool(services.shares.verify, body.get("url"))
+    return report_response(result)

@@ -1,0 +1,416 @@
+"""Presentation requests, OpenID4VP 1.0 shaped (``direct_post``, DCQL, ``redirect_uri:``).
+
+The flow, from the employer's side:
+
+1. ``create`` stores a request — what is asked (``dcql``), a purpose, an expiry — with a
+   fresh ``nonce`` and ``state``, and returns links and a QR for the wallet plus a secret
+   ``result_token`` for the employer's page (the result names the learner: knowing the
+   request id, which is in the QR, must not be enough to read it);
+2. the wallet reads the parameters (by value from the QR, or from ``request_uri``);
+3. the wallet POSTs ``vp_token`` (JSON keyed by DCQL query id, values arrays of VPs) and
+   ``state`` to ``response_uri``; each VP must carry ``challenge`` = nonce and ``domain`` =
+   the full ``client_id`` (``redirect_uri:<response_uri>``);
+4. the first answer whose presentation proofs verify with that nonce consumes it — a
+   conditional UPDATE that one transaction wins across all instances — and its result is
+   stored; any later answer with the same nonce is refused as a replay;
+5. the employer's page polls the result or listens for it as server-sent events.
+
+An answer whose presentation proof does not verify (wrong nonce, tampered, wrong domain) is
+refused without consuming the nonce, so junk posted by someone who saw the QR cannot burn
+the learner's genuine answer; the attempt is counted and shown with the result.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import update
+from sqlmodel import col
+
+from credentials.errors import MicrocredError
+from servicekit.db import Database
+from servicekit.problems import ProblemError
+from servicekit.qr import qr_png_data_uri, qr_svg
+from servicekit.tokens import new_token, same, token_hash
+
+from ..models import PresentationRequest
+from .admissions import evaluate_results
+from .clock import Clock, aware, iso, utc
+from .dcql import RequestSpec, dcql_query, queries_for
+from .vcapi import parse_body
+from .verification import VerificationResult, VerificationService
+
+CRYPTOSUITES = ("eddsa-rdfc-2022", "ecdsa-rdfc-2019")
+QR_MAX_CHARS = 1800
+MAX_PRESENTATIONS = 20
+PENDING, COMPLETED, DECLINED, EXPIRED = "pending", "completed", "declined", "expired"
+
+
+def _invalid(detail: str, code: str = "invalid_request", status: int = 400) -> ProblemError:
+    # ``error`` is the OAuth-style code a wallet looks for; ``code`` is microcred's own.
+    return ProblemError(status, code, detail, error="invalid_request")
+
+
+@dataclass(frozen=True)
+class CreatedRequest:
+    id: str
+    request_uri: str
+    response_uri: str
+    parameters: dict[str, Any]
+    openid4vp_uri: str
+    by_reference_uri: str
+    result_token: str
+    expires_at: datetime
+    public_url: str
+
+    def to_dict(self) -> dict[str, Any]:
+        qr_uri = (
+            self.openid4vp_uri
+            if len(self.openid4vp_uri) <= QR_MAX_CHARS
+            else (self.by_reference_uri)
+        )
+        return {
+            "id": self.id,
+            "request_uri": self.request_uri,
+            "response_uri": self.response_uri,
+            "client_id": self.parameters["client_id"],
+            "nonce": self.parameters["nonce"],
+            "state": self.parameters["state"],
+            "openid4vp_uri": self.openid4vp_uri,
+            "openid4vp_by_reference_uri": self.by_reference_uri,
+            "qr_uri": qr_uri,
+            "qrPng": qr_png_data_uri(qr_uri),
+            "qrSvg": qr_svg(qr_uri),
+            "result_token": self.result_token,
+            "result_uri": f"{self.public_url}/requests/{self.id}/result",
+            "events_uri": f"{self.public_url}/requests/{self.id}/events",
+            "expires_at": iso(self.expires_at),
+        }
+
+
+def authorization_parameters(row: PresentationRequest, public_url: str) -> dict[str, Any]:
+    """The OpenID4VP authorization request parameters (§5.1) for a stored request."""
+    response_uri = f"{public_url}/requests/{row.id}/response"
+    return {
+        "response_type": "vp_token",
+        "response_mode": "direct_post",
+        "client_id": f"redirect_uri:{response_uri}",
+        "response_uri": response_uri,
+        "nonce": row.nonce,
+        "state": row.state,
+        "dcql_query": row.dcql_query,
+        "client_metadata": {
+            "client_name": row.client_name,
+            "vp_formats_supported": {
+                "ldp_vc": {
+                    "proof_type_values": ["DataIntegrityProof"],
+                    "cryptosuite_values": list(CRYPTOSUITES),
+                }
+            },
+        },
+        "purpose": row.purpose,
+    }
+
+
+def by_value_uri(parameters: Mapping[str, Any]) -> str:
+    """``openid4vp://?…`` with every parameter; objects travel as compact JSON strings."""
+    flat = {
+        key: json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+        if isinstance(value, dict | list)
+        else str(value)
+        for key, value in parameters.items()
+    }
+    return "openid4vp://?" + urlencode(flat)
+
+
+class PresentationRequestService:
+    def __init__(
+        self,
+        db: Database,
+        verification: VerificationService,
+        *,
+        public_url: str,
+        default_ttl: int,
+        max_ttl: int,
+        max_body: int,
+        clock: Clock,
+    ) -> None:
+        self.db = db
+        self.verification = verification
+        self.public_url = public_url.rstrip("/")
+        self.default_ttl = default_ttl
+        self.max_ttl = max_ttl
+        self.max_body = max_body
+        self.clock = clock
+
+    # -- creating -------------------------------------------------------------------------
+
+    def create(
+        self,
+        *,
+        purpose: str,
+        credential_types: list[str] | None = None,
+        modules: list[str] | None = None,
+        rule: Mapping[str, Any] | None = None,
+        expires_in: int | None = None,
+        client_name: str | None = None,
+    ) -> CreatedRequest:
+        try:
+            spec = RequestSpec.parse(credential_types, modules, rule)
+            query = dcql_query(queries_for(spec))
+        except MicrocredError as exc:
+            raise ProblemError(400, exc.code, exc.message) from None
+        ttl = expires_in if expires_in is not None else self.default_ttl
+        if not 0 < ttl <= self.max_ttl:
+            raise ProblemError(
+                400, "invalid_expiry", f"expires_in must be from 1 to {self.max_ttl} seconds"
+            )
+        now = utc(self.clock())
+        result_token = new_token(nbytes=32)
+        row = PresentationRequest(
+            id=new_token(nbytes=16),
+            nonce=new_token(nbytes=24),
+            state=new_token(nbytes=16),
+            result_token_hash=token_hash(result_token),
+            purpose=purpose,
+            client_name=client_name or "microcred verifier",
+            spec=spec.to_dict(),
+            dcql_query=query,
+            created_at=now,
+            expires_at=now + timedelta(seconds=ttl),
+        )
+        with self.db.session() as session:
+            session.add(row)
+        parameters = authorization_parameters(row, self.public_url)
+        request_uri = f"{self.public_url}/requests/{row.id}"
+        by_reference = "openid4vp://?" + urlencode(
+            {"client_id": parameters["client_id"], "request_uri": request_uri}
+        )
+        return CreatedRequest(
+            id=row.id,
+            request_uri=request_uri,
+            response_uri=parameters["response_uri"],
+            parameters=parameters,
+            openid4vp_uri=by_value_uri(parameters),
+            by_reference_uri=by_reference,
+            result_token=result_token,
+            expires_at=aware(row.expires_at),  # type: ignore[arg-type]
+            public_url=self.public_url,
+        )
+
+    def _get(self, request_id: str) -> PresentationRequest:
+        with self.db.session() as session:
+            row = session.get(PresentationRequest, request_id) if len(request_id) <= 64 else None
+        if row is None:
+            raise ProblemError(404, "request_not_found", "no such presentation request")
+        return row
+
+    def _expired(self, row: PresentationRequest) -> bool:
+        return row.expires_at <= utc(self.clock())
+
+    def parameters(self, request_id: str) -> dict[str, Any]:
+        """What the wallet fetches from ``request_uri``; gone once answered or expired."""
+        row = self._get(request_id)
+        if row.status != PENDING:
+            raise ProblemError(410, "request_answered", "this request has already been answered")
+        if self._expired(row):
+            raise ProblemError(410, "request_expired", "this presentation request has expired")
+        return authorization_parameters(row, self.public_url)
+
+    # -- the wallet's answer ----------------------------------------------------------------
+
+    def respond(self, request_id: str, fields: Mapping[str, str]) -> dict[str, Any]:
+        """Process a ``direct_post`` answer; ``{}`` when accepted, a problem when refused."""
+        row = self._get(request_id)
+        state = fields.get("state")
+        if not isinstance(state, str) or not same(state, row.state):
+            self._note_rejection(row.id, "the answer's state does not match the request")
+            raise _invalid("state does not match this request", "invalid_state")
+        if row.nonce_used_at is not None or row.status != PENDING:
+            raise _invalid(
+                "this request has already been answered; its nonce cannot be used again",
+                "nonce_replayed",
+            )
+        if self._expired(row):
+            raise _invalid("this presentation request has expired", "request_expired", 410)
+        if "error" in fields:
+            return self._declined(row, fields)
+        spec = RequestSpec.from_dict(row.spec)
+        answers = self._parse_vp_token(fields.get("vp_token"), spec, row.id)
+        client_id = f"redirect_uri:{self.public_url}/requests/{row.id}/response"
+        results = [
+            (
+                query_id,
+                self.verification.verify_presentation(
+                    vp, challenge=row.nonce, domain=client_id, kind="request", log=False
+                ),
+            )
+            for query_id, vp in answers
+        ]
+        for _, result in results:
+            self.verification.record(result)
+        unbound = next((r for _, r in results if not r.binding_holds()), None)
+        if unbound is not None:
+            failed = [c for c in unbound.report.failed if not c.id.startswith("credential[")]
+            detail = failed[0].message if failed else "the presentation proof does not verify"
+            self._note_rejection(row.id, detail)
+            raise ProblemError(
+                400,
+                "invalid_presentation",
+                f"the presentation is not a valid answer to this request: {detail}",
+                error="invalid_request",
+                report=unbound.to_dict(),
+            )
+        outcome = self._outcome(spec, results)
+        self._complete(row, COMPLETED, outcome)
+        return {}
+
+    def _parse_vp_token(
+        self, raw: Any, spec: RequestSpec, request_id: str
+    ) -> list[tuple[str, Any]]:
+        if not isinstance(raw, str) or not raw.strip():
+            raise _invalid("vp_token is missing")
+        try:
+            token = parse_body(raw.encode("utf-8"), max_bytes=self.max_body)
+        except MicrocredError as exc:
+            self._note_rejection(request_id, f"vp_token is not JSON: {exc.message}")
+            raise _invalid(f"vp_token is not valid JSON: {exc.message}") from None
+        if not isinstance(token, dict) or not token:
+            raise _invalid("vp_token must be a JSON object keyed by the DCQL query ids")
+        queries = {q.id: q for q in queries_for(spec)}
+        answers: list[tuple[str, Any]] = []
+        for query_id, value in token.items():
+            if query_id not in queries:
+                raise _invalid(f"vp_token answers an unknown query {query_id!r}")
+            presentations = value if isinstance(value, list) else [value]
+            if not presentations:
+                raise _invalid(f"vp_token[{query_id!r}] is an empty array")
+            if len(presentations) > 1 and not queries[query_id].multiple:
+                raise _invalid(f"query {query_id!r} takes exactly one presentation")
+            for presentation in presentations:
+                if isinstance(presentation, str):
+                    try:
+                        presentation = parse_body(presentation.encode(), max_bytes=self.max_body)
+                    except MicrocredError as exc:
+                        raise _invalid(f"a presentation is not JSON: {exc.message}") from None
+                answers.append((query_id, presentation))
+        if len(answers) > MAX_PRESENTATIONS:
+            raise _invalid(f"at most {MAX_PRESENTATIONS} presentations per answer")
+        return answers
+
+    def _outcome(
+        self, spec: RequestSpec, results: list[tuple[str, VerificationResult]]
+    ) -> dict[str, Any]:
+        queries = []
+        for query in queries_for(spec):
+            counted = [
+                (credential, report)
+                for query_id, result in results
+                if query_id == query.id
+                for _, credential, report in result.counted_credentials()
+            ]
+            fitting = [(c, r) for c, r in counted if query.matches(c)]
+            answered = any(query_id == query.id for query_id, _ in results)
+            if fitting:
+                names = ", ".join(
+                    str(r.summary.get("module") or c.get("id") or "a credential")
+                    for c, r in fitting
+                )
+                message = f"{query.label}: {names}"
+            elif answered:
+                message = f"{query.label}: answered, but no verified credential fits"
+            else:
+                message = f"{query.label}: not answered"
+            queries.append({"id": query.id, "matched": bool(fitting), "message": message})
+        all_results = [r for _, r in results]
+        holders = {r.report.summary.get("holder") for r in all_results if r.report.summary}
+        verified = bool(all_results) and all(r.verified for r in all_results)
+        matches = all(q["matched"] for q in queries) and len(holders) <= 1
+        rule = None
+        if spec.rule is not None and spec.route is not None:
+            rule = evaluate_results(spec.route, all_results, now=self.clock()).to_dict()
+        return {
+            "verified": verified,
+            "matches_request": matches,
+            "accepted": verified and matches and (rule is None or rule["satisfied"]),
+            "queries": queries,
+            "holders_agree": len(holders) <= 1,
+            "summary": {
+                "holder": next(iter(holders)) if len(holders) == 1 else None,
+                "credentials": [
+                    s for r in all_results for s in r.report.summary.get("credentials", [])
+                ],
+            },
+            "rule": rule,
+            "presentations": [{"query": q, **r.to_dict()} for q, r in results],
+        }
+
+    def _declined(self, row: PresentationRequest, fields: Mapping[str, str]) -> dict[str, Any]:
+        error = str(fields.get("error", ""))[:100] or "access_denied"
+        description = str(fields.get("error_description", ""))[:500] or None
+        self._complete(row, DECLINED, {"error": error, "error_description": description})
+        return {}
+
+    def _complete(self, row: PresentationRequest, status: str, result: dict[str, Any]) -> None:
+        """Consume the nonce and store the result in one conditional UPDATE."""
+        now = utc(self.clock())
+        statement = (
+            update(PresentationRequest)
+            .where(col(PresentationRequest.id) == row.id)
+            .where(col(PresentationRequest.nonce_used_at).is_(None))
+            .where(col(PresentationRequest.expires_at) > now)
+            .values(nonce_used_at=now, completed_at=now, status=status, result=result)
+        )
+        with self.db.session() as session:
+            won = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+        if not won:
+            if self._expired(self._get(row.id)):
+                raise _invalid("this presentation request has expired", "request_expired", 410)
+            raise _invalid(
+                "this request has already been answered; its nonce cannot be used again",
+                "nonce_replayed",
+            )
+
+    def _note_rejection(self, request_id: str, message: str) -> None:
+        statement = (
+            update(PresentationRequest)
+            .where(col(PresentationRequest.id) == request_id)
+            .values(
+                rejected_attempts=PresentationRequest.rejected_attempts + 1,
+                last_rejection=message[:1000],
+            )
+        )
+        with self.db.session() as session:
+            session.execute(statement)
+
+    # -- the employer's view ----------------------------------------------------------------
+
+    def result(self, request_id: str, token: str | None) -> dict[str, Any]:
+        row = self._get(request_id)
+        if not token or not same(token_hash(token), row.result_token_hash):
+            raise ProblemError(
+                401,
+                "result_token_required",
+                "the result of a presentation request is only shown with its result token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        status = row.status
+        if status == PENDING and self._expired(row):
+            status = EXPIRED
+        return {
+            "id": row.id,
+            "status": status,
+            "purpose": row.purpose,
+            "request": row.spec,
+            "created_at": iso(row.created_at),
+            "expires_at": iso(row.expires_at),
+            "completed_at": iso(row.completed_at),
+            "rejected_attempts": row.rejected_attempts,
+            "last_rejection": row.last_rejection,
+            "result": row.result,
+        }

@@ -1,0 +1,125 @@
+"""The VC-API verification flows: request bodies in, one ``VerificationResult`` out.
+
+Malformed input is not an exception here but a result with a failed ``structure`` check,
+so that ``POST /credentials/verify`` answers a broken body with the same report shape as a
+broken credential (DESIGN §4: 400 with the report). Presentations also run the challenge
+policy: a challenge issued by ``POST /challenges`` is single-use everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from credentials.errors import MalformedInput, MicrocredError
+from credentials.model import parse_json
+
+from .challenges import ChallengeService, ChallengeState
+from .verification import VerificationResult, VerificationService, malformed, proof_challenge
+
+
+def parse_body(raw: bytes, *, max_bytes: int) -> Any:
+    """Parse a request body with the core's limits; raises ``MalformedInput``.
+
+    ``NaN`` and ``Infinity`` are not JSON (RFC 8259) but Python's parser takes them, and a
+    non-finite number would later fail canonicalisation in an unhelpful way, so they are
+    refused here like any other invalid JSON.
+    """
+    if not raw.strip():
+        raise MalformedInput("the request body is empty", code="invalid_json")
+    value = parse_json(raw, max_bytes=max_bytes)
+    _refuse_non_finite(value)
+    return value
+
+
+def _refuse_non_finite(value: Any) -> None:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float) and not math.isfinite(item):
+            raise MalformedInput(
+                f"not valid JSON: {item} is not a JSON number", code="invalid_json"
+            )
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+class VcApi:
+    def __init__(
+        self, verification: VerificationService, challenges: ChallengeService, *, max_body: int
+    ) -> None:
+        self.verification = verification
+        self.challenges = challenges
+        self.max_body = max_body
+
+    # -- bodies
+
+    def _body(self, raw: bytes, kind: str) -> dict[str, Any] | VerificationResult:
+        try:
+            body = parse_body(raw, max_bytes=self.max_body)
+        except MicrocredError as exc:
+            return malformed(kind, exc.code, exc.message)
+        if not isinstance(body, dict):
+            return malformed(kind, "invalid_request", "the request body must be a JSON object")
+        options = body.get("options")
+        if options is None:
+            body["options"] = {}
+        elif not isinstance(options, dict):
+            return malformed(kind, "invalid_request", "options must be a JSON object")
+        return body
+
+    def verify_credential_body(self, raw: bytes) -> VerificationResult:
+        body = self._body(raw, "credential")
+        if isinstance(body, VerificationResult):
+            self.verification.record(body)
+            return body
+        if "verifiableCredential" not in body:
+            result = malformed(
+                "credential", "invalid_request", "the body has no verifiableCredential"
+            )
+            self.verification.record(result)
+            return result
+        return self.verification.verify_credential(body["verifiableCredential"])
+
+    def verify_presentation_body(self, raw: bytes) -> VerificationResult:
+        body = self._body(raw, "presentation")
+        if isinstance(body, VerificationResult):
+            self.verification.record(body)
+            return body
+        if "verifiablePresentation" not in body:
+            message = "the body has no verifiablePresentation"
+            if "presentation" in body:
+                message += " (an unsigned presentation is not accepted here: it proves nothing)"
+            result = malformed("presentation", "invalid_request", message)
+            self.verification.record(result)
+            return result
+        return self.verify_presentation(body["verifiablePresentation"], body["options"])
+
+    # -- presentations with challenges
+
+    def verify_presentation(
+        self, presentation: Any, options: dict[str, Any], *, kind: str = "presentation"
+    ) -> VerificationResult:
+        challenge, domain = options.get("challenge"), options.get("domain")
+        for name, value in (("challenge", challenge), ("domain", domain)):
+            if value is not None and not (isinstance(value, str) and value):
+                result = malformed(kind, "invalid_request", f"options.{name} must be a string")
+                self.verification.record(result)
+                return result
+        tracked = challenge or proof_challenge(presentation)
+        state = self.challenges.state(tracked) if tracked else ChallengeState.UNKNOWN
+        if challenge is None and state is not ChallengeState.UNKNOWN:
+            # the caller did not say, but the proof names a challenge issued here: hold the
+            # presentation to it (and to its single use) rather than accept it unchecked
+            challenge = tracked
+        result = self.verification.verify_presentation(
+            presentation, challenge=challenge, domain=domain, kind=kind, log=False
+        )
+        if tracked and (challenge is not None or state is not ChallengeState.UNKNOWN):
+            check = self.challenges.check(tracked, state, result.binding_holds())
+            if check is not None:
+                result.report.add(check)
+        self.verification.record(result)
+        return result

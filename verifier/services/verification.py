@@ -1,0 +1,263 @@
+"""Verification as this verifier does it: the core ``Verifier`` plus its own policy.
+
+The core checks everything a credential can prove about itself (structure, contexts,
+proofs, DID binding, validity, status, profile). The verifier adds what depends on whom it
+trusts and what it remembers:
+
+* the **trust** check against the registry, evaluated at the credential's issue date (the
+  core's ``trust_checker`` hook only sees a DID, so it is added here, after the core);
+* a **summary** where the issuer is named as the registry names it, not as the credential
+  claims, because a forged credential can call itself anything;
+* the **verification log** (hashes only, see ``log``).
+
+Presentations fold each credential's failures and warnings into the presentation's own
+report as ``credential[i].<check>``, as the core does, so one report tells the whole story.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from credentials.fetch import SafeFetcher
+from credentials.microcredential import read_microcredential
+from credentials.model import embedded_credentials, holder_id, issuer_id
+from credentials.report import Check, VerificationReport
+from credentials.setup import default_verifier
+from credentials.status import StatusListCache
+from credentials.verify import Verifier
+
+from .clock import Clock
+from .log import LoggedCredential, VerificationLog
+from .trust import TrustRegistryStore, trust_check
+
+# Checks of a presentation that concern the presentation itself (not an embedded credential):
+# if one fails, the presentation is not this holder's answer to this question.
+BINDING_CHECKS = (
+    "structure",
+    "context",
+    "proof_purpose",
+    "verification_method",
+    "proof",
+    "challenge",
+)
+
+
+@dataclass
+class VerificationResult:
+    """One verification: the top report and, for presentations, one report per credential."""
+
+    kind: str
+    report: VerificationReport
+    document: Any = None
+    credential_reports: list[VerificationReport] = field(default_factory=list)
+    credentials: list[dict[str, Any]] = field(default_factory=list)
+    is_presentation: bool = False
+
+    @property
+    def verified(self) -> bool:
+        return self.report.verified
+
+    def binding_holds(self) -> bool:
+        """The presentation's own proof verified with the expected challenge and domain.
+
+        That is what makes an answer *this holder's answer to this question*, regardless of
+        what the embedded credentials turn out to be worth.
+        """
+        checks = [c for c in self.report.checks if c.id in BINDING_CHECKS]
+        return (
+            not any(c.outcome == "failed" for c in checks)
+            and any(c.id == "proof" and c.outcome == "passed" for c in checks)
+            and any(c.id == "proof_purpose" and c.outcome == "passed" for c in checks)
+        )
+
+    def counted_credentials(self) -> list[tuple[int, dict[str, Any], VerificationReport]]:
+        """Credentials that may count for a decision: each verified, and, in a presentation,
+        presented by a verified holder who is their subject."""
+        if self.is_presentation:
+            holder = self.report.outcome_of("holder")
+            if not self.binding_holds() or (holder is not None and holder.outcome == "failed"):
+                return []
+        counted = []
+        for index, (credential, report) in enumerate(
+            zip(self.credentials, self.credential_reports, strict=False)
+        ):
+            if not report.verified:
+                continue
+            if self.is_presentation:
+                binding = self.report.outcome_of(f"credential[{index}].holder_binding")
+                if binding is None or binding.outcome != "passed":
+                    continue
+            counted.append((index, credential, report))
+        return counted
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report shape of the API: ``{verified, checks, warnings, errors, summary}``;
+        presentations add ``credentials`` (each credential's full report)."""
+        out = self.report.to_dict()
+        if self.is_presentation:
+            out["credentials"] = [r.to_dict() for r in self.credential_reports]
+        out.setdefault("summary", {})
+        return out
+
+
+def malformed(
+    kind: str, code: str, message: str, check_id: str = "structure"
+) -> VerificationResult:
+    """A result for input that could not be verified at all (same shape, one failed check)."""
+    report = VerificationReport()
+    report.add(Check.failed(check_id, code, message))
+    return VerificationResult(kind=kind, report=report)
+
+
+class VerificationService:
+    """Verifies documents under this verifier's configuration and logs the outcomes."""
+
+    def __init__(
+        self,
+        *,
+        registry: TrustRegistryStore,
+        log: VerificationLog,
+        clock: Clock,
+        allow_insecure: bool,
+        strict_trust: bool,
+        clock_skew: float,
+        fetcher: SafeFetcher | None = None,
+        status_cache: StatusListCache | None = None,
+    ) -> None:
+        self.registry = registry
+        self.log = log
+        self.clock = clock
+        self.strict_trust = strict_trust
+        self.core: Verifier = default_verifier(
+            allow_insecure=allow_insecure,
+            fetcher=fetcher,
+            status_cache=status_cache or StatusListCache(),
+        )
+        self.core.clock_skew = timedelta(seconds=clock_skew)
+
+    # credentials --------------------------------------------------------------------------
+
+    def verify_credential(self, credential: Any, *, kind: str = "credential") -> VerificationResult:
+        report = self._credential_report(credential, self.clock())
+        result = VerificationResult(
+            kind=kind,
+            report=report,
+            document=credential,
+            credential_reports=[report],
+            credentials=[credential] if isinstance(credential, dict) else [],
+        )
+        self.log.record(kind, [LoggedCredential(credential, report)])
+        return result
+
+    def _credential_report(self, credential: Any, now: datetime) -> VerificationReport:
+        report = self.core.verify_credential(credential, now=now)
+        if not isinstance(credential, dict) or _failed(report, "structure"):
+            return report
+        self._add_trust(credential, report, now)
+        return report
+
+    def _add_trust(
+        self, credential: dict[str, Any], report: VerificationReport, now: datetime
+    ) -> None:
+        registry = self.registry.current()
+        issuer = issuer_id(credential)
+        view = read_microcredential(credential)  # tolerant of any shape of a dict
+        check = trust_check(registry, issuer, view.issued or now, strict=self.strict_trust)
+        report.add(check)
+        summary = dict(report.summary or {})
+        institution = registry.lookup(issuer)
+        claimed = summary.get("issuerName") or view.issuer_name
+        summary["issuer"] = issuer
+        summary["trusted"] = check.outcome == "passed"
+        if institution is not None:
+            summary["issuerName"] = institution.name
+            summary["issuerNameSource"] = "trust registry"
+            summary["issuerCountry"] = institution.country
+            summary["accreditation"] = list(institution.accreditation)
+            if claimed and claimed != institution.name:
+                summary["issuerNameInCredential"] = claimed
+        else:
+            summary["issuerName"] = claimed
+            summary["issuerNameSource"] = "credential (not in the trust registry)"
+        report.summary = summary
+
+    # presentations ------------------------------------------------------------------------
+
+    def verify_presentation(
+        self,
+        presentation: Any,
+        *,
+        challenge: str | None,
+        domain: str | None,
+        kind: str = "presentation",
+        extra_checks: Sequence[Check] = (),
+        log: bool = True,
+    ) -> VerificationResult:
+        now = self.clock()
+        report, credential_reports = self.core.verify_presentation(
+            presentation, challenge=challenge, domain=domain, now=now
+        )
+        credentials = embedded_credentials(presentation) if isinstance(presentation, dict) else []
+        if credential_reports:
+            for index, (credential, sub) in enumerate(
+                zip(credentials, credential_reports, strict=False)
+            ):
+                if _failed(sub, "structure"):
+                    continue
+                self._add_trust(credential, sub, now)
+                trust = sub.outcome_of("trust")
+                if trust is not None and trust.outcome in ("failed", "warning"):
+                    report.add(
+                        Check(
+                            f"credential[{index}].trust", trust.outcome, trust.code, trust.message
+                        )
+                    )
+        report.extend(list(extra_checks))
+        if isinstance(presentation, dict) and not _failed(report, "structure"):
+            report.summary = {
+                "holder": holder_id(presentation),
+                "credentials": [r.summary for r in credential_reports],
+            }
+        result = VerificationResult(
+            kind=kind,
+            report=report,
+            document=presentation,
+            credential_reports=list(credential_reports),
+            credentials=credentials if credential_reports else [],
+            is_presentation=True,
+        )
+        if log:
+            self.record(result)
+        return result
+
+    def record(self, result: VerificationResult) -> None:
+        """Log a result: one row per credential (or one for the whole, if it has none)."""
+        if result.is_presentation and result.credential_reports:
+            items = [
+                LoggedCredential(c, r)
+                for c, r in zip(result.credentials, result.credential_reports, strict=False)
+            ]
+        else:
+            items = [
+                LoggedCredential(None if result.is_presentation else result.document, result.report)
+            ]
+        self.log.record(result.kind, items)
+
+
+def proof_challenge(presentation: Any) -> str | None:
+    """The challenge named in a presentation's (first) proof, if any."""
+    if not isinstance(presentation, dict):
+        return None
+    proof = presentation.get("proof")
+    if isinstance(proof, list):
+        proof = proof[0] if proof else None
+    value = proof.get("challenge") if isinstance(proof, dict) else None
+    return value if isinstance(value, str) and value else None
+
+
+def _failed(report: VerificationReport, check_id: str) -> bool:
+    check = report.outcome_of(check_id)
+    return check is not None and check.outcome == "failed"

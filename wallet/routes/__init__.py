@@ -1,0 +1,4 @@
+"""Thin HTTP adapters: parse the request, call a service, return its answer.
+
+No queries and no decisions here; the pages (built later) call the same services.
+"""

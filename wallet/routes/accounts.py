@@ -1,0 +1,67 @@
+"""Accounts: register, log in (a bearer token), log out, delete the account."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
+
+from servicekit.ratelimit import RateLimiter, limit
+
+from ..deps import LearnerDep, ServicesDep, presented_token
+from ..services.clock import iso
+
+router = APIRouter(prefix="/api", tags=["accounts"])
+_limiter = RateLimiter()
+
+
+def _login_limit(request: Request) -> None:
+    per_minute = request.app.state.services.settings.login_attempts_per_minute
+    limiter: RateLimiter = getattr(request.app.state, "login_limiter", _limiter)
+    limit(limiter, "login", per_minute)(request)
+
+
+class Credentials(BaseModel):
+    username: str = Field(min_length=1, max_length=200)
+    password: str = Field(min_length=1, max_length=4096)
+
+
+@router.post("/learners", status_code=201, dependencies=[Depends(_login_limit)])
+def register(body: Credentials, services: ServicesDep) -> dict:
+    learner = services.accounts.register(body.username, body.password)
+    return {
+        "id": learner.id,
+        "username": learner.username,
+        "did": learner.did,
+        "createdAt": iso(learner.created_at),
+    }
+
+
+@router.get("/learners/me")
+def me(learner: LearnerDep) -> dict:
+    return {
+        "id": learner.id,
+        "username": learner.username,
+        "did": learner.did,
+        "createdAt": iso(learner.created_at),
+    }
+
+
+@router.delete("/learners/me", status_code=204)
+def delete_me(learner: LearnerDep, services: ServicesDep) -> Response:
+    services.portability.delete_account(learner)
+    return Response(status_code=204)
+
+
+@router.post("/session", dependencies=[Depends(_login_limit)])
+def login(body: Credentials, services: ServicesDep, response: Response) -> dict:
+    token, expires = services.accounts.login(body.username, body.password)
+    response.headers["Cache-Control"] = "no-store"
+    return {"token": token, "tokenType": "Bearer", "expiresAt": iso(expires)}
+
+
+@router.delete("/session", status_code=204)
+def logout(request: Request, learner: LearnerDep, services: ServicesDep) -> Response:
+    presented = presented_token(request)
+    if presented is not None:
+        services.accounts.logout(presented[0])
+    return Response(status_code=204)

@@ -1,0 +1,30 @@
+"""Data control: export everything as one JSON file, import it into a fresh account."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from ..deps import LearnerDep, ServicesDep
+from ._body import json_object
+
+router = APIRouter(prefix="/api", tags=["data"])
+
+
+@router.get("/export")
+def export(learner: LearnerDep, services: ServicesDep) -> JSONResponse:
+    bundle = services.portability.export(learner)
+    name = f"microcred-wallet-{learner.username}.json"
+    return JSONResponse(
+        bundle,
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@router.post("/import", status_code=201)
+async def restore(request: Request, learner: LearnerDep, services: ServicesDep) -> dict:
+    bundle = await json_object(request, services.settings.max_import_body)
+    return {"imported": services.portability.restore(learner, bundle)}

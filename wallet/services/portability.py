@@ -1,0 +1,300 @@
+"""The learner's data, portable: export everything, import it into a fresh account, delete.
+
+The export is one JSON document (``format: microcred-wallet-export``, ``version: 1``) with
+the credentials (each with its arrival report and status), the shares with their access
+logs, the routes followed and the disclosures made — and no secret: not the holder key,
+not password hashes, not share-link tokens (a link is a bearer capability; an export that
+leaks must not open it).
+
+Import goes into a *fresh* account only (no credentials, shares or routes yet), so it never
+merges into or overwrites data. Every credential is verified again (an export file is just
+a file; its stored reports are not trusted). Because the key is not exported, the new
+account has a new DID: credentials bound to the exporting account's DID are kept with a
+``bound_to_previous_did`` warning, and shares come back as history only (revoked, without
+a link). Everything is imported in one transaction, or nothing.
+
+Deleting an account deletes every row that names the learner.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete
+from sqlmodel import col, select
+
+from credentials.errors import MicrocredError
+from credentials.rules import Route
+from servicekit.db import Database
+from servicekit.tokens import new_token, token_hash
+
+from ..models import (
+    AuthToken,
+    Disclosure,
+    Learner,
+    LearnerRoute,
+    RedeemedOffer,
+    Share,
+    ShareAccess,
+    StoredCredential,
+)
+from .checking import CredentialChecker, is_unusable
+from .clock import Clock, iso
+from .errors import bad_request, conflict
+from .requests import disclosure_dict
+from .shares import access_dict
+from .store import CredentialStore
+
+FORMAT = "microcred-wallet-export"
+VERSION = 1
+MAX_ITEMS = 10_000
+
+
+class Portability:
+    def __init__(
+        self, db: Database, store: CredentialStore, checker: CredentialChecker, *, clock: Clock
+    ) -> None:
+        self.db = db
+        self.store = store
+        self.checker = checker
+        self.clock = clock
+
+    # -- export ------------------------------------------------------------------------
+
+    def export(self, learner: Learner) -> dict[str, Any]:
+        with self.db.session() as session:
+            credentials = session.exec(
+                _mine(StoredCredential, learner.id).order_by(col(StoredCredential.received_at))
+            ).all()
+            shares = session.exec(_mine(Share, learner.id).order_by(col(Share.created_at))).all()
+            accesses = session.exec(
+                _mine(ShareAccess, learner.id).order_by(col(ShareAccess.accessed_at))
+            ).all()
+            routes = session.exec(
+                _mine(LearnerRoute, learner.id).order_by(col(LearnerRoute.added_at))
+            ).all()
+            disclosures = session.exec(
+                _mine(Disclosure, learner.id).order_by(col(Disclosure.sent_at))
+            ).all()
+        by_share: dict[str, list[dict[str, Any]]] = {}
+        for access in accesses:
+            by_share.setdefault(access.share_id, []).append(access_dict(access))
+        return {
+            "format": FORMAT,
+            "version": VERSION,
+            "exportedAt": iso(self.clock()),
+            "learner": {
+                "username": learner.username,
+                "did": learner.did,
+                "createdAt": iso(learner.created_at),
+            },
+            "credentials": [
+                {
+                    "id": c.id,
+                    "credential": c.document,
+                    "verified": c.verified,
+                    "report": c.report,
+                    "status": c.status,
+                    "statusChecks": c.status_checks,
+                    "statusCheckedAt": iso(c.status_checked_at),
+                    "source": c.source,
+                    "receivedAt": iso(c.received_at),
+                }
+                for c in credentials
+            ],
+            "shares": [
+                {
+                    "id": s.id,
+                    "credentialIds": list(s.credential_ids),
+                    "label": s.label,
+                    "createdAt": iso(s.created_at),
+                    "expiresAt": iso(s.expires_at),
+                    "maxViews": s.max_views,
+                    "views": s.views,
+                    "revokedAt": iso(s.revoked_at),
+                    "accesses": by_share.get(s.id, []),
+                }
+                for s in shares
+            ],
+            "routes": [
+                {
+                    "routeId": r.route_id,
+                    "definition": r.definition,
+                    "source": r.source,
+                    "addedAt": iso(r.added_at),
+                }
+                for r in routes
+            ],
+            "disclosures": [disclosure_dict(d) for d in disclosures],
+        }
+
+    # -- import ------------------------------------------------------------------------
+
+    def restore(self, learner: Learner, bundle: Any) -> dict[str, int]:
+        items = _check_bundle(bundle)
+        self._require_fresh(learner.id)
+        previous = (
+            bundle.get("learner", {}).get("did")
+            if isinstance(bundle.get("learner"), dict)
+            else None
+        )
+        now = self.clock()
+        new_ids: dict[str, str] = {}
+        rows: list[Any] = []
+        seen: set[str] = set()
+        for index, entry in enumerate(items["credentials"]):
+            credential = entry.get("credential") if isinstance(entry, dict) else None
+            if not isinstance(credential, dict):
+                raise bad_request("invalid_export", f"credentials[{index}].credential is missing")
+            report = self.checker.verify(
+                credential,
+                learner.did,
+                previous_dids=[previous] if isinstance(previous, str) else [],
+            )
+            if is_unusable(report):
+                raise bad_request(
+                    "invalid_export",
+                    f"credentials[{index}] is not a usable credential: {report.failed[0].message}",
+                    report=report.to_dict(),
+                )
+            row = self.store.new_row(learner, credential, report, "restore")
+            if row.fingerprint in seen:
+                continue
+            seen.add(row.fingerprint)
+            if isinstance(entry.get("id"), str):
+                new_ids[entry["id"]] = row.id
+            rows.append(row)
+        for index, entry in enumerate(items["routes"]):
+            definition = entry.get("definition") if isinstance(entry, dict) else None
+            try:
+                route = Route.from_dict(definition if isinstance(definition, dict) else {})
+            except MicrocredError as exc:
+                raise bad_request("invalid_export", f"routes[{index}]: {exc.message}") from None
+            rows.append(
+                LearnerRoute(
+                    id=str(uuid.uuid4()),
+                    learner_id=learner.id,
+                    route_id=route.id,
+                    definition=route.to_dict(),
+                    source="restore",
+                    added_at=now,
+                )
+            )
+        shares = 0
+        for index, entry in enumerate(items["shares"]):
+            share, accesses = self._history(learner, entry, index, new_ids, now)
+            rows.append(share)
+            rows.extend(accesses)
+            shares += 1
+        with self.db.session() as session:
+            for row in rows:
+                session.add(row)
+                if isinstance(row, Share):
+                    session.flush()
+        return {
+            "credentials": sum(isinstance(r, StoredCredential) for r in rows),
+            "routes": sum(isinstance(r, LearnerRoute) for r in rows),
+            "shares": shares,
+        }
+
+    def _history(
+        self, learner: Learner, entry: Any, index: int, new_ids: dict[str, str], now: datetime
+    ) -> tuple[Share, list[ShareAccess]]:
+        if not isinstance(entry, dict):
+            raise bad_request("invalid_export", f"shares[{index}] must be an object")
+        created = _time(entry.get("createdAt"), now)
+        share = Share(
+            id=str(uuid.uuid4()),
+            learner_id=learner.id,
+            token_hash=token_hash(new_token()),  # a link nobody knows: history only
+            token_wrapped=None,
+            challenge=new_token(nbytes=24),
+            credential_ids=[
+                new_ids.get(i, i) for i in entry.get("credentialIds") or [] if isinstance(i, str)
+            ][:50],
+            label=str(entry.get("label") or "")[:200] or None,
+            created_at=created,
+            expires_at=_time(entry.get("expiresAt"), created),
+            max_views=entry.get("maxViews") if isinstance(entry.get("maxViews"), int) else None,
+            views=entry.get("views") if isinstance(entry.get("views"), int) else 0,
+            revoked_at=_time(entry.get("revokedAt"), now),
+        )
+        accesses = []
+        for access in entry.get("accesses") or []:
+            if not isinstance(access, dict):
+                continue
+            accesses.append(
+                ShareAccess(
+                    share_id=share.id,
+                    learner_id=learner.id,
+                    accessed_at=_time(access.get("at"), created),
+                    outcome=str(access.get("outcome") or "served")[:20],
+                    representation=str(access.get("representation") or "json")[:10],
+                    verifier_checked=access.get("verifierChecked") is True,
+                    client=str(access.get("client") or "unknown")[:40],
+                    user_agent=str(access["userAgent"])[:200] if access.get("userAgent") else None,
+                )
+            )
+        return share, accesses
+
+    def _require_fresh(self, learner_id: str) -> None:
+        with self.db.session() as session:
+            for model in (StoredCredential, Share, LearnerRoute):
+                if session.exec(_mine(model, learner_id).limit(1)).first() is not None:
+                    raise conflict(
+                        "account_not_empty",
+                        "an export can only be imported into a fresh account (this one "
+                        "already holds credentials, shares or routes)",
+                    )
+
+    # -- delete ------------------------------------------------------------------------
+
+    def delete_account(self, learner: Learner) -> None:
+        """Delete the learner and every row that names them, children first."""
+        with self.db.session() as session:
+            for model in (
+                ShareAccess,
+                Share,
+                Disclosure,
+                LearnerRoute,
+                StoredCredential,
+                RedeemedOffer,
+                AuthToken,
+            ):
+                session.execute(delete(model).where(col(model.learner_id) == learner.id))
+            session.execute(delete(Learner).where(col(Learner.id) == learner.id))
+
+
+def _mine(model: Any, learner_id: str) -> Any:
+    return select(model).where(model.learner_id == learner_id)
+
+
+def _check_bundle(bundle: Any) -> dict[str, list[Any]]:
+    if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
+        raise bad_request(
+            "invalid_export", f"this is not a wallet export (expected format {FORMAT!r})"
+        )
+    if bundle.get("version") != VERSION:
+        raise bad_request("invalid_export", f"unsupported export version {bundle.get('version')!r}")
+    out = {}
+    for key in ("credentials", "shares", "routes"):
+        value = bundle.get(key, [])
+        if not isinstance(value, list) or len(value) > MAX_ITEMS:
+            raise bad_request("invalid_export", f"{key} must be a list of at most {MAX_ITEMS}")
+        out[key] = value
+    return out
+
+
+def _time(value: Any, default: datetime) -> datetime:
+    from .clock import aware
+
+    if isinstance(value, str):
+        try:
+            parsed = aware(datetime.fromisoformat(value.replace("Z", "+00:00")))
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return parsed
+    return default

@@ -1,0 +1,225 @@
+"""Learning routes in the wallet: adopt a route, see how far along it you are.
+
+Route definitions come from the catalogue the operator publishes (``microcred wallet
+add-route FILE``) or from the learner (a route file from their programme). Progress is the
+shared rules engine (``credentials.rules.evaluate``, the same code the verifier uses for
+admission), fed with the learner's credentials that a verifier would accept: verified on
+arrival and not revoked, suspended or with an invalid status. Credentials left out for
+that reason are listed with the reason, so the learner sees why a module does not count.
+The wallet's known issuers stand in for the ``"trusted"`` entry of a route.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col, select
+
+from credentials.errors import MicrocredError
+from credentials.microcredential import read_microcredential
+from credentials.rules import Route, evaluate
+from servicekit.db import Database
+
+from ..models import Learner, LearnerRoute, PublishedRoute
+from .checking import KnownIssuers
+from .clock import Clock, iso
+from .errors import bad_request, conflict, not_found
+from .store import CredentialStore
+
+_EXCLUDED = {
+    "revoked": "revoked by the issuer",
+    "suspended": "suspended by the issuer",
+    "invalid": "its status list could not be trusted",
+}
+
+
+def parse_route(definition: Any) -> Route:
+    if not isinstance(definition, dict):
+        raise bad_request("invalid_route", "a route definition must be a JSON object")
+    try:
+        return Route.from_dict(definition)
+    except MicrocredError as exc:
+        raise bad_request(exc.code, exc.message) from None
+
+
+class RouteService:
+    def __init__(
+        self, db: Database, store: CredentialStore, known: KnownIssuers, *, clock: Clock
+    ) -> None:
+        self.db = db
+        self.store = store
+        self.known = known
+        self.clock = clock
+
+    # -- the catalogue -----------------------------------------------------------------
+
+    def published(self) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            rows = session.exec(select(PublishedRoute).order_by(col(PublishedRoute.route_id)))
+            return [{**row.definition, "publishedAt": iso(row.published_at)} for row in rows]
+
+    def publish(self, definition: Any) -> Route:
+        """Add or replace a route in the catalogue (operator command)."""
+        route = parse_route(definition)
+        with self.db.session() as session:
+            row = session.get(PublishedRoute, route.id)
+            if row is None:
+                row = PublishedRoute(route_id=route.id, definition={}, published_at=self.clock())
+            row.definition = route.to_dict()
+            row.published_at = self.clock()
+            session.add(row)
+        return route
+
+    def unpublish(self, route_id: str) -> bool:
+        with self.db.session() as session:
+            row = session.get(PublishedRoute, route_id)
+            if row is None:
+                return False
+            session.delete(row)
+            return True
+
+    # -- the learner's routes ----------------------------------------------------------
+
+    def add(
+        self, learner: Learner, *, definition: Any = None, published_id: str | None = None
+    ) -> dict[str, Any]:
+        if (definition is None) == (published_id is None):
+            raise bad_request("invalid_route", "give either route (a definition) or published")
+        if published_id is not None:
+            with self.db.session() as session:
+                row = session.get(PublishedRoute, published_id)
+            if row is None:
+                raise not_found("published_route")
+            route, source = parse_route(row.definition), "published"
+        else:
+            route, source = parse_route(definition), "own"
+        return self.adopt(learner, route, source)
+
+    def adopt(self, learner: Learner, route: Route, source: str) -> dict[str, Any]:
+        row = LearnerRoute(
+            id=str(uuid.uuid4()),
+            learner_id=learner.id,
+            route_id=route.id,
+            definition=route.to_dict(),
+            source=source,
+            added_at=self.clock(),
+        )
+        try:
+            with self.db.session() as session:
+                session.add(row)
+        except IntegrityError:
+            raise conflict(
+                "route_already_added", f"you already follow the route {route.id}"
+            ) from None
+        return self.progress(learner, row.id)
+
+    def list(self, learner: Learner) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            rows = session.exec(
+                select(LearnerRoute)
+                .where(LearnerRoute.learner_id == learner.id)
+                .order_by(col(LearnerRoute.added_at), col(LearnerRoute.id))
+            ).all()
+        out = []
+        for row in rows:
+            full = self._evaluate(learner, row)
+            out.append(
+                {
+                    k: full[k]
+                    for k in (
+                        "id",
+                        "routeId",
+                        "name",
+                        "source",
+                        "addedAt",
+                        "satisfied",
+                        "ectsTotal",
+                        "hoursTotal",
+                        "missing",
+                    )
+                }
+            )
+        return out
+
+    def progress(self, learner: Learner, route_row_id: str) -> dict[str, Any]:
+        return self._evaluate(learner, self._own(learner.id, route_row_id))
+
+    def remove(self, learner: Learner, route_row_id: str) -> None:
+        row = self._own(learner.id, route_row_id)
+        with self.db.session() as session:
+            found = session.get(LearnerRoute, row.id)
+            if found is not None:
+                session.delete(found)
+
+    def rows(self, learner_id: str) -> list[LearnerRoute]:
+        with self.db.session() as session:
+            return list(
+                session.exec(select(LearnerRoute).where(LearnerRoute.learner_id == learner_id))
+            )
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _own(self, learner_id: str, route_row_id: str) -> LearnerRoute:
+        with self.db.session() as session:
+            row = session.get(LearnerRoute, route_row_id) if len(route_row_id) <= 36 else None
+        if row is None or row.learner_id != learner_id:
+            raise not_found("route")
+        return row
+
+    def _evaluate(self, learner: Learner, row: LearnerRoute) -> dict[str, Any]:
+        route = Route.from_dict(row.definition)
+        views, excluded = [], []
+        for credential in self.store.rows(learner.id):
+            view = replace(read_microcredential(credential.document), credential_id=credential.id)
+            if not credential.verified:
+                excluded.append(
+                    _excluded(
+                        credential.id,
+                        view.title,
+                        "unverified",
+                        "kept although it did not pass verification",
+                    )
+                )
+            elif credential.status in _EXCLUDED:
+                excluded.append(
+                    _excluded(
+                        credential.id, view.title, credential.status, _EXCLUDED[credential.status]
+                    )
+                )
+            else:
+                views.append(view)
+        result = evaluate(route, views, trusted_issuers=set(self.known.names), now=self.clock())
+        data = result.to_dict()
+        return {
+            "id": row.id,
+            "routeId": route.id,
+            "name": route.name,
+            "description": route.description or None,
+            "source": row.source,
+            "addedAt": iso(row.added_at),
+            "satisfied": result.satisfied,
+            "ectsTotal": result.ects_total,
+            "ectsRequired": route.min_ects,
+            "hoursTotal": result.hours_total,
+            "hoursRequired": route.min_hours,
+            "requirements": data["explanations"],
+            "credentials": data["credentials"] + excluded,
+            "missing": data["missing"],
+            "route": route.to_dict(),
+        }
+
+
+def _excluded(credential_id: str, title: str | None, code: str, reason: str) -> dict[str, Any]:
+    return {
+        "credential_id": credential_id,
+        "title": title,
+        "counts": False,
+        "code": code,
+        "reasons": [reason],
+        "ects": 0.0,
+        "hours": 0.0,
+        "fills": [],
+    }

@@ -1,0 +1,238 @@
+"""Receiving credentials: redeem an OpenID4VCI offer, or import a credential file.
+
+Whatever the way in, a credential is verified on arrival (``checking``) and the report is
+stored with it. The rules, in order:
+
+1. a document that is not a usable credential (not VCDM 2.0, an unknown JSON-LD context,
+   not JSON) is refused — nothing is stored, whatever the learner asks;
+2. a credential from an offer that is bound to another holder's DID is refused: the issuer
+   was asked for a credential for *this* wallet's key, so anything else is an error;
+3. a credential that fails a check (proof, status, validity, holder) is refused with the
+   report, unless the learner explicitly keeps it (``keep_unverified``); it is then stored
+   marked unverified, with the report saying why;
+4. warnings (unknown issuer, status unknown, incomplete profile) are stored and shown.
+
+An offer is single-use: its (hashed) code is recorded once redeemed, so a replay is refused
+before the issuer is even contacted. All credentials of one offer are stored, or none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from credentials.errors import MicrocredError
+from credentials.model import parse_json, subject_ids
+from credentials.report import VerificationReport
+from servicekit.db import Database
+from servicekit.problems import ProblemError
+
+from ..models import Learner, RedeemedOffer
+from .checking import CredentialChecker, is_unusable
+from .clock import Clock
+from .errors import bad_request, conflict
+from .keys import HolderKeys
+from .openid4vci import CredentialOffer, IssuerMetadata, OfferError, Openid4vciClient, read_offer
+from .store import CredentialStore, summary
+
+LDP_VC = "ldp_vc"
+
+
+class ReceiveService:
+    def __init__(
+        self,
+        db: Database,
+        store: CredentialStore,
+        checker: CredentialChecker,
+        client: Openid4vciClient,
+        keys: HolderKeys,
+        *,
+        clock: Clock,
+    ) -> None:
+        self.db = db
+        self.store = store
+        self.checker = checker
+        self.client = client
+        self.keys = keys
+        self.clock = clock
+
+    # -- offers ------------------------------------------------------------------------
+
+    def receive_offer(
+        self, learner: Learner, value: Any, *, tx_code: str | None, keep_unverified: bool
+    ) -> list[dict[str, Any]]:
+        try:
+            offer = read_offer(value, self.client.fetcher)
+            self.client.check_offer_urls(offer)
+        except OfferError as exc:
+            raise _problem(exc) from None
+        offer_hash = _offer_hash(offer)
+        with self.db.session() as session:
+            if session.get(RedeemedOffer, offer_hash) is not None:
+                raise conflict(
+                    "offer_already_used",
+                    "this offer has already been redeemed; an offer can be used only once "
+                    "(ask the institution for a new one if you need it again)",
+                )
+        _check_tx_code(offer, tx_code)
+        try:
+            metadata = self.client.issuer_metadata(offer.credential_issuer)
+            _check_configurations(offer, metadata)
+            token_endpoint = self.client.token_endpoint(offer, metadata)
+            access_token = self.client.redeem(offer, token_endpoint, tx_code)
+            self._remember(learner, offer, offer_hash)
+            key = self.keys.key_for(learner)
+            received = [
+                self.client.request_credential(metadata, access_token, cid, key)
+                for cid in offer.configuration_ids
+            ]
+        except OfferError as exc:
+            raise _problem(exc) from None
+        rows = []
+        for credential in received:
+            if learner.did not in subject_ids(credential):
+                bound = ", ".join(subject_ids(credential)) or "no DID at all"
+                raise bad_request(
+                    "credential_bound_to_another_holder",
+                    f"the issuer sent a credential bound to {bound}, not to your wallet "
+                    f"({learner.did}); it was not stored",
+                )
+            report = self._checked(learner, credential, keep_unverified)
+            rows.append(self.store.new_row(learner, credential, report, "offer"))
+        return [_received(row) for row in self.store.save(rows)]
+
+    def _remember(self, learner: Learner, offer: CredentialOffer, offer_hash: str) -> None:
+        """Record the redeemed code (right after the issuer accepted it)."""
+        try:
+            with self.db.session() as session:
+                session.add(
+                    RedeemedOffer(
+                        offer_hash=offer_hash,
+                        learner_id=learner.id,
+                        credential_issuer=offer.credential_issuer,
+                        redeemed_at=self.clock(),
+                    )
+                )
+        except IntegrityError:
+            raise conflict("offer_already_used", "this offer has already been redeemed") from None
+
+    # -- files -------------------------------------------------------------------------
+
+    def import_credential(
+        self, learner: Learner, value: Any, *, keep_unverified: bool
+    ) -> dict[str, Any]:
+        if isinstance(value, str):
+            try:
+                value = parse_json(value.encode("utf-8"))
+            except MicrocredError as exc:
+                raise bad_request(
+                    "not_a_credential", f"the file is not a credential: {exc.message}"
+                ) from None
+        if not isinstance(value, dict):
+            raise bad_request("not_a_credential", "credential must be a JSON object")
+        types = value.get("type")
+        if "VerifiablePresentation" in (types if isinstance(types, list) else [types]):
+            raise bad_request(
+                "not_a_credential",
+                "this is a presentation, not a credential; import the credentials it contains",
+            )
+        report = self._checked(learner, value, keep_unverified)
+        (row,) = self.store.save([self.store.new_row(learner, value, report, "import")])
+        return _received(row)
+
+    # -- shared ------------------------------------------------------------------------
+
+    def _checked(
+        self, learner: Learner, credential: dict[str, Any], keep_unverified: bool
+    ) -> VerificationReport:
+        report = self.checker.verify(credential, learner.did)
+        if is_unusable(report):
+            first = report.failed[0]
+            raise bad_request(
+                "unusable_credential",
+                f"this is not a credential the wallet can read: {first.message}",
+                report=report.to_dict(),
+            )
+        if not report.verified and not keep_unverified:
+            reasons = "; ".join(c.message for c in report.failed) or "no valid proof"
+            raise bad_request(
+                "credential_not_verified",
+                f"the credential did not pass verification and was not stored: {reasons} "
+                "(you can keep it marked as unverified with keepUnverified)",
+                report=report.to_dict(),
+            )
+        return report
+
+
+def _received(row: Any) -> dict[str, Any]:
+    out = summary(row)
+    out["report"] = row.report
+    return out
+
+
+def _problem(exc: OfferError) -> ProblemError:
+    extra = {"issuerError": exc.issuer_error} if exc.issuer_error else {}
+    return ProblemError(exc.status, exc.code, exc.message, **extra)
+
+
+def _offer_hash(offer: CredentialOffer) -> str:
+    material = f"{offer.credential_issuer}\n{offer.pre_authorized_code}"
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _check_tx_code(offer: CredentialOffer, tx_code: str | None) -> None:
+    wanted = offer.tx_code
+    if wanted is None:
+        return
+    if not tx_code:
+        raise bad_request(
+            "tx_code_required",
+            "this offer needs a transaction code (PIN) that the institution sent you separately"
+            + (f": {wanted.description}" if wanted.description else ""),
+            txCode=wanted.to_dict(),
+        )
+    if len(tx_code) > 100 or (wanted.input_mode == "numeric" and not tx_code.isdigit()):
+        raise bad_request("invalid_tx_code", "the transaction code must be digits")
+    if wanted.length is not None and len(tx_code) != wanted.length:
+        raise bad_request("invalid_tx_code", f"the transaction code has {wanted.length} characters")
+
+
+def _check_configurations(offer: CredentialOffer, metadata: IssuerMetadata) -> None:
+    for cid in offer.configuration_ids:
+        config = metadata.configurations.get(cid)
+        if not isinstance(config, dict):
+            raise OfferError(
+                f"the issuer does not describe the offered credential {cid!r}",
+                code="unknown_credential_configuration",
+                status=502,
+            )
+        fmt = config.get("format")
+        if fmt != LDP_VC:
+            raise OfferError(
+                f"the offer is for another kind of wallet: {cid!r} is issued as {fmt!r}, and "
+                "this wallet holds W3C credentials with Data Integrity proofs (ldp_vc) only",
+                code="unsupported_credential_format",
+            )
+        methods = config.get("cryptographic_binding_methods_supported")
+        if (
+            isinstance(methods, list)
+            and methods
+            and "did:key" not in methods
+            and "did" not in methods
+        ):
+            raise OfferError(
+                f"the issuer binds {cid!r} to {', '.join(map(str, methods))}; this wallet "
+                "holds did:key credentials",
+                code="unsupported_binding",
+            )
+        proofs = config.get("proof_types_supported")
+        if isinstance(proofs, dict) and proofs and "jwt" not in proofs:
+            raise OfferError(
+                f"the issuer accepts no jwt key proof for {cid!r}",
+                code="unsupported_proof_type",
+            )
+
+
+__all__ = ["ReceiveService"]

@@ -1,0 +1,314 @@
+"""Answering a verifier's presentation request, with the learner's consent in between.
+
+Two steps, so that nothing leaves the wallet before the learner has seen it:
+
+1. ``preview`` fetches and checks the request and answers: who asks (client id, name, the
+   host the answer goes to), why (purpose), what (each DCQL query in words), which of my
+   credentials fit each query, and exactly what would be disclosed for each — every field
+   of the credential, because a Data Integrity proof covers the whole document and cannot
+   be cut down (no selective disclosure with these cryptosuites), plus the holder DID;
+2. ``respond`` needs ``consent: true`` and the credentials the learner picked; it fetches
+   the request again (it may have expired or been answered meanwhile), checks the picks
+   against the queries, signs one presentation per credential with ``challenge`` = the
+   request's nonce and ``domain`` = the full ``client_id``, and POSTs ``vp_token`` (a JSON
+   object keyed by query id, each value an array of presentations) with ``state`` to the
+   ``response_uri``. What was sent to whom is recorded for the learner (``disclosures``).
+
+``decline`` tells the verifier no (``error=access_denied``).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from sqlmodel import col, select
+
+from credentials.errors import FetchError
+from credentials.fetch import FetchHTTPError, SafeFetcher
+from credentials.verify import create_presentation
+from servicekit.db import Database
+from servicekit.problems import ProblemError
+
+from ..models import Disclosure, Learner, StoredCredential
+from .checking import CredentialChecker
+from .clock import Clock, iso
+from .dcql import CredentialQuery, select_path
+from .errors import bad_request, not_found
+from .keys import HolderKeys
+from .openid4vp import PresentationRequest, RequestError, read_request
+from .store import CredentialStore, summary
+
+
+class RequestService:
+    def __init__(
+        self,
+        db: Database,
+        store: CredentialStore,
+        keys: HolderKeys,
+        checker: CredentialChecker,
+        fetcher: SafeFetcher,
+        *,
+        clock: Clock,
+        allow_insecure: bool,
+    ) -> None:
+        self.db = db
+        self.store = store
+        self.keys = keys
+        self.checker = checker
+        self.fetcher = fetcher
+        self.clock = clock
+        self.allow_insecure = allow_insecure
+
+    def read(self, value: Any) -> PresentationRequest:
+        try:
+            return read_request(
+                value,
+                self.fetcher,
+                self.checker.verifier.resolver,
+                allow_insecure=self.allow_insecure,
+            )
+        except RequestError as exc:
+            raise ProblemError(exc.status, exc.code, exc.message) from None
+
+    # -- step 1 ------------------------------------------------------------------------
+
+    def preview(self, learner: Learner, value: Any) -> dict[str, Any]:
+        request = self.read(value)
+        rows = self.store.rows(learner.id)
+        required = request.dcql.required_ids()
+        queries = []
+        answerable = []
+        for query in request.dcql.credentials:
+            matches = []
+            for row in rows:
+                claims = query.matching_claims(row.document)
+                if claims is None:
+                    continue
+                item = summary(row)
+                item["requestedClaims"] = [
+                    {**c.to_dict(), "value": _values(row.document, c.path)} for c in claims
+                ]
+                item["sharedFields"] = shared_fields(row.document)
+                matches.append(item)
+            usable = [m for m in matches if m["verified"] and m["status"] not in ("revoked",)]
+            selected = [m["id"] for m in (usable or matches)][: (None if query.multiple else 1)]
+            if matches:
+                answerable.append(query.id)
+            queries.append(
+                {
+                    "id": query.id,
+                    "asks": query.describe(),
+                    "format": query.format,
+                    "required": query.id in required,
+                    "multiple": query.multiple,
+                    "matches": matches,
+                    "selected": selected,
+                }
+            )
+        return {
+            "verifier": request.verifier(),
+            "purpose": request.purpose,
+            "queries": queries,
+            "satisfiable": request.dcql.satisfied_by(answerable),
+            "holder": learner.did,
+            "disclosure": (
+                "Each credential you choose is shared whole — every field listed under "
+                "sharedFields — inside a presentation signed with your wallet's key, which "
+                f"also tells the verifier your holder DID ({learner.did}). The proof covers "
+                "the whole credential, so single fields cannot be left out."
+            ),
+        }
+
+    # -- step 2 ------------------------------------------------------------------------
+
+    def respond(
+        self, learner: Learner, value: Any, credential_ids: list[str], consent: bool
+    ) -> dict[str, Any]:
+        if consent is not True:
+            raise bad_request(
+                "consent_required",
+                "nothing was sent: answering a request needs your explicit consent "
+                "(consent: true) after you have seen the preview",
+            )
+        if not credential_ids or len(set(credential_ids)) != len(credential_ids):
+            raise bad_request("invalid_selection", "credentialIds must name distinct credentials")
+        request = self.read(value)
+        rows = self.store.rows(learner.id, credential_ids)
+        assignment = _assign(request.dcql.credentials, rows)
+        assigned = {row.id for chosen in assignment.values() for row in chosen}
+        unused = [row.id for row in rows if row.id not in assigned]
+        if unused:
+            raise bad_request(
+                "credential_not_requested",
+                "nothing was sent: the verifier did not ask for "
+                + ", ".join(unused)
+                + " (pick only credentials listed as matches in the preview)",
+                credentialIds=unused,
+            )
+        if not request.dcql.satisfied_by(q for q, chosen in assignment.items() if chosen):
+            raise bad_request(
+                "request_not_satisfied",
+                "nothing was sent: the chosen credentials do not answer every required part "
+                "of the request",
+            )
+        key = self.keys.key_for(learner)
+        vp_token = {
+            query_id: [
+                create_presentation(
+                    [row.document],
+                    key,
+                    challenge=request.nonce,
+                    domain=request.client_id,
+                    presentation_id=f"urn:uuid:{uuid.uuid4()}",
+                    created=self.clock(),
+                )
+                for row in chosen
+            ]
+            for query_id, chosen in assignment.items()
+            if chosen
+        }
+        form = {"vp_token": json.dumps(vp_token, separators=(",", ":"), ensure_ascii=False)}
+        if request.state is not None:
+            form["state"] = request.state
+        answer = self._post(request, form)
+        sent = [row.id for row in rows]
+        record = self._record(learner, request, sent, "sent")
+        out: dict[str, Any] = {
+            "status": "sent",
+            "disclosure": record,
+            "verifier": request.verifier(),
+            "credentialIds": sent,
+        }
+        if isinstance(answer.get("redirect_uri"), str):
+            out["redirectUri"] = answer["redirect_uri"]
+        return out
+
+    def decline(self, learner: Learner, value: Any) -> dict[str, Any]:
+        request = self.read(value)
+        form = {"error": "access_denied", "error_description": "the learner declined"}
+        if request.state is not None:
+            form["state"] = request.state
+        self._post(request, form)
+        return {"status": "declined", "disclosure": self._record(learner, request, [], "declined")}
+
+    def disclosures(self, learner: Learner) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            rows = session.exec(
+                select(Disclosure)
+                .where(Disclosure.learner_id == learner.id)
+                .order_by(col(Disclosure.sent_at), col(Disclosure.id))
+            ).all()
+        return [disclosure_dict(r) for r in rows]
+
+    def disclosure(self, learner: Learner, disclosure_id: str) -> dict[str, Any]:
+        with self.db.session() as session:
+            row = session.get(Disclosure, disclosure_id) if len(disclosure_id) <= 36 else None
+        if row is None or row.learner_id != learner.id:
+            raise not_found("disclosure")
+        return disclosure_dict(row)
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _post(self, request: PresentationRequest, form: dict[str, str]) -> dict[str, Any]:
+        try:
+            response = self.fetcher.post_form(request.response_uri, form)
+        except FetchHTTPError as exc:
+            detail = _verifier_detail(exc)
+            if exc.status == 410:
+                raise ProblemError(
+                    410, "request_gone", f"the verifier no longer accepts answers: {detail}"
+                ) from None
+            raise ProblemError(
+                502,
+                "verifier_refused",
+                f"the verifier refused the answer: {detail}",
+                verifierStatus=exc.status,
+            ) from None
+        except FetchError as exc:
+            raise ProblemError(
+                502, "verifier_unreachable", f"the answer could not be sent: {exc.message}"
+            ) from None
+        try:
+            data = json.loads(response.content or b"{}")
+        except ValueError:
+            return {}
+        return data if isinstance(data, dict) else {}
+
+    def _record(
+        self, learner: Learner, request: PresentationRequest, ids: list[str], outcome: str
+    ) -> dict[str, Any]:
+        row = Disclosure(
+            id=str(uuid.uuid4()),
+            learner_id=learner.id,
+            client_id=request.client_id,
+            verifier_name=request.verifier_name,
+            purpose=request.purpose,
+            response_uri=request.response_uri,
+            credential_ids=ids,
+            outcome=outcome,
+            sent_at=self.clock(),
+        )
+        with self.db.session() as session:
+            session.add(row)
+        return disclosure_dict(row)
+
+
+def _assign(
+    queries: tuple[CredentialQuery, ...], rows: list[StoredCredential]
+) -> dict[str, list[StoredCredential]]:
+    """Which picked credential answers which query (one per query unless ``multiple``)."""
+    out: dict[str, list[StoredCredential]] = {}
+    for query in queries:
+        fitting = [row for row in rows if query.matching_claims(row.document) is not None]
+        out[query.id] = fitting if query.multiple else fitting[:1]
+    return out
+
+
+def shared_fields(document: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every leaf of the credential (proof excluded) as ``{path, value}``: what is disclosed."""
+    out: list[dict[str, Any]] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, f"{path}.{key}" if path else key)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                walk(value, f"{path}[{index}]")
+        else:
+            out.append({"path": path, "value": node})
+
+    walk({k: v for k, v in document.items() if k != "proof"}, "")
+    return out
+
+
+def _values(document: dict[str, Any], path: tuple[Any, ...]) -> Any:
+    found = select_path(document, path)
+    return found[0] if len(found) == 1 else found
+
+
+def _verifier_detail(exc: FetchHTTPError) -> str:
+    try:
+        data = json.loads(exc.response.content)
+    except ValueError:
+        return f"HTTP {exc.status}"
+    if isinstance(data, dict):
+        for key in ("detail", "error_description", "error"):
+            if isinstance(data.get(key), str):
+                return data[key][:500]
+    return f"HTTP {exc.status}"
+
+
+def disclosure_dict(row: Disclosure) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "clientId": row.client_id,
+        "verifierName": row.verifier_name,
+        "purpose": row.purpose,
+        "responseUri": row.response_uri,
+        "credentialIds": list(row.credential_ids),
+        "outcome": row.outcome,
+        "at": iso(row.sent_at),
+    }

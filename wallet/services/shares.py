@@ -1,0 +1,333 @@
+"""Share links: an unguessable URL serving a presentation the learner's key signs.
+
+A share names credentials, an expiry and optionally a maximum number of views. Its URL is
+``{public_url}/s/{token}`` with a 256-bit token; the database keeps the token's SHA-256
+(to find the share) and the token wrapped under the KEK (so the learner's own session can
+show the link and QR again), never the token in the clear.
+
+Each time the link is opened for a machine (``Accept: application/json``) the wallet signs
+a fresh presentation with the holder key: ``proofPurpose`` authentication, ``domain`` =
+the share URL, ``challenge`` = the share's own random value. A verifier checks the domain
+against the URL it fetched, so the presentation cannot be replayed from another address.
+People get a readable page instead. Either way the view is counted (a conditional UPDATE,
+so the maximum holds across instances) and logged: time, outcome, representation, and
+whether a verifier checked it (see ``classify``). An expired, revoked or used-up link
+answers 410 Gone, and that attempt is logged too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from credentials.microcredential import read_microcredential
+from credentials.verify import create_presentation
+from servicekit.db import Database
+from servicekit.qr import qr_png_data_uri, qr_svg
+from servicekit.tokens import new_token, token_hash
+
+from ..models import Learner, Share, ShareAccess
+from .clock import Clock, aware, iso
+from .errors import bad_request, not_found
+from .keys import HolderKeys
+from .store import CredentialStore
+
+MICROCRED_AGENT = "microcred/"
+SERVED, EXPIRED, REVOKED, EXHAUSTED = "served", "expired", "revoked", "exhausted"
+MAX_CREDENTIALS = 50
+
+
+@dataclass(frozen=True)
+class ShareAnswer:
+    """What the public link answers: a presentation (JSON), the page data, or gone."""
+
+    outcome: str
+    url: str
+    presentation: dict[str, Any] | None = None
+    credentials: tuple[dict[str, Any], ...] = ()
+    expires_at: str | None = None
+
+    @property
+    def gone(self) -> bool:
+        return self.outcome != SERVED
+
+
+def classify(user_agent: str, wants_json: bool) -> tuple[str, bool]:
+    """(client, verifier_checked) for the access log.
+
+    The microcred verifier fetches share links through ``SafeFetcher``, whose User-Agent
+    starts with ``microcred/``: that is a verifier check for certain. Any other client that
+    asks for JSON has retrieved the signed presentation, which is what a verifier needs, so
+    it counts as a (third-party) verifier check too; a browser getting the page is a person
+    looking, not a check.
+    """
+    if user_agent.startswith(MICROCRED_AGENT):
+        return "microcred-verifier", True
+    if wants_json:
+        return "software", True
+    return "browser", False
+
+
+class ShareService:
+    def __init__(
+        self,
+        db: Database,
+        store: CredentialStore,
+        keys: HolderKeys,
+        *,
+        clock: Clock,
+        public_url: str,
+        default_seconds: int,
+        max_seconds: int,
+        max_views: int,
+    ) -> None:
+        self.db = db
+        self.store = store
+        self.keys = keys
+        self.clock = clock
+        self.public_url = public_url.rstrip("/")
+        self.default_seconds = default_seconds
+        self.max_seconds = max_seconds
+        self.max_views = max_views
+
+    def url_for(self, token: str) -> str:
+        return f"{self.public_url}/s/{token}"
+
+    # -- the learner's side ------------------------------------------------------------
+
+    def create(
+        self,
+        learner: Learner,
+        credential_ids: list[str],
+        *,
+        expires_in: int | None,
+        max_views: int | None,
+        label: str | None = None,
+    ) -> dict[str, Any]:
+        if not credential_ids or len(credential_ids) > MAX_CREDENTIALS:
+            raise bad_request(
+                "invalid_share", f"credentialIds must name 1 to {MAX_CREDENTIALS} credentials"
+            )
+        if len(set(credential_ids)) != len(credential_ids):
+            raise bad_request("invalid_share", "credentialIds must not repeat a credential")
+        seconds = self.default_seconds if expires_in is None else expires_in
+        if not 60 <= seconds <= self.max_seconds:
+            raise bad_request(
+                "invalid_expiry", f"expiresIn must be from 60 to {self.max_seconds} seconds"
+            )
+        if max_views is not None and not 1 <= max_views <= self.max_views:
+            raise bad_request("invalid_max_views", f"maxViews must be from 1 to {self.max_views}")
+        self.store.rows(learner.id, credential_ids)  # 404 unless every one is the learner's
+        share_id = str(uuid.uuid4())
+        token = new_token(nbytes=32)
+        now = self.clock()
+        share = Share(
+            id=share_id,
+            learner_id=learner.id,
+            token_hash=token_hash(token),
+            token_wrapped=self.keys.wrap_token(token, share_id),
+            challenge=new_token(nbytes=24),
+            credential_ids=list(credential_ids),
+            label=(label or "").strip()[:200] or None,
+            created_at=now,
+            expires_at=now + timedelta(seconds=seconds),
+            max_views=max_views,
+        )
+        with self.db.session() as session:
+            session.add(share)
+        url = self.url_for(token)
+        out = self._public(share, url)
+        out.update({"qrPng": qr_png_data_uri(url), "qrSvg": qr_svg(url)})
+        return out
+
+    def list(self, learner: Learner) -> list[dict[str, Any]]:
+        with self.db.session() as session:
+            shares = session.exec(
+                select(Share)
+                .where(Share.learner_id == learner.id)
+                .order_by(col(Share.created_at).desc(), col(Share.id))
+            ).all()
+            counts = self._access_counts(session, learner.id)
+        out = []
+        for share in shares:
+            item = self._public(share, self._url_of(share))
+            item["accessCount"] = counts.get(share.id, 0)
+            out.append(item)
+        return out
+
+    def get(self, learner: Learner, share_id: str, *, with_qr: bool = False) -> dict[str, Any]:
+        share = self._own(learner.id, share_id)
+        url = self._url_of(share)
+        out = self._public(share, url)
+        if with_qr and url and out["state"] == "active":
+            out.update({"qrPng": qr_png_data_uri(url), "qrSvg": qr_svg(url)})
+        return out
+
+    def revoke(self, learner: Learner, share_id: str) -> None:
+        with self.db.session() as session:
+            share = session.get(Share, share_id) if len(share_id) <= 36 else None
+            if share is None or share.learner_id != learner.id:
+                raise not_found("share")
+            if share.revoked_at is None:
+                share.revoked_at = self.clock()
+                session.add(share)
+
+    def accesses(self, learner: Learner, share_id: str) -> list[dict[str, Any]]:
+        self._own(learner.id, share_id)
+        with self.db.session() as session:
+            rows = session.exec(
+                select(ShareAccess)
+                .where(ShareAccess.share_id == share_id)
+                .where(ShareAccess.learner_id == learner.id)
+                .order_by(col(ShareAccess.accessed_at), col(ShareAccess.id))
+            ).all()
+        return [access_dict(row) for row in rows]
+
+    # -- the public link ---------------------------------------------------------------
+
+    def open(self, token: str, *, wants_json: bool, user_agent: str) -> ShareAnswer | None:
+        """Serve the link (or say it is gone); None when no such share exists (404)."""
+        if not token or len(token) > 100:
+            return None
+        url = self.url_for(token)
+        with self.db.session() as session:
+            share = session.exec(select(Share).where(Share.token_hash == token_hash(token))).first()
+        if share is None:
+            return None
+        now = self.clock()
+        outcome = self._count_view(share, now)
+        client, checked = classify(user_agent, wants_json)
+        answer = ShareAnswer(outcome, url, expires_at=iso(share.expires_at))
+        if outcome == SERVED:
+            rows = self.store.rows(share.learner_id, share.credential_ids)
+            documents = [row.document for row in rows]
+            if wants_json:
+                with self.db.session() as session:
+                    learner = session.get(Learner, share.learner_id)
+                assert learner is not None
+                presentation = create_presentation(
+                    documents,
+                    self.keys.key_for(learner),
+                    challenge=share.challenge,
+                    domain=url,
+                    presentation_id=f"urn:uuid:{uuid.uuid4()}",
+                    created=now,
+                )
+                answer = ShareAnswer(outcome, url, presentation, expires_at=answer.expires_at)
+            else:
+                views = tuple(_page_item(row.document, row.verified) for row in rows)
+                answer = ShareAnswer(outcome, url, None, views, expires_at=answer.expires_at)
+        with self.db.session() as session:
+            session.add(
+                ShareAccess(
+                    share_id=share.id,
+                    learner_id=share.learner_id,
+                    accessed_at=now,
+                    outcome=outcome,
+                    representation="json" if wants_json else "html",
+                    verifier_checked=checked and outcome == SERVED,
+                    client=client,
+                    user_agent=user_agent[:200] or None,
+                )
+            )
+        return answer
+
+    def _count_view(self, share: Share, now: Any) -> str:
+        state = _state(share, now)
+        if state != "active":
+            return state
+        statement = (
+            update(Share)
+            .where(col(Share.id) == share.id)
+            .where(col(Share.revoked_at).is_(None))
+            .where(col(Share.expires_at) > now)
+            .where((col(Share.max_views).is_(None)) | (col(Share.views) < col(Share.max_views)))
+            .values(views=col(Share.views) + 1)
+        )
+        with self.db.session() as session:
+            won = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+            fresh = session.get(Share, share.id)
+        if won:
+            return SERVED
+        return _state(fresh, now) if fresh is not None else REVOKED
+
+    # -- helpers -----------------------------------------------------------------------
+
+    def _own(self, learner_id: str, share_id: str) -> Share:
+        with self.db.session() as session:
+            share = session.get(Share, share_id) if len(share_id) <= 36 else None
+        if share is None or share.learner_id != learner_id:
+            raise not_found("share")
+        return share
+
+    def _url_of(self, share: Share) -> str | None:
+        if share.token_wrapped is None:
+            return None
+        return self.url_for(self.keys.unwrap_token(share.token_wrapped, share.id))
+
+    def _public(self, share: Share, url: str | None) -> dict[str, Any]:
+        return {
+            "id": share.id,
+            "url": url,
+            "credentialIds": list(share.credential_ids),
+            "label": share.label,
+            "createdAt": iso(share.created_at),
+            "expiresAt": iso(share.expires_at),
+            "maxViews": share.max_views,
+            "views": share.views,
+            "revokedAt": iso(share.revoked_at),
+            "state": _state(share, self.clock()),
+        }
+
+    @staticmethod
+    def _access_counts(session: Any, learner_id: str) -> dict[str, int]:
+        rows = session.exec(
+            select(ShareAccess.share_id).where(ShareAccess.learner_id == learner_id)
+        ).all()
+        counts: dict[str, int] = {}
+        for share_id in rows:
+            counts[share_id] = counts.get(share_id, 0) + 1
+        return counts
+
+
+def _state(share: Share, now: Any) -> str:
+    """active, revoked, expired or exhausted (used up)."""
+    if share.revoked_at is not None:
+        return REVOKED
+    expires = aware(share.expires_at)
+    if expires is not None and expires <= now:
+        return EXPIRED
+    if share.max_views is not None and share.views >= share.max_views:
+        return EXHAUSTED
+    return "active"
+
+
+def access_dict(row: ShareAccess) -> dict[str, Any]:
+    return {
+        "at": iso(row.accessed_at),
+        "outcome": row.outcome,
+        "representation": row.representation,
+        "verifierChecked": row.verifier_checked,
+        "client": row.client,
+        "userAgent": row.user_agent,
+    }
+
+
+def _page_item(document: dict[str, Any], verified: bool) -> dict[str, Any]:
+    view = read_microcredential(document)
+    return {
+        "title": view.title,
+        "institution": view.issuer_name or view.issuer_id,
+        "country": view.country,
+        "ects": view.ects,
+        "hours": view.hours,
+        "level": view.eqf_level,
+        "issued": view.issued.date().isoformat() if view.issued else None,
+        "grade": view.grade,
+        "verified": verified,
+    }
