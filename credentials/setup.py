@@ -36,7 +36,12 @@ def default_verifier(
 
     def status(credential: dict[str, Any], now: Any) -> list[Check]:
         return check_status(
-            credential, fetcher=fetcher, cache=cache, verify_list_credential=verify_list, now=now
+            credential,
+            fetcher=fetcher,
+            cache=cache,
+            verify_list_credential=verify_list,
+            now=now,
+            clock_skew=verifier.clock_skew,
         )
 
     verifier.status_checker = status

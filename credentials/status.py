@@ -239,8 +239,12 @@ def check_status(
     cache: StatusListCache,
     verify_list_credential: VerifyListCredential,
     now: datetime | None = None,
+    clock_skew: timedelta = timedelta(minutes=5),
 ) -> list[Check]:
     """One ``status`` check per ``credentialStatus`` entry (a skipped check when none).
+
+    ``clock_skew`` tolerates a reader whose clock is a little behind the issuer's: a list
+    re-signed a second ago must not read as "not yet valid".
 
     ``verify_list_credential`` verifies the list credential's proof; it is a callback so
     that this module does not depend on the proof machinery (and tests can stub it).
@@ -262,7 +266,9 @@ def check_status(
     entries = status if isinstance(status, list) else [status]
     fetched: dict[str, Any | FetchError] = {}  # one download per list within this call
     return [
-        _check_entry(entry, credential, fetcher, cache, verify_list_credential, now, fetched)
+        _check_entry(
+            entry, credential, fetcher, cache, verify_list_credential, now, fetched, clock_skew
+        )
         for entry in entries
     ]
 
@@ -275,6 +281,7 @@ def _check_entry(
     verify_list_credential: VerifyListCredential,
     now: datetime,
     fetched: dict[str, Any | FetchError],
+    clock_skew: timedelta,
 ) -> Check:
     if not isinstance(raw, dict):
         return _invalid("a credentialStatus entry is not an object")
@@ -344,7 +351,7 @@ def _check_entry(
             f"the status list {entry.list_url} was issued by {list_issuer or '(nobody)'}, "
             f"not by the credential's issuer {issuer or '(none)'}",
         )
-    window = _validity_problem(document, now, entry.list_url)
+    window = _validity_problem(document, now, entry.list_url, clock_skew)
     if window is not None:
         return window
     try:
@@ -438,7 +445,9 @@ def _parse_datetime(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _validity_problem(document: dict[str, Any], now: datetime, url: str) -> Check | None:
+def _validity_problem(
+    document: dict[str, Any], now: datetime, url: str, skew: timedelta = timedelta(0)
+) -> Check | None:
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     for key in ("validFrom", "validUntil"):
@@ -450,13 +459,13 @@ def _validity_problem(document: dict[str, Any], now: datetime, url: str) -> Chec
             )
     valid_from = _parse_datetime(document.get("validFrom"))
     valid_until = _parse_datetime(document.get("validUntil"))
-    if valid_from is not None and now < valid_from:
+    if valid_from is not None and now + skew < valid_from:
         return Check.failed(
             CHECK_ID,
             "status_list_not_yet_valid",
             f"the status list {url} is not valid before {document['validFrom']}",
         )
-    if valid_until is not None and now > valid_until:
+    if valid_until is not None and now - skew > valid_until:
         return Check.failed(
             CHECK_ID,
             "status_list_expired",

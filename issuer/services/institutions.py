@@ -87,14 +87,6 @@ def create(
             session.add(institution)
             session.flush()
             session.add(key_row)
-            token_row, plain = tokens.create(
-                session,
-                institution,
-                name="initial",
-                scopes=list(tokens.SCOPES),
-                actor=actor,
-                now=now,
-            )
             audit.record(
                 session,
                 institution.id,
@@ -102,6 +94,14 @@ def create(
                 "institution.create",
                 now,
                 details={"slug": slug, "key_type": key_row.algorithm},
+            )
+            token_row, plain = tokens.create(
+                session,
+                institution,
+                name="initial",
+                scopes=list(tokens.SCOPES),
+                actor=actor,
+                now=now,
             )
     except IntegrityError:
         raise ProblemError(409, "slug_taken", f"an institution {slug} already exists") from None

@@ -510,11 +510,42 @@ DECORATIONS = [
 ]
 
 
-@st.composite
-def credentials(draw: Any, node_safe: bool = True) -> dict[str, Any]:
-    """A built microcredential with a random selection of decorations applied."""
-    credential = draw(base_credentials(node_safe))
-    chosen = draw(st.lists(st.sampled_from(DECORATIONS), max_size=5, unique=True))
+_DECORATION_SETS = st.lists(st.sampled_from(DECORATIONS), max_size=4, unique=True)
+
+
+UNDEFINED_TERMS_V2 = "https://www.w3.org/ns/credentials/undefined-terms/v2"
+
+
+def _policing(draw: Any, credential: dict[str, Any], node_safe: bool) -> None:
+    """Terms no context defines (dropped), keyword-shaped keys, the undefined-terms
+    vocabulary, an inline or unknown context: what term policing must catch."""
+    subject = _subject(credential)
+    choice = draw(st.integers(0, 4))
+    if choice == 0:
+        subject["favouriteColour"] = draw(strategies(node_safe).text)
+    elif choice == 1:
+        _achievement(credential)["@foo"] = 1
+    elif choice == 2:
+        credential["@context"] = [*credential["@context"], UNDEFINED_TERMS_V2]
+        subject["vagueTerm"] = {"deeper": draw(strategies(node_safe).text)}
+    elif choice == 3:
+        credential["@context"] = [*credential["@context"], {"ex": "https://ex.example/#"}]
+        subject["ex:thing"] = "x"
+    else:
+        credential["@context"] = [*credential["@context"], "https://unknown.example/ctx"]
+
+
+def _decorate(
+    draw: Any,
+    credential: dict[str, Any],
+    node_safe: bool,
+    chosen: list[Any] | None = None,
+    policing: bool = False,
+) -> dict[str, Any]:
+    if chosen is None:
+        chosen = draw(_DECORATION_SETS)
+    if policing and draw(st.booleans()):
+        chosen = [*chosen, _policing]
     # twins replace the achievement; apply them first so later decorations see the twins
     chosen.sort(key=lambda d: d is not _twin_achievements)
     for decoration in chosen:
@@ -522,12 +553,10 @@ def credentials(draw: Any, node_safe: bool = True) -> dict[str, Any]:
     return credential
 
 
-@st.composite
-def presentations(draw: Any, node_safe: bool = True) -> dict[str, Any]:
+def _presentation(draw: Any, inner: list[dict[str, Any]]) -> dict[str, Any]:
     """A VerifiablePresentation (verifiableCredential is an @graph container with a null
-    scoped context) around one or two credentials, one of them carrying a proof graph."""
-    inner = draw(st.lists(credentials(node_safe), min_size=1, max_size=2))
-    inner[0] = {
+    scoped context) around credentials, the first one carrying a proof graph."""
+    first = {
         **inner[0],
         "proof": {
             "type": "DataIntegrityProof",
@@ -538,20 +567,50 @@ def presentations(draw: Any, node_safe: bool = True) -> dict[str, Any]:
             "proofValue": "z" + "3" * 86,
         },
     }
+    wrapped = [first, *inner[1:]]
     return {
         "@context": [V2],
         "type": ["VerifiablePresentation"],
         "holder": draw(DIDS),
-        "verifiableCredential": inner if len(inner) > 1 else inner[0],
+        "verifiableCredential": wrapped if len(wrapped) > 1 else first,
     }
 
 
-def documents(node_safe: bool = True) -> Any:
+@st.composite
+def credentials(draw: Any, node_safe: bool = True, policing: bool = False) -> dict[str, Any]:
+    """A built microcredential with a random selection of decorations applied; with
+    ``policing`` sometimes also undefined terms or contexts outside the fast path."""
+    return _decorate(draw, draw(base_credentials(node_safe)), node_safe, policing=policing)
+
+
+@st.composite
+def presentations(draw: Any, node_safe: bool = True, policing: bool = False) -> dict[str, Any]:
+    inner = credentials(node_safe, policing)
+    return _presentation(draw, draw(st.lists(inner, min_size=1, max_size=2)))
+
+
+def documents(node_safe: bool = True, policing: bool = False) -> Any:
     """Mostly credentials, sometimes presentations."""
-    return st.one_of(
-        credentials(node_safe), credentials(node_safe), credentials(node_safe),
-        presentations(node_safe),
-    )  # fmt: skip
+    one = credentials(node_safe, policing)
+    return st.one_of(one, one, one, presentations(node_safe, policing))
+
+
+@st.composite
+def document_batches(draw: Any, node_safe: bool = True, size: int = 4) -> list[dict[str, Any]]:
+    """``size`` documents from one generated credential, each variant with its own,
+    independently drawn decorations (and sometimes a presentation of two variants).
+
+    Why batches: building one credential costs hypothesis ~40 ms of drawing, comparing it
+    ~10 ms, so variants make a thousand-document differential run affordable in CI while
+    every document still differs in what it stresses.
+    """
+    base = draw(base_credentials(node_safe))
+    # a different set of decorations for each variant, so the variants differ
+    choices = draw(st.lists(_DECORATION_SETS, min_size=size, max_size=size, unique_by=frozenset))
+    batch = [_decorate(draw, copy.deepcopy(base), node_safe, list(c)) for c in choices]
+    if size > 1 and draw(st.integers(0, 3)) == 0:
+        batch[-1] = _presentation(draw, [batch[0], batch[-1]])
+    return batch
 
 
 def with_issuer(credential: dict[str, Any], issuer_id: str) -> dict[str, Any]:
@@ -567,6 +626,7 @@ def with_issuer(credential: dict[str, Any], issuer_id: str) -> dict[str, Any]:
 __all__ = [
     "KNOWN_DIVERGENCES",
     "credentials",
+    "document_batches",
     "documents",
     "issuers",
     "modules",
