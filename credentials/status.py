@@ -326,7 +326,7 @@ def _check_entry(
     if (
         subject is None
         or not {"VerifiableCredential", "BitstringStatusListCredential"}
-        <= set(_as_list(document.get("type")))
+        <= {t for t in _as_list(document.get("type")) if isinstance(t, str)}  # "type": [{}]
         or "BitstringStatusList" not in _as_list(subject.get("type"))
         or not isinstance(subject.get("encodedList"), str)
     ):
