@@ -25,14 +25,15 @@ from .routes import include_all, pages
 from .services.clock import Clock
 from .services.context import IssuerContext
 
-BATCH_PATH = re.compile(r"^/institutions/[^/]+/batches/?$")
+UPLOAD_PATH = re.compile(r"^(/institutions/[^/]+/batches|/console/batch)/?$")
+"""The CSV uploads (API and console): the only bodies allowed ``max_csv_bytes``."""
 
 
 class _BodyLimits:
-    """JSON bodies get ``max_body``; only the CSV upload may be larger.
+    """JSON bodies get ``max_body``; only the CSV uploads may be larger.
 
-    servicekit's limits go by path prefix, and the upload's path has the institution slug
-    in the middle, so this dispatches on a pattern and reuses servicekit's middleware.
+    servicekit's limits go by path prefix, and the API upload's path has the institution
+    slug in the middle, so this dispatches on a pattern and reuses servicekit's middleware.
     """
 
     def __init__(self, app: Any, default: int) -> None:
@@ -40,7 +41,7 @@ class _BodyLimits:
         self.limited = BodyLimitMiddleware(app, default=default)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and BATCH_PATH.match(scope["path"]):
+        if scope["type"] == "http" and UPLOAD_PATH.match(scope["path"]):
             await self.app(scope, receive, send)
         else:
             await self.limited(scope, receive, send)
@@ -60,7 +61,7 @@ def create_app(
     app = create_service_app(
         "microcred issuer",
         max_body=settings.max_body,
-        body_limits={"/institutions/": settings.max_csv_bytes},
+        body_limits={"/institutions/": settings.max_csv_bytes, "/console/": settings.max_csv_bytes},
         hsts=settings.is_https,
     )
     app.add_middleware(_BodyLimits, default=settings.max_body)

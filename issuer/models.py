@@ -250,7 +250,8 @@ class Offer(IssuerModel, table=True):
     issued_at: datetime | None = None
     credential_id: str | None = Field(default=None, max_length=500)
     state: str = Field(default="offered", max_length=12)
-    """offered, redeemed (token issued), issued, burnt (too many wrong PINs), cancelled."""
+    """offered → redeemed (access token issued) → issuing → issued; or burnt (too many
+    wrong PINs) or cancelled. A failed issuance goes back from issuing to redeemed."""
 
 
 class Nonce(IssuerModel, table=True):

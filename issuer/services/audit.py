@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from ..models import AuditEvent
-from .clock import iso
+from .clock import aware, iso
 
 ACTIONS = (
     "institution.create",
@@ -94,7 +94,9 @@ def query(
     before: int | None = None,
     limit: int = 100,
 ) -> tuple[list[dict[str, Any]], int | None]:
-    """Newest first; ``before`` is the cursor (an event id) from the previous page."""
+    """Newest first; ``before`` is the cursor (an event id) from the previous page.
+    Times without a zone are taken as UTC."""
+    since, until = aware(since), aware(until)
     statement = select(AuditEvent).where(AuditEvent.institution_id == institution_id)
     if action:
         statement = statement.where(AuditEvent.action == action)

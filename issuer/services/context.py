@@ -22,7 +22,6 @@ from servicekit.db import Database
 from ..config import Settings
 from .clock import Clock, system_clock
 
-
 SIGNING_MODULE = "issuer.services.compose"
 """What batch worker processes run (``compose.sign_jobs``); preloaded by the forkserver."""
 

@@ -112,8 +112,9 @@ def prepare(
             field="credentialStatus",
         )
     types = document.get("type")
-    types = set(types if isinstance(types, list) else [types])
-    is_badge = bool(types & OB_TYPES)
+    is_badge = any(
+        t in OB_TYPES for t in (types if isinstance(types, list) else [types]) if isinstance(t, str)
+    )
     did = urls.institution_did(ctx.settings.public_url, institution.slug)
     profile = institutions.profile(ctx, institution).profile()
     issuer = document.get("issuer")
@@ -148,7 +149,10 @@ def prepare(
     try:
         check_credential(document)
     except MicrocredError as exc:
-        raise ProblemError(400, exc.code, exc.message, field=exc.message.split(":")[0]) from None
+        # the core words these "<field>: <what is wrong>"; the field is worth its own key
+        field, sep, _ = exc.message.partition(": ")
+        extra = {"field": field} if sep and " " not in field else {}
+        raise ProblemError(400, exc.code, exc.message, **extra) from None
     if is_badge:
         try:
             validate_microcredential(document)

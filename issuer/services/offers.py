@@ -35,7 +35,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 
 from credentials.errors import MicrocredError
@@ -401,6 +401,11 @@ def _count_wrong_pin(ctx: IssuerContext, offer: Offer) -> None:
 def nonce(ctx: IssuerContext, institution: Institution) -> dict[str, Any]:
     with ctx.db.session() as session:
         value = _new_nonce(ctx, session, institution)
+        if secrets.randbelow(100) == 0:
+            # Now and then, forget nonces that expired a day ago (they can never be used).
+            session.execute(
+                delete(Nonce).where(col(Nonce.expires_at) < ctx.now() - timedelta(days=1))
+            )
     return {"c_nonce": value}
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for the issuer's HTTP tests: a migrated database, an app, an institution.
+"""The issuer tests' fixtures: a migrated database, an app, an institution, a module.
 
 Every test gets a fresh database (SQLite, or PostgreSQL under MICROCRED_TEST_DB), migrated
 with the checked-in Alembic revisions, a key store with a random KEK, and a clock it can
@@ -10,53 +10,18 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 
 from credentials.keystore import Kek, Keystore
-from credentials.microcredential import Learner
-from credentials.setup import default_verifier
-from credentials.verify import Verifier
 from issuer.config import Settings
 from issuer.main import create_app
-from issuer.models import IssuerModel
-from issuer.services import institutions
 from servicekit.migrations import upgrade
-from tests.credentials.microcred_samples import HBO, sample_credential
+from tests.issuer.support import Clock, Institution, issuer_settings, make_institution, module_spec
 from tests.support.servers import free_port
-
-
-class Clock:
-    """A clock tests move by hand (never sleep)."""
-
-    def __init__(self) -> None:
-        self.now = datetime.now(UTC).replace(microsecond=0)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-@dataclass
-class Institution:
-    slug: str
-    did: str
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-    def path(self, suffix: str = "") -> str:
-        return f"/institutions/{self.slug}{suffix}"
 
 
 @pytest.fixture
@@ -82,15 +47,7 @@ def migrated(database_url: str) -> str:
 
 @pytest.fixture
 def settings(migrated: str, port: int, tmp_path: Path) -> Settings:
-    return Settings(
-        database_url=migrated,
-        public_url=f"http://127.0.0.1:{port}",
-        port=port,
-        dev=True,
-        data_dir=tmp_path,
-        batch_workers=0,
-        admin_token="operator-secret",
-    )
+    return issuer_settings(migrated, port, tmp_path)
 
 
 @pytest.fixture
@@ -104,14 +61,6 @@ def client(app: Any) -> Iterator[TestClient]:
         yield test_client
 
 
-def make_institution(app: Any, slug: str = "hsr", **kwargs: Any) -> Institution:
-    kwargs.setdefault("name", "Hogeschool Rijnland")
-    kwargs.setdefault("region", "Zuid-Holland")
-    kwargs.setdefault("identifiers", {"BRIN": "99HR"})
-    created = institutions.create(app.state.issuer, slug=slug, **kwargs)
-    return Institution(slug=slug, did=created.did, token=created.token)
-
-
 @pytest.fixture
 def inst(app: Any) -> Institution:
     return make_institution(app)
@@ -122,91 +71,8 @@ def other(app: Any) -> Institution:
     return make_institution(app, "unidelta", name="Universiteit Delta")
 
 
-def module_spec(**changes: Any) -> dict[str, Any]:
-    """A complete module with every EU element (and the optional ones)."""
-    spec: dict[str, Any] = {
-        "id": "data-wrangling",
-        "name": "Data Wrangling with Python",
-        "description": "Cleaning, joining and reshaping real-world data sets with pandas.",
-        "learning_outcomes": [
-            "clean and combine messy tabular data",
-            "document data provenance and the choices made",
-        ],
-        "ects": 7.5,
-        "hours": 210,
-        "eqf_level": 6,
-        "nlqf_level": 6,
-        "qf_ehea_cycle": "first",
-        "assessment_type": "practical assignment with oral defence",
-        "participation_form": "blended",
-        "supervision": "supervised-onsite",
-        "identity_check": True,
-        "quality_assurance": {
-            "name": "NVAO accreditation (institutional audit)",
-            "url": "https://www.nvao.net/",
-        },
-        "language": "nl",
-        "prerequisites": ["basic Python programming"],
-        "stackable_into": ["https://hsrijnland.example/minors/data-science"],
-        "tags": ["data science", "python"],
-        "grading": {
-            "description": "Eindcijfer",
-            "value_min": "1",
-            "value_max": "10",
-            "required_value": "5.5",
-        },
-    }
-    spec.update(changes)
-    return spec
-
-
 @pytest.fixture
 def module(client: TestClient, inst: Institution) -> dict[str, Any]:
     response = client.post(inst.path("/modules"), json=module_spec(), headers=inst.headers)
     assert response.status_code == 201, response.text
     return response.json()
-
-
-def unsigned_badge(
-    issuer: str | dict[str, Any] | None,
-    holder: str = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
-) -> dict[str, Any]:
-    """A complete microcredential as a student information system would send it (no id)."""
-    credential = sample_credential(
-        issuer=replace(HBO, id=issuer if isinstance(issuer, str) else "did:web:placeholder"),
-        learner=Learner(did=holder, identity="jan@example.nl"),
-    )
-    del credential["id"]
-    if issuer is None:
-        del credential["issuer"]
-    elif isinstance(issuer, dict):
-        credential["issuer"] = issuer
-    return credential
-
-
-def snapshot(app: Any) -> dict[str, int]:
-    """Row counts of every issuer table: "nothing changed" is this staying equal."""
-    ctx = app.state.issuer
-    counts = {}
-    with ctx.db.engine.connect() as connection:
-        for table in IssuerModel.metadata.sorted_tables:
-            counts[table.name] = connection.execute(
-                select(func.count()).select_from(table)
-            ).scalar_one()
-    return counts
-
-
-def verifier() -> Verifier:
-    """The project's default verifier, allowed to fetch did:web and status lists over http
-    from loopback (the live test server); a fresh status cache each time."""
-    return default_verifier(allow_insecure=True)
-
-
-def problem(response: Any, status: int, code: str) -> dict[str, Any]:
-    """Assert an RFC 9457 problem answer with ``code``; return its body."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"].startswith("application/problem+json"), response.headers
-    body = response.json()
-    assert body["code"] == code, body
-    assert body["status"] == status and body["title"] and body["type"].endswith(code)
-    return body

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.issuer.conftest import Clock, Institution, problem, unsigned_badge
+from tests.issuer.support import Clock, Institution, problem, unsigned_badge
 
 
 def test_issuance_and_status_changes_are_logged_with_token_time_and_reason(

@@ -16,7 +16,7 @@ from issuer.main import create_app
 from issuer.models import IssuedCredential, StatusSlot
 from issuer.services import batch
 from issuer.services.institutions import by_slug
-from tests.issuer.conftest import (
+from tests.issuer.support import (
     Institution,
     make_institution,
     module_spec,

@@ -15,7 +15,7 @@ from credentials.keystore import Keystore, new_kek_value
 from issuer.config import Settings
 from issuer.main import create_app
 from microcred.cli import app as microcred
-from tests.issuer.conftest import module_spec
+from tests.issuer.support import module_spec
 
 runner = CliRunner()
 

@@ -10,7 +10,7 @@ from sqlmodel import select
 
 from credentials.keystore import KeystoreError
 from issuer.models import SigningKey
-from tests.issuer.conftest import (
+from tests.issuer.support import (
     Institution,
     make_institution,
     problem,

@@ -13,7 +13,7 @@ from sqlmodel import select
 from credentials.microcredential import identity_matches
 from issuer.models import IssuedCredential, StatusSlot
 from issuer.services import urls
-from tests.issuer.conftest import (
+from tests.issuer.support import (
     Institution,
     make_institution,
     problem,

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.issuer.conftest import Institution, module_spec, problem, snapshot
+from tests.issuer.support import Institution, module_spec, problem, snapshot
 
 
 def test_a_module_is_created_with_every_eu_element(

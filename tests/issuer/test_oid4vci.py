@@ -16,7 +16,7 @@ from PIL import Image
 
 from credentials.jose import sign_jwt
 from credentials.keys import Multikey
-from tests.issuer.conftest import Clock, Institution, problem, snapshot
+from tests.issuer.support import Clock, Institution, problem, snapshot
 from tests.support.servers import live_server
 
 PRE_AUTH = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
@@ -140,7 +140,7 @@ def test_the_whole_flow_with_a_pin_against_the_running_issuer(
         credential = item["credential"]
         assert credential["credentialSubject"]["id"] == wallet.did
         assert credential["credentialSubject"]["result"][0]["value"] == "8"
-        from tests.issuer.conftest import verifier
+        from tests.issuer.support import verifier
 
         report = verifier().verify_credential(credential)
         assert report.verified, report.to_dict()

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from credentials.status_list import StatusList
 from issuer.services import status_lists
 from issuer.services.context import IssuerContext
-from tests.issuer.conftest import Institution, problem, snapshot, unsigned_badge, verifier
+from tests.issuer.support import Institution, problem, snapshot, unsigned_badge, verifier
 from tests.support.servers import live_server
 
 

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import select
 
 from issuer.models import ApiToken
-from tests.issuer.conftest import Institution, problem, snapshot, unsigned_badge
+from tests.issuer.support import Institution, problem, snapshot, unsigned_badge
 
 ROUTES = [
     ("post", "/credentials/issue", {"credential": {}}),
