@@ -6,7 +6,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.security.support import NetworkGuard, World, make_world
+from tests.security.support import COUNTERS, NetworkGuard, World, make_world, record
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Write how many generated cases each property really ran (docs/security.md)."""
+    for counter in COUNTERS:
+        if counter.n:
+            record(counter.name, counter.n)
 
 
 @pytest.fixture(scope="session")

@@ -35,7 +35,6 @@ from tests.security.support import (
     World,
     did_document,
     fuzz_settings,
-    record,
     unsigned_credential,
 )
 
@@ -175,7 +174,7 @@ def test_the_guard_sees_what_the_safe_fetcher_would_do(ed25519_world: World) -> 
     assert guard.attempts and "unknown-institution.example" in guard.attempts[0]
 
 
-URLS = Counter()
+URLS = Counter("random context URLs")
 
 
 @fuzz_settings(max_examples=150)
@@ -215,7 +214,7 @@ def test_the_loader_refuses_every_url_it_does_not_ship(url: str) -> None:
         loader.load(url)
 
 
-INLINE = Counter()
+INLINE = Counter("random inline contexts")
 
 
 @fuzz_settings(max_examples=150)
@@ -256,9 +255,3 @@ def test_random_inline_contexts_never_crash_verification(
     report = verifier.verify_credential(document, now=NOW)
     if report.verified:
         assert same_meaning(document, ed25519_world.credential, verifier.loader)
-
-
-def test_record_counts() -> None:
-    record("context tricks (table)", len(TRICKS) * 6)
-    record("random context URLs", URLS.n)
-    record("random inline contexts", INLINE.n)

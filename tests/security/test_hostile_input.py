@@ -25,7 +25,7 @@ from credentials.profile import profile_checks, summarize
 from credentials.rules import Route, evaluate
 from credentials.schema import microcredential_problems
 from tests.security.strategies import hostile_json, hostile_json_text
-from tests.security.support import NOW, Counter, World, fuzz_settings, record
+from tests.security.support import NOW, Counter, World, fuzz_settings
 
 pytestmark = pytest.mark.usefixtures("no_network")
 
@@ -42,7 +42,7 @@ def refuses_clearly(call: Any, *args: Any, **kwargs: Any) -> Any:
 
 # --------------------------------------------------------------------------- parse_json
 
-PARSED = Counter()
+PARSED = Counter("parse_json hostile text")
 
 
 @fuzz_settings(max_examples=300)
@@ -104,7 +104,7 @@ def test_parse_json_keeps_edge_values_exactly(text: str, value: Any) -> None:
 
 # --------------------------------------------------------------------------- verifier
 
-RANDOM_DOCS = Counter()
+RANDOM_DOCS = Counter("random documents to the Verifier")
 
 
 def _credential_shaped(draw: st.DrawFn, base: dict[str, Any]) -> dict[str, Any]:
@@ -157,7 +157,7 @@ def test_random_documents_get_a_report_never_an_exception(
     json.dumps([presentation.to_dict(), *[c.to_dict() for c in credentials]])
 
 
-RANDOM_READERS = Counter()
+RANDOM_READERS = Counter("random documents to the readers")
 
 
 @fuzz_settings(max_examples=200)
@@ -187,7 +187,7 @@ def test_every_reader_of_untrusted_json_refuses_clearly(
         del view
 
 
-ROUTES = Counter()
+ROUTES = Counter("random route definitions")
 
 _SANE: dict[str, st.SearchStrategy[Any]] = {
     "id": st.just("https://example.org/routes/minor"),
@@ -260,10 +260,3 @@ def test_route_definitions_from_learners_and_files_refuse_clearly(
         )
         if not isinstance(result, MicrocredError):
             json.dumps(result.to_dict(), default=str)
-
-
-def test_record_counts() -> None:
-    record("parse_json hostile text", PARSED.n)
-    record("random documents to the Verifier", RANDOM_DOCS.n)
-    record("random documents to the readers", RANDOM_READERS.n)
-    record("random route definitions", ROUTES.n)
