@@ -14,7 +14,7 @@ from typing import Any
 
 from pyld import jsonld
 
-from . import _fastrdf
+from . import _fastrdf, _urdna
 from .documents import DocumentLoader
 from .errors import CanonicalizationError, DocumentLoaderError, MicrocredError, UndefinedTermError
 
@@ -30,6 +30,9 @@ _default_loader = DocumentLoader()
 class _DroppedTerms(list[str | None]):
     def __call__(self, term: str | None, *args: Any, **kwargs: Any) -> None:
         self.append(term)
+
+
+_urdna.install()
 
 
 def canonicalize(

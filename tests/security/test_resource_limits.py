@@ -66,18 +66,6 @@ def hash_n_degree_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
     yield calls
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "RDFC-1.0 poison graph: canonicalisation has no work limit (pyld 3.3 has none, the "
-        "fast path hands shared-hash blank nodes to it), so a 1 KB body costs seconds to "
-        "minutes of CPU before any proof check. Fix: bound Hash N-Degree Quads (RDFC-1.0 "
-        "§4.4 asks implementations to guard against poison graphs) — e.g. a call budget in a "
-        "URDNA2015 subclass raising CanonicalizationError(code='too_complex') — or refuse "
-        "documents whose blank nodes share first-degree hashes beyond a small count. "
-        "docs/security.md T-DOS-2"
-    ),
-)
 def test_a_poison_graph_is_refused_before_it_costs_cpu(
     ed25519_world: World, hash_n_degree_calls: list[int]
 ) -> None:
