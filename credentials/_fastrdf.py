@@ -59,11 +59,12 @@ from collections import Counter
 from typing import Any
 
 from pyld import jsonld
-from pyld.canon import URDNA2015
 from pyld.context_resolver import ContextResolver
 
 import contexts
 
+from ._urdna import BoundedURDNA2015
+from .errors import CanonicalizationError
 from .documents import DocumentLoader
 
 __all__ = ["MAX_DEPTH", "STATS", "Unsupported", "canonicalize", "canonicalize_or_raise"]
@@ -100,8 +101,13 @@ _KEYWORD_KINDS = {"@id": _ID, "@type": _TYPE, "@value": _VALUE, "@language": _LA
 _PLAIN_CONTAINERS = frozenset({"@set", "@list", "@graph"})
 _NO_LITERAL_TYPE = (None, "@id", "@vocab", "@none")
 
-_MAX_CONTEXTS = 4096  # distinct active contexts kept per process
-_MAX_MEMO = 8192  # memoised strings per active context
+# Memory bounds, for hostile input (a verifier sees anything): realistic credentials and
+# presentations use ~40 active contexts (~15 KB each) and a few hundred memoised strings.
+# Past the context cap new context combinations go to pyld; past the memo budget strings
+# are still expanded, just not remembered.
+_MAX_CONTEXTS = 1024
+_MEMO_BUDGET = 100_000
+_memo_used = 0
 _MISSING = object()
 _PROCESSOR = jsonld.JsonLdProcessor()
 _lock = threading.RLock()
@@ -205,8 +211,7 @@ class _Ctx:
             if not isinstance(key, str):
                 raise Unsupported("non-string key")
             found = _Prop(self, key)
-            if len(self._props) < _MAX_MEMO:
-                self._props[key] = found
+            _remember(self._props, key, found)
         return found
 
     def vocab_iri(self, value: str) -> Any:
@@ -214,8 +219,7 @@ class _Ctx:
         found = self._vocab.get(value, _MISSING)
         if found is _MISSING:
             found = _PROCESSOR._expand_iri(self.raw, value, vocab=True, base="")
-            if len(self._vocab) < _MAX_MEMO:
-                self._vocab[value] = found
+            _remember(self._vocab, value, found)
         return found
 
     def scoped_of(self, term: str) -> Any:
@@ -223,8 +227,7 @@ class _Ctx:
         found = self._scoped.get(term, _MISSING)
         if found is _MISSING:
             found = jsonld.JsonLdProcessor.get_context_value(self.raw, term, "@context")
-            if len(self._scoped) < _MAX_MEMO:
-                self._scoped[term] = found
+            _remember(self._scoped, term, found)
         return found
 
     @property
@@ -292,6 +295,13 @@ class _Ctx:
             child = _wrap(raw)
             self._children[key] = (None, child)
         return child
+
+
+def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
+    global _memo_used
+    if _memo_used < _MEMO_BUDGET:
+        _memo_used += 1
+        memo[key] = value
 
 
 _REGISTRY: dict[int, _Ctx] = {}
@@ -594,16 +604,12 @@ class _Builder:
         suffix = value[colon + 1 :]
         iri = value
         if not suffix.startswith("//"):
-            mapping = self.mapping_of(ctx, value[:colon])
+            mapping = ctx.mappings.get(value[:colon])
             if mapping and mapping["_prefix"]:
                 iri = mapping["@id"] + suffix
         if not isinstance(iri, str) or not _ABSOLUTE_IRI.match(iri) or iri[:2] == "_:":
             raise Unsupported("IRI is not absolute")
         return "<" + iri + ">"
-
-    @staticmethod
-    def mapping_of(ctx: _Ctx, prefix: str) -> Any:
-        return ctx.mappings.get(prefix)
 
     # properties ---------------------------------------------------------------------
 
@@ -792,7 +798,7 @@ class _Builder:
                     "object": self.term_dict(o),
                 }
             )
-        return URDNA2015().main(dataset, {"format": "application/n-quads"})
+        return BoundedURDNA2015().main(dataset, {"format": "application/n-quads"})
 
     def term_dict(self, term: Any) -> dict[str, Any]:
         if term.__class__ is int:
@@ -885,6 +891,12 @@ def canonicalize(
     except Unsupported as exc:
         STATS["fallback"] += 1
         STATS[f"fallback: {exc}"] += 1
+        return None
+    except CanonicalizationError as exc:
+        if exc.code == "too_complex":
+            raise  # the slow path would only spend the same work budget again
+        STATS["fallback"] += 1
+        STATS[f"fallback: {type(exc).__name__}"] += 1
         return None
     except Exception as exc:  # the slow path reports the real error
         STATS["fallback"] += 1
