@@ -69,3 +69,35 @@ def limit(
             )
 
     return dependency
+
+
+#: Requests per minute per client for the routes that attackers like; 0 disables a limit.
+#: Override with MICROCRED_RATE_<NAME> (e.g. MICROCRED_RATE_VERIFY=0 for a load test).
+DEFAULT_LIMITS = {"verify": 240, "share": 120, "token": 60}
+
+
+def _configured(name: str) -> int:
+    import os
+
+    value = os.environ.get(f"MICROCRED_RATE_{name.upper()}", "")
+    return int(value) if value.isdigit() else DEFAULT_LIMITS[name]
+
+
+def per_client(name: str, window: float = 60.0) -> Callable[[Request], None]:
+    """A dependency limiting ``name`` per client with a limiter owned by the app.
+
+    One limiter per app instance (on ``app.state``) keeps apps in one process, such as
+    tests, from sharing counts.
+    """
+    per_window = _configured(name)
+
+    def dependency(request: Request) -> None:
+        if per_window <= 0:
+            return
+        state = request.app.state
+        limiter = getattr(state, "rate_limiter", None)
+        if limiter is None:
+            limiter = state.rate_limiter = RateLimiter()
+        limit(limiter, name, per_window, window)(request)
+
+    return dependency

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from credentials.errors import MicrocredError
 from credentials.model import parse_json
+from servicekit.ratelimit import per_client
 
 from ..deps import Ctx, PublicInstitution, is_json, media_type
 from ..services import offers
@@ -66,7 +67,7 @@ def offer_qr_svg(ctx: Ctx, institution: PublicInstitution, handle: str) -> Respo
     return Response(image, media_type="image/svg+xml", headers=NO_STORE)
 
 
-@router.post("/institutions/{slug}/token")
+@router.post("/institutions/{slug}/token", dependencies=[Depends(per_client("token"))])
 async def token(ctx: Ctx, institution: PublicInstitution, request: Request) -> JSONResponse:
     """Pre-authorised code (+ ``tx_code``) → access token; form-encoded as OAuth requires."""
     if media_type(request) != ("application", "x-www-form-urlencoded"):

@@ -147,14 +147,6 @@ def test_log_in_is_rate_limited_per_client_with_retry_after(deployed: Deployment
     assert int(limited.headers["retry-after"]) > 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "wallet: no per-account lock-out — failed log-ins spread over many client addresses "
-        "(each under the per-client limit) never lock the account; add a per-username "
-        "failure counter with exponential back-off (429 + Retry-After), reset on success"
-    ),
-)
 def test_an_account_locks_with_back_off_after_failures_from_many_clients(
     deployed: Deployment,
 ) -> None:
@@ -187,14 +179,6 @@ def test_common_passwords_are_refused(deployed: Deployment) -> None:
         assert answer.status_code in (400, 422), f"{password}: {describe(answer)}"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "verifier: POST /credentials/verify (and /presentations/verify, /shares/verify) has "
-        "no rate limit; verification is CPU-bound (see the poison-graph DoS, T-DOS-2) — add "
-        "servicekit.ratelimit.limit(...) per client, answering 429 with Retry-After"
-    ),
-)
 def test_verification_is_rate_limited_per_client(deployed: Deployment) -> None:
     calls = (
         deployed.verifier.post("/credentials/verify", json={"verifiableCredential": {}})
@@ -203,28 +187,12 @@ def test_verification_is_rate_limited_per_client(deployed: Deployment) -> None:
     assert _first_429(calls) is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "wallet: GET /s/{token} (share-link access) has no rate limit per client; a stolen "
-        "or guessed link can be hammered and each access is logged — limit per client and "
-        "per share, 429 with Retry-After"
-    ),
-)
 def test_share_link_access_is_rate_limited(deployed: Deployment) -> None:
     url, _ = _share(deployed)
     calls = (deployed.wallet.get(url, headers={"Accept": "application/json"}) for _ in range(300))
     assert _first_429(calls) is not None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "issuer: POST /institutions/{slug}/token (pre-authorised code exchange) and bearer "
-        "token use have no rate limit per client; PINs are attempt-limited per offer, but "
-        "code/token guessing is not throttled — limit per client, 429 with Retry-After"
-    ),
-)
 def test_token_endpoints_are_rate_limited(deployed: Deployment) -> None:
     calls = (
         deployed.issuer.post(

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from credentials.errors import MicrocredError
 from servicekit.problems import ProblemError
+from servicekit.ratelimit import per_client
 
 from ..deps import ServicesDep
 from ..services.vcapi import parse_body
@@ -27,6 +28,7 @@ router = APIRouter(tags=["admissions"])
             "rule": {"type": "object"},
         },
     ),
+    dependencies=[Depends(per_client("verify"))],
 )
 async def evaluate(request: Request, services: ServicesDep) -> JSONResponse:
     """Verify, then evaluate the rule over what verified; each requirement explained."""

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from credentials.errors import MicrocredError
+from servicekit.ratelimit import per_client
 
 from ..deps import ServicesDep
 from ..services.shares import KIND
@@ -21,6 +22,7 @@ router = APIRouter(tags=["share links"])
     "/shares/verify",
     responses=REPORT_RESPONSES,
     openapi_extra=json_body("the share link", {"url": {"type": "string"}}),
+    dependencies=[Depends(per_client("verify"))],
 )
 async def verify_share(request: Request, services: ServicesDep) -> JSONResponse:
     """Fetch the presentation behind a share link (safely) and verify it, domain = the URL."""

@@ -7,9 +7,11 @@ Verification does CPU work and outbound fetches, so it runs in the thread pool.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
+
+from servicekit.ratelimit import per_client
 
 from ..deps import ServicesDep
 from ..services.clock import iso
@@ -25,6 +27,7 @@ router = APIRouter(tags=["VC-API"])
         "a verifiable credential and options",
         {"verifiableCredential": {"type": "object"}, "options": {"type": "object"}},
     ),
+    dependencies=[Depends(per_client("verify"))],
 )
 async def verify_credential(request: Request, services: ServicesDep) -> JSONResponse:
     """Verify a credential: every check reported; 200 when verified, else 400."""
@@ -46,6 +49,7 @@ async def verify_credential(request: Request, services: ServicesDep) -> JSONResp
             },
         },
     ),
+    dependencies=[Depends(per_client("verify"))],
 )
 async def verify_presentation(request: Request, services: ServicesDep) -> JSONResponse:
     """Verify a presentation and each credential in it; a challenge issued by

@@ -15,11 +15,12 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from servicekit.problems import ProblemError, problem_response
+from servicekit.ratelimit import per_client
 
 from ..deps import LearnerDep, ServicesDep
 from ..services.shares import ShareAnswer
@@ -72,7 +73,7 @@ def share_accesses(
     return services.shares.accesses(learner, share_id)
 
 
-@router.get("/s/{token}", include_in_schema=False)
+@router.get("/s/{token}", include_in_schema=False, dependencies=[Depends(per_client("share"))])
 def open_share(token: str, request: Request, services: ServicesDep) -> Response:
     wants_json = prefers_json(request.headers.get("accept", ""))
     answer = services.shares.open(

@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
+import math
 import re
+import threading
 import uuid
 from datetime import datetime, timedelta
 
@@ -43,6 +45,11 @@ _COMMON = frozenset(
 )  # fmt: skip
 
 
+LOCKOUT_AFTER = 10
+LOCKOUT_BASE_SECONDS = 30
+LOCKOUT_MAX_SECONDS = 3600
+
+
 class AccountService:
     def __init__(
         self,
@@ -63,6 +70,10 @@ class AccountService:
         self.ttl = {API: token_ttl, SESSION: session_ttl}
         self.hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
         self._dummy_hash = self.hasher.hash(new_token(nbytes=16))
+        # per-username failure counts: a lock-out that spreading guesses over many client
+        # addresses cannot avoid (the per-client limit is in the route)
+        self._failures: dict[str, tuple[int, datetime | None]] = {}
+        self._failures_lock = threading.Lock()
 
     # -- registration ------------------------------------------------------------------
 
@@ -111,19 +122,52 @@ class AccountService:
     def login(self, username: str, password: str, kind: str = API) -> tuple[str, datetime]:
         """A new token for the learner (``api`` or ``session``) and when it expires."""
         name = normalise_username(username)
+        self._refuse_if_locked(name)
         with self.db.session() as session:
             learner = session.exec(select(Learner).where(Learner.username == name)).first()
         if learner is None:
             self._verify(self._dummy_hash, password)
+            self._record_failure(name)
             raise _bad_login()
         if not self._verify(learner.password_hash, password):
+            self._record_failure(name)
             raise _bad_login()
+        with self._failures_lock:
+            self._failures.pop(name, None)
         if self.hasher.check_needs_rehash(learner.password_hash):
             with self.db.session() as session:
                 row = session.get(Learner, learner.id)
                 if row is not None:
                     row.password_hash = self.hasher.hash(password)
         return self.issue_token(learner.id, kind)
+
+    def _refuse_if_locked(self, name: str) -> None:
+        with self._failures_lock:
+            _, locked_until = self._failures.get(name, (0, None))
+        now = self.clock()
+        if locked_until is not None and locked_until > now:
+            wait = max(1, math.ceil((locked_until - now).total_seconds()))
+            raise ProblemError(
+                429,
+                "account_locked",
+                f"too many failed log-ins for this account; try again in {wait} s",
+                headers={"Retry-After": str(wait)},
+            )
+
+    def _record_failure(self, name: str) -> None:
+        """After LOCKOUT_AFTER failures, lock with a back-off that doubles per failure."""
+        with self._failures_lock:
+            if len(self._failures) > 100_000:
+                self._failures.clear()
+            count, _ = self._failures.get(name, (0, None))
+            count += 1
+            locked_until = None
+            if count >= LOCKOUT_AFTER:
+                seconds = min(
+                    LOCKOUT_MAX_SECONDS, LOCKOUT_BASE_SECONDS * 2 ** (count - LOCKOUT_AFTER)
+                )
+                locked_until = self.clock() + timedelta(seconds=seconds)
+            self._failures[name] = (count, locked_until)
 
     def issue_token(self, learner_id: str, kind: str = API) -> tuple[str, datetime]:
         now = self.clock()
