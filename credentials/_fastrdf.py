@@ -64,8 +64,8 @@ from pyld.context_resolver import ContextResolver
 import contexts
 
 from ._urdna import BoundedURDNA2015
-from .errors import CanonicalizationError
 from .documents import DocumentLoader
+from .errors import CanonicalizationError
 
 __all__ = ["MAX_DEPTH", "STATS", "Unsupported", "canonicalize", "canonicalize_or_raise"]
 

@@ -24,6 +24,7 @@ path) the generator stays clear and explicit tests pin the divergence:
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import queue
@@ -57,7 +58,8 @@ MIN_DOCUMENTS = 1000
 BATCH = 4
 # ~1,100 distinct documents in batches of four (hypothesis repeats a few small ones)
 EXAMPLES = int(os.environ.get("MICROCRED_DIFFERENTIAL_EXAMPLES", "340"))
-SIGN_EVERY = 20  # every 20th distinct credential is cross-signed (>= 50 of them)
+SIGN_EVERY = 18  # every 18th distinct credential (not presentation) is cross-signed
+MIN_SIGNED = 50
 CREATED = "2025-03-01T10:00:00Z"
 
 LOADER = DocumentLoader()
@@ -145,7 +147,14 @@ class ReferenceChecker:
                 self.failures.append(f"{job[0]} raised {exc!r}\n{json.dumps(job[1])[:4000]}")
 
     def _compare(self, document: dict[str, Any], expected: str) -> None:
-        theirs = self.reference.canonize(document)
+        try:
+            theirs = self.reference.canonize(document)
+        except ReferenceImplementationError as exc:
+            if "Maximum deep iterations exceeded" not in str(exc):
+                raise
+            # rdf-canonize's poison-graph guard, not a disagreement (KNOWN_DIVERGENCES)
+            self.counts["reference work limit"] += 1
+            return
         self.counts["reference compared"] += 1
         if theirs != expected:
             self.failures.append(
@@ -199,8 +208,10 @@ def test_fast_path_pyld_and_reference_agree_on_generated_documents(
                 continue  # hypothesis may repeat a small document; count each once
             seen.add(key)
             checker.compare(document, fast)
-            if "VerifiableCredential" in document["type"] and len(seen) % SIGN_EVERY == 0:
-                checker.cross_sign(document)
+            if "VerifiableCredential" in document["type"]:
+                stats["credentials"] += 1
+                if stats["credentials"] % SIGN_EVERY == 0:
+                    checker.cross_sign(document)
             stats["quads"] += fast.count("\n")
 
     try:
@@ -209,13 +220,15 @@ def test_fast_path_pyld_and_reference_agree_on_generated_documents(
         counts = checker.finish()
     failures = checker.failures
     assert not failures, f"{len(failures)} disagreements; first:\n" + "\n\n".join(failures[:3])
-    assert len(seen) >= MIN_DOCUMENTS, f"only {len(seen)} distinct documents were generated"
-    assert counts["reference compared"] == len(seen)
-    assert counts["signed"] >= MIN_DOCUMENTS // SIGN_EVERY
+    compared = counts["reference compared"]
+    assert compared >= MIN_DOCUMENTS, f"only {compared} documents were compared with Node"
+    assert compared + counts["reference work limit"] == len(seen)
+    assert counts["signed"] >= MIN_SIGNED
     # identical-looking siblings were generated and took the Hash N-Degree Quads path
     assert _fastrdf.STATS["n_degree"] > n_degree_before
     print(
-        f"\ndifferential: {len(seen)} documents ({stats['quads']} quads), "
+        f"\ndifferential: {len(seen)} documents ({stats['quads']} quads), {compared} compared "
+        f"with Node ({counts['reference work limit']} beyond its N-degree work limit), "
         f"{counts['signed']} cross-signed, {time.monotonic() - started:.1f}s"
     )
 
@@ -264,6 +277,22 @@ def _result(value: Any) -> dict[str, Any]:
     return _with_subject(result=[{"type": ["Result"], "value": value}])
 
 
+def _twins_with_duplicate_alignments() -> dict[str, Any]:
+    """Two blank-node achievements, each with two identical alignments: 12 blank nodes
+    whose first-degree hashes collide, more N-degree work than rdf-canonize allows."""
+    credential = sample_credential()
+    subject = credential["credentialSubject"]
+    subject.pop("result")
+    achievement = subject["achievement"]
+    achievement.pop("id")
+    achievement.pop("resultDescription")
+    achievement["alignment"].append(copy.deepcopy(achievement["alignment"][0]))
+    twin = copy.deepcopy(achievement)
+    twin["criteria"] = {"narrative": "another narrative"}
+    subject["achievement"] = [achievement, twin]
+    return credential
+
+
 DIVERGENT = {
     "control characters": _achievement(name="a\x08b\x0cc\x01d\x7f"),
     "utf-16 order": _achievement(tag=["a\U0001f600", "a\uff01"]),
@@ -273,6 +302,7 @@ DIVERGENT = {
     "IRI characters": _achievement(id="https://x.example/a<b>{c}"),
     "undefined types": _achievement(type=["Achievement", "NotAType"]),
     "malformed language tags": _achievement(name={"@value": "x", "@language": "not a tag"}),
+    "N-degree work limit": _twins_with_duplicate_alignments(),
 }
 
 

@@ -1,0 +1,228 @@
+"""microcred benchmarks (issue 8): one command, a table, and bench/results/latest.json.
+
+    .venv/bin/python -m bench.run            # everything that is measurable today
+    .venv/bin/python -m bench.run --quick    # fewer iterations, no cohort row
+
+Rows:
+
+1. sign and verify throughput, single process, a distinct OB 3.0 microcredential each
+   iteration (``bench.workload``), microcred against the Node reference implementation
+   (Digital Bazaar's vc + cryptosuites, ``tests/interop/reference.py``) in the same run.
+   The reference is timed inside Node by its ``bench`` op (process start and JSON transfer
+   excluded) after a warm-up batch; microcred is timed in this process after a warm-up.
+   Both sign the same credentials with the same Ed25519 key and verify the same signed
+   credentials. microcred's verify is the full ``Verifier.verify_credential`` (structure,
+   context policing, proof, issuer binding, validity window; status not checked, as in
+   the reference's run).
+2. cohort issuance: 10,000 credentials with status entries through the issuer's batch
+   path into SQLite and into PostgreSQL (``bench.cohort``).
+3. verifier under load — not measured yet (the verifier service is being built).
+4. verifier memory — not measured yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import cohort, workload
+from credentials import _fastrdf
+from credentials.keys import Multikey
+from credentials.proofs import sign
+from credentials.verify import Verifier
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CREATED = "2025-07-01T09:00:00Z"
+SIGN_VERIFY_TARGET = 4.0
+COHORT_TARGET = 1000.0
+PG_WITHIN = 1.5
+
+
+def _chunks(items: list[Any], rounds: int) -> list[list[Any]]:
+    size = -(-len(items) // rounds)
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def row_sign_verify(count: int, warmup: int, rounds: int) -> list[dict[str, Any]]:
+    """Row 1. The two implementations run in alternating rounds (a chunk here, the same
+    chunk in Node, and so on) so that a change in machine load during the run weighs on
+    both sides alike; each side's rate is its total count over its total time."""
+    from tests.interop.reference import ReferenceImplementation
+
+    key = Multikey.generate("Ed25519")
+    print(f"row 1: building {count + warmup} distinct microcredentials…", file=sys.stderr)
+    credentials = workload.microcredentials(count + warmup, key.controller)
+    warm, measured = credentials[:warmup], credentials[warmup:]
+    secret = key.to_secret_dict()
+    verifier = Verifier()
+
+    def ours_sign(credential: dict[str, Any]) -> dict[str, Any]:
+        return sign(credential, key, created=CREATED)
+
+    def ours_verify(credential: dict[str, Any]) -> None:
+        report = verifier.verify_credential(credential, check_status=False)
+        if not report.verified:
+            raise RuntimeError(f"microcred did not verify its own credential: {report}")
+
+    def ours(work: Any, items: list[Any]) -> tuple[float, list[Any]]:
+        started = time.perf_counter()
+        out = [work(item) for item in items]
+        return time.perf_counter() - started, out
+
+    stats_before = dict(_fastrdf.STATS)
+    totals = {"sign": [0.0, 0, 0.0], "verify": [0.0, 0, 0.0]}  # ours s, theirs n, theirs s
+    with ReferenceImplementation() as reference:
+        info = reference.info()
+        signed_warm = [ours_sign(c) for c in warm]
+        for credential in signed_warm:
+            ours_verify(credential)
+        reference.bench("sign", warm, secret, created=CREATED)
+        reference.bench("verify", signed_warm)
+        for number, chunk in enumerate(_chunks(measured, rounds), 1):
+            seconds, signed = ours(ours_sign, chunk)
+            n, their_seconds = reference.bench("sign", chunk, secret, created=CREATED)
+            totals["sign"][0] += seconds
+            totals["sign"][1] += n
+            totals["sign"][2] += their_seconds
+            seconds, _ = ours(ours_verify, signed)
+            n, their_seconds = reference.bench("verify", signed)
+            totals["verify"][0] += seconds
+            totals["verify"][1] += n
+            totals["verify"][2] += their_seconds
+            print(f"  round {number}/{rounds}: {len(chunk)} credentials", file=sys.stderr)
+    fast_path = {k: v - stats_before.get(k, 0) for k, v in _fastrdf.STATS.items()}
+
+    rows = []
+    for name, (ours_s, theirs_n, theirs_s) in totals.items():
+        ours_rate = len(measured) / ours_s
+        theirs_rate = theirs_n / theirs_s
+        ratio = ours_rate / theirs_rate
+        print(
+            f"  {name}: microcred {ours_s:.2f} s, reference {theirs_s:.2f} s for {len(measured)}",
+            file=sys.stderr,
+        )
+        rows.append(
+            {
+                "row": 1,
+                "name": f"{name} (Ed25519, eddsa-rdfc-2022)",
+                "unit": "credentials/s",
+                "microcred": {"per_second": round(ours_rate, 1), "ms": round(1000 / ours_rate, 3)},
+                "reference": {
+                    "per_second": round(theirs_rate, 1),
+                    "ms": round(1000 / theirs_rate, 3),
+                },
+                "ratio": round(ratio, 2),
+                "target": f">= {SIGN_VERIFY_TARGET:g}x the reference",
+                "met": ratio >= SIGN_VERIFY_TARGET,
+                "iterations": len(measured),
+                "rounds": rounds,
+            }
+        )
+    rows[0]["fast_path"] = fast_path
+    rows[0]["reference_info"] = info
+    return rows
+
+
+def row_cohort(rows_count: int) -> list[dict[str, Any]]:
+    out = []
+    sqlite_rate = None
+    for backend in ("sqlite", "postgresql"):
+        print(f"row 2: {rows_count}-credential cohort into {backend}…", file=sys.stderr)
+        result = cohort.measure(backend, rows_count)
+        row: dict[str, Any] = {"row": 2, "name": f"cohort issuance, {backend}", **result}
+        row["unit"] = "credentials/s"
+        if "error" in result:
+            row["met"] = None
+        elif backend == "sqlite":
+            sqlite_rate = result["per_second"]
+            row["target"] = f">= {COHORT_TARGET:g}/s"
+            row["met"] = result["per_second"] >= COHORT_TARGET
+        else:
+            row["target"] = f"within {PG_WITHIN:g}x of SQLite"
+            row["met"] = sqlite_rate is not None and result["per_second"] * PG_WITHIN >= sqlite_rate
+        out.append(row)
+    return out
+
+
+def not_measured(row: int, name: str, why: str) -> dict[str, Any]:
+    return {"row": row, "name": name, "met": None, "error": f"not measured yet: {why}"}
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    header = ("row", "benchmark", "microcred", "reference (Node)", "ratio", "target", "met")
+    lines = []
+    for r in rows:
+        if "error" in r:
+            ours, theirs, ratio = r["error"], "", ""
+        elif "microcred" in r:
+            m, ref = r["microcred"], r["reference"]
+            ours = f"{m['per_second']:,.0f}/s ({m['ms']:.2f} ms)"
+            theirs = f"{ref['per_second']:,.0f}/s ({ref['ms']:.2f} ms)"
+            ratio = f"{r['ratio']:.1f}x"
+        else:
+            ours, theirs, ratio = f"{r['per_second']:,.0f}/s ({r['seconds']:.1f} s)", "", ""
+        met = {True: "yes", False: "NO", None: "-"}[r.get("met")]
+        lines.append((str(r["row"]), r["name"], ours, theirs, ratio, r.get("target", ""), met))
+    widths = [max(len(x[i]) for x in [header, *lines]) for i in range(len(header))]
+    rule = "  ".join("-" * w for w in widths)
+    fmt = [
+        "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)) for line in [header, *lines]
+    ]
+    return "\n".join([fmt[0], rule, *fmt[1:]])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--iterations", type=int, default=1000, help="credentials per op (row 1)")
+    parser.add_argument("--warmup", type=int, default=100, help="warm-up credentials per op")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (row 1)")
+    parser.add_argument("--cohort", type=int, default=10_000, help="rows per cohort (row 2)")
+    parser.add_argument("--quick", action="store_true", help="200 iterations, no cohort row")
+    parser.add_argument("--no-cohort", action="store_true", help="skip row 2")
+    parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.iterations, args.warmup, args.no_cohort = 200, 50, True
+
+    started = time.perf_counter()
+    load_before = os.getloadavg()
+    rows = row_sign_verify(args.iterations, args.warmup, args.rounds)
+    if args.no_cohort:
+        rows.append(not_measured(2, "cohort issuance", "skipped (--no-cohort/--quick)"))
+    else:
+        rows.extend(row_cohort(args.cohort))
+    rows.append(
+        not_measured(3, "verifier under load", "TODO: POST /credentials/verify, 2 workers, 30 s")
+    )
+    rows.append(
+        not_measured(4, "verifier memory", "TODO: RSS after 100,000 vs 10,000 verifications")
+    )
+
+    print(table(rows))
+    result = {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - started, 1),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+        },
+        "rows": rows,
+    }
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(result, indent=2) + "\n")
+    print(f"\nwritten to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
