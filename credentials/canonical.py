@@ -20,8 +20,13 @@ from .errors import CanonicalizationError, DocumentLoaderError, MicrocredError, 
 
 ISSUER_DEPENDENT = "https://www.w3.org/ns/credentials/issuer-dependent#"
 UNDEFINED_TERM = "https://www.w3.org/ns/credentials/undefined-term#"
+# pyld resolves a relative IRI (an undefined type such as "NotAType") against this base;
+# jsonld.js in safe mode refuses such a document, so for microcred it is an undefined term
+RELATIVE_BASE = "http://example.org/base/"
 _VAGUE_IRI = re.compile(
-    r"<(?:" + re.escape(ISSUER_DEPENDENT) + "|" + re.escape(UNDEFINED_TERM) + r")([^>]*)>"
+    r"<(?:"
+    + "|".join(re.escape(iri) for iri in (ISSUER_DEPENDENT, UNDEFINED_TERM, RELATIVE_BASE))
+    + r")([^>]*)>"
 )
 
 _default_loader = DocumentLoader()

@@ -347,13 +347,18 @@ def _issue_rows(
     now = ctx.now().replace(microsecond=0)
     with ctx.db.session() as session:
         key, generation = keys.signer(ctx, session, institution)
-    credential_ids = [f"urn:uuid:{uuid.uuid4()}" for _ in rows]
+    credential_ids = [_credential_id(institution, batch, row) for row in rows]
     slots: dict[str, status_lists.Slot] = {}
     for start in range(0, len(rows), 2000):
         with ctx.db.session() as session:  # committed: claims survive into the row stores
+            wanted = credential_ids[start : start + 2000]
+            # a run that died (SIGKILL, lost database) left its claims behind under these
+            # same ids: take them over instead of leaking them and claiming new ones
+            reused = status_lists.claimed(session, wanted)
+            slots.update(reused)
             slots.update(
                 status_lists.allocate(
-                    ctx, session, institution, credential_ids[start : start + 2000]
+                    ctx, session, institution, [c for c in wanted if c not in reused]
                 )
             )
     jobs = [
@@ -419,8 +424,21 @@ def _issue_rows(
                 progress(done, total)
     if unused:
         with ctx.db.session() as session:
-            status_lists.release(session, unused)
+            status_lists.release_claims(session, [(cid, slots[cid]) for cid in unused])
     return reports
+
+
+def _credential_id(institution: Institution, batch: Batch, row: Row) -> str:
+    """The id a batch row's credential gets, the same on every run of the batch.
+
+    Deterministic so that a re-run after a crash reuses the status slots the crashed run
+    claimed. Derived under a namespace from the institution and the batch's idempotency key
+    (by default the file's SHA-256), so ids reveal nothing about the learner's row key.
+    """
+    namespace = uuid.uuid5(
+        uuid.NAMESPACE_URL, f"{institution.id}:{batch.id}:{batch.idempotency_key}"
+    )
+    return f"urn:uuid:{uuid.uuid5(namespace, row.row_key)}"
 
 
 def _signed(

@@ -92,10 +92,55 @@ def entries(public_url: str, slug: str, slot: Slot) -> list[dict[str, Any]]:
     ]
 
 
-def release(session: Session, credential_ids: Sequence[str]) -> None:
-    """Give back the slots of credentials that were never issued."""
+def claimed(session: Session, credential_ids: Sequence[str]) -> dict[str, Slot]:
+    """Slots already claimed for these credential ids (by an earlier, interrupted run)."""
+    out: dict[str, Slot] = {}
     for start in range(0, len(credential_ids), _CHUNK):
         chunk = list(credential_ids[start : start + _CHUNK])
+        for slot in session.exec(
+            select(StatusSlot).where(col(StatusSlot.credential_id).in_(chunk))
+        ).all():
+            out[slot.credential_id] = Slot(slot.list_id, slot.status_index)
+    return out
+
+
+def release_claims(session: Session, claims: Sequence[tuple[str, Slot]]) -> None:
+    """Give back these exact claims unless a stored credential uses the slot.
+
+    Two runs of one batch at once compute the same credential ids; the run that loses a
+    row must give back its own claim, never the winner's.
+    """
+    for credential_id, slot in claims:
+        used = session.exec(
+            select(IssuedCredential.id).where(
+                IssuedCredential.credential_id == credential_id,
+                IssuedCredential.status_list_id == slot.list_id,
+                IssuedCredential.status_index == slot.index,
+            )
+        ).first()
+        if used is not None:
+            continue
+        row = session.get(StatusSlot, (slot.list_id, slot.index))
+        if row is not None and row.credential_id == credential_id:
+            session.delete(row)
+
+
+def release(session: Session, credential_ids: Sequence[str]) -> None:
+    """Give back the slots of credentials that were never issued.
+
+    An id that was stored after all (a concurrent run of the same batch won the row, with
+    the same deterministic id) keeps its slot.
+    """
+    for start in range(0, len(credential_ids), _CHUNK):
+        chunk = list(credential_ids[start : start + _CHUNK])
+        issued = set(
+            session.exec(
+                select(IssuedCredential.credential_id).where(
+                    col(IssuedCredential.credential_id).in_(chunk)
+                )
+            ).all()
+        )
+        chunk = [cid for cid in chunk if cid not in issued]
         for slot in session.exec(
             select(StatusSlot).where(col(StatusSlot.credential_id).in_(chunk))
         ).all():

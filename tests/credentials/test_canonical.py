@@ -69,3 +69,9 @@ def test_deep_nesting_is_a_clear_error() -> None:
         node = node["name"]
     with pytest.raises(CanonicalizationError):
         canonicalize(credential(credentialSubject=deep), strict=False)
+
+
+def test_undefined_type_is_refused_like_the_reference_does() -> None:
+    doc = credential(type=["VerifiableCredential", "NotAType"])
+    with pytest.raises(UndefinedTermError, match="NotAType"):
+        canonicalize(doc)
