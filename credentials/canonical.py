@@ -104,6 +104,22 @@ def _nquads(document: dict[str, Any], loader: DocumentLoader, dropped: _DroppedT
         dropped.extend(fast_dropped)
         return nquads
     processor = jsonld.JsonLdProcessor(on_property_dropped=dropped)
+    # pyld keeps processed contexts in shared LRU caches that are not thread-safe; services
+    # canonicalise from several threads at once, so the slow path takes the fast path's lock
+    with _fastrdf._lock:
+        try:
+            return _normalize(processor, document, loader)
+        except (KeyError, AttributeError):
+            # a processed context that pyld's shared caches hold in a broken state has been
+            # seen once under heavy test load; start from empty caches before calling the
+            # document invalid (a genuinely invalid document fails the same way again)
+            jsonld._resolved_context_cache.clear()
+            jsonld._inverse_context_cache.clear()
+            del dropped[:]
+            return _normalize(jsonld.JsonLdProcessor(on_property_dropped=dropped), document, loader)
+
+
+def _normalize(processor: Any, document: dict[str, Any], loader: DocumentLoader) -> str:
     return processor.normalize(
         document,
         {
