@@ -21,40 +21,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from tests.issuer.support import module_spec
+
 PG_ADMIN_URL = os.environ.get("MICROCRED_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
-MODULE_SPEC: dict[str, Any] = {
-    "id": "data-wrangling",
-    "name": "Data Wrangling with Python",
-    "description": "Cleaning, joining and reshaping real-world data sets with pandas.",
-    "learning_outcomes": [
-        "clean and combine messy tabular data",
-        "document data provenance and the choices made",
-    ],
-    "ects": 7.5,
-    "hours": 210,
-    "eqf_level": 6,
-    "nlqf_level": 6,
-    "qf_ehea_cycle": "first",
-    "assessment_type": "practical assignment with oral defence",
-    "participation_form": "blended",
-    "supervision": "supervised-onsite",
-    "identity_check": True,
-    "quality_assurance": {
-        "name": "NVAO accreditation (institutional audit)",
-        "url": "https://www.nvao.net/",
-    },
-    "language": "nl",
-    "prerequisites": ["basic Python programming"],
-    "stackable_into": ["https://hsrijnland.example/minors/data-science"],
-    "tags": ["data science", "python"],
-    "grading": {
-        "description": "Eindcijfer",
-        "value_min": "1",
-        "value_max": "10",
-        "required_value": "5.5",
-    },
-}
+# the same complete module (every EU element) the issuer's tests use
+MODULE_SPEC: dict[str, Any] = module_spec()
 
 
 def cohort_csv(rows: int) -> bytes:
