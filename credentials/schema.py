@@ -27,6 +27,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
@@ -61,9 +62,24 @@ def microcredential_schema() -> dict[str, Any]:
 
 @cache
 def _validator() -> Draft202012Validator:
+    """The explaining validator: slow (~3–6 ms a credential) but its errors carry the schema
+    paths that the ``x-eu``/``x-field``/``x-message`` annotations are looked up by."""
     schema = microcredential_schema()
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)
+
+
+@cache
+def _verdict() -> jsonschema_rs.Draft202012Validator:
+    """The deciding validator: the same schema compiled by jsonschema-rs, ~150× faster.
+
+    Nearly every credential an issuer signs or a verifier checks is valid, so the fast
+    validator gives the verdict and the explaining one runs only to word the problems of
+    an invalid credential. Its regular expressions follow ECMA-262, as JSON Schema
+    requires (``$`` is the end of the string; ``\\s`` is ECMA whitespace), which Python's
+    ``re`` does not; where the two differ, this verdict stands (see ``_schema_problems``).
+    """
+    return jsonschema_rs.validator_for(microcredential_schema())
 
 
 def microcredential_problems(credential: Any) -> list[Problem]:
@@ -72,7 +88,8 @@ def microcredential_problems(credential: Any) -> list[Problem]:
         return [("", "a credential must be a JSON object")]
     ranked: list[tuple[int, int, str, str]] = []
     seen: set[tuple[str, str]] = set()
-    for position, (rank, field, message) in enumerate(_schema_problems(credential)):
+    problems = () if _verdict().is_valid(credential) else _schema_problems(credential)
+    for position, (rank, field, message) in enumerate(problems):
         if (field, message) not in seen:
             seen.add((field, message))
             ranked.append((rank, position, field, message))
@@ -98,6 +115,22 @@ def validate_microcredential(credential: Any) -> None:
 
 
 def _schema_problems(credential: dict[str, Any]) -> Iterator[tuple[int, str, str]]:
+    """The problems of a credential the fast validator refused, in the profile's words.
+
+    Should Python's ``re`` accept what ECMA-262 refuses (a pattern ending in ``$`` before a
+    trailing newline), the explaining validator finds nothing; the fast validator's own
+    errors are reported then, so a refusal never comes without a reason.
+    """
+    explained = False
+    for problem in _explained_problems(credential):
+        explained = True
+        yield problem
+    if not explained:
+        for error in _verdict().iter_errors(credential):
+            yield 0, _field_path(error.instance_path), error.message
+
+
+def _explained_problems(credential: dict[str, Any]) -> Iterator[tuple[int, str, str]]:
     root = microcredential_schema()
     reported_required: set[tuple[tuple[Any, ...], tuple[Any, ...]]] = set()
     for error in _validator().iter_errors(credential):
