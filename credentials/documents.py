@@ -87,3 +87,37 @@ def _fragment(document: dict[str, Any], url: str) -> dict[str, Any]:
 
 def _absolute(ref: str, document: dict[str, Any]) -> str:
     return document.get("id", "") + ref if ref.startswith("#") else ref
+
+
+def refuse_inline_contexts(document: Any) -> None:
+    """Raise ``DocumentLoaderError`` (``inline_context``) if any ``@context`` holds an object.
+
+    An inline context is a definition the issuer writes for the occasion: ``@vocab`` gives
+    meaning to terms no published context defines, ``@language`` re-tags every literal,
+    a scoped redefinition changes what a familiar field means, and none of it shows in the
+    fields a reader looks at. Only shipped (reviewed, pinned) contexts say what signed data
+    means, so microcred neither signs nor accepts a document that carries its own. VCDM 2.0
+    allows inline contexts; refusing them is this project's policy (docs/security.md,
+    T-CTX-3).
+    """
+    for path in _inline_context_paths(document, "$"):
+        raise DocumentLoaderError(
+            f"{path}: an inline @context object is not accepted; use published contexts only",
+            code="inline_context",
+        )
+
+
+def _inline_context_paths(node: Any, path: str) -> list[str]:
+    found: list[str] = []
+    stack = [(node, path)]
+    while stack:
+        value, where = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "@context":
+                    items = item if isinstance(item, list) else [item]
+                    found += [f"{where}.@context" for entry in items if isinstance(entry, dict)]
+                stack.append((item, f"{where}.{key}"))
+        elif isinstance(value, list):
+            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(value))
+    return sorted(found)

@@ -15,7 +15,7 @@ from typing import Any
 
 from .cryptosuites import get_suite, suite_for_key
 from .dids import DidResolver
-from .documents import DocumentLoader
+from .documents import DocumentLoader, refuse_inline_contexts
 from .errors import MicrocredError
 from .keys import Multikey
 from .report import Check
@@ -72,6 +72,8 @@ def sign(
         raise MicrocredError(f"unsupported proof purpose {purpose!r}", code="unsupported_purpose")
     suite = suite_for_key(key)
     unsecured = _unsecured(document)
+    if strict:
+        refuse_inline_contexts(unsecured)
     proof: dict[str, Any] = {
         "type": "DataIntegrityProof",
         "cryptosuite": suite.name,

@@ -88,7 +88,7 @@ def microcredential_problems(credential: Any) -> list[Problem]:
         return [("", "a credential must be a JSON object")]
     ranked: list[tuple[int, int, str, str]] = []
     seen: set[tuple[str, str]] = set()
-    problems = () if _verdict().is_valid(credential) else _schema_problems(credential)
+    problems = () if _is_valid(credential) else _schema_problems(credential)
     for position, (rank, field, message) in enumerate(problems):
         if (field, message) not in seen:
             seen.add((field, message))
@@ -114,6 +114,15 @@ def validate_microcredential(credential: Any) -> None:
         raise SchemaError(f"{field}: {message}{more}" if field else message + more, field=field)
 
 
+def _is_valid(credential: dict[str, Any]) -> bool:
+    try:
+        return _verdict().is_valid(credential)
+    except (UnicodeEncodeError, ValueError, OverflowError):
+        # what Rust cannot hold (a lone surrogate, an integer beyond 64 bits, NaN) is
+        # judged by the explaining validator alone, as before the fast path existed
+        return _validator().is_valid(credential)
+
+
 def _schema_problems(credential: dict[str, Any]) -> Iterator[tuple[int, str, str]]:
     """The problems of a credential the fast validator refused, in the profile's words.
 
@@ -126,7 +135,7 @@ def _schema_problems(credential: dict[str, Any]) -> Iterator[tuple[int, str, str
         explained = True
         yield problem
     if not explained:
-        for error in _verdict().iter_errors(credential):
+        for error in _verdict().iter_errors(credential):  # Rust could hold it: it refused
             yield 0, _field_path(error.instance_path), error.message
 
 

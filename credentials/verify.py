@@ -19,7 +19,7 @@ from typing import Any
 
 from .canonical import canonicalize, undefined_terms
 from .dids import DidResolver
-from .documents import DocumentLoader
+from .documents import DocumentLoader, refuse_inline_contexts
 from .errors import MicrocredError
 from .keys import Multikey
 from .model import (
@@ -108,6 +108,7 @@ class Verifier:
     def _context_check(self, document: dict[str, Any], report: VerificationReport) -> str | None:
         unsecured = {k: v for k, v in document.items() if k != "proof"}
         try:
+            refuse_inline_contexts(unsecured)
             canonical = canonicalize(unsecured, self.loader, strict=False)
         except MicrocredError as exc:
             report.add(Check.failed("context", exc.code, exc.message))

@@ -13,7 +13,15 @@ from ..services import institutions, keys
 router = APIRouter(tags=["institutions"])
 
 
-@router.get("/institutions/{slug}/did.json")
+DID_DOCUMENT_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The DID document, as did:web resolvers fetch it",
+        "content": {"application/did+ld+json": {"schema": {"type": "object"}}},
+    }
+}
+
+
+@router.get("/institutions/{slug}/did.json", responses=DID_DOCUMENT_RESPONSE)
 def did_document(ctx: Ctx, institution: PublicInstitution) -> JSONResponse:
     """The did:web DID document (``did:web:<host>:institutions:<slug>``)."""
     with ctx.db.session() as session:

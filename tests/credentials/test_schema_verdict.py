@@ -90,3 +90,12 @@ def test_a_trailing_newline_is_no_way_past_a_pattern(country: str) -> None:
     credential["issuer"]["address"]["addressCountryCode"] = country
     problems = microcredential_problems(credential)
     assert problems and problems[0][0] == "issuer.address.addressCountryCode"
+
+
+def test_a_lone_surrogate_is_judged_by_the_explaining_validator() -> None:
+    """Rust strings cannot hold a lone surrogate; the verdict then falls back, not over."""
+    credential = sample_credential()
+    credential["name"] = "\ud800"
+    assert microcredential_problems(credential) == []  # a string is a string to the profile
+    credential["credentialSubject"]["achievement"]["name"] = 7
+    assert microcredential_problems(credential)[0][0] == "credentialSubject.achievement.name"
