@@ -485,6 +485,13 @@ class Web:
             secure=self.secure_cookies(request),
         )
 
+    def delete_cookie(self, request: Request, response: Response, name: str) -> None:
+        """Expire a cookie with the flags it was set with: a deletion without them would be
+        the one cookie header on the site that scripts could read or plain http carry."""
+        response.delete_cookie(
+            name, path="/", httponly=True, samesite="lax", secure=self.secure_cookies(request)
+        )
+
     # -- CSRF -------------------------------------------------------------------------------
 
     def _binding(self, request: Request) -> str:
@@ -643,7 +650,7 @@ class Web:
         if new_token:
             self.set_cookie(request, response, self.csrf_cookie, token)
         if flashes:
-            response.delete_cookie(self.flash_cookie, path="/")
+            self.delete_cookie(request, response, self.flash_cookie)
         return response
 
     def redirect(

@@ -499,7 +499,7 @@ def login(
 @router.post("/logout")
 def logout(request: Request) -> Response:
     response = web.redirect(request, "/", flash=("info", "issuer.logout.ok"))
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    web.delete_cookie(request, response, SESSION_COOKIE)
     return response
 
 

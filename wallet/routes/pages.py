@@ -544,7 +544,7 @@ def logout(request: Request) -> Response:
     if token:
         _services(request).accounts.logout(token)
     response = web.redirect(request, "/", flash=("info", "wallet.logout.ok"))
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    web.delete_cookie(request, response, SESSION_COOKIE)
     return response
 
 
@@ -1039,7 +1039,7 @@ def data_delete(
                        error=t("wallet.data.delete_mismatch"), status_code=400)  # fmt: skip
     _services(request).portability.delete_account(learner)
     response = web.redirect(request, "/", flash=("info", "wallet.data.deleted"))
-    response.delete_cookie(SESSION_COOKIE, path="/")
+    web.delete_cookie(request, response, SESSION_COOKIE)
     return response
 
 
