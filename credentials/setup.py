@@ -28,8 +28,9 @@ def default_verifier(
     cache = status_cache or StatusListCache()
     verifier = Verifier(resolver=resolver, trust_checker=trust_checker)
 
-    def verify_list(list_credential: dict[str, Any]) -> tuple[bool, str]:
-        report = verifier.verify_credential(list_credential, check_status=False)
+    def verify_list(list_credential: dict[str, Any], now: Any = None) -> tuple[bool, str]:
+        # judged at the caller's ``now`` (the service's clock), like the credential itself
+        report = verifier.verify_credential(list_credential, check_status=False, now=now)
         if report.verified:
             return True, ""
         return False, "; ".join(c.message for c in report.failed) or "no valid proof"
@@ -39,7 +40,7 @@ def default_verifier(
             credential,
             fetcher=fetcher,
             cache=cache,
-            verify_list_credential=verify_list,
+            verify_list_credential=lambda document: verify_list(document, now),
             now=now,
             clock_skew=verifier.clock_skew,
         )

@@ -3,6 +3,11 @@
 One ``Database`` per service process. SQLite runs in WAL mode with a busy timeout so that a
 pilot with several workers does not trip over "database is locked"; PostgreSQL gets a
 pre-pinged pool sized from the environment (see docs/deployment.md).
+
+Both have bounded waits on purpose: when the database is gone, a request must end in a
+503 (``is_unavailable``) within seconds rather than hang on a lock or a dead address, and
+the pool must hand out working connections again as soon as the database is back, without
+a restart (tests/security/test_drill_database.py cuts the database for 5 s under load).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from pathlib import Path
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
 
 
@@ -31,10 +37,23 @@ def sqlite_url(data_dir: Path, name: str) -> str:
     return f"sqlite:///{(data_dir / f'{name}.db').resolve()}"
 
 
+def _seconds(name: str, default: float) -> float:
+    """A non-negative number of seconds from the environment (``default`` when unset/bad)."""
+    try:
+        value = float(os.environ.get(name, "") or default)
+    except ValueError:
+        return default
+    return value if value >= 0 else default
+
+
 def make_engine(url: str) -> Engine:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # How long a writer waits for another connection's lock before "database is
+        # locked" (a 503). 30 s rides out any ordinary lock; MICROCRED_DB_BUSY_TIMEOUT
+        # shortens it where failing fast matters more than waiting.
+        busy = _seconds("MICROCRED_DB_BUSY_TIMEOUT", 30.0)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -42,16 +61,23 @@ def make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
             cursor.close()
 
         return engine
     return create_engine(
         url,
+        # a connection the server (or the network) dropped is replaced at checkout, so the
+        # pool recovers by itself after an outage
         pool_pre_ping=True,
         pool_size=int(os.environ.get("MICROCRED_DB_POOL_SIZE", "10")),
         max_overflow=int(os.environ.get("MICROCRED_DB_MAX_OVERFLOW", "10")),
         pool_timeout=float(os.environ.get("MICROCRED_DB_POOL_TIMEOUT", "10")),
+        # libpq waits for an unreachable host as long as the kernel does (minutes); a
+        # bounded connect turns an outage into prompt 503s instead of hung requests
+        connect_args={
+            "connect_timeout": max(1, int(_seconds("MICROCRED_DB_CONNECT_TIMEOUT", 5.0)))
+        },
     )
 
 
@@ -80,7 +106,13 @@ class Database:
 
 
 def is_unavailable(exc: BaseException) -> bool:
-    """True for errors that mean "the database is not reachable" rather than bad data."""
-    return isinstance(exc, OperationalError) or (
+    """True for errors that mean "the database is not reachable" rather than bad data.
+
+    That is: the driver's operational errors (refused or dropped connections, SQLite's
+    "database is locked" after the busy timeout), any error that invalidated the
+    connection, and a pool checkout that timed out (every connection stuck on a database
+    that does not answer) — all answered 503 by servicekit.app, never 500.
+    """
+    return isinstance(exc, OperationalError | PoolTimeout) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     )
