@@ -3,7 +3,7 @@
 These run the same services as the HTTP API (same checks, same audit events, actor
 ``cli:<user>``), so anything done here is indistinguishable in the log from the API except
 for who did it. Exit codes follow the ``microcred`` contract: 0 done, 1 done with failed
-rows (``issue-batch``), 2 refused (with a one-line reason on stderr).
+rows (``issue-batch``, ``reissue``), 2 refused (with a one-line reason on stderr).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from servicekit.migrations import SchemaOutOfDate, ensure_current
 from servicekit.problems import ProblemError
 
 from .config import Settings
-from .services import batch, institutions, keys, tokens
+from .services import batch, institutions, keys, reissue, tokens
 from .services.context import IssuerContext
 
 app = typer.Typer(
@@ -188,6 +188,80 @@ def rotate_key(
         print_json(
             keys.rotate_key(ctx, row, actor=actor(), key_type=key_type, compromised=compromised)
         )
+
+
+@app.command("compromise-key")
+def compromise_key(
+    generation: Annotated[int, typer.Argument(help="the key's generation (N of #key-N)")],
+    institution: InstitutionSlug,
+    database_url: DatabaseUrl = None,
+    public_url: PublicUrl = None,
+    dev: Dev = False,
+) -> None:
+    """Withdraw an older key from assertionMethod: what it signed stops verifying."""
+    with context(database_url, public_url, dev) as ctx:
+        row = _institution(ctx, institution)
+        print_json(keys.compromise(ctx, row, generation, actor=actor()))
+
+
+@app.command("key-credentials")
+def key_credentials(
+    generation: Annotated[int, typer.Argument(help="the key's generation (N of #key-N)")],
+    institution: InstitutionSlug,
+    database_url: DatabaseUrl = None,
+    public_url: PublicUrl = None,
+    dev: Dev = False,
+) -> None:
+    """List what a key signed (id, module, issue date, status, replacement), as JSON
+    lines, newest first; no learner data."""
+    with context(database_url, public_url, dev) as ctx:
+        row = _institution(ctx, institution)
+        before = None
+        while True:
+            page = reissue.signed_by(ctx, row, generation, before=before, limit=500)
+            for item in page["credentials"]:
+                typer.echo(json.dumps(item, ensure_ascii=False))
+            before = page["next"]
+            if before is None:
+                return
+
+
+@app.command("reissue")
+def reissue_credentials(
+    generation: Annotated[int, typer.Argument(help="the compromised key's generation")],
+    institution: InstitutionSlug,
+    database_url: DatabaseUrl = None,
+    public_url: PublicUrl = None,
+    dev: Dev = False,
+) -> None:
+    """Re-issue what a compromised key signed, with the current key, and revoke the
+    originals. Safe to run again (after a crash too): nothing is re-issued twice.
+
+    The report lists each new replacement; for credentials a wallet collected, the new
+    offer's link (and PIN) to send to the learner — shown only in this output.
+    """
+    with context(database_url, public_url, dev) as ctx:
+        row = _institution(ctx, institution)
+        report = reissue.reissue(ctx, row, generation, actor=actor())
+        print_json(report.to_dict())
+        if report.failures:
+            raise typer.Exit(1)
+
+
+@app.command("rewrap-keys")
+def rewrap_keys(
+    database_url: DatabaseUrl = None,
+    public_url: PublicUrl = None,
+    dev: Dev = False,
+) -> None:
+    """Re-wrap every signing key under the current KEK (the first in MICROCRED_KEK).
+
+    For KEK rotation without downtime: set MICROCRED_KEK=new,old everywhere, run this,
+    then drop the old KEK. Prints counts only; exit 2 if a key is wrapped under a KEK
+    that is not configured.
+    """
+    with context(database_url, public_url, dev) as ctx:
+        print_json(keys.rewrap_all(ctx).to_dict())
 
 
 @app.command("issue-batch")

@@ -12,6 +12,7 @@ memory:
   and consumed by conditional ``UPDATE``s that only one transaction can win;
 * ``Nonce`` – ``c_nonce`` values for key proofs, single-use the same way;
 * ``IssuedCredential`` – (batch, row key) is unique, so a re-run batch issues nothing twice;
+  ``replaced_by`` is set by a conditional ``UPDATE``, so a re-issue replaces a credential once;
 * ``IdempotentRequest`` – an ``Idempotency-Key`` on single issuance maps to one credential.
 
 Times are written as aware UTC datetimes (``timestamptz`` on PostgreSQL); SQLite hands
@@ -197,7 +198,8 @@ class IssuedCredential(IssuerModel, table=True):
     """The signed credential exactly as handed out (JSON text)."""
     status_list_id: str = Field(max_length=32)
     status_index: int
-    key_generation: int
+    key_generation: int = Field(index=True)
+    """The signing key's generation: after a compromise, what it signed is found by it."""
     source: str = Field(max_length=12)
     """vc-api, module, batch or offer."""
     batch_id: int | None = _fk("batches.id", nullable=True)
@@ -207,6 +209,13 @@ class IssuedCredential(IssuerModel, table=True):
     revoked_at: datetime | None = None
     suspended: bool = False
     status_changed_at: datetime | None = None
+    replaced_by: str | None = Field(default=None, max_length=500, index=True)
+    """The credential that replaces this one (re-issued after its signing key was
+    compromised); set in the same transaction that stores the replacement, so a
+    credential is replaced at most once."""
+    replacement_offer_id: str | None = Field(default=None, max_length=32)
+    """For a credential the learner's wallet collected over OpenID4VCI: the offer through
+    which the wallet collects the replacement (``replaced_by`` once it has)."""
 
 
 class IdempotentRequest(IssuerModel, table=True):

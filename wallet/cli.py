@@ -80,3 +80,39 @@ def remove_route(
         typer.echo(f"microcred: no published route {route_id}", err=True)
         raise typer.Exit(1)
     typer.echo(f"removed route {route_id}")
+
+
+@app.command("rewrap-keys")
+def rewrap_keys(
+    database_url: DatabaseOption = None,
+    dev: Annotated[bool, typer.Option(help="dev mode: KEK file in the data dir")] = False,
+) -> None:
+    """Re-wrap holder keys and share tokens under the current KEK (first in MICROCRED_KEK).
+
+    For KEK rotation without downtime: MICROCRED_KEK=new,old everywhere, run this, then
+    drop the old KEK. Prints counts only; exit 2 if a secret is under an unknown KEK.
+    """
+    import json
+
+    from credentials.keystore import Keystore
+    from servicekit.db import Database
+    from servicekit.migrations import SchemaOutOfDate, ensure_current
+
+    from .config import Settings
+    from .services.keys import HolderKeys
+
+    settings = Settings(database_url=database_url or "", dev=dev)
+    db = Database(settings.database_url)
+    try:
+        ensure_current("wallet", settings.database_url, db.engine)
+        keystore = Keystore.from_environment(data_dir=settings.data_dir, dev=settings.dev)
+        report = HolderKeys(keystore).rewrap_all(db)
+    except SchemaOutOfDate as exc:
+        typer.echo(f"microcred: {exc}", err=True)
+        raise typer.Exit(2) from None
+    except MicrocredError as exc:
+        typer.echo(f"microcred wallet: {exc.message}", err=True)
+        raise typer.Exit(2) from None
+    finally:
+        db.dispose()
+    typer.echo(json.dumps(report, indent=2))

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
 from ..deps import Admin, Ctx, JsonBody, ServiceAdmin
 from ..schemas import InstitutionIn, RotateIn, TokenIn, validate
-from ..services import institutions, keys, tokens
+from ..services import institutions, keys, reissue, tokens
 
 router = APIRouter(tags=["administration"])
 
@@ -86,3 +86,25 @@ def rotate_key(ctx: Ctx, principal: Admin, body: JsonBody) -> dict[str, Any]:
 def compromise_key(ctx: Ctx, principal: Admin, generation: int) -> dict[str, Any]:
     """Withdraw a retired key from ``assertionMethod``: what it signed stops verifying."""
     return {"keys": keys.compromise(ctx, principal.institution, generation, actor=principal.actor)}
+
+
+@router.get("/institutions/{slug}/keys/{generation}/credentials")
+def credentials_signed_by_key(
+    ctx: Ctx,
+    principal: Admin,
+    generation: int,
+    before: int | None = Query(default=None, ge=1, le=2**31 - 1),
+    limit: int = Query(default=100, ge=1, le=1000),
+) -> dict[str, Any]:
+    """What key ``generation`` signed, newest first: credential id, module, issue date,
+    status and replacement — no learner data (the registrar looks that up per credential
+    when needed). ``next`` is the ``before`` cursor of the following page."""
+    return reissue.signed_by(ctx, principal.institution, generation, before=before, limit=limit)
+
+
+@router.post("/institutions/{slug}/keys/{generation}/reissue")
+def reissue_credentials(ctx: Ctx, principal: Admin, generation: int) -> dict[str, Any]:
+    """Replace what a compromised key signed and revoke the originals (409
+    ``key_not_compromised`` for any other key). Safe to repeat: a credential is replaced
+    once; a repeat finishes what an interrupted run left and reports the rest as done."""
+    return reissue.reissue(ctx, principal.institution, generation, actor=principal.actor).to_dict()

@@ -8,15 +8,24 @@ row (or another generation's) does not decrypt. Keys are never returned or logge
 Rotation keeps every earlier public key in the DID document (``verificationMethod`` and
 ``assertionMethod``): credentials signed before a routine rotation keep verifying. A key
 marked *compromised* stays listed as a verification method, for the record, but leaves
-``assertionMethod`` — whatever it signed, before or after the theft, stops verifying.
+``assertionMethod`` — whatever it signed, before or after the theft, stops verifying
+(``services.reissue`` replaces what it signed).
+
+KEK rotation (:func:`rewrap_all`): the operator lists the new KEK first and the old one
+second (``MICROCRED_KEK=new:…,old:…``), restarts the instances, runs ``microcred issuer
+rewrap-keys``, and then drops the old KEK. Each row is re-wrapped in its own short
+transaction with a compare-and-set on the wrapped value, so running instances (which
+hold both KEKs) keep signing throughout, and a rotation racing the re-wrap is never
+overwritten.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from contexts import DID_V1, MULTIKEY_V1
 from credentials.keys import Multikey, normalise_algorithm
@@ -250,3 +259,89 @@ def compromise(
         )
         session.flush()
         return key_summaries(session, institution)
+
+
+# --------------------------------------------------------------------------- KEK rotation
+
+
+@dataclass
+class Rewrapped:
+    """Counts of a re-wrap run (never any key material)."""
+
+    kek: str
+    """Id of the KEK everything is wrapped under now (an id, not the key)."""
+    total: int = 0
+    rewrapped: int = 0
+    already_current: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kek": self.kek,
+            "total": self.total,
+            "rewrapped": self.rewrapped,
+            "already_current": self.already_current,
+        }
+
+
+def _kek_id(wrapped: str) -> str:
+    """The id of the KEK a secret is wrapped under (``v1.<id>.<body>``)."""
+    parts = wrapped.split(".", 2)
+    return parts[1] if len(parts) == 3 else "?"
+
+
+def rewrap_all(ctx: IssuerContext) -> Rewrapped:
+    """Re-wrap every institution signing key under the current KEK, row by row.
+
+    Refuses before changing anything when a key is wrapped under a KEK that is not
+    loaded (``KeystoreError``: the operator dropped the old KEK too early). Idempotent:
+    rows already under the current KEK are counted, not touched.
+    """
+    keystore = ctx.keystore
+    with ctx.db.session() as session:
+        rows = session.exec(
+            select(
+                SigningKey.id,
+                SigningKey.institution_id,
+                SigningKey.generation,
+                SigningKey.wrapped_secret,
+                Institution.slug,
+            )
+            .join(Institution, col(Institution.id) == SigningKey.institution_id)
+            .order_by(col(SigningKey.id))
+        ).all()
+    for _, _, generation, wrapped, slug in rows:
+        if _kek_id(wrapped) not in keystore.keks:
+            raise KeystoreError(
+                f"key-{generation} of institution {slug} is wrapped under the key-encryption "
+                f"key {_kek_id(wrapped)!r}, which is not configured: list it after the new "
+                "one in MICROCRED_KEK (new,old) and run again"
+            )
+    report = Rewrapped(kek=keystore.current.id, total=len(rows))
+    for row_id, institution_id, generation, wrapped, slug in rows:
+        aad = _aad(institution_id, generation)
+        for _ in range(3):  # another re-wrap may win the compare-and-set; re-read then
+            if not keystore.needs_rewrap(wrapped):
+                report.already_current += 1
+                break
+            try:
+                fresh = keystore.rewrap(wrapped, aad)
+            except KeystoreError:
+                raise KeystoreError(
+                    f"key-{generation} of institution {slug} does not decrypt with its "
+                    "key-encryption key (tampered, or moved between rows)"
+                ) from None
+            with ctx.db.session() as session:
+                done = session.execute(
+                    update(SigningKey)
+                    .where(col(SigningKey.id) == row_id, col(SigningKey.wrapped_secret) == wrapped)
+                    .values(wrapped_secret=fresh)
+                )
+                if done.rowcount == 1:
+                    report.rewrapped += 1
+                    break
+                current = session.get(SigningKey, row_id)
+                wrapped = current.wrapped_secret if current is not None else ""
+            if not wrapped:
+                report.total -= 1  # the row went (institution deleted) meanwhile
+                break
+    return report

@@ -4,14 +4,24 @@ Credentials are bound to this DID by the issuer (OpenID4VCI proof of possession)
 presentation is signed with it, so it never leaves the wallet: it is wrapped with AES-GCM
 under the key-encryption key, with the learner id as associated data so that a wrapped key
 copied into another learner's row does not decrypt. An export never contains it.
+
+Share tokens are wrapped the same way (the share id as associated data). KEK rotation
+re-wraps both, row by row (:meth:`HolderKeys.rewrap_all`), while the running wallet holds
+the old and the new KEK (``MICROCRED_KEK=new,old``) and keeps working.
 """
 
 from __future__ import annotations
 
-from credentials.keys import Multikey
-from credentials.keystore import Keystore
+from typing import Any
 
-from ..models import Learner
+from sqlalchemy import update
+from sqlmodel import col, select
+
+from credentials.keys import Multikey
+from credentials.keystore import Keystore, KeystoreError
+from servicekit.db import Database
+
+from ..models import Learner, Share
 
 
 def _aad(learner_id: str) -> str:
@@ -38,3 +48,50 @@ class HolderKeys:
 
     def unwrap_token(self, wrapped: str, owner: str) -> str:
         return self.keystore.unwrap(wrapped, f"microcred-wallet:share:{owner}").decode()
+
+    def rewrap_all(self, db: Database) -> dict[str, Any]:
+        """Re-wrap every holder key and share token under the current KEK.
+
+        Refuses (``KeystoreError``) before changing anything when a secret is wrapped under
+        a KEK that is not loaded. Each row is its own transaction, with a compare-and-set
+        on the wrapped value, so the running wallet is never blocked and a concurrent
+        change is never overwritten; rows already under the current KEK are left alone.
+        Returns counts only.
+        """
+        tables = (
+            ("holder keys", Learner, Learner.wrapped_key, _aad),
+            ("share tokens", Share, Share.token_wrapped, lambda i: f"microcred-wallet:share:{i}"),
+        )
+        plans = []
+        for label, model, column, aad in tables:
+            with db.session() as session:
+                rows = session.exec(
+                    select(model.id, column).where(col(column).is_not(None)).order_by(model.id)
+                ).all()
+            for row_id, wrapped in rows:
+                kek = wrapped.split(".", 2)[1] if wrapped.count(".") >= 2 else "?"
+                if kek not in self.keystore.keks:
+                    raise KeystoreError(
+                        f"{label}: {row_id} is wrapped under the key-encryption key {kek!r}, "
+                        "which is not configured: list it after the new one in MICROCRED_KEK "
+                        "(new,old) and run again"
+                    )
+            plans.append((label, model, column, aad, rows))
+        report: dict[str, Any] = {"kek": self.keystore.current.id}
+        for label, model, column, aad, rows in plans:
+            counts = {"total": len(rows), "rewrapped": 0, "already_current": 0}
+            for row_id, wrapped in rows:
+                if not self.keystore.needs_rewrap(wrapped):
+                    counts["already_current"] += 1
+                    continue
+                fresh = self.keystore.rewrap(wrapped, aad(row_id))
+                with db.session() as session:
+                    done = session.execute(
+                        update(model)
+                        .where(col(model.id) == row_id, col(column) == wrapped)
+                        .values({column.key: fresh})
+                    )
+                # a lost compare-and-set: the row was deleted or re-wrapped meanwhile
+                counts["rewrapped" if done.rowcount == 1 else "already_current"] += 1
+            report[label.replace(" ", "_")] = counts
+        return report
