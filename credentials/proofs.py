@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .cryptosuites import get_suite, suite_for_key
@@ -53,6 +53,10 @@ def _proof_config(document: dict[str, Any], proof: dict[str, Any]) -> dict[str, 
 
 def _unsecured(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k != "proof"}
+
+
+#: The default tolerance between a signer's clock and the verifier's (see ``verify_proofs``).
+DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def sign(
@@ -109,9 +113,15 @@ def verify_proofs(
     challenge: str | None = None,
     domain: str | None = None,
     now: datetime | None = None,
+    clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     canonical_document: str | None = None,
 ) -> tuple[list[Check], list[Multikey]]:
-    """Checks for every proof on ``document`` and the keys whose proofs verified."""
+    """Checks for every proof on ``document`` and the keys whose proofs verified.
+
+    ``clock_skew`` is the tolerance between the signer's clock and ``now`` for the proof's
+    ``created`` (not later than now) and ``expires`` (not earlier than now): the same
+    tolerance the Verifier gives ``validFrom`` and ``validUntil``.
+    """
     loader = loader or DocumentLoader(resolver)
     proofs = document.get("proof")
     if not proofs:
@@ -124,9 +134,11 @@ def verify_proofs(
     keys: list[Multikey] = []
     unsecured = _unsecured(document)
     for proof in proofs:
+        window = (now or datetime.now(UTC), clock_skew)
         proof_checks, key = _verify_one(
-            unsecured, proof, resolver, loader, purpose, challenge, domain, now, canonical_document
-        )
+            unsecured, proof, resolver, loader, purpose, challenge, domain, window,
+            canonical_document,
+        )  # fmt: skip
         checks.extend(proof_checks)
         if key is not None:
             keys.append(key)
@@ -141,12 +153,12 @@ def _verify_one(
     purpose: str,
     challenge: str | None,
     domain: str | None,
-    now: datetime | None,
+    window: tuple[datetime, timedelta],
     canonical_document: str | None,
 ) -> tuple[list[Check], Multikey | None]:
     checks: list[Check] = []
-    # 1. shape
-    problem = _proof_shape_problem(proof, unsecured, now)
+    # 1. shape and time
+    problem = _proof_shape_problem(proof, unsecured) or _proof_time_problem(proof, *window)
     if problem:
         return [Check.failed("proof", *problem)], None
     try:
@@ -206,7 +218,7 @@ def _verify_one(
 
 
 def _proof_shape_problem(
-    proof: dict[str, Any], unsecured: dict[str, Any], now: datetime | None
+    proof: dict[str, Any], unsecured: dict[str, Any]
 ) -> tuple[str, str] | None:
     if proof.get("type") != "DataIntegrityProof":
         return "unsupported_proof_type", f"unsupported proof type {proof.get('type')!r}"
@@ -227,7 +239,18 @@ def _proof_shape_problem(
                 parse_datetime(proof[name])
             except ValueError:
                 return "proof_malformed", f"proof.{name} is not an XML Schema dateTimeStamp"
-    if "expires" in proof and parse_datetime(proof["expires"]) < (now or datetime.now(UTC)):
+    return None
+
+
+def _proof_time_problem(
+    proof: dict[str, Any], now: datetime, skew: timedelta
+) -> tuple[str, str] | None:
+    """A proof from the future is no proof of anything yet: a signer whose clock runs far
+    ahead (or who back-dates nothing and forward-dates everything) is refused beyond the
+    tolerance, as an expired proof is."""
+    if "created" in proof and parse_datetime(proof["created"]) > now + skew:
+        return "proof_not_yet_valid", f"the proof was created in the future ({proof['created']})"
+    if "expires" in proof and parse_datetime(proof["expires"]) < now - skew:
         return "proof_expired", f"the proof expired at {proof['expires']}"
     return None
 

@@ -81,6 +81,7 @@ class Verifier:
             purpose="assertionMethod",
             loader=self.loader,
             now=now,
+            clock_skew=self.clock_skew,
             canonical_document=canonical,
         )
         report.extend(checks)
@@ -167,6 +168,7 @@ class Verifier:
             challenge=challenge,
             domain=domain,
             now=now,
+            clock_skew=self.clock_skew,
             canonical_document=canonical,
         )
         report.extend(checks)

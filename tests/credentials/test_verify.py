@@ -91,7 +91,7 @@ def test_swapped_issuer_fails_the_issuer_binding(signed: dict) -> None:
 
 def test_signed_by_someone_else_for_the_issuer_fails(issuer: Multikey, holder: Multikey) -> None:
     impostor = Multikey.generate()
-    forged = sign(unsigned(issuer, holder), impostor)
+    forged = sign(unsigned(issuer, holder), impostor, created="2026-01-01T00:00:00Z")
     report = Verifier().verify_credential(forged, now=NOW)
     assert "issuer" in ids(report, "failed")
 
@@ -138,7 +138,9 @@ def test_invalid_multibase_proof_value(signed: dict) -> None:
 
 
 def test_presentation_with_challenge_and_domain(signed: dict, holder: Multikey) -> None:
-    vp = create_presentation([signed], holder, challenge="c-123", domain="https://v.example")
+    vp = create_presentation(
+        [signed], holder, challenge="c-123", domain="https://v.example", created=NOW
+    )
     report, subs = Verifier().verify_presentation(
         vp, challenge="c-123", domain="https://v.example", now=NOW
     )
