@@ -488,7 +488,15 @@ def drive(running: Running, outage: Outage) -> Timeline:
     for thread in threads:
         thread.start()
     try:
-        time.sleep(BEFORE_SECONDS)
+        # steady traffic first: at least BEFORE_SECONDS, and until the clients have had a
+        # few answers (a loaded CI machine can take longer than that for the first ones)
+        started = time.monotonic()
+        while time.monotonic() - started < RECOVERY_DEADLINE:
+            with answers_lock:
+                warmed = len(answers) >= 2 * CLIENTS
+            if warmed and time.monotonic() - started >= BEFORE_SECONDS:
+                break
+            time.sleep(0.05)
         outage_start = time.monotonic()
         outage.begin()
         time.sleep(OUTAGE_SECONDS)

@@ -113,6 +113,7 @@ def check_run(service: str, result: LoadResult) -> None:
     print("\n" + summary(service, result, warm, end))
     assert result.server_errors == 0, result.table()
     assert result.no_answer == 0, result.table()
+    assert result.unexpected == [], result.unexpected[:5]
     assert end <= warm * RSS_GROWTH, f"RSS grew from {warm} KiB to {end} KiB"
 
 

@@ -38,6 +38,9 @@ class LoadResult:
     statuses: dict[str, Counter[int]] = field(default_factory=dict)
     rss_samples: list[tuple[float, int]] = field(default_factory=list)
     """``(seconds since start, RSS in KiB)`` of the server, sampled once a second."""
+    unexpected: list[str] = field(default_factory=list)
+    """Operations whose answer broke an expectation (an assertion in the operation): the
+    worker goes on, and the run reports them instead of losing a thread and its counts."""
 
     @property
     def requests(self) -> int:
@@ -109,6 +112,9 @@ def run_load(
             record(operation(client, rng))
         except httpx.HTTPError:
             record([(getattr(operation, "__name__", "operation"), 0)])
+        except Exception as exc:  # an operation's own check failed: keep it, keep going
+            with lock:
+                result.unexpected.append(f"{getattr(operation, '__name__', '?')}: {exc!r}"[:300])
 
     def worker(index: int) -> None:
         rng = random.Random(seed * 1000 + index)
