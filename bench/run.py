@@ -1,7 +1,8 @@
 """microcred benchmarks (issue 8): one command, a table, and bench/results/latest.json.
 
     .venv/bin/python -m bench.run            # everything that is measurable today
-    .venv/bin/python -m bench.run --quick    # fewer iterations, no cohort row
+    .venv/bin/python -m bench.run --quick    # fewer iterations, no cohort or load rows
+    .venv/bin/python -m bench.run --no-load  # without rows 3 and 4
 
 Rows:
 
@@ -16,8 +17,12 @@ Rows:
    the reference's run).
 2. cohort issuance: 10,000 credentials with status entries through the issuer's batch
    path into SQLite and into PostgreSQL (``bench.cohort``).
-3. verifier under load — not measured yet (the verifier service is being built).
-4. verifier memory — not measured yet.
+3. verifier under load: ``POST /credentials/verify`` on ``microcred serve verifier
+   --workers 2``, load from a separate process (wrk, else ``bench.loadgen``) on loopback
+   for 30 s, distinct credentials with status entries whose list and DID document a
+   loopback server publishes (``bench.verifier_load``).
+4. verifier memory: the workers' RSS after 100,000 verifications against after 10,000,
+   on the same server as row 3.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import cohort, workload
+from bench import cohort, verifier_load, workload
 from credentials import _fastrdf
 from credentials.keys import Multikey
 from credentials.proofs import sign
@@ -151,6 +156,23 @@ def row_cohort(rows_count: int) -> list[dict[str, Any]]:
     return out
 
 
+def rows_verifier(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Rows 3 and 4 (one verifier server for both, see ``bench.verifier_load``)."""
+    try:
+        return verifier_load.measure(
+            duration=args.load_duration,
+            memory_total=args.load_total,
+            connections=args.load_connections,
+            database=args.load_database,
+        )
+    except Exception as exc:  # a broken load run must not lose rows 1 and 2
+        print(f"rows 3-4 failed: {exc}", file=sys.stderr)
+        return [
+            {"row": 3, "name": "verifier under load", "met": None, "error": f"failed: {exc}"},
+            {"row": 4, "name": "verifier memory", "met": None, "error": f"failed: {exc}"},
+        ]
+
+
 def not_measured(row: int, name: str, why: str) -> dict[str, Any]:
     return {"row": row, "name": name, "met": None, "error": f"not measured yet: {why}"}
 
@@ -161,6 +183,21 @@ def table(rows: list[dict[str, Any]]) -> str:
     for r in rows:
         if "error" in r:
             ours, theirs, ratio = r["error"], "", ""
+        elif "latency_ms" in r:
+            lat = r["latency_ms"]
+            ours = (
+                f"{r['per_second']:,.0f}/s, p50/p95/p99 {lat['p50']:.1f}/{lat['p95']:.1f}/"
+                f"{lat['p99']:.1f} ms, {r['errors_all_phases']} errors, "
+                f"status list fetched {r['status_list_fetches']}x ({r['workers']} workers)"
+            )
+            theirs, ratio = "", ""
+        elif "rss_mib" in r:
+            first, last = r["rss_mib"].values()
+            ours = (
+                f"RSS {first:.0f} -> {last:.0f} MiB ({r['growth']:+.1%}) "
+                f"after {r['verifications']:,} verifications"
+            )
+            theirs, ratio = "", ""
         elif "microcred" in r:
             m, ref = r["microcred"], r["reference"]
             ours = f"{m['per_second']:,.0f}/s ({m['ms']:.2f} ms)"
@@ -184,12 +221,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=100, help="warm-up credentials per op")
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds (row 1)")
     parser.add_argument("--cohort", type=int, default=10_000, help="rows per cohort (row 2)")
-    parser.add_argument("--quick", action="store_true", help="200 iterations, no cohort row")
+    parser.add_argument(
+        "--quick", action="store_true", help="200 iterations, no cohort or load rows"
+    )
     parser.add_argument("--no-cohort", action="store_true", help="skip row 2")
+    parser.add_argument("--no-load", action="store_true", help="skip rows 3 and 4")
+    parser.add_argument("--load-duration", type=float, default=30.0, help="seconds (row 3)")
+    parser.add_argument(
+        "--load-total", type=int, default=100_000, help="verifications in all (row 4)"
+    )
+    parser.add_argument("--load-connections", type=int, default=16, help="row 3 concurrency")
+    parser.add_argument(
+        "--load-database", default="sqlite", help="verifier database: sqlite or a postgresql URL"
+    )
     parser.add_argument("--output", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
     if args.quick:
-        args.iterations, args.warmup, args.no_cohort = 200, 50, True
+        args.iterations, args.warmup, args.no_cohort, args.no_load = 200, 50, True, True
 
     started = time.perf_counter()
     load_before = os.getloadavg()
@@ -198,12 +246,11 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(not_measured(2, "cohort issuance", "skipped (--no-cohort/--quick)"))
     else:
         rows.extend(row_cohort(args.cohort))
-    rows.append(
-        not_measured(3, "verifier under load", "TODO: POST /credentials/verify, 2 workers, 30 s")
-    )
-    rows.append(
-        not_measured(4, "verifier memory", "TODO: RSS after 100,000 vs 10,000 verifications")
-    )
+    if args.no_load:
+        rows.append(not_measured(3, "verifier under load", "skipped (--no-load/--quick)"))
+        rows.append(not_measured(4, "verifier memory", "skipped (--no-load/--quick)"))
+    else:
+        rows.extend(rows_verifier(args))
 
     print(table(rows))
     result = {

@@ -2,8 +2,10 @@
 
 did:web is where an attacker-controlled credential could make the software call out, so it
 goes through ``SafeFetcher`` (scheme and address policy, timeout, size cap) and results are
-cached for ``cache_ttl`` seconds. The resolver also answers "is this verification method
-authorised for this purpose by its controller?", which proof purposes need.
+cached for ``cache_ttl`` seconds; threads that miss the same DID at once wait for one
+download (under load a cold cache otherwise sends every in-flight verification to the
+issuer's server). The resolver also answers "is this verification method authorised for
+this purpose by its controller?", which proof purposes need.
 """
 
 from __future__ import annotations
@@ -82,13 +84,16 @@ class DidResolver:
         cache_ttl: float = 300.0,
         clock: Callable[[], float] = time.monotonic,
         overrides: dict[str, dict[str, Any]] | None = None,
+        max_entries: int = 1024,
     ) -> None:
         # a DID document must come from the DID's own host: no redirects elsewhere
         self.fetcher = fetcher.with_policy(allow_cross_host_redirects=False) if fetcher else None
         self.cache_ttl = cache_ttl
+        self.max_entries = max_entries
         self._clock = clock
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
+        self._fetching: dict[str, threading.Lock] = {}  # one download per DID at a time
         # DID documents known without resolution (e.g. an issuer's own DIDs)
         self.overrides = dict(overrides or {})
 
@@ -107,12 +112,29 @@ class DidResolver:
             f"unsupported DID method did:{method}", code="unsupported_did_method"
         )
 
-    def _resolve_web(self, did: str) -> dict[str, Any]:
+    def _cached(self, did: str) -> dict[str, Any] | None:
         now = self._clock()
         with self._lock:
             hit = self._cache.get(did)
-            if hit and hit[0] > now:
-                return hit[1]
+        return hit[1] if hit and hit[0] > now else None
+
+    def _resolve_web(self, did: str) -> dict[str, Any]:
+        cached = self._cached(did)
+        if cached is not None:
+            return cached
+        with self._lock:
+            gate = self._fetching.setdefault(did, threading.Lock())
+        try:
+            with gate:
+                cached = self._cached(did)  # resolved by the thread we waited for
+                return cached if cached is not None else self._download(did)
+        finally:
+            with self._lock:
+                if not gate.locked():
+                    self._fetching.pop(did, None)
+
+    def _download(self, did: str) -> dict[str, Any]:
+        now = self._clock()
         if self.fetcher is None:
             raise DidResolutionError(f"did:web resolution is not enabled here: {did}")
         url = did_web_url(did, allow_insecure=self.fetcher.policy.allow_insecure)
@@ -124,6 +146,11 @@ class DidResolver:
             raise DidResolutionError(f"the DID document at {url} is not the document of {did}")
         with self._lock:
             self._cache[did] = (now + self.cache_ttl, document)
+            if len(self._cache) > self.max_entries:  # credentials naming ever-new DIDs
+                for stale in [d for d, (until, _) in self._cache.items() if until <= now]:
+                    del self._cache[stale]
+                while len(self._cache) > self.max_entries:
+                    del self._cache[min(self._cache, key=lambda d: self._cache[d][0])]
         return document
 
     def verification_method(self, vm_id: str) -> dict[str, Any]:

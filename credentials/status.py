@@ -21,14 +21,25 @@ verifying many credentials against one list costs one download per freshness per
 Freshness follows HTTP (``Cache-Control: max-age`` / ``no-store`` / ``no-cache``,
 ``Expires``) and the list's own ``ttl``, whichever is shorter, capped by ``max_ttl``
 so that a revocation becomes visible within a bounded time whatever a server says.
+Concurrent misses for one URL wait for a single download instead of each fetching it.
+
+Each cached list also remembers, for as long as it is cached, what does not change while
+the bytes do not: its decoded bitstring and the outcome of verifying its proof. Under load
+those two were most of a status check (a gunzip of the list and a full proof verification
+per request). What depends on the credential or on the clock — the entry, the purpose,
+the issuer match, the list's validity window — is still checked on every call. The proof
+outcome is remembered for at most ``proof_memo_seconds`` (the DID resolver's cache time,
+so a key the issuer withdraws stops counting as soon as it would without the memo), and
+not at all for a proof that carries its own ``expires``.
 """
 
 from __future__ import annotations
 
 import re
 import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -51,6 +62,9 @@ __all__ = [
 DEFAULT_TTL = 300.0
 """Seconds a status list is reused when neither HTTP nor the list says otherwise."""
 
+PROOF_MEMO_SECONDS = 300.0
+"""Seconds a cached list's proof outcome is reused (``DidResolver``'s default cache time)."""
+
 STATUS_LIST_ACCEPT = (
     "application/vc, application/vc+ld+json;q=0.9, application/ld+json;q=0.8, "
     "application/json;q=0.7"
@@ -70,12 +84,17 @@ _MAX_AGE_RE = re.compile(r'^max-age\s*=\s*"?(\d+)"?$')
 
 @dataclass(frozen=True)
 class CachedStatusList:
-    """A fetched status list document and the moment it stops being fresh."""
+    """A fetched status list document and the moment it stops being fresh.
+
+    ``memo`` holds what is derived from the document alone (see the module docstring); it
+    lives and dies with the entry.
+    """
 
     url: str
     document: Any
     fetched_at: datetime
     expires_at: datetime
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 class StatusListCache:
@@ -93,13 +112,18 @@ class StatusListCache:
         max_ttl: float = 3600.0,
         max_entries: int = 1024,
         now: Callable[[], datetime] | None = None,
+        proof_memo_seconds: float = PROOF_MEMO_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.default_ttl = default_ttl
         self.max_ttl = max_ttl
         self.max_entries = max_entries
+        self.proof_memo_seconds = proof_memo_seconds
         self._now = now or (lambda: datetime.now(UTC))
+        self._monotonic = monotonic
         self._entries: dict[str, CachedStatusList] = {}
         self._lock = threading.Lock()
+        self._fetching: dict[str, threading.Lock] = {}  # one download per URL at a time
 
     def get(self, url: str) -> Any | None:
         """The cached document for ``url`` if still fresh, else None."""
@@ -131,15 +155,54 @@ class StatusListCache:
     def fetch(self, url: str, fetcher: SafeFetcher) -> Any:
         """The document at ``url``, from the cache or the network (FetchError on failure).
 
-        The lock is not held during the download: two threads missing at once may both
-        fetch, which is cheaper than serialising every verification behind one slow server.
+        Threads missing the same URL at once wait for one download (a per-URL lock: a slow
+        list server holds up only the verifications that need that list); the cache-wide
+        lock is never held during a download.
         """
         cached = self.get(url)
         if cached is not None:
             return cached
-        document, response = fetcher.get_json(url, accept=STATUS_LIST_ACCEPT)
-        self.put(url, document, response)
-        return document
+        with self._lock:
+            gate = self._fetching.setdefault(url, threading.Lock())
+        try:
+            with gate:
+                cached = self.get(url)  # fetched by the thread we waited for
+                if cached is not None:
+                    return cached
+                document, response = fetcher.get_json(url, accept=STATUS_LIST_ACCEPT)
+                self.put(url, document, response)
+                return document
+        finally:
+            with self._lock:
+                if not gate.locked():
+                    self._fetching.pop(url, None)
+
+    def memo_for(self, url: str, document: Any) -> dict[Any, Any] | None:
+        """The memo of the fresh entry for ``url`` when it holds this very ``document``
+        (None for a document that is not, or no longer, the cached one)."""
+        now = self._now()
+        with self._lock:
+            entry = self._entries.get(url)
+        if entry is None or entry.document is not document or now >= entry.expires_at:
+            return None
+        return entry.memo
+
+    def remembered_proof(
+        self, url: str, document: Any, verify: VerifyListCredential
+    ) -> tuple[bool, str]:
+        """``verify(document)``, reusing the outcome for the cached list (module docstring)."""
+        memo = self.memo_for(url, document)
+        if memo is not None:
+            hit = memo.get("proof")
+            if hit is not None and self._monotonic() < hit[0]:
+                return hit[1]
+        try:
+            outcome = verify(document)
+        except MicrocredError as exc:
+            outcome = (False, exc.message)
+        if memo is not None and not _proof_expires(document):
+            memo["proof"] = (self._monotonic() + self.proof_memo_seconds, outcome)
+        return outcome
 
     def clear(self) -> None:
         with self._lock:
@@ -197,6 +260,13 @@ class StatusListCache:
         while len(self._entries) > self.max_entries:
             oldest = min(self._entries.values(), key=lambda e: e.expires_at)
             del self._entries[oldest.url]
+
+
+def _proof_expires(document: Any) -> bool:
+    """True when any proof of ``document`` has an ``expires`` (its outcome can change)."""
+    proofs = document.get("proof") if isinstance(document, dict) else None
+    proofs = proofs if isinstance(proofs, list) else [proofs]
+    return any(not isinstance(p, dict) or "expires" in p for p in proofs if p is not None)
 
 
 def _non_negative_int(value: str | None) -> int | None:
@@ -354,10 +424,7 @@ def _check_entry(
     window = _validity_problem(document, now, entry.list_url, clock_skew)
     if window is not None:
         return window
-    try:
-        ok, reason = verify_list_credential(document)
-    except MicrocredError as exc:
-        ok, reason = False, exc.message
+    ok, reason = cache.remembered_proof(entry.list_url, document, verify_list_credential)
     if not ok:
         return Check.failed(
             CHECK_ID,
@@ -368,7 +435,7 @@ def _check_entry(
 
     # -- read the entry
     try:
-        value = StatusList.decode(subject["encodedList"], entry.status_size).get(entry.index)
+        value = _decoded(cache, entry, document, subject).get(entry.index)
     except StatusListError as exc:
         return Check.failed(CHECK_ID, exc.code, f"{where}: {exc.message}")
     if value:
@@ -377,6 +444,29 @@ def _check_entry(
         return Check.failed(CHECK_ID, "suspended", f"the credential is suspended ({where})")
     state = "revoked" if entry.purpose == "revocation" else "suspended"
     return Check.passed(CHECK_ID, f"the credential is not {state} ({where})")
+
+
+def _decoded(
+    cache: StatusListCache, entry: _Entry, document: Any, subject: dict[str, Any]
+) -> StatusList:
+    """The list's bitstring, decoded once per cached list and status size."""
+    memo = cache.memo_for(entry.list_url, document)
+    key = ("bits", entry.status_size)
+    if memo is not None:
+        hit = memo.get(key)
+        if isinstance(hit, StatusList):
+            return hit
+        if isinstance(hit, tuple):  # (code, message) of a list that does not decode
+            raise StatusListError(hit[1], code=hit[0])
+    try:
+        bits = StatusList.decode(subject["encodedList"], entry.status_size)
+    except StatusListError as exc:
+        if memo is not None:
+            memo[key] = (exc.code, exc.message)
+        raise
+    if memo is not None:
+        memo[key] = bits
+    return bits
 
 
 def _parse_entry(raw: dict[str, Any]) -> _Entry | Check:

@@ -65,6 +65,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        # the log is written behind the answers: write what is queued before going
+        await run_in_threadpool(services.log.close)
         services.db.dispose()
 
 

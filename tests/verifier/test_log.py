@@ -42,6 +42,11 @@ def rows(url: str) -> list[VerificationLogEntry]:
         engine.dispose()
 
 
+def settle(client: Any) -> None:
+    """Log rows are written behind the answers (group commits): wait until they are in."""
+    assert client.app.state.services.log.flush()
+
+
 def dump(entry: VerificationLogEntry) -> str:
     return json.dumps(entry.model_dump(mode="json"))
 
@@ -51,6 +56,7 @@ def test_a_verification_is_logged_as_hashes_only(
 ) -> None:
     credential = microcredential(issuer, holder, credential_id=CREDENTIAL_ID)
     client.post("/credentials/verify", json={"verifiableCredential": credential})
+    settle(client)
     (entry,) = rows(migrated_url)
     assert entry.kind == "credential" and entry.verified is True
     assert entry.issuer == issuer.controller
@@ -70,6 +76,7 @@ def test_a_presentation_logs_one_row_per_credential_without_the_holder(
     client.post(
         "/presentations/verify", json={"verifiablePresentation": vp, "options": {"challenge": "c"}}
     )
+    settle(client)
     first, second = rows(migrated_url)
     assert (first.kind, first.verified, second.verified) == ("presentation", True, False)
     assert second.failed_checks == "proof:invalid_proof"
@@ -82,6 +89,7 @@ def test_unusable_input_is_logged_as_a_failure_without_content(
     client.post(
         "/credentials/verify", content=b"{broken", headers={"content-type": "application/json"}
     )
+    settle(client)
     (entry,) = rows(migrated_url)
     assert entry.verified is False and entry.issuer is None and entry.credential_id_hash is None
     assert entry.failed_checks == "structure:invalid_json"
@@ -93,6 +101,7 @@ def test_keep_full_log_stores_the_document(
     client = make_client(keep_full_log=True)
     credential = microcredential(issuer, holder)
     client.post("/credentials/verify", json={"verifiableCredential": credential})
+    settle(client)
     (entry,) = rows(migrated_url)
     assert entry.document == credential
 
@@ -127,6 +136,7 @@ def test_retention_purges_old_rows_and_old_results(
     client.post("/challenges")
     response = client.post("/admin/verification-log/purge", headers=ADMIN)
     assert response.json()["purged"] == {"log_entries": 1, "requests": 1, "challenges": 0}
+    settle(client)
     assert len(rows(migrated_url)) == 1
 
 
@@ -137,6 +147,7 @@ def test_purge_runs_at_start_up(
     clock.now -= timedelta(days=100)
     old = make_client(clock=clock)
     old.post("/credentials/verify", json={"verifiableCredential": microcredential(issuer, holder)})
+    settle(old)
     assert len(rows(migrated_url)) == 1
     make_client()  # starting another instance applies the retention period
     assert rows(migrated_url) == []
@@ -151,6 +162,7 @@ def test_cli_purge_log(
     client.post(
         "/credentials/verify", json={"verifiableCredential": microcredential(issuer, holder)}
     )
+    settle(client)
     runner = CliRunner()
     kept = runner.invoke(cli, ["purge-log", "--database-url", migrated_url])
     assert kept.exit_code == 0, kept.output

@@ -8,9 +8,8 @@ from starlette.concurrency import run_in_threadpool
 
 from credentials.errors import MicrocredError
 from servicekit.problems import ProblemError
-from servicekit.ratelimit import per_client
 
-from ..deps import ServicesDep
+from ..deps import ServicesDep, rate_limited
 from ..services.vcapi import parse_body
 from ._reports import json_body
 
@@ -28,7 +27,7 @@ router = APIRouter(tags=["admissions"])
             "rule": {"type": "object"},
         },
     ),
-    dependencies=[Depends(per_client("verify"))],
+    dependencies=[Depends(rate_limited("verify"))],
 )
 async def evaluate(request: Request, services: ServicesDep) -> JSONResponse:
     """Verify, then evaluate the rule over what verified; each requirement explained."""

@@ -7,9 +7,8 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from credentials.errors import MicrocredError
-from servicekit.ratelimit import per_client
 
-from ..deps import ServicesDep
+from ..deps import ServicesDep, rate_limited
 from ..services.shares import KIND
 from ..services.vcapi import parse_body
 from ..services.verification import malformed
@@ -22,7 +21,7 @@ router = APIRouter(tags=["share links"])
     "/shares/verify",
     responses=REPORT_RESPONSES,
     openapi_extra=json_body("the share link", {"url": {"type": "string"}}),
-    dependencies=[Depends(per_client("verify"))],
+    dependencies=[Depends(rate_limited("verify"))],
 )
 async def verify_share(request: Request, services: ServicesDep) -> JSONResponse:
     """Fetch the presentation behind a share link (safely) and verify it, domain = the URL."""

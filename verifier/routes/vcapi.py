@@ -11,9 +11,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from servicekit.ratelimit import per_client
-
-from ..deps import ServicesDep
+from ..deps import ServicesDep, rate_limited
 from ..services.clock import iso
 from ._reports import REPORT_RESPONSES, json_body, report_response
 
@@ -27,7 +25,7 @@ router = APIRouter(tags=["VC-API"])
         "a verifiable credential and options",
         {"verifiableCredential": {"type": "object"}, "options": {"type": "object"}},
     ),
-    dependencies=[Depends(per_client("verify"))],
+    dependencies=[Depends(rate_limited("verify"))],
 )
 async def verify_credential(request: Request, services: ServicesDep) -> JSONResponse:
     """Verify a credential: every check reported; 200 when verified, else 400."""
@@ -49,7 +47,7 @@ async def verify_credential(request: Request, services: ServicesDep) -> JSONResp
             },
         },
     ),
-    dependencies=[Depends(per_client("verify"))],
+    dependencies=[Depends(rate_limited("verify"))],
 )
 async def verify_presentation(request: Request, services: ServicesDep) -> JSONResponse:
     """Verify a presentation and each credential in it; a challenge issued by

@@ -41,6 +41,7 @@ class Services:
     admissions: AdmissionService
 
     def purge(self) -> PurgeResult:
+        self.log.flush()  # queued rows are written first, so that retention sees them
         return purge(
             self.db,
             now=self.clock(),

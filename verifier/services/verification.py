@@ -164,12 +164,11 @@ class VerificationService:
     ) -> None:
         registry = self.registry.current()
         issuer = issuer_id(credential)
-        view = read_microcredential(credential)  # tolerant of any shape of a dict
-        check = trust_check(registry, issuer, view.issued or now, strict=self.strict_trust)
-        report.add(check)
         summary = dict(report.summary or {})
+        issued, claimed = _issued_and_claimed_name(credential, summary)
+        check = trust_check(registry, issuer, issued or now, strict=self.strict_trust)
+        report.add(check)
         institution = registry.lookup(issuer)
-        claimed = summary.get("issuerName") or view.issuer_name
         summary["issuer"] = issuer
         summary["trusted"] = check.outcome == "passed"
         if institution is not None:
@@ -256,6 +255,27 @@ def proof_challenge(presentation: Any) -> str | None:
         proof = proof[0] if proof else None
     value = proof.get("challenge") if isinstance(proof, dict) else None
     return value if isinstance(value, str) and value else None
+
+
+def _issued_and_claimed_name(
+    credential: dict[str, Any], summary: dict[str, Any]
+) -> tuple[datetime | None, str | None]:
+    """The issue date and the issuer's own name for itself.
+
+    The core's summary has both when its summarizer ran (it already read the credential:
+    ``awarded`` is the view's ``issued`` as ISO 8601); reading the credential a second time
+    was a visible share of a verification. Without them, read it here.
+    """
+    if "awarded" in summary and "issuerName" in summary:
+        awarded = summary["awarded"]
+        try:
+            issued = datetime.fromisoformat(awarded) if isinstance(awarded, str) else None
+        except ValueError:
+            issued = None
+        if issued is not None or awarded is None:
+            return issued, summary["issuerName"]
+    view = read_microcredential(credential)  # tolerant of any shape of a dict
+    return view.issued, summary.get("issuerName") or view.issuer_name
 
 
 def _failed(report: VerificationReport, check_id: str) -> bool:
