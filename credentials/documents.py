@@ -100,24 +100,31 @@ def refuse_inline_contexts(document: Any) -> None:
     allows inline contexts; refusing them is this project's policy (docs/security.md,
     T-CTX-3).
     """
-    for path in _inline_context_paths(document, "$"):
+    path = _first_inline_context(document)
+    if path is not None:
         raise DocumentLoaderError(
             f"{path}: an inline @context object is not accepted; use published contexts only",
             code="inline_context",
         )
 
 
-def _inline_context_paths(node: Any, path: str) -> list[str]:
-    found: list[str] = []
-    stack = [(node, path)]
-    while stack:
-        value, where = stack.pop()
-        if isinstance(value, dict):
-            for key, item in value.items():
-                if key == "@context":
-                    items = item if isinstance(item, list) else [item]
-                    found += [f"{where}.@context" for entry in items if isinstance(entry, dict)]
-                stack.append((item, f"{where}.{key}"))
-        elif isinstance(value, list):
-            stack.extend((item, f"{where}[{i}]") for i, item in enumerate(value))
-    return sorted(found)
+def _first_inline_context(node: Any) -> str | None:
+    """The path of an inline context, if any. This runs on every credential a verifier
+    sees, so the walk builds a path string only on the way back from a find."""
+    if isinstance(node, dict):
+        for key, item in node.items():
+            if key == "@context" and any(
+                isinstance(entry, dict) for entry in (item if isinstance(item, list) else [item])
+            ):
+                return "$.@context"
+            if isinstance(item, dict | list):
+                found = _first_inline_context(item)
+                if found is not None:
+                    return "$." + key + found[1:]
+    elif isinstance(node, list):
+        for index, item in enumerate(node):
+            if isinstance(item, dict | list):
+                found = _first_inline_context(item)
+                if found is not None:
+                    return f"$[{index}]" + found[1:]
+    return None
