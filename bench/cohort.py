@@ -91,11 +91,16 @@ def issue_cohort(database_url: str, rows: int) -> dict[str, Any]:
             institution = institutions.by_slug(session, "bench")
         modules.create(ctx, institution, validate(ModuleIn, MODULE_SPEC), actor="bench")
         data = cohort_csv(rows)
-        started = time.perf_counter()
-        report = batch.run(
-            ctx, institution, "data-wrangling", data, actor="bench", idempotency_key="cohort"
-        )
-        seconds = time.perf_counter() - started
+        try:
+            started = time.perf_counter()
+            report = batch.run(
+                ctx, institution, "data-wrangling", data, actor="bench", idempotency_key="cohort"
+            )
+            seconds = time.perf_counter() - started
+        finally:
+            # the signing workers and the connections end with the measurement, so the next
+            # backend's run does not share the machine with an idle pool and its memory
+            ctx.close()
     issued = report["counts"]["issued"]
     if issued != rows:
         raise RuntimeError(f"issued {issued} of {rows}: {report['counts']}")

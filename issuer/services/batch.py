@@ -23,16 +23,20 @@ idempotency key (default: the file's SHA-256); rows whose key was already issued
 earlier run are reported ``already_issued`` (or ``conflict`` when the row now says
 something else — re-issuing a changed result is a revocation plus a new credential, a
 decision for the registrar, not for a re-run). Status slots for the remaining rows are
-claimed in bulk, the credentials are composed and signed in worker processes (the CPU-bound
-part), and each signed credential is then stored atomically — in its own savepoint, inside
-one transaction per signed chunk — together with its audit event and its (batch, row key),
-the unique constraint that makes a concurrent or repeated run issue nothing twice. A row
-that fails anywhere gets its slot back and leaves nothing behind.
+claimed in bulk (committed, a few thousand at a time), the credentials are composed and
+signed in worker processes (the CPU-bound part) as soon as their slots are claimed, and
+the signed credentials are stored a chunk at a time — one transaction per chunk holding
+the credentials, their audit events and their (batch, row key), the unique constraint that
+makes a concurrent or repeated run issue nothing twice. A row that fails anywhere gets its
+slot back and leaves nothing behind.
 
-Why savepoints and not a transaction per row: a row is just as atomic either way, but a
-commit on PostgreSQL waits for the WAL to reach the disk (about 5 ms here), which alone
-capped a 10,000-row batch at ~100 rows/s; per chunk it costs nothing noticeable. A crash
-in the middle of a chunk loses that chunk's rows, whole, and the re-run issues them.
+Why per chunk: a row is just as atomic inside its chunk's transaction, but a commit on
+PostgreSQL waits for the WAL to reach the disk (about 5 ms here), and a statement per row
+is a round trip per row; both together capped a 10,000-row batch at a few hundred rows/s.
+A chunk goes in as one ``executemany`` per table and one commit. A crash in the middle of
+a chunk loses that chunk's rows, whole, and the re-run issues them under the same ids and
+slots. Only when a chunk collides with rows another run stored meanwhile is it stored row
+by row, each row in its own savepoint, so that run's rows are skipped and the rest kept.
 """
 
 from __future__ import annotations
@@ -41,15 +45,17 @@ import csv
 import hashlib
 import io
 import json
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Connection, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -69,6 +75,8 @@ CHUNK = 100
 that storing can start while the rest is still being signed."""
 INLINE_BELOW = 2 * CHUNK
 """Smaller batches are signed in this process: starting workers would cost more."""
+RESERVE_CHUNK = 2000
+"""Status slots claimed per transaction; each group's rows are signed once it commits."""
 
 Progress = Callable[[int, int], None]
 
@@ -225,6 +233,7 @@ def run(
 ) -> dict[str, Any]:
     """Issue the module to every row of the CSV ``data``; the per-row report."""
     started = time.perf_counter()
+    warm_up(ctx, data)
     parsed = parse_csv(data, max_rows=ctx.settings.max_batch_rows)
     key = idempotency_key or "sha256:" + hashlib.sha256(data).hexdigest()
     if not key or len(key) > 200 or not key.isprintable():
@@ -233,15 +242,9 @@ def run(
         )
     with ctx.db.session() as session:
         module = issuance.module_row(session, institution, module_slug)
-    batch = _batch(ctx, institution, module, key, actor)
+    batch, new_batch = _batch(ctx, institution, module, key, actor)
     reports: list[RowReport] = list(parsed.failed)
-    with ctx.db.session() as session:
-        earlier = {
-            r.row_key: (r.row_hash, r.credential_id)
-            for r in session.exec(
-                select(IssuedCredential).where(IssuedCredential.batch_id == batch.id)
-            ).all()
-        }
+    earlier = _earlier_rows(ctx, batch)
     grading = module.definition.get("grading")
     pending: list[Row] = []
     for row in parsed.rows:
@@ -270,7 +273,9 @@ def run(
         progress(done, total)
     if pending:
         reports.extend(
-            _issue_rows(ctx, institution, module, batch, pending, actor, done, total, progress)
+            _issue_rows(
+                ctx, institution, module, batch, pending, actor, done, total, progress, new_batch
+            )
         )
     reports.sort(key=lambda r: r.row)
     counts = {
@@ -298,9 +303,26 @@ def run(
     return {**summary, "rows": [r.to_dict() for r in reports]}
 
 
+def _earlier_rows(ctx: IssuerContext, batch: Batch) -> dict[str, tuple[str | None, str]]:
+    """Row key → (row hash, credential id) of what earlier runs of the batch stored.
+
+    Only those three columns: on a re-run of a large batch, loading the whole rows would
+    mean reading back every signed document just to learn that it exists.
+    """
+    table = IssuedCredential
+    with ctx.db.engine.connect() as connection:
+        found = connection.execute(
+            select(table.row_key, table.row_hash, table.credential_id).where(
+                table.batch_id == batch.id
+            )
+        ).all()
+    return {row_key: (row_hash, credential_id) for row_key, row_hash, credential_id in found}
+
+
 def _batch(
     ctx: IssuerContext, institution: Institution, module: ModuleRow, key: str, actor: str
-) -> Batch:
+) -> tuple[Batch, bool]:
+    """The batch of this idempotency key, and whether this run created it."""
     for _ in range(2):
         with ctx.db.session() as session:
             batch = session.exec(
@@ -315,7 +337,7 @@ def _batch(
                     "idempotency_key_reused",
                     "this idempotency key belongs to a batch of another module; nothing was issued",
                 )
-            return batch
+            return batch, False
         try:
             with ctx.db.session() as session:
                 batch = Batch(
@@ -326,10 +348,22 @@ def _batch(
                     created_by=actor,
                 )
                 session.add(batch)
-            return batch
+            return batch, True
         except IntegrityError:
             continue  # created by a concurrent upload of the same batch: use that one
     raise ProblemError(409, "batch_conflict", "the batch could not be registered; try again")
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What every stored row of one run shares."""
+
+    institution: Institution
+    module: ModuleRow
+    batch: Batch
+    generation: int
+    """The signing key's generation."""
+    actor: str
 
 
 def _issue_rows(
@@ -342,94 +376,53 @@ def _issue_rows(
     done: int,
     total: int,
     progress: Progress | None,
+    new_batch: bool,
 ) -> list[RowReport]:
     public_url = ctx.settings.public_url
     now = ctx.now().replace(microsecond=0)
     with ctx.db.session() as session:
         key, generation = keys.signer(ctx, session, institution)
-    credential_ids = [_credential_id(institution, batch, row) for row in rows]
-    slots: dict[str, status_lists.Slot] = {}
-    for start in range(0, len(rows), 2000):
-        with ctx.db.session() as session:  # committed: claims survive into the row stores
-            wanted = credential_ids[start : start + 2000]
-            # a run that died (SIGKILL, lost database) left its claims behind under these
-            # same ids: take them over instead of leaking them and claiming new ones
-            reused = status_lists.claimed(session, wanted)
-            slots.update(reused)
-            slots.update(
-                status_lists.allocate(
-                    ctx, session, institution, [c for c in wanted if c not in reused]
-                )
-            )
-    jobs = [
-        compose.Job(
-            row=index,
-            credential_id=cid,
-            learner=compose.LearnerSpec(r.learner.email, r.learner.student_number, r.learner.did),
-            result=compose.ResultSpec(r.result.grade, r.result.awarded_date, r.result.status)
-            if r.result
-            else None,
-            valid_from=now,
-            status_entries=status_lists.entries(public_url, institution.slug, slots[cid]),
-        )
-        for index, (r, cid) in enumerate(zip(rows, credential_ids, strict=True))
-    ]
-    profile = institutions.profile(ctx, institution)
-    definition = compose.module_definition(
-        urls.module_url(public_url, institution.slug, module.slug), module.definition
+    target = _Target(institution, module, batch, generation, actor)
+    credential_ids = _credential_ids(institution, batch, rows)
+    signer = _Signer(
+        ctx,
+        compose.Constants(
+            institutions.profile(ctx, institution),
+            compose.module_definition(
+                urls.module_url(public_url, institution.slug, module.slug), module.definition
+            ),
+            module.definition.get("grading"),
+            compose.KeyMaterial.of(key),
+            now,
+        ),
+        pooled=len(rows) >= INLINE_BELOW,
     )
-    grading = module.definition.get("grading")
-    material = compose.KeyMaterial.of(key)
+    slots: dict[str, status_lists.Slot] = {}
     reports: list[RowReport] = []
     unused: list[str] = []
-    with ctx.db.engine.connect() as connection:
-        for outcomes in _signed(ctx, profile, definition, grading, material, now, jobs):
-            # One transaction per signed chunk, one savepoint per row: a row is stored
-            # whole or not at all, and the commit (an fsync on PostgreSQL, ~5 ms) is paid
-            # per chunk instead of per row.
-            with connection.begin():
-                for outcome in outcomes:
-                    row = rows[outcome.row]
-                    if not outcome.ok:
-                        unused.append(outcome.credential_id)
-                        error = {"code": outcome.code, "message": outcome.message}
-                        if outcome.field:
-                            error["field"] = outcome.field
-                        reports.append(RowReport(row.line, row.row_key, "failed", error=error))
-                        continue
-                    status = _store_row(
-                        connection,
-                        ctx,
-                        institution,
-                        module,
-                        batch,
-                        row,
-                        outcome,
-                        slots,
-                        generation,
-                        actor,
-                    )
-                    if status != "issued":
-                        unused.append(outcome.credential_id)
-                    reports.append(
-                        RowReport(
-                            row.line,
-                            row.row_key,
-                            status,
-                            credential_id=outcome.credential_id if status == "issued" else None,
-                        )
-                    )
-            done += len(outcomes)
-            if progress:
-                progress(done, total)
+    try:
+        # Each group's chunks go to the workers as soon as its slots are committed, so
+        # signing starts while the next group's slots are still being claimed.
+        for start in range(0, len(rows), RESERVE_CHUNK):
+            group = credential_ids[start : start + RESERVE_CHUNK]
+            slots.update(_reserve(ctx, institution, group, reuse_claims=not new_batch))
+            signer.submit(_jobs(ctx, institution, rows, credential_ids, slots, start, now))
+        with ctx.db.engine.connect() as connection:
+            for outcomes in signer.results():
+                reports.extend(_store_chunk(connection, ctx, target, rows, outcomes, slots, unused))
+                done += len(outcomes)
+                if progress:
+                    progress(done, total)
+    finally:
+        signer.cancel()
     if unused:
         with ctx.db.session() as session:
             status_lists.release_claims(session, [(cid, slots[cid]) for cid in unused])
     return reports
 
 
-def _credential_id(institution: Institution, batch: Batch, row: Row) -> str:
-    """The id a batch row's credential gets, the same on every run of the batch.
+def _credential_ids(institution: Institution, batch: Batch, rows: list[Row]) -> list[str]:
+    """The ids the batch rows' credentials get, the same on every run of the batch.
 
     Deterministic so that a re-run after a crash reuses the status slots the crashed run
     claimed. Derived under a namespace from the institution and the batch's idempotency key
@@ -438,92 +431,255 @@ def _credential_id(institution: Institution, batch: Batch, row: Row) -> str:
     namespace = uuid.uuid5(
         uuid.NAMESPACE_URL, f"{institution.id}:{batch.id}:{batch.idempotency_key}"
     )
-    return f"urn:uuid:{uuid.uuid5(namespace, row.row_key)}"
+    return [f"urn:uuid:{uuid.uuid5(namespace, row.row_key)}" for row in rows]
 
 
-def _signed(
-    ctx: IssuerContext,
-    profile: Any,
-    definition: Any,
-    grading: dict[str, Any] | None,
-    material: compose.KeyMaterial,
-    created: Any,
-    jobs: list[compose.Job],
-) -> Iterator[list[compose.Outcome]]:
-    """Signed outcomes chunk by chunk, in order; in worker processes when it pays."""
-    chunks = [jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)]
-    pool = ctx.signing_pool() if len(jobs) >= INLINE_BELOW else None
-    if pool is None:
-        for chunk in chunks:
-            yield compose.sign_jobs(profile, definition, grading, material, created, chunk)
-        return
-    futures: list[Future[list[compose.Outcome]]] = [
-        pool.submit(compose.sign_jobs, profile, definition, grading, material, created, chunk)
-        for chunk in chunks
-    ]
-    try:
-        for index, future in enumerate(futures):
-            try:
-                outcomes = future.result()
-            except BrokenProcessPool:
-                # A worker died (killed, out of memory): finish here, start afresh next time.
-                ctx.discard_pool()
-                outcomes = compose.sign_jobs(
-                    profile, definition, grading, material, created, chunks[index]
-                )
-            yield outcomes
-    finally:
-        for future in futures:
-            future.cancel()
+def _reserve(
+    ctx: IssuerContext, institution: Institution, credential_ids: list[str], *, reuse_claims: bool
+) -> dict[str, status_lists.Slot]:
+    """A status slot for each credential id, committed before any of them is signed.
+
+    Committed, so that the claims survive into the row stores and a crash leaves them under
+    the rows' deterministic ids: a run that died (SIGKILL, lost database) left its claims
+    behind, and the re-run takes them over instead of leaking them and claiming new ones.
+    Looking for such claims is skipped (``reuse_claims`` false) when this very run created
+    the batch, as no earlier run can have claimed anything under its ids.
+    """
+    with ctx.db.session() as session:
+        reused = status_lists.claimed(session, credential_ids) if reuse_claims else {}
+        fresh = [c for c in credential_ids if c not in reused]
+        return {**reused, **status_lists.allocate(ctx, session, institution, fresh)}
 
 
-def _store_row(
-    connection: Any,
+def _jobs(
     ctx: IssuerContext,
     institution: Institution,
-    module: ModuleRow,
-    batch: Batch,
-    row: Row,
-    outcome: compose.Outcome,
+    rows: list[Row],
+    credential_ids: list[str],
     slots: dict[str, status_lists.Slot],
-    generation: int,
-    actor: str,
-) -> str:
-    """One row, one savepoint: the credential and its audit event, or nothing."""
-    slot = slots[outcome.credential_id]
-    now = ctx.now()
-    try:
-        with connection.begin_nested():
-            connection.execute(
-                insert(IssuedCredential.__table__),  # type: ignore[attr-defined]
-                {
-                    "credential_id": outcome.credential_id,
-                    "institution_id": institution.id,
-                    "module_id": module.id,
-                    "learner_ref": row.learner.reference,
-                    "holder_did": row.learner.did,
-                    "document": outcome.document,
-                    "status_list_id": slot.list_id,
-                    "status_index": slot.index,
-                    "key_generation": generation,
-                    "source": "batch",
-                    "batch_id": batch.id,
-                    "row_key": row.row_key,
-                    "row_hash": row.row_hash,
-                    "issued_at": now,
-                    "suspended": False,
-                },
+    start: int,
+    now: datetime,
+) -> list[compose.Job]:
+    """The signing jobs of one reservation group (``job.row`` indexes ``rows``)."""
+    public_url = ctx.settings.public_url
+    jobs = []
+    for index in range(start, min(start + RESERVE_CHUNK, len(rows))):
+        row, cid = rows[index], credential_ids[index]
+        result = row.result
+        jobs.append(
+            compose.Job(
+                row=index,
+                credential_id=cid,
+                learner=compose.LearnerSpec(
+                    row.learner.email, row.learner.student_number, row.learner.did
+                ),
+                result=compose.ResultSpec(result.grade, result.awarded_date, result.status)
+                if result
+                else None,
+                valid_from=now,
+                status_entries=status_lists.entries(public_url, institution.slug, slots[cid]),
             )
+        )
+    return jobs
+
+
+def warm_up(ctx: IssuerContext, data: bytes) -> None:
+    """Start the signing workers in the background when ``data`` is a large batch.
+
+    Starting the pool (a fresh interpreter that imports the signing code, then one fork
+    per worker) takes a second or more, and the first ``submit`` waits for it; doing it
+    from a thread while the file is parsed and the slots are claimed takes it off the
+    batch's critical path. A file that turns out to be refused leaves a started pool
+    behind, which the next batch uses.
+    """
+    if data.count(b"\n") < INLINE_BELOW:
+        return
+    pool = ctx.signing_pool()
+    if pool is None:
+        return
+
+    def start() -> None:
+        try:
+            for _ in range(ctx.settings.workers):
+                pool.submit(compose.ready)
+        except (RuntimeError, BrokenProcessPool):
+            pass  # shut down or broken meanwhile: the batch itself finds out and copes
+
+    threading.Thread(target=start, name="batch-pool-warm-up", daemon=True).start()
+
+
+class _Signer:
+    """Signs job chunks in order: in worker processes when it pays, else in this one.
+
+    Chunks are submitted as their jobs become available and come back in submission
+    order. If a worker dies (killed, out of memory) the affected chunks are signed here
+    and the broken pool is discarded, so the next batch starts a fresh one.
+    """
+
+    def __init__(self, ctx: IssuerContext, constants: compose.Constants, *, pooled: bool) -> None:
+        self.ctx = ctx
+        self.constants = constants
+        self.pool = ctx.signing_pool() if pooled else None
+        self.chunks: list[list[compose.Job]] = []
+        self.futures: list[Future[list[compose.Outcome]] | None] = []
+
+    def submit(self, jobs: list[compose.Job]) -> None:
+        for start in range(0, len(jobs), CHUNK):
+            chunk = jobs[start : start + CHUNK]
+            self.chunks.append(chunk)
+            self.futures.append(self._submit(chunk))
+
+    def _submit(self, chunk: list[compose.Job]) -> Future[list[compose.Outcome]] | None:
+        if self.pool is None:
+            return None
+        try:
+            return self.pool.submit(compose.sign_chunk, self.constants, chunk)
+        except BrokenProcessPool:
+            self._broken()
+            return None
+
+    def results(self) -> Iterator[list[compose.Outcome]]:
+        """Each chunk's outcomes, in submission order."""
+        for index, chunk in enumerate(self.chunks):
+            future, self.futures[index] = self.futures[index], None
+            if future is not None:
+                try:
+                    outcomes = future.result()
+                except BrokenProcessPool:
+                    self._broken()
+                else:
+                    yield outcomes
+                    continue
+            yield compose.sign_chunk(self.constants, chunk)
+
+    def _broken(self) -> None:
+        """A worker died: forget the pool and sign the rest here."""
+        if self.pool is not None:
+            self.ctx.discard_pool()
+            self.pool = None
+
+    def cancel(self) -> None:
+        """Drop whatever was not collected (the batch failed part-way, or is done)."""
+        for future in self.futures:
+            if future is not None:
+                future.cancel()
+
+
+def _store_chunk(
+    connection: Connection,
+    ctx: IssuerContext,
+    target: _Target,
+    rows: list[Row],
+    outcomes: list[compose.Outcome],
+    slots: dict[str, status_lists.Slot],
+    unused: list[str],
+) -> list[RowReport]:
+    """Store one signed chunk; the rows' reports. Ids whose slot is not used go to
+    ``unused``."""
+    reports: list[RowReport] = []
+    signed: list[compose.Outcome] = []
+    for outcome in outcomes:
+        if outcome.ok:
+            signed.append(outcome)
+            continue
+        unused.append(outcome.credential_id)
+        error = {"code": outcome.code, "message": outcome.message}
+        if outcome.field:
+            error["field"] = outcome.field
+        row = rows[outcome.row]
+        reports.append(RowReport(row.line, row.row_key, "failed", error=error))
+    statuses = _store_signed(connection, ctx, target, rows, signed, slots)
+    for outcome in signed:
+        row = rows[outcome.row]
+        status = statuses[outcome.credential_id]
+        if status != "issued":
+            unused.append(outcome.credential_id)
+        issued_id = outcome.credential_id if status == "issued" else None
+        reports.append(RowReport(row.line, row.row_key, status, credential_id=issued_id))
+    return reports
+
+
+def _store_signed(
+    connection: Connection,
+    ctx: IssuerContext,
+    target: _Target,
+    rows: list[Row],
+    signed: list[compose.Outcome],
+    slots: dict[str, status_lists.Slot],
+) -> dict[str, str]:
+    """Credential id → ``issued`` or ``already_issued``, in one transaction for the chunk.
+
+    The credentials and their audit events go in as two parameter lists (an
+    ``executemany``: one short statement prepared once, the rows pipelined) and the chunk
+    is committed once — an fsync on PostgreSQL — instead of four statements and a
+    savepoint per row. Rows stored by earlier runs were left out before signing, so a
+    duplicate here means a concurrent run of the same batch stored some of these rows
+    meanwhile; then the chunk is rolled back and stored again row by row, each row in its
+    own savepoint, and the rows the other run won are reported ``already_issued``.
+    """
+    if not signed:
+        return {}
+    now = ctx.now()
+    records = [_record(target, rows[o.row], o, slots[o.credential_id], now) for o in signed]
+    try:
+        with connection.begin():
+            connection.execute(insert(IssuedCredential.__table__), records)  # type: ignore[attr-defined]
             connection.execute(
                 insert(AuditEvent.__table__),  # type: ignore[attr-defined]
-                audit.event_rows(
-                    institution.id,
-                    actor,
-                    "credential.issue",
-                    now,
-                    [outcome.credential_id],
-                    {"source": "batch", "module": module.id, "batch": batch.id},
-                ),
+                _issue_events(target, now, [o.credential_id for o in signed]),
+            )
+    except IntegrityError:
+        with connection.begin():
+            return {r["credential_id"]: _store_record(connection, target, r) for r in records}
+    return {o.credential_id: "issued" for o in signed}
+
+
+def _record(
+    target: _Target, row: Row, outcome: compose.Outcome, slot: status_lists.Slot, now: datetime
+) -> dict[str, Any]:
+    """The ``issued_credentials`` row of one signed batch row."""
+    return {
+        "credential_id": outcome.credential_id,
+        "institution_id": target.institution.id,
+        "module_id": target.module.id,
+        "learner_ref": row.learner.reference,
+        "holder_did": row.learner.did,
+        "document": outcome.document,
+        "status_list_id": slot.list_id,
+        "status_index": slot.index,
+        "key_generation": target.generation,
+        "source": "batch",
+        "batch_id": target.batch.id,
+        "row_key": row.row_key,
+        "row_hash": row.row_hash,
+        "issued_at": now,
+        "suspended": False,
+    }
+
+
+def _issue_events(
+    target: _Target, now: datetime, credential_ids: list[str]
+) -> list[dict[str, Any]]:
+    """The ``credential.issue`` audit rows, written in the same transaction as the
+    credentials they describe."""
+    return audit.event_rows(
+        target.institution.id,
+        target.actor,
+        "credential.issue",
+        now,
+        credential_ids,
+        {"source": "batch", "module": target.module.id, "batch": target.batch.id},
+    )
+
+
+def _store_record(connection: Connection, target: _Target, record: dict[str, Any]) -> str:
+    """One row, one savepoint: the credential and its audit event, or nothing."""
+    try:
+        with connection.begin_nested():
+            connection.execute(insert(IssuedCredential.__table__), record)  # type: ignore[attr-defined]
+            connection.execute(
+                insert(AuditEvent.__table__),  # type: ignore[attr-defined]
+                _issue_events(target, record["issued_at"], [record["credential_id"]]),
             )
     except IntegrityError:
         return "already_issued"  # a concurrent run of the same batch stored this row key

@@ -10,7 +10,9 @@ data in, JSON text out.
 from __future__ import annotations
 
 import json
+import pickle
 import secrets
+import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +29,7 @@ from credentials.microcredential import (
     build_credential,
 )
 from credentials.proofs import sign
+from credentials.schema import validate_microcredential
 
 STUDENT_NUMBER_TYPE = "sisSourcedId"
 """OB IdentifierTypeEnum value for an identifier from the student information system."""
@@ -203,19 +206,22 @@ def compose(
         identity = second.identity_object()
         assert identity is not None
         credential["credentialSubject"]["identifier"].append(identity)
+        validate_microcredential(credential)  # the credential as issued, not only its base
     return credential
 
 
 class Composer:
     """Composes many credentials of one module quickly, exactly as :func:`compose` would.
 
-    Checking the profile schema costs about three times as much as signing, and in a batch
-    every credential of one module has the same structure; only the learner's values
-    differ. So the first credential of each *shape* (DID or not, which identities, which
-    result fields) is built and checked by the core, and the next one is built twice — by
-    the core and by filling in a copy of the first — and the two compared. Only when they
-    are identical is that shape filled in from then on; a mismatch (the core's builder
-    changed) means every credential of the shape is built by the core.
+    In a batch every credential of one module has the same structure; only the learner's
+    values differ, and building the constant part (issuer profile, achievement with every
+    EU element) again for each row costs more than copying it. So the first credential of
+    each *shape* (DID or not, which identities, which result fields) is built and checked
+    by the core and kept, serialised, as the shape's template; the next one is built twice
+    — by the core and by filling in a copy of the template — and the two compared. Only
+    when they are identical is that shape filled in from then on; a mismatch (the core's
+    builder changed) means every credential of the shape is built by the core. A filled
+    credential is still checked in full against the profile.
     """
 
     def __init__(
@@ -224,23 +230,35 @@ class Composer:
         self.profile = profile
         self.module = module
         self.grading = grading
-        self._templates: dict[tuple[bool, ...], dict[str, Any]] = {}
+        self._templates: dict[tuple[bool, ...], bytes] = {}
+        """Pickled: unpickling is the cheapest way to a fresh, independent copy."""
         self._trusted: dict[tuple[bool, ...], bool] = {}
+        self._lock = threading.Lock()
+        """A process keeps its composers (:func:`composer_for`), and an in-process batch
+        may share one with another thread: a shape's template and verdict change together."""
 
     def compose(self, job: Job) -> dict[str, Any]:
+        with self._lock:
+            return self._compose(job)
+
+    def _compose(self, job: Job) -> dict[str, Any]:
         shape = _shape(job)
         salts = new_salts()
         template = self._templates.get(shape)
         if template is None or self._trusted.get(shape) is False:
             built = compose(self.profile, self.module, self.grading, job, salts)
             if template is None:
-                self._templates[shape] = _copy(built)
+                self._templates[shape] = pickle.dumps(built, pickle.HIGHEST_PROTOCOL)
             return built
-        filled = _fill(_copy(template), job, salts)
+        filled = _fill(pickle.loads(template), job, salts)
         if shape not in self._trusted:
             built = compose(self.profile, self.module, self.grading, job, salts)
             self._trusted[shape] = filled == built
             return built
+        # The template's constant part was checked when it was built, the learner's values
+        # were not: every credential is checked in full against the profile, as the core's
+        # builder would check it.
+        validate_microcredential(filled)
         return filled
 
 
@@ -255,10 +273,6 @@ def _shape(job: Job) -> tuple[bool, ...]:
         bool(result and result.status is not None),
         job.valid_until is not None,
     )
-
-
-def _copy(document: dict[str, Any]) -> dict[str, Any]:
-    return json.loads(json.dumps(document))
 
 
 def _stamp(moment: datetime) -> str:
@@ -300,6 +314,56 @@ def sign_credential(credential: dict[str, Any], key: Multikey, created: datetime
     return sign(credential, key, created=created)
 
 
+@dataclass(frozen=True)
+class Constants:
+    """What every job of one batch shares; sent along with each chunk of jobs."""
+
+    profile: IssuerProfile
+    module: ModuleDefinition
+    grading: dict[str, Any] | None
+    material: KeyMaterial
+    created: datetime
+    """The proofs' ``created``: one moment for the whole batch."""
+
+
+def ready() -> bool:
+    """A task that does nothing: submitting it is how a pool is made to start a worker."""
+    return True
+
+
+_COMPOSERS: list[Composer] = []
+_COMPOSERS_KEPT = 4
+_composers_lock = threading.Lock()
+
+
+def composer_for(
+    profile: IssuerProfile, module: ModuleDefinition, grading: dict[str, Any] | None
+) -> Composer:
+    """This process's ``Composer`` for the module, kept across chunks and batches.
+
+    A worker signs a batch in many chunks; a new ``Composer`` per chunk would build and
+    compare each row shape's first credentials again every time. Found by equality, as
+    each chunk arrives with its own unpickled copies. Holds no key material.
+    """
+    with _composers_lock:
+        for composer in _COMPOSERS:
+            if (composer.profile, composer.module, composer.grading) == (profile, module, grading):
+                return composer
+        composer = Composer(profile, module, grading)
+        _COMPOSERS.insert(0, composer)
+        del _COMPOSERS[_COMPOSERS_KEPT:]
+        return composer
+
+
+def sign_chunk(constants: Constants, jobs: list[Job]) -> list[Outcome]:
+    """Compose and sign each job; a failing job is an ``Outcome`` with a code, not an
+    exception, so one bad row never costs the rest of its chunk. Runs in worker
+    processes (hence plain, picklable arguments) and in-process alike."""
+    key = constants.material.key()
+    composer = composer_for(constants.profile, constants.module, constants.grading)
+    return [_sign_job(composer, key, constants.created, job) for job in jobs]
+
+
 def sign_jobs(
     profile: IssuerProfile,
     module: ModuleDefinition,
@@ -308,36 +372,24 @@ def sign_jobs(
     created: datetime,
     jobs: list[Job],
 ) -> list[Outcome]:
-    """Compose and sign each job; a failing job is an ``Outcome`` with a code, not an
-    exception, so one bad row never costs the rest of its chunk. Runs in worker
-    processes (hence plain arguments) and in-process alike."""
-    key = material.key()
-    composer = Composer(profile, module, grading)
-    outcomes = []
-    for job in jobs:
-        try:
-            credential = composer.compose(job)
-            signed = sign_credential(with_status(credential, job.status_entries), key, created)
-        except SchemaError as exc:
-            outcomes.append(
-                Outcome(
-                    job.row, job.credential_id, code=exc.code, field=exc.field, message=exc.message
-                )
-            )
-            continue
-        except MicrocredError as exc:
-            outcomes.append(Outcome(job.row, job.credential_id, code=exc.code, message=exc.message))
-            continue
-        except (ValueError, TypeError) as exc:
-            outcomes.append(
-                Outcome(job.row, job.credential_id, code="invalid_row", message=str(exc))
-            )
-            continue
-        outcomes.append(
-            Outcome(
-                job.row,
-                job.credential_id,
-                document=json.dumps(signed, ensure_ascii=False, separators=(",", ":")),
-            )
+    """:func:`sign_chunk` with the constants spelt out."""
+    return sign_chunk(Constants(profile, module, grading, material, created), jobs)
+
+
+def _sign_job(composer: Composer, key: Multikey, created: datetime, job: Job) -> Outcome:
+    try:
+        credential = composer.compose(job)
+        signed = sign_credential(with_status(credential, job.status_entries), key, created)
+    except SchemaError as exc:
+        return Outcome(
+            job.row, job.credential_id, code=exc.code, field=exc.field, message=exc.message
         )
-    return outcomes
+    except MicrocredError as exc:
+        return Outcome(job.row, job.credential_id, code=exc.code, message=exc.message)
+    except (ValueError, TypeError) as exc:
+        return Outcome(job.row, job.credential_id, code="invalid_row", message=str(exc))
+    return Outcome(
+        job.row,
+        job.credential_id,
+        document=json.dumps(signed, ensure_ascii=False, separators=(",", ":")),
+    )

@@ -4,11 +4,11 @@ Allocation. Each credential gets one random free index of one of the institution
 its revocation entry and its suspension entry point at that index in the list's two
 bitstrings (``…/status/<list>/revocation`` and ``…/suspension``). Indexes are drawn with
 the system CSPRNG (an index must not reveal the issue order) and claimed with
-``INSERT … ON CONFLICT DO NOTHING RETURNING`` on the (list, index) primary key: the
-database decides which of two processes drawing the same index gets it, and the loser
-draws again. When random draws keep hitting used indexes the list is nearly full; the free
-indexes are then listed exhaustively, and when none is left the list is closed and a new
-one opened.
+``INSERT … ON CONFLICT DO NOTHING`` on the (list, index) primary key, all of a batch's
+claims in one statement: the database decides which of two processes drawing the same
+index gets it, and the loser draws again. When random draws keep hitting used indexes the
+list is nearly full; the free indexes are then listed exhaustively, and when none is left
+the list is closed and a new one opened.
 
 Status changes. A change first updates the credential row with a conditional ``UPDATE``
 (so the transition rules hold under concurrency: a revoked credential cannot be
@@ -66,9 +66,7 @@ def allocate(
     remaining = list(credential_ids)
     while remaining:
         status_list = _open_list(ctx, session, institution)
-        for start in range(0, len(remaining), _CHUNK):
-            chunk = remaining[start : start + _CHUNK]
-            out.update(_claim(ctx, session, status_list, chunk))
+        out.update(_claim(ctx, session, status_list, remaining))
         remaining = [cid for cid in remaining if cid not in out]
         if remaining:
             session.execute(
@@ -179,21 +177,25 @@ def _open_list(ctx: IssuerContext, session: Session, institution: Institution) -
 def _claim(
     ctx: IssuerContext, session: Session, status_list: StatusListRow, credential_ids: list[str]
 ) -> dict[str, Slot]:
+    """Claim a random free index of ``status_list`` for as many of the ids as it has room.
+
+    Each id is offered a random index straight away and the database keeps the pairs whose
+    index was free: in a list with room that is nearly all of them, in one round. When
+    fewer than a quarter get theirs, the list is mostly full and guessing stops: the free
+    indexes are listed exhaustively instead.
+    """
     claimed: dict[str, Slot] = {}
     remaining = list(credential_ids)
     capacity = status_list.capacity
     for _ in range(_RANDOM_ROUNDS):
         if not remaining:
             return claimed
-        draw = _random.sample(range(capacity), min(capacity, 2 * len(remaining) + 16))
-        used = _used_among(session, status_list.id, draw)
-        free = [index for index in draw if index not in used][: len(remaining)]
-        if len(free) < len(remaining) // 4 + 1:
-            break  # mostly full: stop guessing
-        claimed.update(
-            _insert(ctx, session, status_list.id, list(zip(remaining, free, strict=False)))
-        )
+        draw = _random.sample(range(capacity), min(capacity, len(remaining)))
+        got = _insert(ctx, session, status_list.id, list(zip(remaining, draw, strict=False)))
+        claimed.update(got)
         remaining = [cid for cid in remaining if cid not in claimed]
+        if len(got) < len(draw) // 4 + 1:
+            break  # mostly full: stop guessing
     while remaining:
         used = set(
             session.exec(
@@ -210,24 +212,18 @@ def _claim(
     return claimed
 
 
-def _used_among(session: Session, list_id: str, indexes: list[int]) -> set[int]:
-    used: set[int] = set()
-    for start in range(0, len(indexes), _CHUNK):
-        chunk = indexes[start : start + _CHUNK]
-        used.update(
-            session.exec(
-                select(StatusSlot.status_index).where(
-                    StatusSlot.list_id == list_id, col(StatusSlot.status_index).in_(chunk)
-                )
-            ).all()
-        )
-    return used
-
-
 def _insert(
     ctx: IssuerContext, session: Session, list_id: str, pairs: list[tuple[str, int]]
 ) -> dict[str, Slot]:
-    """Claim (credential, index) pairs; pairs whose index another process took are skipped."""
+    """Claim (credential, index) pairs; pairs whose index another process took are skipped.
+
+    One short statement with a list of parameter sets (an ``executemany``: compiled and
+    prepared once, the rows pipelined to the server) instead of a ``VALUES`` list with
+    ``RETURNING``, whose SQL text grows with the rows and was compiled, and on PostgreSQL
+    parsed by the driver, anew every time. The database's count of inserted rows says
+    whether every pair got its index, the usual case; only when some did not are the
+    indexes read back to see which.
+    """
     if not pairs:
         return {}
     dialect = session.get_bind().dialect.name
@@ -236,16 +232,33 @@ def _insert(
     table = StatusSlot.__table__  # type: ignore[attr-defined]
     statement = (
         insert(table)
-        .values(
-            [
-                {"list_id": list_id, "status_index": index, "credential_id": cid, "created_at": now}
-                for cid, index in pairs
-            ]
-        )
         .on_conflict_do_nothing(index_elements=["list_id", "status_index"])
-        .returning(table.c.credential_id, table.c.status_index)
+        .execution_options(preserve_rowcount=True)
     )
-    return {cid: Slot(list_id, index) for cid, index in session.execute(statement).all()}
+    rows = [
+        {"list_id": list_id, "status_index": index, "credential_id": cid, "created_at": now}
+        for cid, index in pairs
+    ]
+    inserted = session.execute(statement, rows).rowcount
+    if inserted != len(pairs):
+        owners = _owners(session, list_id, [index for _, index in pairs])
+        pairs = [(cid, index) for cid, index in pairs if owners.get(index) == cid]
+    return {cid: Slot(list_id, index) for cid, index in pairs}
+
+
+def _owners(session: Session, list_id: str, indexes: list[int]) -> dict[int, str]:
+    """Index → the credential id holding it, for those of ``indexes`` that are taken."""
+    owners: dict[int, str] = {}
+    for start in range(0, len(indexes), _CHUNK):
+        chunk = indexes[start : start + _CHUNK]
+        owners.update(
+            session.execute(
+                select(StatusSlot.status_index, StatusSlot.credential_id).where(
+                    StatusSlot.list_id == list_id, col(StatusSlot.status_index).in_(chunk)
+                )
+            ).all()
+        )
+    return owners
 
 
 # --------------------------------------------------------------------------- changes

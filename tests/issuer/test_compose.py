@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
+import pickle
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from credentials.errors import SchemaError
 from credentials.keys import Multikey
 from credentials.microcredential import IssuerProfile
 from credentials.schema import validate_microcredential
@@ -107,3 +110,29 @@ def test_sign_jobs_reports_failures_per_job() -> None:
     )
     assert outcomes[0].ok and not outcomes[1].ok
     assert outcomes[1].code == "undefined_term" and outcomes[1].row == 99
+
+
+def test_a_filled_in_credential_is_still_checked_against_the_profile() -> None:
+    """Once a shape is trusted its credentials are filled in, not built by the core; a
+    learner value the profile refuses must still be refused."""
+    module, grading = definition()
+    composer = compose.Composer(PROFILE, module, grading)
+    did = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
+    shaped = [job for job in jobs() if job.learner.did == did]
+    for job in shaped[:2]:
+        composer.compose(job)
+    assert all(composer._trusted.values())
+    bad = dataclasses.replace(shaped[0], learner=compose.LearnerSpec(did="did:key:has a space"))
+    with pytest.raises(SchemaError) as refused:
+        composer.compose(bad)
+    assert refused.value.field == "credentialSubject.id"
+
+
+def test_each_process_keeps_one_composer_per_module() -> None:
+    """Chunks arrive with their own unpickled copies: equal constants, same composer."""
+    module, grading = definition()
+    first = compose.composer_for(PROFILE, module, grading)
+    copy_of = pickle.loads(pickle.dumps((PROFILE, module, grading)))
+    assert compose.composer_for(*copy_of) is first
+    other = dataclasses.replace(module, name="Another module")
+    assert compose.composer_for(PROFILE, other, grading) is not first
