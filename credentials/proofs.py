@@ -8,7 +8,6 @@ The signature step itself is opaque: whatever goes wrong there is "invalid_proof
 
 from __future__ import annotations
 
-import copy
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -49,6 +48,20 @@ def _proof_config(document: dict[str, Any], proof: dict[str, Any]) -> dict[str, 
     config = {k: v for k, v in proof.items() if k != "proofValue"}
     config["@context"] = document.get("@context")
     return config
+
+
+def _copy_json(value: Any) -> Any:
+    """A copy of JSON-shaped data (dicts, lists, scalars) that shares nothing mutable.
+
+    ``copy.deepcopy`` does the same with memo bookkeeping JSON never needs; in a cohort
+    batch it was about 15 % of a signing worker's time. Anything that is not a dict or a
+    list is immutable in a JSON document and shared as it is.
+    """
+    if isinstance(value, dict):
+        return {key: _copy_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(item) for item in value]
+    return value
 
 
 def _unsecured(document: dict[str, Any]) -> dict[str, Any]:
@@ -95,7 +108,7 @@ def sign(
         unsecured, _proof_config(unsecured, proof), loader or DocumentLoader(), strict=strict
     )
     proof["proofValue"] = suite.sign(hash_data, key)
-    secured = copy.deepcopy(unsecured)
+    secured = _copy_json(unsecured)
     existing = document.get("proof")
     if existing:
         secured["proof"] = [*(existing if isinstance(existing, list) else [existing]), proof]
