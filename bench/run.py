@@ -230,7 +230,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--load-total", type=int, default=100_000, help="verifications in all (row 4)"
     )
-    parser.add_argument("--load-connections", type=int, default=16, help="row 3 concurrency")
+    parser.add_argument(
+        "--load-connections", type=int, default=verifier_load.CONNECTIONS, help="row 3 concurrency"
+    )
     parser.add_argument(
         "--load-database", default="sqlite", help="verifier database: sqlite or a postgresql URL"
     )
