@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from servicekit.problems import ProblemError
 
@@ -58,17 +58,23 @@ def listing(
             statement = statement.where(
                 IssuedCredential.module_id == (module_row.id if module_row else -1)
             )
-        if before:
-            statement = statement.where(col(IssuedCredential.id) < before)
-        rows = session.exec(
-            statement.order_by(col(IssuedCredential.id).desc()).limit(limit + 1)
-        ).all()
+        rows, cursor = page(session, statement, before=before, limit=limit)
+    return {"credentials": [summary(row) for row in rows], "next": cursor}
+
+
+def page(
+    session: Session, statement: Any, *, before: int | None, limit: int
+) -> tuple[list[IssuedCredential], int | None]:
+    """One page of ``statement`` (a select of issued credentials), newest first, and the
+    cursor for the next page: every credential listing pages the same way."""
+    if before:
+        statement = statement.where(col(IssuedCredential.id) < before)
+    rows = list(
+        session.exec(statement.order_by(col(IssuedCredential.id).desc()).limit(limit + 1)).all()
+    )
     more = len(rows) > limit
     rows = rows[:limit]
-    return {
-        "credentials": [summary(row) for row in rows],
-        "next": rows[-1].id if more and rows else None,
-    }
+    return rows, (rows[-1].id if more and rows else None)
 
 
 def summary(row: IssuedCredential) -> dict[str, Any]:

@@ -51,7 +51,7 @@ from servicekit.problems import ProblemError
 from ..models import Institution, IssuedCredential, Offer, SigningKey
 from ..models import Module as ModuleRow
 from ..schemas import OfferIn, validate
-from . import compose, issuance, keys, offers, status_lists
+from . import compose, issuance, keys, offers, records, status_lists
 from .clock import aware, iso
 from .context import IssuerContext
 
@@ -102,13 +102,7 @@ def signed_by(
             IssuedCredential.institution_id == institution.id,
             IssuedCredential.key_generation == generation,
         )
-        if before:
-            statement = statement.where(col(IssuedCredential.id) < before)
-        rows = session.exec(
-            statement.order_by(col(IssuedCredential.id).desc()).limit(limit + 1)
-        ).all()
-        more = len(rows) > limit
-        rows = rows[:limit]
+        rows, cursor = records.page(session, statement, before=before, limit=limit)
         modules = _module_slugs(session, {r.module_id for r in rows if r.module_id})
         collected = _collected(session, [r.replacement_offer_id for r in rows])
         items = [
@@ -126,7 +120,7 @@ def signed_by(
         "generation": generation,
         "key_state": key.state,
         "credentials": items,
-        "next": rows[-1].id if more and rows else None,
+        "next": cursor,
     }
 
 
