@@ -638,17 +638,24 @@ def demo(
         raise KeyboardInterrupt
 
     previous = signal.signal(signal.SIGTERM, terminate)
+    # also when started with SIGINT ignored (a parent that ignores it passes that on)
+    previous_int = signal.signal(signal.SIGINT, terminate)
     try:
         with running(config, log_dir=config.log_dir) as processes:
             typer.echo(describe(config, state))
             while all(p.poll() is None for p in processes.values()):
                 time.sleep(0.5)
-            gone = [s for s, p in processes.items() if p.poll() is not None]
-            fail(f"the {', '.join(gone)} stopped unexpectedly; stopping the demo", 1)
+            gone = {s: p.poll() for s, p in processes.items() if p.poll() is not None}
+            if any(code not in (0, -signal.SIGINT, -signal.SIGTERM) for code in gone.values()):
+                fail(f"the {', '.join(gone)} stopped unexpectedly; stopping the demo", 1)
+            # a clean stop without our own interrupt: Ctrl-C reached the servers first (the
+            # terminal signals the whole group) or someone stopped them; either way, stop
+            raise KeyboardInterrupt
     except KeyboardInterrupt:
         typer.echo("\nstopping the demo …")
     except DemoError as exc:
         fail(str(exc), 1)
     finally:
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
     typer.echo("stopped.")
