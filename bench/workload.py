@@ -10,6 +10,7 @@ cached between iterations by either implementation.
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,35 +18,14 @@ from credentials.microcredential import (
     Alignment,
     IssuerProfile,
     Learner,
-    ModuleDefinition,
-    QualityAssurance,
     Result,
     build_credential,
 )
+from tests.credentials.microcred_samples import DATA_WRANGLING
 
-MODULE = ModuleDefinition(
-    id="https://hsrijnland.example/microcredentials/data-wrangling",
-    name="Data Wrangling with Python",
-    description="Cleaning, joining and reshaping real-world data sets with pandas.",
-    learning_outcomes=(
-        "clean and combine messy tabular data",
-        "document data provenance and the choices made",
-    ),
-    ects=7.5,
-    hours=210,
-    eqf_level=6,
-    nlqf_level=6,
-    qf_ehea_cycle="first",
-    assessment_type="practical assignment with oral defence",
-    participation_form="blended",
-    supervision="supervised-onsite",
-    identity_check=True,
-    quality_assurance=QualityAssurance(
-        name="NVAO accreditation (institutional audit)", url="https://www.nvao.net/"
-    ),
-    language="nl",
-    prerequisites=("basic Python programming",),
-    stackable_into=("https://hsrijnland.example/minors/data-science",),
+# the tests' complete sample module, with the optional elements the tests leave out
+MODULE = replace(
+    DATA_WRANGLING,
     field_of_study="Data science",
     human_code="DW-PY-01",
     identifiers={"CROHO": "30020"},
@@ -57,7 +37,6 @@ MODULE = ModuleDefinition(
             framework="ESCO",
         ),
     ),
-    tags=("data science", "python"),
     version="2025",
 )
 

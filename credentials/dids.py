@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import DidResolutionError, FetchError, MicrocredError, UnsupportedError
 from .keys import MULTIKEY_CONTEXT, Multikey
+from .singleflight import SingleFlight
 
 if TYPE_CHECKING:
     from .fetch import SafeFetcher
@@ -93,7 +94,7 @@ class DidResolver:
         self._clock = clock
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
-        self._fetching: dict[str, threading.Lock] = {}  # one download per DID at a time
+        self._single_flight: SingleFlight[dict[str, Any]] = SingleFlight()  # one download per DID
         # DID documents known without resolution (e.g. an issuer's own DIDs)
         self.overrides = dict(overrides or {})
 
@@ -119,19 +120,7 @@ class DidResolver:
         return hit[1] if hit and hit[0] > now else None
 
     def _resolve_web(self, did: str) -> dict[str, Any]:
-        cached = self._cached(did)
-        if cached is not None:
-            return cached
-        with self._lock:
-            gate = self._fetching.setdefault(did, threading.Lock())
-        try:
-            with gate:
-                cached = self._cached(did)  # resolved by the thread we waited for
-                return cached if cached is not None else self._download(did)
-        finally:
-            with self._lock:
-                if not gate.locked():
-                    self._fetching.pop(did, None)
+        return self._single_flight.get(did, lambda: self._cached(did), lambda: self._download(did))
 
     def _download(self, did: str) -> dict[str, Any]:
         now = self._clock()

@@ -48,6 +48,7 @@ from urllib.parse import urlsplit
 from .errors import FetchError, MicrocredError, StatusListError
 from .fetch import FetchResponse, SafeFetcher
 from .report import Check
+from .singleflight import SingleFlight
 from .status_list import StatusList
 
 __all__ = [
@@ -123,7 +124,7 @@ class StatusListCache:
         self._monotonic = monotonic
         self._entries: dict[str, CachedStatusList] = {}
         self._lock = threading.Lock()
-        self._fetching: dict[str, threading.Lock] = {}  # one download per URL at a time
+        self._single_flight: SingleFlight[Any] = SingleFlight()  # one download per URL
 
     def get(self, url: str) -> Any | None:
         """The cached document for ``url`` if still fresh, else None."""
@@ -159,23 +160,13 @@ class StatusListCache:
         list server holds up only the verifications that need that list); the cache-wide
         lock is never held during a download.
         """
-        cached = self.get(url)
-        if cached is not None:
-            return cached
-        with self._lock:
-            gate = self._fetching.setdefault(url, threading.Lock())
-        try:
-            with gate:
-                cached = self.get(url)  # fetched by the thread we waited for
-                if cached is not None:
-                    return cached
-                document, response = fetcher.get_json(url, accept=STATUS_LIST_ACCEPT)
-                self.put(url, document, response)
-                return document
-        finally:
-            with self._lock:
-                if not gate.locked():
-                    self._fetching.pop(url, None)
+
+        def download() -> Any:
+            document, response = fetcher.get_json(url, accept=STATUS_LIST_ACCEPT)
+            self.put(url, document, response)
+            return document
+
+        return self._single_flight.get(url, lambda: self.get(url), download)
 
     def memo_for(self, url: str, document: Any) -> dict[Any, Any] | None:
         """The memo of the fresh entry for ``url`` when it holds this very ``document``

@@ -143,10 +143,12 @@ def rotate(
     return row
 
 
-def mark_compromised(
-    ctx: IssuerContext, session: Session, institution: Institution, generation: int
-) -> SigningKey:
-    """Take a retired key out of ``assertionMethod`` (the current key: rotate instead)."""
+_MAX_INT = 2**31 - 1
+
+
+def key_row(session: Session, institution: Institution, generation: int) -> SigningKey:
+    if not 0 < generation <= _MAX_INT:  # beyond the column's range: PostgreSQL would fail
+        raise ProblemError(404, "unknown_key", f"there is no key-{generation}")
     row = session.exec(
         select(SigningKey).where(
             SigningKey.institution_id == institution.id, SigningKey.generation == generation
@@ -154,6 +156,14 @@ def mark_compromised(
     ).first()
     if row is None:
         raise ProblemError(404, "unknown_key", f"there is no key-{generation}")
+    return row
+
+
+def mark_compromised(
+    ctx: IssuerContext, session: Session, institution: Institution, generation: int
+) -> SigningKey:
+    """Take a retired key out of ``assertionMethod`` (the current key: rotate instead)."""
+    row = key_row(session, institution, generation)
     if row.state == "current":
         raise ProblemError(
             409, "key_is_current", "rotate the key with compromised=true to replace it"

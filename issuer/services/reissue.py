@@ -48,7 +48,7 @@ from sqlmodel import Session, col, select
 from credentials.errors import MicrocredError
 from servicekit.problems import ProblemError
 
-from ..models import Institution, IssuedCredential, Offer, SigningKey
+from ..models import Institution, IssuedCredential, Offer
 from ..models import Module as ModuleRow
 from ..schemas import OfferIn, validate
 from . import compose, issuance, keys, offers, records, status_lists
@@ -61,25 +61,6 @@ _LIVE_OFFER_STATES = ("offered", "redeemed", "issuing", "issued")
 
 class _Lost(Exception):
     """Another run replaced this credential meanwhile: roll back ours."""
-
-
-# --------------------------------------------------------------------------- lookup
-
-
-_MAX_INT = 2**31 - 1
-
-
-def key_row(session: Session, institution: Institution, generation: int) -> SigningKey:
-    if not 0 < generation <= _MAX_INT:  # beyond the column's range: PostgreSQL would fail
-        raise ProblemError(404, "unknown_key", f"there is no key-{generation}")
-    row = session.exec(
-        select(SigningKey).where(
-            SigningKey.institution_id == institution.id, SigningKey.generation == generation
-        )
-    ).first()
-    if row is None:
-        raise ProblemError(404, "unknown_key", f"there is no key-{generation}")
-    return row
 
 
 def signed_by(
@@ -97,7 +78,7 @@ def signed_by(
     ``next`` is the cursor for the following page (as in ``GET /credentials``).
     """
     with ctx.db.session() as session:
-        key = key_row(session, institution, generation)
+        key = keys.key_row(session, institution, generation)
         statement = select(IssuedCredential).where(
             IssuedCredential.institution_id == institution.id,
             IssuedCredential.key_generation == generation,
@@ -198,7 +179,7 @@ def reissue(ctx: IssuerContext, institution: Institution, generation: int, *, ac
     loses at most the credential in flight (which the next run does again).
     """
     with ctx.db.session() as session:
-        key = key_row(session, institution, generation)
+        key = keys.key_row(session, institution, generation)
     if key.state != "compromised":
         raise ProblemError(
             409,

@@ -36,7 +36,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import pytest
@@ -73,23 +73,20 @@ LEAKS = ("Traceback", "sqlalchemy", "psycopg", "sqlite3", "OperationalError", 'F
 # --------------------------------------------------------------------------- outages
 
 
-class Outage:
+class Outage(Protocol):
     """Makes one database unavailable and available again; ``service_url`` is what the
     service is configured with."""
 
     service_url: str
 
-    def begin(self) -> None:
-        raise NotImplementedError
+    def begin(self) -> None: ...
 
-    def end(self) -> None:
-        raise NotImplementedError
+    def end(self) -> None: ...
 
-    def close(self) -> None:
-        raise NotImplementedError
+    def close(self) -> None: ...
 
 
-class ProxyOutage(Outage):
+class ProxyOutage:
     """PostgreSQL behind a TCP proxy that is cut and restored on the same port."""
 
     def __init__(self, real_url: str) -> None:
@@ -118,7 +115,7 @@ class ProxyOutage(Outage):
         self.proxy.stop()
 
 
-class LockOutage(Outage):
+class LockOutage:
     """SQLite held under an exclusive lock by a connection of the drill's own."""
 
     def __init__(self, url: str) -> None:
