@@ -39,6 +39,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .cryptosuites import KNOWN_UNSUPPORTED_CRYPTOSUITES, KNOWN_UNSUPPORTED_PROOF_TYPES
+
 __all__ = [
     "JWT_MEDIA_TYPES",
     "PLUGIN_MODULES",
@@ -255,12 +257,17 @@ def _securing(value: Any) -> list[str]:
 
 
 def _unsupported_proof(proof: dict[str, Any]) -> str:
+    """What an unsupported proof is ("" for one microcred verifies or does not know)."""
     suite = proof.get("cryptosuite")
+    kind = proof.get("type")
     if isinstance(suite, str) and suite in UNSUPPORTED_CRYPTOSUITES:
         return UNSUPPORTED_CRYPTOSUITES[suite]
-    kind = proof.get("type")
+    if kind == "DataIntegrityProof" and suite in KNOWN_UNSUPPORTED_CRYPTOSUITES:
+        return f"the {suite} cryptosuite"
     if isinstance(kind, str) and kind in UNSUPPORTED_PROOF_TYPES:
         return UNSUPPORTED_PROOF_TYPES[kind]
+    if isinstance(kind, str) and kind in KNOWN_UNSUPPORTED_PROOF_TYPES:
+        return f"{kind} proofs"
     return ""
 
 

@@ -343,3 +343,94 @@ def test_a_related_resource_multibase_digest_is_checked(issuer: Multikey, holder
         report = Verifier().verify_credential(secured, now=NOW)
         outcomes.append(report.outcome_of("related_resource"))
     assert [c.outcome for c in outcomes] == ["passed", "failed"]
+
+
+# VCDM 1.1 with Ed25519Signature2020 (the credentials in circulation) -------------------------
+
+V1 = "https://www.w3.org/2018/credentials/v1"
+ED25519_2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
+
+
+def unsigned_v1(issuer: Multikey, holder: Multikey) -> dict:
+    return {
+        "@context": [V1, ED25519_2020, "https://w3id.org/vc/status-list/2021/v1"],
+        "id": "urn:uuid:4d5a2b1c-1c2d-4e5f-9a8b-7c6d5e4f3a21",
+        "type": ["VerifiableCredential"],
+        "issuer": {"id": issuer.controller},
+        "issuanceDate": "2026-01-01T00:00:00Z",
+        "expirationDate": "2031-01-01T00:00:00Z",
+        "credentialSubject": {"id": holder.controller},
+    }
+
+
+@pytest.fixture
+def signed_v1(holder: Multikey) -> tuple[dict, Multikey]:
+    issuer = Multikey.generate("ed25519")
+    secured = sign(
+        unsigned_v1(issuer, holder),
+        issuer,
+        cryptosuite="Ed25519Signature2020",
+        created="2026-01-01T00:00:00Z",
+    )
+    return secured, issuer
+
+
+def test_a_vcdm_1_1_credential_with_ed25519_signature_2020_verifies(signed_v1: tuple) -> None:
+    credential, _ = signed_v1
+    report = Verifier().verify_credential(credential, now=NOW)
+    assert report.verified, report.to_dict()
+    assert report.format == "VCDM 1.1 · Ed25519Signature2020"
+    assert report.outcome_of("structure").message.endswith("1.1")
+
+
+def test_vcdm_1_1_validity_comes_from_issuance_and_expiration_dates(signed_v1: tuple) -> None:
+    credential, _ = signed_v1
+    early = Verifier().verify_credential(credential, now=datetime(2025, 12, 1, tzinfo=UTC))
+    late = Verifier().verify_credential(credential, now=datetime(2031, 2, 1, tzinfo=UTC))
+    assert early.outcome_of("validity").code == "not_yet_valid"
+    assert late.outcome_of("validity").code == "expired"
+
+
+def test_a_vcdm_1_1_credential_without_issuance_date_is_not_conforming(
+    holder: Multikey,
+) -> None:
+    issuer = Multikey.generate("ed25519")
+    document = unsigned_v1(issuer, holder)
+    del document["issuanceDate"]
+    secured = sign(document, issuer, cryptosuite="Ed25519Signature2020", created=NOW)
+    report = Verifier().verify_credential(secured, now=NOW)
+    assert report.outcome_of("structure").code == "non_conformant"
+    assert "issuanceDate" in report.outcome_of("structure").message
+
+
+def test_a_vcdm_1_1_presentation_verifies(signed_v1: tuple, holder: Multikey) -> None:
+    credential, _ = signed_v1
+    presentation = {
+        "@context": [V1, ED25519_2020],
+        "type": ["VerifiablePresentation"],
+        "holder": holder.controller,
+        "verifiableCredential": [credential],
+    }
+    vp = sign(
+        presentation,
+        holder,
+        purpose="authentication",
+        cryptosuite="Ed25519Signature2020",
+        challenge="c-1",
+        domain="https://v.example",
+        created=NOW,
+    )
+    report, subs = Verifier().verify_presentation(
+        vp, challenge="c-1", domain="https://v.example", now=NOW
+    )
+    assert report.verified, report.to_dict()
+    assert report.format == "VCDM 1.1 presentation · Ed25519Signature2020"
+    assert subs[0].format == "VCDM 1.1 · Ed25519Signature2020"
+
+
+def test_a_recognised_legacy_proof_type_is_an_unsupported_format(signed_v1: tuple) -> None:
+    credential = copy.deepcopy(signed_v1[0])
+    credential["proof"]["type"] = "Ed25519Signature2018"
+    report = Verifier().verify_credential(credential, now=NOW)
+    assert [(c.id, c.code) for c in report.failed] == [("format", "unsupported_format")]
+    assert report.format == "VCDM 1.1 · Ed25519Signature2018"
