@@ -247,7 +247,24 @@ def verify_proofs(
         checks.extend(proof_checks)
         if key is not None:
             keys.append(key)
+    if keys:
+        checks = [_set_aside_if_unsupported(check) for check in checks]
     return checks, keys
+
+
+#: Codes of proofs microcred recognises but does not implement (the report's "unsupported").
+UNSUPPORTED_PROOF_CODES = frozenset({"unsupported_cryptosuite", "unsupported_proof_type"})
+
+
+def _set_aside_if_unsupported(check: Check) -> Check:
+    """A proof of a suite microcred does not implement, next to one that verified, is set
+    aside as a warning, as jsonld-signatures ignores proofs no suite it was given matches;
+    on its own it still fails (nothing then proves the document)."""
+    if check.outcome == "failed" and check.code in UNSUPPORTED_PROOF_CODES:
+        return Check.warning(
+            check.id, check.code, check.message + "; set aside: another proof verified"
+        )
+    return check
 
 
 def _verify_one(

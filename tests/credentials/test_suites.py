@@ -471,3 +471,27 @@ def test_p384_did_key_resolves_to_a_multikey_document() -> None:
     assert vm["type"] == "Multikey"
     assert vm["publicKeyMultibase"] == key.public_key_multibase
     assert Multikey.from_verification_method(vm).algorithm == "P-384"
+
+
+def test_an_unsupported_proof_next_to_a_verified_one_is_set_aside() -> None:
+    """As jsonld-signatures does: a proof set with a suite microcred lacks (bbs-2023) still
+    verifies through the proof it can check; the other proof is a named warning."""
+    key = Multikey.generate("Ed25519")
+    secured = sign(vc1_credential(key.controller, DI_V2), key)
+    bbs = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "bbs-2023",
+        "created": CREATED,
+        "verificationMethod": key.id,
+        "proofPurpose": "assertionMethod",
+        "proofValue": "u" + "A" * 80,
+    }
+    secured["proof"] = [secured["proof"], bbs]
+    checks, keys = verify_proofs(secured, resolver=DidResolver(), purpose="assertionMethod")
+    assert [(c.outcome, c.code) for c in checks if c.outcome != "passed"] == [
+        ("warning", "unsupported_cryptosuite")
+    ]
+    assert len(keys) == 1
+    # alone, or next to a proof that fails, it stays a failure
+    secured["proof"][0]["proofValue"] = secured["proof"][0]["proofValue"][:-2] + "11"
+    assert "unsupported_cryptosuite" in failures(verify(secured))
