@@ -305,6 +305,19 @@ def test_a_recognised_but_unsupported_format_is_named_never_a_bad_signature(labe
     assert report.format
 
 
+@pytest.mark.parametrize("field", ["cryptosuite", "type"])
+@pytest.mark.parametrize("value", [[], {}, ["bbs-2023"], None, 7])
+def test_format_detection_takes_any_json_in_proof_fields(
+    signed: dict, field: str, value: object
+) -> None:
+    """Found by tests/security/test_signed_mutations.py: a list as cryptosuite crashed the
+    detection (unhashable); every value must give a report."""
+    doc = copy.deepcopy(signed)
+    doc["proof"][field] = value
+    report = Verifier().verify_credential(doc, now=NOW)
+    assert not report.verified
+
+
 def test_an_enveloped_presentation_is_an_unsupported_format() -> None:
     vp = {"@context": [V2], "type": "EnvelopedVerifiablePresentation", "id": "data:x,y"}
     report, subs = Verifier().verify_presentation(vp, now=NOW)
