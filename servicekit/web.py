@@ -108,7 +108,12 @@ KIT_MESSAGES: dict[str, dict[str, str]] = {
         "check.status_revocation": "Niet ingetrokken",
         "check.status_suspension": "Niet geschorst",
         "check.trust": "Erkende onderwijsinstelling",
-        "check.schema": "Alle Europese microcredential-gegevens aanwezig",
+        "check.schema": "Volledig volgens het EU-microcredentialprofiel",
+        "check.policy": "Beleid van deze controle",
+        "profile.genuine": "Echt en geldig",
+        "profile.missing": "{n} van de {total} EU-elementen ontbreken",
+        "profile.missing_one": "{n} van de {total} EU-elementen ontbreekt",
+        "profile.incomplete": "niet volledig volgens het EU-microcredentialprofiel",
         "check.holder": "Gedeeld door de eigenaar",
         "check.holder_binding": "Op naam van wie het deelt",
         "check.challenge": "Antwoord op deze vraag",
@@ -205,7 +210,12 @@ KIT_MESSAGES: dict[str, dict[str, str]] = {
         "check.status_revocation": "Not revoked",
         "check.status_suspension": "Not suspended",
         "check.trust": "Recognised education institution",
-        "check.schema": "All European micro-credential elements present",
+        "check.schema": "Complete under the EU micro-credential profile",
+        "check.policy": "Policy of this check",
+        "profile.genuine": "Genuine and valid",
+        "profile.missing": "{n} of the {total} EU elements missing",
+        "profile.missing_one": "{n} of the {total} EU elements missing",
+        "profile.incomplete": "not complete under the EU micro-credential profile",
         "check.holder": "Shared by its owner",
         "check.holder_binding": "Issued to the person sharing it",
         "check.challenge": "Answers this request",
@@ -869,6 +879,8 @@ class ReportView:
     state: str  # see report_state
     checks: tuple[CheckRow, ...]
     summary: dict[str, Any]
+    profile: dict[str, Any] | None = None
+    """The EU profile result (``credentials.profile``); shown next to the verdict."""
 
     @property
     def failed(self) -> tuple[CheckRow, ...]:
@@ -910,10 +922,13 @@ def report_view(report: VerificationReport | Mapping[str, Any], t: Translator) -
         raw_checks: Iterable[Mapping[str, Any]] = [c.to_dict() for c in report.checks]
         verified = report.verified
         summary = dict(report.summary or {})
+        profile = report.profile
     else:
         raw_checks = [c for c in report.get("checks", []) if isinstance(c, Mapping)]
         verified = bool(report.get("verified"))
         summary = dict(report.get("summary") or {})
+        found = report.get("profile")
+        profile = dict(found) if isinstance(found, Mapping) else None
     rows = tuple(
         CheckRow(
             id=str(c.get("id", "")),
@@ -926,7 +941,7 @@ def report_view(report: VerificationReport | Mapping[str, Any], t: Translator) -
         for c in raw_checks
     )
     return ReportView(verified=verified, state=report_state(verified, rows), checks=rows,
-                      summary=summary)  # fmt: skip
+                      summary=summary, profile=profile)  # fmt: skip
 
 
 def report_state(verified: bool, checks: Sequence[CheckRow] | Sequence[Mapping[str, Any]]) -> str:

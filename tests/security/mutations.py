@@ -161,7 +161,9 @@ def _value_mutations(
     document: dict[str, Any], path: Path, value: Any, is_light: bool
 ) -> Iterator[Mutation]:
     if isinstance(value, bool):
-        variants = [(v, True) for v in bool_variants(value)]
+        # "true" where a context coerces to xsd:boolean is the same signed literal as true:
+        # it may pass, if the oracle finds the same meaning (the JSON readers test ``is True``)
+        variants = [(v, not isinstance(v, str)) for v in bool_variants(value)]
     elif isinstance(value, int | float):
         variants = number_variants(value)
     elif isinstance(value, str):

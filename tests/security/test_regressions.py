@@ -56,7 +56,7 @@ def test_a_lone_surrogate_is_invalid_unicode_not_a_crash(world: World) -> None:
 def test_an_integer_beyond_float_range_is_refused_not_a_crash(world: World) -> None:
     """pyld converts every JSON number to float; 10**400 overflowed inside it."""
     document, achievement = _subject(world)
-    achievement["workloadHours"] = 10**400
+    achievement["creditsAvailable"] = 10**400
     report = world.verifier().verify_credential(document, now=NOW)
     assert report.outcome_of("context").code == "number_out_of_range"
 

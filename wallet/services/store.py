@@ -240,6 +240,7 @@ def summary(row: StoredCredential) -> dict[str, Any]:
         "verified": row.verified,
         "status": row.status,
         "warnings": [w.get("message") for w in warnings if isinstance(w, dict)],
+        "profile": row.report.get("profile") if isinstance(row.report, dict) else None,
         "source": row.source,
         "receivedAt": iso(row.received_at),
     }
