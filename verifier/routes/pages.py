@@ -25,7 +25,7 @@ from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from credentials.errors import MicrocredError
-from credentials.microcredential import read_microcredential
+from credentials.reading import read_credential
 from servicekit.problems import ProblemError
 from servicekit.qr import qr_png_data_uri
 from servicekit.web import (
@@ -404,7 +404,7 @@ def _card(
     rows: list[FieldRow] = []
     if isinstance(credential, dict):
         try:
-            view = read_microcredential(credential)
+            view = read_credential(credential)
             rows = microcredential_rows(
                 view, t, institution_name=summary.get("issuerName") if from_registry else None
             )

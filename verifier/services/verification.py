@@ -22,8 +22,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from credentials.fetch import SafeFetcher
-from credentials.microcredential import read_microcredential
 from credentials.model import embedded_credentials, holder_id, issuer_id
+from credentials.ob2 import is_ob2
+from credentials.reading import read_credential
 from credentials.report import Check, VerificationReport
 from credentials.setup import default_verifier
 from credentials.status import StatusListCache
@@ -141,13 +142,23 @@ class VerificationService:
     # credentials --------------------------------------------------------------------------
 
     def verify_credential(self, credential: Any, *, kind: str = "credential") -> VerificationResult:
-        report = self._credential_report(credential, self.clock())
+        if is_ob2(credential):
+            # Open Badges 2.0: rules read the assertion as verified (BadgeClass embedded)
+            ob2 = self.core.verify_ob2(credential, now=self.clock())
+            report, checked = ob2.report, ob2.resolved
+            if checked is not None:
+                self._add_trust(checked, report, self.clock())
+            else:
+                checked = credential if isinstance(credential, dict) else None
+        else:
+            report = self._credential_report(credential, self.clock())
+            checked = credential if isinstance(credential, dict) else None
         result = VerificationResult(
             kind=kind,
             report=report,
             document=credential,
             credential_reports=[report],
-            credentials=[credential] if isinstance(credential, dict) else [],
+            credentials=[checked] if checked is not None else [],
         )
         self.log.record(kind, [LoggedCredential(credential, report)])
         return result
@@ -163,8 +174,9 @@ class VerificationService:
         self, credential: dict[str, Any], report: VerificationReport, now: datetime
     ) -> None:
         registry = self.registry.current()
-        issuer = issuer_id(credential)
         summary = dict(report.summary or {})
+        # an OB 2.0 assertion names its issuer through its BadgeClass: the core's summary has it
+        issuer = issuer_id(credential) or _str(summary.get("issuer"))
         issued, claimed = _issued_and_claimed_name(credential, summary)
         check = trust_check(registry, issuer, issued or now, strict=self.strict_trust)
         report.add(check)
@@ -274,8 +286,12 @@ def _issued_and_claimed_name(
             issued = None
         if issued is not None or awarded is None:
             return issued, summary["issuerName"]
-    view = read_microcredential(credential)  # tolerant of any shape of a dict
+    view = read_credential(credential)  # tolerant of any shape of a dict
     return view.issued, summary.get("issuerName") or view.issuer_name
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _failed(report: VerificationReport, check_id: str) -> bool:

@@ -25,7 +25,7 @@ from urllib.parse import quote
 from fastapi import Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from credentials.microcredential import read_microcredential
+from credentials.reading import read_credential
 from servicekit.problems import ProblemError
 from servicekit.web import (
     LoginRequired,
@@ -611,7 +611,7 @@ def credential_detail(
     services = _services(request)
     t = web.translator(request)
     detail = services.store.detail(learner, credential_id, refresh=bool(recheck))
-    view = read_microcredential(detail["credential"])
+    view = read_credential(detail["credential"])
     state = card_state(detail)
     arrival = report_view(detail.get("report") or {}, t)
     status_checks = report_view({"verified": True, "checks": detail["statusCheck"]["checks"]}, t)
