@@ -30,7 +30,7 @@ from .model import (
     issuer_id,
     subject_ids,
 )
-from .ob2 import Ob2Result, is_ob2, verify_ob2
+from .ob2 import is_ob2, verify_with
 from .proofs import parse_datetime, sign, verify_proofs
 from .report import Check, VerificationReport
 
@@ -67,7 +67,7 @@ class Verifier:
     ) -> VerificationReport:
         now = now or datetime.now(UTC)
         if is_ob2(credential):  # Open Badges 2.0: hosted or signed, not a VC (see ob2.py)
-            return self.verify_ob2(credential, now=now).report
+            return verify_with(self, credential, now=now, check_status=check_status).report
         report = VerificationReport()
         try:
             check_credential(credential)
@@ -108,19 +108,6 @@ class Verifier:
             except (MicrocredError, ValueError, TypeError, KeyError, AttributeError):
                 report.summary = {}
         return report
-
-    def verify_ob2(self, credential: Any, *, now: datetime | None = None) -> Ob2Result:
-        """An Open Badges 2.0 assertion's report and the assertion as verified (BadgeClass and
-        Issuer embedded), over the resolver's safe fetcher."""
-        now = now or datetime.now(UTC)
-        fetcher = self.resolver.fetcher
-        return verify_ob2(
-            credential,
-            fetcher=fetcher.with_policy(allow_cross_host_redirects=True) if fetcher else None,
-            now=now,
-            clock_skew=self.clock_skew,
-            trust_checker=self.trust_checker,
-        )
 
     def _context_check(self, document: dict[str, Any], report: VerificationReport) -> str | None:
         unsecured = {k: v for k, v in document.items() if k != "proof"}

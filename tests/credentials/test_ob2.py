@@ -19,7 +19,14 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from credentials.fetch import FetchPolicy, SafeFetcher
 from credentials.microcredential import identity_matches
-from credentials.ob2 import FORMAT_HOSTED, FORMAT_SIGNED, is_ob2, read_ob2, sign_ob2
+from credentials.ob2 import (
+    FORMAT_HOSTED,
+    FORMAT_SIGNED,
+    is_ob2,
+    read_ob2,
+    sign_ob2,
+    verify_with,
+)
 from credentials.reading import read_credential
 from credentials.rules import Route, evaluate
 from credentials.setup import default_verifier
@@ -50,7 +57,7 @@ def outcome(report: Any, check_id: str) -> tuple[str, str] | None:
 
 def test_a_hosted_edubadges_assertion_verifies_and_reads(host: BadgeHost, dev: Verifier) -> None:
     assertion = host.publish_edubadges()
-    result = dev.verify_ob2(assertion, now=NOW)
+    result = verify_with(dev, assertion, now=NOW)
     report = result.report
     assert report.verified, report.to_dict()
     assert report.summary["format"] == FORMAT_HOSTED == "Open Badges 2.0 · hosted"
@@ -78,7 +85,7 @@ def test_a_hosted_edubadges_assertion_verifies_and_reads(host: BadgeHost, dev: V
 
 def test_the_resolved_assertion_verifies_again(host: BadgeHost, dev: Verifier) -> None:
     """What a wallet stores (BadgeClass embedded) is checked against the host again."""
-    resolved = dev.verify_ob2(host.publish_edubadges(), now=NOW).resolved
+    resolved = verify_with(dev, host.publish_edubadges(), now=NOW).resolved
     assert resolved is not None and isinstance(resolved["badge"], dict)
     assert dev.verify_credential(resolved, now=NOW).verified
 
@@ -93,7 +100,7 @@ def test_a_tampered_assertion_is_refused(host: BadgeHost, dev: Verifier) -> None
 
 
 def test_a_tampered_embedded_badgeclass_is_refused(host: BadgeHost, dev: Verifier) -> None:
-    resolved = dev.verify_ob2(host.publish_edubadges(), now=NOW).resolved
+    resolved = verify_with(dev, host.publish_edubadges(), now=NOW).resolved
     forged = copy.deepcopy(resolved)
     forged["badge"]["extensions:ECTSExtension"]["ECTS"] = 30
     report = dev.verify_credential(forged, now=NOW)
@@ -260,7 +267,7 @@ def test_a_signed_assertion_verifies(host: BadgeHost, dev: Verifier, alg: str) -
     assertion = _signed_setup(host, key, alg)
     jws = sign_ob2(assertion, key, alg=alg)
     assert is_ob2(jws)
-    result = dev.verify_ob2(jws, now=NOW)
+    result = verify_with(dev, jws, now=NOW)
     assert result.report.verified, result.report.to_dict()
     assert result.report.summary["format"] == FORMAT_SIGNED
     assert outcome(result.report, "proof") == ("passed", "ob2_signed")
@@ -280,7 +287,7 @@ def test_a_tampered_signed_assertion_is_refused(host: BadgeHost, dev: Verifier) 
     report = dev.verify_credential(f"{header}.{forged}.{signature}", now=NOW)
     assert outcome(report, "proof") == ("failed", "invalid_signature")
     # the object form whose content differs from its JWS
-    kept = dev.verify_ob2(jws, now=NOW).resolved
+    kept = verify_with(dev, jws, now=NOW).resolved
     report = dev.verify_credential({**kept, "issuedOn": "2019-01-01T00:00:00Z"}, now=NOW)
     assert outcome(report, "proof") == ("failed", "ob2_signature_mismatch")
 
@@ -298,7 +305,7 @@ def test_a_key_the_issuer_does_not_list_is_refused(host: BadgeHost, dev: Verifie
 
 
 def test_route_rules_count_an_ob2_badge(host: BadgeHost, dev: Verifier) -> None:
-    resolved = dev.verify_ob2(host.publish_edubadges(), now=NOW).resolved
+    resolved = verify_with(dev, host.publish_edubadges(), now=NOW).resolved
     route = Route.from_dict(
         {
             "id": "minor-ds",

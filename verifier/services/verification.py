@@ -23,7 +23,7 @@ from typing import Any
 
 from credentials.fetch import SafeFetcher
 from credentials.model import embedded_credentials, holder_id, issuer_id
-from credentials.ob2 import is_ob2
+from credentials.ob2 import is_ob2, verify_with
 from credentials.reading import read_credential
 from credentials.report import Check, VerificationReport
 from credentials.setup import default_verifier
@@ -144,7 +144,7 @@ class VerificationService:
     def verify_credential(self, credential: Any, *, kind: str = "credential") -> VerificationResult:
         if is_ob2(credential):
             # Open Badges 2.0: rules read the assertion as verified (BadgeClass embedded)
-            ob2 = self.core.verify_ob2(credential, now=self.clock())
+            ob2 = verify_with(self.core, credential, now=self.clock())
             report, checked = ob2.report, ob2.resolved
             if checked is not None:
                 self._add_trust(checked, report, self.clock())

@@ -40,7 +40,7 @@ from typing import Any
 from credentials.errors import MicrocredError
 from credentials.fetch import SafeFetcher
 from credentials.model import subject_ids
-from credentials.ob2 import is_ob2
+from credentials.ob2 import is_ob2, verify_with
 from credentials.report import Check, VerificationReport
 from credentials.setup import default_verifier
 from credentials.status import StatusListCache, check_status
@@ -143,7 +143,7 @@ class CredentialChecker:
 
         OB 2.0 names its recipient by a (hashed) e-mail address, never by a DID, so the
         holder check says that instead of "bound to no DID"."""
-        outcome = self.verifier.verify_ob2(credential, now=self.clock())
+        outcome = verify_with(self.verifier, credential, now=self.clock())
         report = outcome.report
         if not is_unusable(report):
             report.add(
@@ -159,7 +159,7 @@ class CredentialChecker:
     def status(self, credential: dict[str, Any], *, fresh: bool = False) -> list[Check]:
         """The credential's status now; ``fresh`` bypasses the list cache."""
         if is_ob2(credential):  # revoked flag and revocation list, fetched again
-            report = self.verifier.verify_ob2(credential, now=self.clock()).report
+            report = verify_with(self.verifier, credential, now=self.clock()).report
             checks = [c for c in report.checks if c.id == "status"]
             return checks or [c for c in report.failed][:1]
         cache = StatusListCache(max_ttl=0) if fresh else self.cache
