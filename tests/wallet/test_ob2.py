@@ -169,3 +169,38 @@ def test_a_redirect_loop_and_a_huge_response_are_refused(
     assert response.status_code == 400
     assert response.json()["code"] == "fetch_too_large"
     assert "exceeds the limit" in response.json()["detail"]
+
+
+def test_the_receive_page_fetches_a_badge_by_its_link(
+    dev_wallet: WalletHarness, host: BadgeHost
+) -> None:
+    from sqlmodel import select
+
+    from wallet.models import Learner
+
+    dev_wallet.signup("pagejan")
+    services = dev_wallet.client.app.state.services
+    with services.db.session() as session:
+        learner = session.exec(select(Learner).where(Learner.username == "pagejan")).one()
+    cookie, _ = services.accounts.issue_token(learner.id, "session")
+    dev_wallet.client.cookies.set("microcred_wallet_session", cookie)
+    page = dev_wallet.client.get("/receive")
+    assert page.status_code == 200 and 'action="/receive/badge"' in page.text
+    csrf = dev_wallet.client.cookies.get("mc_wallet_csrf")
+    host.publish_edubadges()
+    answer = dev_wallet.client.post(
+        "/receive/badge",
+        data={"url": host.url(ASSERTION), "csrf_token": csrf},
+        headers={"Origin": PUBLIC_URL},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    assert answer.headers["location"].startswith("/credentials/")
+    detail = dev_wallet.client.get(answer.headers["location"])
+    assert detail.status_code == 200 and "Statistics for Data Science" in detail.text
+    missing = dev_wallet.client.post(
+        "/receive/badge",
+        data={"url": host.url("/public/assertions/nope"), "csrf_token": csrf},
+        headers={"Origin": PUBLIC_URL},
+    )
+    assert missing.status_code == 400 and "HTTP 404" in missing.text
