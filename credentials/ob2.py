@@ -52,6 +52,7 @@ from .microcredential import AlignmentView, MicrocredentialView
 from .report import Check, VerificationReport
 
 OB2_CONTEXT = "https://w3id.org/openbadges/v2"
+OB2_CONTEXTS = frozenset({OB2_CONTEXT, "https://openbadgespec.org/v2/context.json"})
 FORMAT_HOSTED = "Open Badges 2.0 · hosted"
 FORMAT_SIGNED = "Open Badges 2.0 · signed"
 JWS_KEY = "jws"
@@ -100,8 +101,8 @@ def is_ob2_assertion(document: Any) -> bool:
     """An OB 2.0 ``Assertion`` object (JSON), as hosted or as kept after a signed check."""
     if not isinstance(document, Mapping):
         return False
-    context = [c.rstrip("/") for c in _contexts(document.get("@context")) if isinstance(c, str)]
-    return OB2_CONTEXT in context and "Assertion" in _types(document.get("type"))
+    context = {c.rstrip("/") for c in _contexts(document.get("@context")) if isinstance(c, str)}
+    return bool(context & OB2_CONTEXTS) and "Assertion" in _types(document.get("type"))
 
 
 def is_ob2(document: Any) -> bool:
@@ -207,6 +208,13 @@ def verify_ob2(
             resolved = _verify_signed(ctx, presented, jws)
     except Ob2Error as exc:
         report.add(Check.failed(exc.check_id, exc.code, exc.message))
+        return Ob2Result(report, kind=kind)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        # a linked document of an unexpected shape (an id that is no URL, a list for an
+        # object): the assertion cannot be checked, which is a finding, not a crash
+        report.add(
+            Check.failed("proof", "ob2_invalid", f"a linked document is malformed: {exc!r}"[:300])
+        )
         return Ob2Result(report, kind=kind)
     if resolved is None:
         return Ob2Result(report, kind=kind)
@@ -473,6 +481,8 @@ def _verify_signed(
             "ob2_signature_missing",
             "a signed Open Badges 2.0 assertion was presented without its JWS",
         )
+    if jws.count(".") != 2:
+        raise _fail("proof", "invalid_jwt", "the signature is not a compact JWS")
     header_b64, payload_b64, signature_b64 = jws.split(".")
     try:
         header = json.loads(_b64url(header_b64))

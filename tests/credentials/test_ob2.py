@@ -323,3 +323,30 @@ def test_route_rules_count_an_ob2_badge(host: BadgeHost, dev: Verifier) -> None:
     old = NOW + timedelta(days=365 * 3)
     aged = Route.from_dict({**route.to_dict(), "max_age_years": 2})
     assert not evaluate(aged, [read_credential(resolved)], now=old).satisfied
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"badge": ["not", "a", "badge"]},
+        {"recipient": {"identity": 5}},
+        {"issuedOn": "yesterday"},
+        {"verification": {"type": "SignedBadge", "creator": "x"}, "jws": "not.a.jws.at.all"},
+        {"verification": {"type": "SignedBadge", "creator": "http://[::1"}, "jws": "a.b.c"},
+        {"id": "http://[::1"},
+    ],
+)
+def test_malformed_assertions_are_findings_not_crashes(
+    host: BadgeHost, dev: Verifier, change: dict[str, Any]
+) -> None:
+    assertion = {**host.publish_edubadges(), **change}
+    report = dev.verify_credential(assertion, now=NOW)
+    assert not report.verified
+    assert report.failed and all(c.code for c in report.failed)
+
+
+def test_a_linked_document_of_the_wrong_shape_is_a_finding(host: BadgeHost, dev: Verifier) -> None:
+    assertion = host.publish_edubadges()
+    host.serve(BADGE, {**host.fixture("badgeclass"), "issuer": {"id": ["a", "list"]}})
+    report = dev.verify_credential(assertion, now=NOW)
+    assert not report.verified and report.failed
