@@ -86,3 +86,43 @@ def test_an_admission_rule_counts_a_hosted_badge(dev_client: TestClient, host: B
     assert refused["rejected"] and refused["rejected"][0]["reasons"]
 
 
+
+
+def test_a_signed_assertion_as_a_jws_string(dev_client: TestClient, host: BadgeHost) -> None:
+    import uuid
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    from credentials.ob2 import sign_ob2
+
+    host.publish_edubadges()
+    key = ec.generate_private_key(ec.SECP256R1())
+    pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    key_url = host.url("/keys/es")
+    host.serve(
+        "/keys/es",
+        {"type": "CryptographicKey", "id": key_url, "owner": host.url(ISSUER),
+         "publicKeyPem": pem.decode()},
+    )  # fmt: skip
+    host.serve(ISSUER, {**host.fixture("issuer"), "publicKey": key_url})
+    assertion = {
+        **host.fixture("assertion"),
+        "id": f"urn:uuid:{uuid.uuid4()}",
+        "verification": {"type": "SignedBadge", "creator": key_url},
+    }
+    jws = sign_ob2(assertion, key, alg="ES256")
+    response = dev_client.post("/credentials/verify", json={"verifiableCredential": jws})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["summary"]["format"] == "Open Badges 2.0 · signed"
+    assert _checks(body)["proof"] == ("passed", "ob2_signed")
+    head, payload, signature = jws.split(".")
+    flipped = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")
+    tampered = dev_client.post(
+        "/credentials/verify", json={"verifiableCredential": f"{head}.{payload}.{flipped}"}
+    )
+    assert tampered.status_code == 400
+    assert _checks(tampered.json())["proof"] == ("failed", "invalid_signature")
