@@ -245,7 +245,7 @@ def verify_with(
         fetcher = getattr(getattr(verifier, "resolver", None), "fetcher", None)
         # the resolver's copy refuses cross-host redirects (right for did:web only)
         fetcher = fetcher.with_policy(allow_cross_host_redirects=True) if fetcher else None
-    return verify_ob2(
+    result = verify_ob2(
         document,
         fetcher=fetcher,
         now=now,
@@ -253,16 +253,16 @@ def verify_with(
         trust_checker=getattr(verifier, "trust_checker", None),
         check_status=check_status,
     )
+    if hasattr(result.report, "format"):  # the core's report names the format it met
+        result.report.format = result.report.summary.get("format")
+    return result
 
 
 def handle(
     document: Any, *, verifier: Any, now: datetime, check_status: bool = True
 ) -> VerificationReport:
     """The ``credentials.formats`` handler for the ``ob2`` family (where that exists)."""
-    result = verify_with(verifier, document, now=now, check_status=check_status)
-    if hasattr(result.report, "format"):
-        result.report.format = result.report.summary.get("format")
-    return result.report
+    return verify_with(verifier, document, now=now, check_status=check_status).report
 
 
 def _fail(check_id: str, code: str, message: str) -> Ob2Error:
