@@ -88,7 +88,8 @@ def test_an_admission_rule_counts_a_hosted_badge(dev_client: TestClient, host: B
 
 
 
-def test_a_signed_assertion_as_a_jws_string(dev_client: TestClient, host: BadgeHost) -> None:
+def _signed_jws(host: BadgeHost) -> str:
+    """An ES256-signed edubadges-shaped assertion whose key and issuer the host serves."""
     import uuid
 
     from cryptography.hazmat.primitives import serialization
@@ -113,7 +114,11 @@ def test_a_signed_assertion_as_a_jws_string(dev_client: TestClient, host: BadgeH
         "id": f"urn:uuid:{uuid.uuid4()}",
         "verification": {"type": "SignedBadge", "creator": key_url},
     }
-    jws = sign_ob2(assertion, key, alg="ES256")
+    return sign_ob2(assertion, key, alg="ES256")
+
+
+def test_a_signed_assertion_as_a_jws_string(dev_client: TestClient, host: BadgeHost) -> None:
+    jws = _signed_jws(host)
     response = dev_client.post("/credentials/verify", json={"verifiableCredential": jws})
     assert response.status_code == 200, response.text
     body = response.json()
@@ -126,3 +131,27 @@ def test_a_signed_assertion_as_a_jws_string(dev_client: TestClient, host: BadgeH
     )
     assert tampered.status_code == 400
     assert _checks(tampered.json())["proof"] == ("failed", "invalid_signature")
+
+
+def test_the_check_page_shows_a_hosted_badge(dev_client: TestClient, host: BadgeHost) -> None:
+    import json
+
+    assertion = host.publish_edubadges()
+    dev_client.get("/")
+    csrf = dev_client.cookies.get("mc_verifier_csrf")
+    page = dev_client.post(
+        "/check/credential",
+        data={"document": json.dumps(assertion), "csrf_token": csrf},
+        headers={"Origin": "http://localhost:8003"},
+    )
+    assert page.status_code == 200, page.text
+    assert "Statistics for Data Science" in page.text
+    assert "only as trustworthy as the server" in page.text
+    pasted = dev_client.post(
+        "/check/credential",
+        data={"document": _signed_jws(host), "csrf_token": csrf},
+        headers={"Origin": "http://localhost:8003"},
+    )
+    assert pasted.status_code == 200, pasted.text
+    assert "Statistics for Data Science" in pasted.text
+    assert "ob2_signed" in pasted.text or "ES256 signature" in pasted.text
