@@ -227,7 +227,7 @@ def _data_url_media_type(value: Any) -> str:
 def _is_ob2(document: dict[str, Any], types: list[str]) -> bool:
     contexts = document.get("@context")
     listed = contexts if isinstance(contexts, list) else [contexts]
-    if any(c in OB_V2_CONTEXTS for c in listed if isinstance(c, str)):
+    if any(c.rstrip("/") in OB_V2_CONTEXTS for c in listed if isinstance(c, str)):
         return "Assertion" in types or "badge" in document
     # 0.5/1.0-era and context-less hosted assertions still carry badge + recipient + verify
     return (

@@ -95,6 +95,7 @@ class Verifier:
         now = now or datetime.now(UTC)
         active = self._active(policies)
         fmt = detect_format(credential)
+        # Open Badges 2.0 (hosted or signed) goes to the handler credentials/ob2.py registers
         refused = self._refuse_or_dispatch(fmt, credential, now, check_status)
         if refused is not None:
             return refused

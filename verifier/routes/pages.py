@@ -25,7 +25,8 @@ from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from credentials.errors import MicrocredError
-from credentials.microcredential import read_microcredential
+from credentials.ob2 import is_ob2
+from credentials.reading import read_credential
 from servicekit.problems import ProblemError
 from servicekit.qr import qr_png_data_uri
 from servicekit.web import (
@@ -404,7 +405,7 @@ def _card(
     rows: list[FieldRow] = []
     if isinstance(credential, dict):
         try:
-            view = read_microcredential(credential)
+            view = read_credential(credential)
             rows = microcredential_rows(
                 view, t, institution_name=summary.get("issuerName") if from_registry else None
             )
@@ -509,8 +510,10 @@ def check_credential(
             file_error=t("verifier.file.empty"),
             status_code=400,
         )
+    text = raw[: services.settings.max_body].decode("utf-8", errors="replace").strip()
     try:
-        parsed = parse_body(raw, max_bytes=services.settings.max_body)
+        # a signed Open Badges 2.0 assertion is a compact JWS, not JSON
+        parsed = text if is_ob2(text) else parse_body(raw, max_bytes=services.settings.max_body)
     except MicrocredError as exc:
         return _render_result(
             request, _recorded(services, malformed("credential", exc.code, exc.message))

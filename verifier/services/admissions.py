@@ -18,8 +18,8 @@ from datetime import datetime
 from typing import Any
 
 from credentials.errors import MalformedInput
-from credentials.microcredential import read_microcredential
 from credentials.model import issuer_id
+from credentials.reading import read_credential
 from credentials.rules import Route, RouteResult, evaluate
 from servicekit.problems import ProblemError
 
@@ -75,10 +75,11 @@ def evaluate_results(
             if index not in counted or report is None:
                 rejected.append(_rejection(credential, report, result, index))
                 continue
-            views.append(read_microcredential(credential))
+            view = read_credential(credential)
+            views.append(view)
             trust = report.outcome_of("trust")
             if trust is not None and trust.outcome == "passed":
-                trusted.add(issuer_id(credential) or "")
+                trusted.add(issuer_id(credential) or view.issuer_id or "")
         if not result.credentials and not result.verified:
             rejected.append(
                 {
@@ -104,13 +105,13 @@ def _rejection(
             if not c.id.startswith("credential[") or c.id.startswith(prefix)
         ]
     try:
-        view = read_microcredential(credential)
-        title = view.title
+        view = read_credential(credential)
+        title, issuer = view.title, issuer_id(credential) or view.issuer_id
     except MalformedInput:
-        title = None
+        title, issuer = None, issuer_id(credential)
     return {
         "credential_id": credential.get("id") if isinstance(credential.get("id"), str) else None,
-        "issuer": issuer_id(credential),
+        "issuer": issuer,
         "title": title,
         "reasons": reasons or ["not verified"],
     }

@@ -28,10 +28,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from credentials.fetch import SafeFetcher
-from credentials.microcredential import read_microcredential
 from credentials.model import embedded_credentials, holder_id, issuer_id
+from credentials.ob2 import is_ob2, verify_with
 from credentials.policies import Policy, parse_policies
 from credentials.policies import failed as policy_failed
+from credentials.reading import read_credential
 from credentials.report import Check, VerificationReport
 from credentials.setup import default_verifier
 from credentials.status import StatusListCache
@@ -182,13 +183,24 @@ class VerificationService:
         policies: Iterable[str] | None = None,
     ) -> VerificationResult:
         """Verify under ``policies`` (None: the page policies)."""
-        report = self._credential_report(credential, self.clock(), self._policies(policies))
+        active = self._policies(policies)
+        if is_ob2(credential):
+            # Open Badges 2.0: rules read the assertion as verified (BadgeClass embedded)
+            ob2 = verify_with(self.core, credential, now=self.clock())
+            report, checked = ob2.report, ob2.resolved
+            if checked is not None:
+                self._add_trust(checked, report, self.clock(), active)
+            else:
+                checked = credential if isinstance(credential, dict) else None
+        else:
+            report = self._credential_report(credential, self.clock(), active)
+            checked = credential if isinstance(credential, dict) else None
         result = VerificationResult(
             kind=kind,
             report=report,
             document=credential,
             credential_reports=[report],
-            credentials=[credential] if isinstance(credential, dict) else [],
+            credentials=[checked] if checked is not None else [],
         )
         self.log.record(kind, [LoggedCredential(credential, report)])
         return result
@@ -214,8 +226,9 @@ class VerificationService:
         policies: frozenset[Policy],
     ) -> None:
         registry = self.registry.current()
-        issuer = issuer_id(credential)
         summary = dict(report.summary or {})
+        # an OB 2.0 assertion names its issuer through its BadgeClass: the core's summary has it
+        issuer = issuer_id(credential) or _str(summary.get("issuer"))
         issued, claimed = _issued_and_claimed_name(credential, summary)
         check = trust_check(registry, issuer, issued or now, strict=False)
         report.add(check)
@@ -335,8 +348,12 @@ def _issued_and_claimed_name(
             issued = None
         if issued is not None or awarded is None:
             return issued, summary["issuerName"]
-    view = read_microcredential(credential)  # tolerant of any shape of a dict
+    view = read_credential(credential)  # tolerant of any shape of a dict
     return view.issued, summary.get("issuerName") or view.issuer_name
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _failed(report: VerificationReport, check_id: str) -> bool:

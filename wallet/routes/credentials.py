@@ -47,8 +47,12 @@ async def receive_offer(request: Request, learner: LearnerDep, services: Service
 @router.post("/import", status_code=201)
 async def import_credential(request: Request, learner: LearnerDep, services: ServicesDep) -> dict:
     data = await json_object(request, services.settings.max_body)
+    if "url" in data and "credential" not in data:  # an Open Badges 2.0 assertion URL
+        return services.receive.import_url(
+            learner, data["url"], keep_unverified=flag(data, "keepUnverified")
+        )
     if "credential" not in data:
-        raise ProblemError(400, "not_a_credential", "credential is required")
+        raise ProblemError(400, "not_a_credential", "credential (or url) is required")
     return services.receive.import_credential(
         learner, data["credential"], keep_unverified=flag(data, "keepUnverified")
     )

@@ -25,7 +25,7 @@ from urllib.parse import quote
 from fastapi import Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from credentials.microcredential import read_microcredential
+from credentials.reading import read_credential
 from servicekit.problems import ProblemError
 from servicekit.web import (
     LoginRequired,
@@ -116,6 +116,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wallet.receive.file_title": "Of importeer een bestand",
         "wallet.receive.file": "Credential-bestand (JSON)",
         "wallet.receive.file_submit": "Importeren",
+        "wallet.receive.badge_title": "Of haal een Open Badge (2.0) op via de link",
+        "wallet.receive.badge_url": "Link naar de badge (assertion-URL, bijv. van edubadges)",
+        "wallet.receive.badge_submit": "Ophalen",
         "wallet.receive.no_file": "Kies een bestand.",
         "wallet.receive.ok": "Ontvangen: {title}.",
         "wallet.receive.failed": "Niet ontvangen: {detail}",
@@ -288,6 +291,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wallet.receive.file_title": "Or import a file",
         "wallet.receive.file": "Credential file (JSON)",
         "wallet.receive.file_submit": "Import",
+        "wallet.receive.badge_title": "Or fetch an Open Badge (2.0) by its link",
+        "wallet.receive.badge_url": "Link to the badge (assertion URL, e.g. from edubadges)",
+        "wallet.receive.badge_submit": "Fetch",
         "wallet.receive.no_file": "Choose a file.",
         "wallet.receive.ok": "Received: {title}.",
         "wallet.receive.failed": "Not received: {detail}",
@@ -611,7 +617,7 @@ def credential_detail(
     services = _services(request)
     t = web.translator(request)
     detail = services.store.detail(learner, credential_id, refresh=bool(recheck))
-    view = read_microcredential(detail["credential"])
+    view = read_credential(detail["credential"])
     state = card_state(detail)
     arrival = report_view(detail.get("report") or {}, t)
     status_checks = report_view({"verified": True, "checks": detail["statusCheck"]["checks"]}, t)
@@ -740,6 +746,35 @@ def receive_file(
             request,
             learner,
             file_error=t("wallet.receive.failed", detail=exc.detail),
+            status_code=exc.status,
+        )
+    return web.redirect(
+        request,
+        f"/credentials/{stored['id']}",
+        flash=("success", "wallet.receive.ok"),
+        title=stored.get("title") or "",
+    )
+
+
+@router.post("/receive/badge")
+def receive_badge(
+    request: Request,
+    learner: LearnerPage,
+    url: Annotated[str, Form()] = "",
+    keep: Annotated[str, Form()] = "",
+) -> Response:
+    """An Open Badges 2.0 assertion by its URL, fetched through the wallet's safe fetcher."""
+    t = web.translator(request)
+    try:
+        stored = _services(request).receive.import_url(
+            learner, url.strip(), keep_unverified=bool(keep)
+        )
+    except ProblemError as exc:
+        return _receive_page(
+            request,
+            learner,
+            badge_url=url.strip(),
+            badge_error=t("wallet.receive.failed", detail=exc.detail),
             status_code=exc.status,
         )
     return web.redirect(

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from credentials.errors import MicrocredError
-from credentials.microcredential import read_microcredential
+from credentials.reading import read_credential
 from credentials.rules import Route, evaluate
 from servicekit.db import Database
 
@@ -173,7 +173,7 @@ class RouteService:
         route = Route.from_dict(row.definition)
         views, excluded = [], []
         for credential in self.store.rows(learner.id):
-            view = replace(read_microcredential(credential.document), credential_id=credential.id)
+            view = replace(read_credential(credential.document), credential_id=credential.id)
             if not credential.verified:
                 excluded.append(
                     _excluded(

@@ -23,9 +23,11 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from credentials.errors import MicrocredError
+from credentials.errors import FetchError, MicrocredError
 from credentials.formats import detect_format
 from credentials.model import parse_json, subject_ids
+from credentials.ob2 import ACCEPT as OB2_ACCEPT
+from credentials.ob2 import is_ob2, is_ob2_assertion
 from credentials.report import VerificationReport
 from servicekit.db import Database
 from servicekit.problems import ProblemError
@@ -121,10 +123,29 @@ class ReceiveService:
 
     # -- files -------------------------------------------------------------------------
 
+    def import_url(self, learner: Learner, url: Any, *, keep_unverified: bool) -> dict[str, Any]:
+        """Import an Open Badges 2.0 assertion by its URL (the hosted assertion's id).
+
+        The URL is fetched through the wallet's safe fetcher, so in production a private,
+        loopback or link-local address is refused before anything is sent."""
+        if not isinstance(url, str) or not url.strip():
+            raise bad_request("invalid_url", "url must be the assertion's URL")
+        try:
+            document, _ = self.checker.fetcher.get_json(url.strip(), accept=OB2_ACCEPT)
+        except FetchError as exc:
+            raise bad_request(exc.code, f"the badge could not be fetched: {exc.message}") from None
+        if not is_ob2_assertion(document):
+            raise bad_request(
+                "not_a_credential", f"{url} does not serve an Open Badges 2.0 assertion"
+            )
+        return self.import_credential(learner, document, keep_unverified=keep_unverified)
+
     def import_credential(
         self, learner: Learner, value: Any, *, keep_unverified: bool
     ) -> dict[str, Any]:
         _refuse_unsupported_format(value)
+        if isinstance(value, str) and is_ob2(value):  # a signed OB 2.0 assertion (JWS)
+            return self._import_ob2(learner, value, keep_unverified)
         if isinstance(value, str):
             try:
                 value = parse_json(value.encode("utf-8"))
@@ -140,8 +161,20 @@ class ReceiveService:
                 "not_a_credential",
                 "this is a presentation, not a credential; import the credentials it contains",
             )
+        if is_ob2(value):
+            return self._import_ob2(learner, value, keep_unverified)
         report = self._checked(learner, value, keep_unverified)
         (row,) = self.store.save([self.store.new_row(learner, value, report, "import")])
+        return _received(row)
+
+    def _import_ob2(self, learner: Learner, value: Any, keep_unverified: bool) -> dict[str, Any]:
+        """Store the assertion as verified (BadgeClass and Issuer embedded), or as given."""
+        report, resolved = self.checker.verify_ob2(value)
+        self._judge(report, keep_unverified)
+        document = resolved if resolved is not None else value
+        if not isinstance(document, dict):
+            raise bad_request("not_a_credential", "the signed badge could not be read")
+        (row,) = self.store.save([self.store.new_row(learner, document, report, "import")])
         return _received(row)
 
     # -- shared ------------------------------------------------------------------------
@@ -150,6 +183,11 @@ class ReceiveService:
         self, learner: Learner, credential: dict[str, Any], keep_unverified: bool
     ) -> VerificationReport:
         report = self.checker.verify(credential, learner.did)
+        self._judge(report, keep_unverified)
+        return report
+
+    @staticmethod
+    def _judge(report: VerificationReport, keep_unverified: bool) -> None:
         if is_unusable(report):
             first = report.failed[0]
             raise bad_request(
@@ -165,7 +203,6 @@ class ReceiveService:
                 "(you can keep it marked as unverified with keepUnverified)",
                 report=report.to_dict(),
             )
-        return report
 
 
 def _received(row: Any) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from credentials.microcredential import read_microcredential
+from credentials.reading import read_credential
 from credentials.verify import create_presentation
 from servicekit.db import Database
 from servicekit.qr import qr_png_data_uri, qr_svg
@@ -319,7 +319,7 @@ def access_dict(row: ShareAccess) -> dict[str, Any]:
 
 
 def _page_item(document: dict[str, Any], verified: bool) -> dict[str, Any]:
-    view = read_microcredential(document)
+    view = read_credential(document)
     return {
         "title": view.title,
         "institution": view.issuer_name or view.issuer_id,

@@ -22,7 +22,7 @@ from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from credentials.microcredential import read_microcredential
+from credentials.reading import read_credential
 from credentials.report import Check, VerificationReport
 from servicekit.db import Database
 
@@ -68,7 +68,7 @@ class CredentialStore:
         source: str,
     ) -> StoredCredential:
         """A row for ``credential`` (not yet added to a session)."""
-        view = read_microcredential(credential)
+        view = read_credential(credential)
         data = report.to_dict() if isinstance(report, VerificationReport) else report
         checks = [c for c in data.get("checks", []) if c.get("id") == "status"]
         now = self.clock()
@@ -187,7 +187,7 @@ class CredentialStore:
             checks = self.checker.status(row.document, fresh=refresh)
             row = self._update_status(learner.id, credential_id, checks, now)
             rechecked = True
-        view = read_microcredential(row.document)
+        view = read_credential(row.document)
         out = summary(row)
         out.update(
             {

@@ -1,0 +1,26 @@
+"""One reader for every credential format microcred accepts.
+
+Routes, admission rules and the wallet's pages work on a ``MicrocredentialView``. The VC
+formats are read by ``read_microcredential`` (credentials/microcredential.py); Open Badges
+2.0 assertions are not VCs and are read by ``read_ob2`` (credentials/ob2.py). Callers that
+may hold either use :func:`read_credential`, so a route can count an OB 2.0 badge next to
+OB 3.0 credentials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .microcredential import MicrocredentialView, read_microcredential
+from .ob2 import is_ob2, read_ob2
+
+
+def read_credential(document: Mapping[str, Any] | str) -> MicrocredentialView:
+    """Flatten ``document`` whatever its format; tolerant of missing fields, like its readers."""
+    if is_ob2(document):
+        return read_ob2(document)  # type: ignore[arg-type]
+    return read_microcredential(document)  # type: ignore[arg-type]
+
+
+__all__ = ["read_credential"]
