@@ -449,3 +449,19 @@ def test_a_recognised_legacy_proof_type_is_an_unsupported_format(signed_v1: tupl
     report = Verifier().verify_credential(credential, now=NOW)
     assert [(c.id, c.code) for c in report.failed] == [("format", "unsupported_format")]
     assert report.format == "VCDM 1.1 · Ed25519Signature2018"
+
+
+def test_open_badges_2_is_dispatched_to_the_registered_handler() -> None:
+    """The formats registry hands an OB 2.0 assertion to credentials/ob2.py (which
+    registers itself); the core never reads it as a VC (no "non_conformant")."""
+    from pathlib import Path
+
+    from credentials.formats import detect_format, handler_for
+
+    path = Path(__file__).parent.parent / "fixtures" / "ob2" / "assertion.json"
+    assertion = json.loads(path.read_text())
+    assert detect_format(assertion).family == "ob2"
+    assert handler_for("ob2") is not None
+    report = Verifier().verify_credential(assertion, now=NOW)  # no fetcher: cannot fetch
+    assert report.format and report.format.startswith("Open Badges 2.0")
+    assert "non_conformant" not in {c.code for c in report.checks}
