@@ -104,7 +104,8 @@ def prepare(
     EU microcredential or not: the EU profile is the module path's rule (the registrar's own
     modules must be complete), not a condition for signing what a caller composed. A VCDM
     1.1 credential is signed as 1.1: ``issuanceDate`` instead of ``validFrom``, and the
-    Data Integrity context added so that the proof's terms are defined.
+    status and Data Integrity contexts added so that the status entry's and the proof's
+    terms are defined.
     """
     if not isinstance(credential, dict):
         raise ProblemError(400, "invalid_credential", "credential must be a JSON object")
@@ -147,8 +148,9 @@ def prepare(
         )
     now = iso(ctx.now())
     if legacy:
-        if DATA_INTEGRITY_V2 not in contexts:
-            document["@context"] = [*contexts, DATA_INTEGRITY_V2]
+        # the 1.1 context defines neither the status entries nor the Data Integrity proof
+        missing = [c for c in (STATUS_V1, DATA_INTEGRITY_V2) if c not in contexts]
+        document["@context"] = [*contexts, *missing]
         document.setdefault("issuanceDate", now)
         issued = document["issuanceDate"]
     else:
@@ -167,6 +169,8 @@ def prepare(
 
 
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
+STATUS_V1 = "https://www.w3.org/ns/credentials/status/v1"
+"""BitstringStatusListEntry for VCDM 1.1 credentials (the VC 2.0 context has it built in)."""
 OB_CONTEXT_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/context"
 
 

@@ -597,3 +597,72 @@ def test_fixture_schema_is_the_official_copy() -> None:
     assert hashlib.sha256(ours).hexdigest() == (
         "5753fb3ecf7d024ed273dd364bd683f483eb47257e718e6618832cf89eb2083a"
     )
+
+
+def test_reading_plain_ob3_with_an_eqf_alignment_by_name_and_vcdm_1_1_dates() -> None:
+    """An OB 3.0 issuer that never heard of microcred, signing VCDM 1.1."""
+    credential = {
+        "@context": [
+            "https://www.w3.org/2018/credentials/v1",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json",
+        ],
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": "did:web:college.example", "type": ["Profile"], "name": "College"},
+        "issuanceDate": "2024-02-01T09:00:00Z",
+        "expirationDate": "2029-02-01T09:00:00Z",
+        "credentialSubject": {
+            "type": ["AchievementSubject"],
+            "achievement": {
+                "id": "https://college.example/badges/statistics",
+                "type": ["Achievement"],
+                "name": "Statistics",
+                "creditsAvailable": 4,
+                "alignment": [
+                    {
+                        "type": ["Alignment"],
+                        "targetName": "EQF Level 5",
+                        "targetUrl": "https://europa.eu/europass/en/description-eight-eqf-levels",
+                    }
+                ],
+            },
+        },
+    }
+    view = read_microcredential(credential)
+    assert (view.title, view.issuer_id, view.ects, view.hours) == (
+        "Statistics",
+        "did:web:college.example",
+        4.0,
+        None,
+    )
+    assert view.eqf_level is None  # a name alone does not say which framework ...
+    credential["credentialSubject"]["achievement"]["alignment"][0]["targetFramework"] = "EQF"
+    assert read_microcredential(credential).eqf_level == 5  # ... the framework does
+    assert view.valid_from == datetime(2024, 2, 1, 9, 0, tzinfo=UTC)
+    assert view.valid_until == datetime(2029, 2, 1, 9, 0, tzinfo=UTC)
+    assert view.issued == view.valid_from
+
+
+def test_reading_surf_fields_inside_extension_objects() -> None:
+    """edubadges' extensions (ECTSExtension, StudyLoadExtension, EQFExtension) and SBU."""
+    achievement = {
+        "name": "Zorg en welzijn",
+        "extensions:ECTSExtension": {"type": ["Extension"], "ECTS": 2.5},
+        "extensions:StudyLoadExtension": {"type": ["Extension"], "studyLoad": 70},
+        "extensions:EQFExtension": {"type": ["Extension"], "EQF": "Level 4"},
+    }
+    view = read_microcredential({"credentialSubject": {"achievement": achievement}})
+    assert (view.ects, view.hours, view.eqf_level) == (2.5, 70.0, 4)
+    mbo = read_microcredential({"credentialSubject": {"achievement": {"SBU": 240}}})
+    assert mbo.hours == 240.0 and mbo.ects is None
+
+
+def test_an_alignment_code_beats_nothing_but_a_named_field_wins() -> None:
+    """The explicit field of the credential's own mapping is read before an alignment."""
+    credential = legacy_credential()
+    credential["credentialSubject"]["achievement"]["alignment"].append(
+        {"type": ["Alignment"], "targetType": "ext:ECTS", "targetCode": "7.5",
+         "targetName": "7.5 ECTS", "targetUrl": "https://example.org/ects"}
+    )  # fmt: skip
+    assert read_microcredential(credential).ects == 7.5
+    view = read_microcredential(sample_credential(achievement=module(ects=None)))
+    assert view.ects is None and view.hours == 210

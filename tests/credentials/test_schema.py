@@ -392,3 +392,32 @@ def test_a_proof_is_allowed_but_not_required(proof: Any) -> None:
 def test_not_an_object(value: Any) -> None:
     with pytest.raises(SchemaError):
         validate_microcredential(value)
+
+
+def test_the_schema_speaks_the_vocabulary_of_eu_vocabulary() -> None:
+    """Every ``ext:`` targetType the schema names is one credentials.eu_vocabulary defines,
+    and each mandatory element's alignment is among them."""
+    from credentials import eu_vocabulary as vocab
+
+    named: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "const" and isinstance(value, str) and value.startswith("ext:"):
+                    named.add(value)
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(microcredential_schema())
+    assert named <= set(vocab.TARGET_TYPES)
+    assert {
+        vocab.EQF,
+        vocab.ECTS,
+        vocab.NOTIONAL_WORKLOAD,
+        vocab.ASSESSMENT_TYPE,
+        vocab.PARTICIPATION_FORM,
+        vocab.QUALITY_ASSURANCE,
+    } <= named

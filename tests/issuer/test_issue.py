@@ -437,3 +437,49 @@ def test_credentials_of_another_institution_are_not_visible(
     )
     with app.state.issuer.db.session() as session:
         assert len(session.exec(select(IssuedCredential)).all()) == 1
+
+
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+
+
+def test_a_vcdm_1_1_credential_is_signed_as_1_1(
+    client: TestClient, app: Any, inst: Institution, port: int
+) -> None:
+    """Conformance suites still send VCDM 1.1: it is signed as 1.1 (issuanceDate kept, the
+    status and Data Integrity contexts added so that every signed term is defined)."""
+    import contexts
+
+    if VC_V1 not in contexts.manifest():
+        pytest.skip("the VC 1.1 context is not shipped in this build")
+    credential = {
+        "@context": [VC_V1, "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"],
+        "type": ["VerifiableCredential", "OpenBadgeCredential"],
+        "issuer": {"id": inst.did, "type": ["Profile"], "name": "Hogeschool Rijnland"},
+        "issuanceDate": "2025-06-30T12:00:00Z",
+        "credentialSubject": {
+            "id": HOLDER,
+            "type": ["AchievementSubject"],
+            "achievement": {
+                "id": "https://hsrijnland.example/microcredentials/x",
+                "type": ["Achievement"],
+                "name": "X",
+                "description": "X",
+                "criteria": {"narrative": "X"},
+            },
+        },
+    }
+    answer = issue(client, inst, credential)
+    assert answer.status_code == 201, answer.text
+    signed = answer.json()["verifiableCredential"]
+    assert signed["@context"] == [
+        VC_V1,
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        "https://www.w3.org/ns/credentials/status/v1",
+        "https://w3id.org/security/data-integrity/v2",
+    ]
+    assert signed["issuanceDate"] == "2025-06-30T12:00:00Z" and "validFrom" not in signed
+    assert signed["proof"]["type"] == "DataIntegrityProof"
+    with live_server(app, port):
+        report = verifier().verify_credential(signed)
+    assert report.verified, report.to_dict()
+    assert report.to_dict()["profile"]["complete"] is False

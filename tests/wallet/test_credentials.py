@@ -356,3 +356,67 @@ def test_import_of_an_unsupported_format_is_refused_as_that(wallet: WalletHarnes
         assert response.json()["code"] == "unsupported_format"
         assert response.json()["detail"].startswith("unsupported format: ")
     assert _count(wallet, account) == 0
+
+
+def _incomplete_for(wallet: WalletHarness, did: str) -> dict[str, object]:
+    """A genuine OB 3.0 credential without the assessment, participation and quality
+    assurance alignments (EU elements 9, 10, 11)."""
+    from dataclasses import replace
+
+    from credentials.microcredential import Learner
+    from credentials.proofs import sign
+    from tests.credentials.microcred_samples import HBO, sample_credential
+
+    credential = sample_credential(
+        issuer=replace(HBO, id=wallet.issuer_key.controller), learner=Learner(did=did)
+    )
+    achievement = credential["credentialSubject"]["achievement"]
+    dropped = ("ext:AssessmentType", "ext:ParticipationForm", "ext:QualityAssurance")
+    achievement["alignment"] = [
+        a for a in achievement["alignment"] if a["targetType"] not in dropped
+    ]
+    return sign(credential, wallet.issuer_key)
+
+
+def test_an_incomplete_credential_is_verified_and_its_cards_say_what_is_missing(
+    wallet: WalletHarness,
+) -> None:
+    from sqlmodel import select
+
+    from servicekit.web import LANG_COOKIE
+    from wallet.models import Learner as LearnerRow
+
+    account = wallet.signup("incomplete")
+    response = wallet.client.post(
+        "/api/credentials/import",
+        json={"credential": _incomplete_for(wallet, account.did)},
+        headers=account.headers,
+    )
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["verified"] is True
+    assert body["report"]["profile"]["missing"] == [
+        "assessment",
+        "participation",
+        "quality_assurance",
+    ]
+    complete = wallet.store(account)
+    services = wallet.client.app.state.services
+    with services.db.session() as session:
+        learner = session.exec(select(LearnerRow).where(LearnerRow.username == "incomplete")).one()
+    cookie, _ = services.accounts.issue_token(learner.id, "session")
+    wallet.client.cookies.set("microcred_wallet_session", cookie)
+    try:
+        for lang, text in (
+            ("nl", "Echt en geldig · 3 van de 11 EU-elementen ontbreken"),
+            ("en", "Genuine and valid · 3 of the 11 EU elements missing"),
+        ):
+            wallet.client.cookies.set(LANG_COOKIE, lang)
+            page = wallet.client.get("/credentials")
+            assert page.status_code == 200
+            assert page.text.count(text) == 1  # the incomplete one, not the complete one
+            detail = wallet.client.get(f"/credentials/{body['id']}")
+            assert text in detail.text
+            assert text not in wallet.client.get(f"/credentials/{complete}").text
+    finally:
+        wallet.client.cookies.clear()
