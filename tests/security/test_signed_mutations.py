@@ -22,6 +22,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from credentials.policies import Policy
 from tests.security.hostile_contexts import TRICKS
 from tests.security.mutations import Mutation, Path, judge, mutations, nodes, replaced
 from tests.security.strategies import hostile_json, hostile_keys
@@ -30,8 +31,9 @@ from tests.security.support import CHALLENGE, DOMAIN, NOW, Counter, World, fuzz_
 pytestmark = pytest.mark.usefixtures("no_network")
 
 
-def verify_credential(world: World) -> Any:
+def verify_credential(world: World, *policies: str) -> Any:
     verifier = world.verifier()
+    verifier.policies = frozenset(Policy(p) for p in policies)
     return lambda doc: verifier.verify_credential(doc, now=NOW)
 
 
@@ -60,11 +62,20 @@ def test_the_unmutated_samples_verify(world: World) -> None:
 
 
 def test_every_mutation_of_a_signed_credential_is_refused(world: World) -> None:
+    """By default (conforming: inline contexts accepted) nothing that changes the signed
+    meaning verifies; under ``no-inline-contexts`` the mutations that only add an inline
+    context are refused as well, so nine in ten are refused outright (the sanity bound that
+    keeps the mutation set meaningful)."""
     cases = list(mutations(world.credential, context_tricks=TRICKS))
     assert len(cases) > 800
-    outcome = judge(verify_credential(world), world.credential, cases, world.verifier().loader)
-    assert outcome.refused > 0.9 * outcome.cases
+    loader = world.verifier().loader
+    outcome = judge(verify_credential(world), world.credential, cases, loader)
     assert_clean(f"credential mutations ({world.algorithm})", outcome)
+    strict = judge(
+        verify_credential(world, "no-inline-contexts"), world.credential, cases, loader
+    )
+    assert strict.refused > 0.9 * strict.cases
+    assert not strict.problems
 
 
 def test_every_mutation_of_a_signed_presentation_is_refused(world: World) -> None:
