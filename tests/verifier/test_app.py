@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from credentials.errors import MalformedInput
 from credentials.keys import Multikey
 from credentials.verify import create_presentation
 from servicekit.migrations import SchemaOutOfDate
@@ -61,6 +62,22 @@ def test_settings_defaults_and_environment(monkeypatch: pytest.MonkeyPatch, tmp_
     assert explicit.trust_registry == tmp_path / "x.yaml"
     with pytest.raises(ValueError):
         Settings(data_dir=tmp_path, clock_skew=-1)
+
+
+def test_policy_settings_defaults_and_environment(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The VC-API conforms by default; the pages keep stricter, named policies."""
+    default = Settings(data_dir=tmp_path)
+    assert default.policies == ""
+    assert default.page_policies == "no-inline-contexts,holder-is-subject"
+    monkeypatch.setenv("MICROCRED_VERIFIER_POLICIES", "trusted-issuers-only")
+    monkeypatch.setenv("MICROCRED_VERIFIER_PAGE_POLICIES", "")
+    from_env = Settings(data_dir=tmp_path)
+    assert from_env.policies == "trusted-issuers-only" and from_env.page_policies == ""
+    monkeypatch.setenv("MICROCRED_VERIFIER_POLICIES", "trusted-issuer-only")
+    with pytest.raises(MalformedInput):
+        Settings(data_dir=tmp_path)
 
 
 def test_app_from_environment(
