@@ -340,6 +340,9 @@ def token(ctx: IssuerContext, institution: Institution, form: dict[str, str]) ->
     expires = aware(offer.expires_at) if offer else None
     if offer is None or offer.state != "offered" or expires is None or expires <= now:
         raise invalid
+    if offer.tx_code_hash is None and pin:
+        # §6.3: a tx_code the offer did not ask for is a malformed request, not a bad grant
+        raise OAuthError(400, "invalid_request", "this offer needs no tx_code; do not send one")
     if offer.tx_code_hash is not None:
         if not pin:
             raise OAuthError(400, "invalid_request", "this offer requires the tx_code (PIN)")

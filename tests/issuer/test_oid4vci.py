@@ -503,3 +503,17 @@ def test_an_offer_for_a_did_needs_that_did(
     body = request_body(wallet, inst, port, wallet.nonce(inst.path("/nonce")))
     answer = wallet.credential(inst.path("/credential"), access, body)
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_proof"
+
+
+def test_a_tx_code_for_an_offer_without_one_is_invalid_request(
+    client: TestClient, inst: Institution, module: Any, clock: Clock
+) -> None:
+    created = create_offer(client, inst)  # no PIN
+    wallet = Wallet(client, clock)
+    code = code_of(created["credential_offer"])
+    answer = wallet.token(inst.path("/token"), code, "123456")
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["error"] == "invalid_request" and body["error_description"]
+    # the code is not burnt by the malformed request: without the tx_code it works
+    assert wallet.token(inst.path("/token"), code).status_code == 200
