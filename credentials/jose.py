@@ -88,7 +88,7 @@ def verify_jwt(
             raise InvalidProof(f"the JWT's jwk is not a usable public key: {exc.message}") from None
     else:
         key = _did_key(kid, resolver, purpose)
-    if header.get("alg") != ALGORITHMS[key.algorithm]:
+    if header.get("alg") is None or header.get("alg") != ALGORITHMS.get(key.algorithm):
         raise InvalidProof(f"alg {header.get('alg')!r} does not fit the {key.algorithm} key")
     signing_input, _, signature = token.rpartition(".")
     if not key.verify(_b64d(signature), signing_input.encode()):
