@@ -280,9 +280,12 @@ async function sphereonCollect({offer, txCode, alg = 'EdDSA'}) {
   };
   const configurationId = client.credentialOffer?.credential_offer
     ?.credential_configuration_ids?.[0];
+  // ldp_vc requests carry the credential_definition the issuer advertises
+  const definition = client.endpointMetadata?.credentialIssuerMetadata
+    ?.credential_configurations_supported?.[configurationId]?.credential_definition ?? {};
   const response = await client.acquireCredentials({
-    credentialIdentifier: configurationId,
-    credentialTypes: ['VerifiableCredential', 'OpenBadgeCredential'],
+    credentialTypes: definition.type ?? ['VerifiableCredential', 'OpenBadgeCredential'],
+    context: definition['@context'],
     format: 'ldp_vc',
     proofCallbacks: {signCallback},
     kid: holderKey.kid,

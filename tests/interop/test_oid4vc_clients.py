@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import httpx
 import pytest
@@ -36,6 +37,7 @@ pytestmark = pytest.mark.interop
 
 HARNESS = REPO_ROOT / "interop" / "oid4vc.mjs"
 MODULES = REPO_ROOT / "interop" / "node_modules"
+PACKAGES = ("@openid4vc/openid4vci", "@openid4vc/openid4vp", "@sphereon/oid4vci-client")
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +48,7 @@ def node() -> str:
     if executable is None:
         problem = "node not found on PATH"
     else:
-        for package in ("@openid4vc/openid4vci", "@openid4vc/openid4vp", "@sphereon/oid4vci-client"):
+        for package in PACKAGES:
             if not (MODULES / package / "package.json").exists():
                 problem = f"{package} is not installed (run ./scripts/setup)"
     if problem is not None:
@@ -244,20 +246,16 @@ def test_the_openwallet_client_reads_the_unsigned_request_by_value(
 
 
 def test_a_request_object_that_does_not_verify_is_refused_by_the_openwallet_client(
-    node: str, live_verifier: str, tmp_path: Path
+    node: str, live_verifier: str
 ) -> None:
-    """The library really checks the signature: a request object whose DID document names
-    another key (a verifier that lost its key, or a forgery) is refused."""
+    """The library really checks the signature against the verifier's DID document: the same
+    request object passed by value verifies, with a damaged signature it is refused."""
     created = create_request(live_verifier)
     token = httpx.get(created["request_uri"]).text
+    client_id = dict(parse_qsl(urlsplit(created["openid4vp_by_reference_uri"]).query))["client_id"]
     header, payload, signature = token.split(".")
-    forged = f"{header}.{payload}.{signature[:-6]}AAAAAA"
-    import base64
-
-    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    uri = "openid4vp://?" + httpx.QueryParams({"client_id": claims["client_id"], "request": forged})
-    refused = wallet(node, "resolveRequest", uri=str(uri))
-    assert not refused["ok"]
-    assert wallet(node, "resolveRequest", uri="openid4vp://?" + str(
-        httpx.QueryParams({"client_id": claims["client_id"], "request": token})
-    ))["ok"]
+    forged = f"{header}.{payload}.{'A' * 8}{signature[8:]}"
+    for request, accepted in ((token, True), (forged, False)):
+        uri = "openid4vp://?" + urlencode({"client_id": client_id, "request": request})
+        answer = wallet(node, "resolveRequest", uri=uri)
+        assert answer["ok"] is accepted, answer

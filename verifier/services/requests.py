@@ -260,7 +260,9 @@ class PresentationRequestService:
         """The signed request object (RFC 9101, OpenID4VP §5.10) behind ``request_uri``.
 
         Its ``client_id`` is the verifier's ``decentralized_identifier:``; ``aud`` is the
-        static-discovery audience (§5.8), ``iss`` the client id, ``exp`` the request's expiry.
+        static-discovery audience (§5.8), ``exp`` the request's expiry. ``iss`` (which
+        OpenID4VP wallets ignore) is the bare DID: libraries that do read it
+        (``@openid4vc/oauth2``) require the signing ``kid`` to start with it.
         """
         if self.identity is None:
             raise ProblemError(
@@ -271,7 +273,7 @@ class PresentationRequestService:
         now = utc(self.clock())
         claims.update(
             {
-                "iss": self.identity.client_id,
+                "iss": self.identity.did,
                 "aud": "https://self-issued.me/v2",
                 "iat": int(now.timestamp()),
                 "exp": int(aware(row.expires_at).timestamp()),  # type: ignore[union-attr]
