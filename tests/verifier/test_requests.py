@@ -590,3 +590,28 @@ def test_server_sent_events_deliver_the_result_as_soon_as_it_arrives(
     assert "event: result" in lines
     data = json.loads(lines[lines.index("event: result") + 1].removeprefix("data: "))
     assert data["status"] == "completed" and data["result"]["accepted"]
+
+
+def test_after_a_kek_rotation_the_verifiers_key_is_rewrapped_and_kept(
+    settings_for: Any,
+) -> None:
+    import secrets
+
+    from fastapi.testclient import TestClient
+    from sqlmodel import select
+
+    from credentials.keystore import Kek, Keystore
+    from verifier.models import VerifierKey
+
+    old = Kek.from_secret(secrets.token_bytes(32), "old")
+    new = Kek.from_secret(secrets.token_bytes(32), "new")
+    kids = []
+    for keks in ([old], [new, old], [new]):
+        app = create_app(settings_for(), keystore=Keystore(keks))
+        with TestClient(app) as client:
+            document = client.get("/.well-known/did.json").json()
+            kids.append(document["verificationMethod"][0]["publicKeyMultibase"])
+            with app.state.services.db.session() as session:
+                (row,) = session.exec(select(VerifierKey)).all()
+            assert row.wrapped_secret.startswith(f"v1.{keks[0].id}.")
+    assert kids[0] == kids[1] == kids[2]

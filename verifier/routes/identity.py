@@ -16,12 +16,15 @@ from ..deps import ServicesDep
 router = APIRouter(tags=["identity"])
 
 
-@router.get("/.well-known/did.json")
-@router.get("/did.json")
-async def did_document(services: ServicesDep) -> JSONResponse:
+class DidJSONResponse(JSONResponse):
+    media_type = "application/did+json"
+
+
+@router.get("/.well-known/did.json", response_class=DidJSONResponse)
+@router.get("/did.json", response_class=DidJSONResponse)
+async def did_document(services: ServicesDep) -> DidJSONResponse:
     document = await run_in_threadpool(services.identity.did_document)
-    return JSONResponse(
+    return DidJSONResponse(
         document,
-        media_type="application/did+json",
         headers={"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=300"},
     )

@@ -56,7 +56,18 @@ async def create_request(body: PresentationRequestCreate, services: ServicesDep)
     )
 
 
-@router.get("/{request_id}")
+@router.get(
+    "/{request_id}",
+    responses={
+        200: {
+            "description": "the signed request object, or JSON when asked for",
+            "content": {
+                REQUEST_OBJECT_TYPE: {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+)
 async def get_request(request_id: str, request: Request, services: ServicesDep) -> Response:
     """The authorization request for the wallet (``request_uri``): a signed JWT, or JSON."""
     if wants_json(request.headers.get("accept", "")):

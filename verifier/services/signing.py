@@ -104,12 +104,21 @@ class VerifierIdentity:
             with self.db.session() as session:
                 row = session.get(VerifierKey, GENERATION)
             assert row is not None
+        store = self._store()
+        aad = _aad(self.did, row.generation)
         try:
-            secret = self._store().unwrap(row.wrapped_secret, _aad(self.did, row.generation))
+            secret = store.unwrap(row.wrapped_secret, aad)
         except KeystoreError as exc:
             raise ProblemError(
                 503, "verifier_key_unavailable", f"the verifier's key cannot be used: {exc}"
             ) from None
+        if store.needs_rewrap(row.wrapped_secret):
+            # KEK rotation (docs/deployment.md): re-wrap under the current KEK on first use,
+            # so that the old KEK can be dropped once every service has started with the new
+            with self.db.session() as session:
+                stored = session.get(VerifierKey, row.generation)
+                if stored is not None and stored.wrapped_secret == row.wrapped_secret:
+                    stored.wrapped_secret = store.wrap(secret, aad)
         key = Multikey.from_secret_bytes(
             row.algorithm, secret, controller=self.did, id=self.key_id
         )
