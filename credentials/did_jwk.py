@@ -24,13 +24,14 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
 from .errors import DidResolutionError, KeyFormatError, UnsupportedError
-from .keys import Multikey
+from .keys import Algorithm, Multikey
 
 PREFIX = "did:jwk:"
 DID_CONTEXT = "https://www.w3.org/ns/did/v1"
 JWS_2020_CONTEXT = "https://w3id.org/security/suites/jws-2020/v1"
 _PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 _MAX_DID_LENGTH = 2048
+_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
 def _b64e(data: bytes) -> str:
@@ -46,17 +47,12 @@ def _b64d(text: str) -> bytes:
         raise KeyFormatError("not base64url") from None
 
 
-_B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
-
-def public_jwk(key: Multikey) -> dict[str, str]:
-    """The public JWK of a key, with only the members that identify it (RFC 7638 order)."""
-    if key.algorithm == "Ed25519":
-        raw = key.public_key.public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw
-        )
+def _members(algorithm: str, public_key: Any) -> dict[str, str]:
+    if algorithm == "Ed25519":
+        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
         return {"crv": "Ed25519", "kty": "OKP", "x": _b64e(raw)}
-    numbers = key.public_key.public_numbers()
+    numbers = public_key.public_numbers()
     return {
         "crv": "P-256",
         "kty": "EC",
@@ -65,8 +61,13 @@ def public_jwk(key: Multikey) -> dict[str, str]:
     }
 
 
-def key_from_jwk(jwk: Any, *, controller: str = "", id: str = "") -> Multikey:
-    """A public ``Multikey`` from a JWK; private members and other key types are refused."""
+def public_jwk(key: Multikey) -> dict[str, str]:
+    """The public JWK of a key, with only the members that identify it (RFC 7638 order)."""
+    return _members(key.algorithm, key.public_key)
+
+
+def _parse(jwk: Any) -> tuple[Algorithm, Any]:
+    """(algorithm, public key) of a JWK; private members and other key types are refused."""
     if not isinstance(jwk, dict):
         raise KeyFormatError("a JWK must be a JSON object")
     if any(member in jwk for member in _PRIVATE_MEMBERS):
@@ -77,27 +78,33 @@ def key_from_jwk(jwk: Any, *, controller: str = "", id: str = "") -> Multikey:
             x = _b64d(str(jwk.get("x", "")))
             if len(x) != 32:
                 raise KeyFormatError("an Ed25519 JWK's x must be 32 bytes")
-            public: Any = ed25519.Ed25519PublicKey.from_public_bytes(x)
-            algorithm = "Ed25519"
-        elif kty == "EC" and crv == "P-256":
+            return "Ed25519", ed25519.Ed25519PublicKey.from_public_bytes(x)
+        if kty == "EC" and crv == "P-256":
             x, y = _b64d(str(jwk.get("x", ""))), _b64d(str(jwk.get("y", "")))
             if len(x) != 32 or len(y) != 32:
                 raise KeyFormatError("a P-256 JWK's x and y must be 32 bytes each")
-            public = ec.EllipticCurvePublicNumbers(
+            numbers = ec.EllipticCurvePublicNumbers(
                 int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
-            ).public_key()
-            algorithm = "P-256"
-        else:
-            raise UnsupportedError(
-                f"unsupported JWK (kty {kty!r}, crv {crv!r}): only Ed25519 and P-256 keys",
-                code="unsupported_key_type",
             )
+            return "P-256", numbers.public_key()
     except ValueError as exc:  # a point that is not on the curve
         raise KeyFormatError(f"invalid JWK: {exc}") from None
-    key = Multikey(algorithm, public, None, controller or "-", id or "-")
-    key.controller = controller or did_jwk_for(public_jwk(key))
-    key.id = id or f"{key.controller}#0"
-    return key
+    raise UnsupportedError(
+        f"unsupported JWK (kty {kty!r}, crv {crv!r}): only Ed25519 and P-256 keys",
+        code="unsupported_key_type",
+    )
+
+
+def _did_for(algorithm: str, public_key: Any) -> str:
+    canonical = json.dumps(_members(algorithm, public_key), separators=(",", ":"), sort_keys=True)
+    return PREFIX + _b64e(canonical.encode())
+
+
+def key_from_jwk(jwk: Any, *, controller: str = "", id: str = "") -> Multikey:
+    """A public ``Multikey`` from a JWK, by default controlled by its did:jwk (``#0``)."""
+    algorithm, public = _parse(jwk)
+    controller = controller or _did_for(algorithm, public)
+    return Multikey(algorithm, public, None, controller, id or f"{controller}#0")
 
 
 def did_jwk_for(jwk: dict[str, Any]) -> str:
@@ -106,9 +113,7 @@ def did_jwk_for(jwk: dict[str, Any]) -> str:
     Only the identifying members are encoded, in RFC 7638 order, so one key always gives
     one DID whatever ``kid``/``alg``/``use`` decorations a wallet put on its JWK.
     """
-    key = key_from_jwk(jwk, controller="-", id="-")  # validates; refuses private members
-    canonical = json.dumps(public_jwk(key), separators=(",", ":"), sort_keys=True)
-    return PREFIX + _b64e(canonical.encode())
+    return _did_for(*_parse(jwk))
 
 
 def jwk_of(did: str) -> dict[str, Any]:
@@ -118,7 +123,7 @@ def jwk_of(did: str) -> dict[str, Any]:
         raise DidResolutionError(f"invalid did:jwk {did[:80]!r}")
     try:
         jwk = json.loads(_b64d(did.removeprefix(PREFIX)))
-        key_from_jwk(jwk, controller=did, id=f"{did}#0")
+        _parse(jwk)
     except (KeyFormatError, UnsupportedError, ValueError) as exc:
         raise DidResolutionError(f"invalid did:jwk: {exc}") from None
     return jwk
