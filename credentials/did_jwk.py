@@ -47,7 +47,6 @@ def _b64d(text: str) -> bytes:
         raise KeyFormatError("not base64url") from None
 
 
-
 def _members(algorithm: str, public_key: Any) -> dict[str, str]:
     if algorithm == "Ed25519":
         raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)

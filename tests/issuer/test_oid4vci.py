@@ -530,9 +530,10 @@ def test_a_wallet_without_a_did_gets_a_credential_bound_to_its_jwk(
     meta = client.get(f"/.well-known/openid-credential-issuer{inst.path('')}").json()
     configuration = meta["credential_configurations_supported"][CONFIGURATION]
     assert {"jwk", "did:jwk"} <= set(configuration["cryptographic_binding_methods_supported"])
-    assert configuration["proof_types_supported"]["jwt"][
-        "proof_signing_alg_values_supported"
-    ] == ["EdDSA", "ES256"]
+    assert configuration["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == [
+        "EdDSA",
+        "ES256",
+    ]
 
     wallet, _, access = flow_until_token(client, inst, clock)
     key = Multikey.generate(algorithm)

@@ -91,9 +91,7 @@ class VerifierIdentity:
                 generation=GENERATION,
                 algorithm=ALGORITHM,
                 public_key_multibase=fresh.public_key_multibase,
-                wrapped_secret=self._store().wrap(
-                    fresh.secret_bytes(), _aad(self.did, GENERATION)
-                ),
+                wrapped_secret=self._store().wrap(fresh.secret_bytes(), _aad(self.did, GENERATION)),
                 created_at=utc(self._clock()),
             )
             try:
@@ -119,9 +117,7 @@ class VerifierIdentity:
                 stored = session.get(VerifierKey, row.generation)
                 if stored is not None and stored.wrapped_secret == row.wrapped_secret:
                     stored.wrapped_secret = store.wrap(secret, aad)
-        key = Multikey.from_secret_bytes(
-            row.algorithm, secret, controller=self.did, id=self.key_id
-        )
+        key = Multikey.from_secret_bytes(row.algorithm, secret, controller=self.did, id=self.key_id)
         if key.public_key_multibase != row.public_key_multibase:
             raise ProblemError(
                 503, "verifier_key_unavailable", "the stored verifier key is inconsistent"
