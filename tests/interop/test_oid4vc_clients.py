@@ -154,10 +154,14 @@ def test_a_tx_code_for_an_offer_without_one_is_refused_to_the_openwallet_client(
     assert wallet(node, "collect", offer=offer["offer_uri"])["ok"]
 
 
-@pytest.mark.parametrize("pin", [False, True])
-def test_the_sphereon_client_collects_an_offer(node: str, issuer: LiveIssuer, pin: bool) -> None:
+@pytest.mark.parametrize(("alg", "pin"), [("EdDSA", False), ("ES256", True)])
+def test_the_sphereon_client_collects_an_offer(
+    node: str, issuer: LiveIssuer, alg: str, pin: bool
+) -> None:
     offer = issuer.offer(pin=pin)
-    answer = wallet(node, "sphereonCollect", offer=offer["offer_uri"], txCode=offer["pin"])
+    answer = wallet(
+        node, "sphereonCollect", offer=offer["offer_uri"], txCode=offer["pin"], alg=alg
+    )
     assert answer["ok"], answer
     credential = answer["result"]["credential"]
     assert credential["credentialSubject"]["id"] == answer["result"]["holder"]

@@ -1,4 +1,4 @@
-"""Presentation requests, OpenID4VP 1.0 shaped (``direct_post``, DCQL, ``redirect_uri:``).
+"""Presentation requests, OpenID4VP 1.0 shaped (``direct_post``, DCQL, signed request objects).
 
 The flow, from the employer's side:
 
@@ -6,10 +6,13 @@ The flow, from the employer's side:
    fresh ``nonce`` and ``state``, and returns links and a QR for the wallet plus a secret
    ``result_token`` for the employer's page (the result names the learner: knowing the
    request id, which is in the QR, must not be enough to read it);
-2. the wallet reads the parameters (by value from the QR, or from ``request_uri``);
+2. the wallet reads the parameters: by value from the QR (client id
+   ``redirect_uri:<response_uri>``, unsigned), or from ``request_uri`` as a request object
+   signed by the verifier's did:web key (client id ``decentralized_identifier:<did>``,
+   ``signing.VerifierIdentity``), or as JSON when it asks for JSON;
 3. the wallet POSTs ``vp_token`` (JSON keyed by DCQL query id, values arrays of VPs) and
    ``state`` to ``response_uri``; each VP must carry ``challenge`` = nonce and ``domain`` =
-   the full ``client_id`` (``redirect_uri:<response_uri>``);
+   the full client id the wallet was given (either of the two);
 4. the first answer whose presentation proofs verify with that nonce consumes it — a
    conditional UPDATE that one transaction wins across all instances — and its result is
    stored; any later answer with the same nonce is refused as a replay;
