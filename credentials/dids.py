@@ -16,6 +16,7 @@ import urllib.parse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from .did_jwk import did_jwk_document
 from .errors import DidResolutionError, FetchError, MicrocredError, UnsupportedError
 from .keys import MULTIKEY_CONTEXT, Multikey
 from .singleflight import SingleFlight
@@ -108,6 +109,8 @@ class DidResolver:
             return did_key_document(did)
         if did.startswith("did:web:"):
             return self._resolve_web(did)
+        if did.startswith("did:jwk:"):  # offline, like did:key (OpenID4VCI jwk binding)
+            return did_jwk_document(did)
         method = did.split(":")[1] if did.count(":") >= 2 else "?"
         raise UnsupportedError(
             f"unsupported DID method did:{method}", code="unsupported_did_method"

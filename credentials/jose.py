@@ -1,9 +1,11 @@
 """Compact JWS with Multikeys: just enough JOSE for OpenID4VCI key proofs.
 
 OpenID4VCI's ``jwt`` proof type is what wallets in the field send, so the issuer must check
-one and the wallet must make one. Only asymmetric algorithms bound to did:key Multikeys are
-accepted (EdDSA for Ed25519, ES256 for P-256); ``alg: none`` and header-embedded private
-keys are refused. Everything else about the claims is the caller's policy.
+one and the wallet must make one; OpenID4VP request objects (RFC 9101) are signed and
+checked the same way. Only asymmetric algorithms are accepted (EdDSA for Ed25519, ES256 for
+P-256), with the key named by a DID URL (``kid``) or, where the caller allows it, carried as
+a public ``jwk``; ``alg: none`` and header-embedded private keys are refused. Everything
+else about the claims is the caller's policy.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import base64
 import json
 from typing import Any
 
+from .did_jwk import key_from_jwk, key_from_method
 from .dids import DidResolver
 from .errors import InvalidProof, MalformedInput, MicrocredError
 from .keys import Multikey
@@ -31,7 +34,9 @@ def _b64d(text: str) -> bytes:
 
 
 def sign_jwt(header: dict[str, Any], claims: dict[str, Any], key: Multikey) -> str:
-    header = {**header, "alg": ALGORITHMS[key.algorithm], "kid": header.get("kid", key.id)}
+    header = {**header, "alg": ALGORITHMS[key.algorithm]}
+    if "jwk" not in header:  # a key given by value needs no name
+        header["kid"] = header.get("kid", key.id)
     signing_input = (
         _b64e(json.dumps(header, separators=(",", ":")).encode())
         + "."
@@ -55,29 +60,52 @@ def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def verify_jwt(
-    token: str, resolver: DidResolver, *, purpose: str = "authentication"
+    token: str,
+    resolver: DidResolver,
+    *,
+    purpose: str = "authentication",
+    allow_jwk: bool = False,
 ) -> tuple[dict[str, Any], dict[str, Any], Multikey]:
-    """(header, claims, key) of a JWS signed by the DID key named in ``kid``."""
+    """(header, claims, key) of a JWS signed by the DID key named in ``kid``.
+
+    With ``allow_jwk`` the key may instead be a bare public JWK in the header (OpenID4VCI
+    key proofs from wallets without a DID); the key returned is then controlled by its
+    did:jwk, so callers get one URI for the holder either way.
+    """
     header, claims = decode_unverified(token)
-    if "jwk" in header and isinstance(header["jwk"], dict) and "d" in header["jwk"]:
+    jwk = header.get("jwk")
+    if isinstance(jwk, dict) and any(m in jwk for m in ("d", "p", "q", "k")):
         raise InvalidProof("the JWT header carries a private key")
+    if "x5c" in header:
+        raise InvalidProof("x5c keys are not accepted; name the key with kid or jwk")
     kid = header.get("kid")
+    if allow_jwk and jwk is not None:
+        if isinstance(kid, str) and kid.startswith("did:"):
+            raise InvalidProof("the JWT names its key twice (kid and jwk); send one")
+        try:
+            key = key_from_jwk(jwk)
+        except MicrocredError as exc:
+            raise InvalidProof(f"the JWT's jwk is not a usable public key: {exc.message}") from None
+    else:
+        key = _did_key(kid, resolver, purpose)
+    if header.get("alg") is None or header.get("alg") != ALGORITHMS.get(key.algorithm):
+        raise InvalidProof(f"alg {header.get('alg')!r} does not fit the {key.algorithm} key")
+    signing_input, _, signature = token.rpartition(".")
+    if not key.verify(_b64d(signature), signing_input.encode()):
+        raise InvalidProof("the JWT signature does not verify")
+    return header, claims, key
+
+
+def _did_key(kid: Any, resolver: DidResolver, purpose: str) -> Multikey:
+    """The key a DID URL names, if its controller authorises it for ``purpose``."""
     if not isinstance(kid, str) or not kid.startswith("did:"):
         raise InvalidProof("the JWT must name its key with a DID URL in kid")
     try:
-        vm = resolver.verification_method(kid)
-        key = Multikey.from_public_multibase(
-            vm.get("publicKeyMultibase", ""), controller=kid.split("#")[0], id=kid
-        )
+        key = key_from_method(resolver.verification_method(kid), kid)
         if not resolver.is_authorised(kid, purpose):
             raise InvalidProof(f"{kid} is not authorised for {purpose}")
     except InvalidProof:
         raise
     except MicrocredError as exc:
         raise InvalidProof(f"the JWT key cannot be resolved: {exc.message}") from None
-    if header.get("alg") != ALGORITHMS[key.algorithm]:
-        raise InvalidProof(f"alg {header.get('alg')!r} does not fit the {key.algorithm} key")
-    signing_input, _, signature = token.rpartition(".")
-    if not key.verify(_b64d(signature), signing_input.encode()):
-        raise InvalidProof("the JWT signature does not verify")
-    return header, claims, key
+    return key

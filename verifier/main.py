@@ -3,7 +3,8 @@
 ``create_app(settings)`` refuses to build an app on a database whose schema is not at the
 latest migration (``SchemaOutOfDate`` names the command that fixes it) and on a trust
 registry file that does not parse — both are start-up configuration errors that must not
-surface later as odd verification results. ``clock`` and ``fetcher`` are for tests.
+surface later as odd verification results. ``clock``, ``fetcher`` and ``keystore`` are for
+tests (without a keystore, the KEK comes from the environment when the verifier first signs).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from credentials.fetch import SafeFetcher
+from credentials.keystore import Keystore
 from servicekit.app import create_app as create_service_app
 from servicekit.db import Database
 from servicekit.migrations import ensure_current
@@ -34,12 +36,15 @@ def create_app(
     *,
     clock: Clock | None = None,
     fetcher: SafeFetcher | None = None,
+    keystore: Keystore | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
     db = Database(settings.database_url)
     try:
         ensure_current(SERVICE, settings.database_url, db.engine)
-        services = build_services(settings, db, clock=clock, fetcher=fetcher)
+        services = build_services(
+            settings, db, clock=clock, fetcher=fetcher, keystore=keystore
+        )
     except BaseException:
         db.dispose()
         raise

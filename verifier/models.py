@@ -6,6 +6,7 @@ Only what must outlive a request or be shared between instances is stored:
   conditional UPDATE (``used_at IS NULL``) that only one transaction can win;
 * ``PresentationRequest`` – OpenID4VP-shaped requests; the nonce column is unique and is
   consumed the same way, and the stored result is what the employer's page polls;
+* ``VerifierKey`` – the verifier's signing key for OpenID4VP request objects (wrapped);
 * ``VerificationLogEntry`` – outcome, time, issuer and a hash of the credential id; the
   document itself only when ``keep_full_log`` is on.
 
@@ -62,6 +63,24 @@ class PresentationRequest(VerifierModel, table=True):
     result: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     rejected_attempts: int = 0
     last_rejection: str | None = Field(default=None, sa_type=Text)
+
+
+class VerifierKey(VerifierModel, table=True):
+    """The verifier's own signing key (request objects, OpenID4VP ``decentralized_identifier:``).
+
+    The secret is only ever stored wrapped under the KEK (``credentials.keystore``), bound to
+    its generation, like an issuer's keys. Generation ``1`` is created on first use; a
+    conditional insert on the primary key lets one instance win when several start at once.
+    """
+
+    __tablename__ = "verifier_keys"
+
+    generation: int = Field(primary_key=True)
+    """1, 2, …: the verification method is ``<did>#key-<generation>``."""
+    algorithm: str = Field(max_length=10)
+    public_key_multibase: str = Field(max_length=200)
+    wrapped_secret: str = Field(sa_type=Text)
+    created_at: datetime
 
 
 class VerificationLogEntry(VerifierModel, table=True):

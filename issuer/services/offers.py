@@ -5,7 +5,7 @@ the learner scans its QR code; the wallet fetches the offer, the issuer metadata
 authorisation server metadata, trades the pre-authorised code (and PIN) for an access
 token, fetches a ``c_nonce``, and asks for the credential with a JWT proving possession of
 its key. The credential is composed only then, with ``credentialSubject.id`` = the DID of
-that key.
+that key (``kid``), or the did:jwk of a bare ``jwk`` from a wallet without a DID.
 
 Secrets and single use, all enforced by the database:
 
@@ -56,6 +56,8 @@ CONFIGURATION_ID = "MicroCredential_ldp_vc"
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 PROOF_TYP = "openid4vci-proof+jwt"
 OFFER_SCHEME = "openid-credential-offer://"
+BINDING_METHODS = ["did:key", "did:web", "did:jwk", "jwk"]
+PROOF_ALGORITHMS = ("EdDSA", "ES256")
 
 
 @dataclass
@@ -112,10 +114,12 @@ def issuer_metadata(ctx: IssuerContext, institution: Institution) -> dict[str, A
                     "@context": list(CONTEXT),
                     "type": list(CREDENTIAL_TYPE),
                 },
-                "cryptographic_binding_methods_supported": ["did:key", "did:web"],
+                # "jwk": a wallet without a DID proves a bare key; the credential is then
+                # bound to that key's did:jwk (a URI, as ldp_vc's credentialSubject.id needs)
+                "cryptographic_binding_methods_supported": BINDING_METHODS,
                 "credential_signing_alg_values_supported": [suite],
                 "proof_types_supported": {
-                    "jwt": {"proof_signing_alg_values_supported": ["EdDSA", "ES256"]}
+                    "jwt": {"proof_signing_alg_values_supported": list(PROOF_ALGORITHMS)}
                 },
                 "display": display,
                 "credential_metadata": {
@@ -340,6 +344,9 @@ def token(ctx: IssuerContext, institution: Institution, form: dict[str, str]) ->
     expires = aware(offer.expires_at) if offer else None
     if offer is None or offer.state != "offered" or expires is None or expires <= now:
         raise invalid
+    if offer.tx_code_hash is None and pin:
+        # §6.3: a tx_code the offer did not ask for is a malformed request, not a bad grant
+        raise OAuthError(400, "invalid_request", "this offer needs no tx_code; do not send one")
     if offer.tx_code_hash is not None:
         if not pin:
             raise OAuthError(400, "invalid_request", "this offer requires the tx_code (PIN)")
@@ -579,9 +586,13 @@ def _jwt_string(value: Any) -> str:
 
 
 def _check_proof(ctx: IssuerContext, institution: Institution, jwt: str, offer: Offer) -> str:
-    """The holder DID whose key signed a valid, fresh, audience-bound proof."""
+    """The holder DID whose key signed a valid, fresh, audience-bound proof.
+
+    The key is named by ``kid`` (a DID URL) or given as a bare ``jwk`` (§F.1); a bare key
+    becomes its did:jwk, which anyone can resolve offline to check holder binding later.
+    """
     try:
-        header, claims, _key = verify_jwt(jwt, ctx.holder_resolver)
+        header, claims, key = verify_jwt(jwt, ctx.holder_resolver, allow_jwk=True)
     except MicrocredError as exc:
         raise OAuthError(400, "invalid_proof", exc.message) from None
     if header.get("typ") != PROOF_TYP:
@@ -601,7 +612,7 @@ def _check_proof(ctx: IssuerContext, institution: Institution, jwt: str, offer: 
             "invalid_nonce",
             "the proof's nonce is unknown, used or expired; get a new one from the nonce endpoint",
         )
-    holder = str(header["kid"]).split("#", 1)[0]
+    holder = key.controller
     wanted = (offer.learner.get("learner") or {}).get("did")
     if wanted and wanted != holder:
         raise OAuthError(400, "invalid_proof", "the offer is for another holder DID")

@@ -162,7 +162,8 @@ def test_a_reference_wallet_answers_a_presentation_request(
     created = client.post(
         "/requests", json={"purpose": "Interop", "modules": ["Data Wrangling with Python"]}
     ).json()
-    params = client.get(urlsplit(created["request_uri"]).path).json()
+    path = urlsplit(created["request_uri"]).path
+    params = client.get(path, headers={"accept": "application/json"}).json()
     vp = reference.present(
         signed["holder_key"],
         challenge=params["nonce"],

@@ -503,3 +503,108 @@ def test_an_offer_for_a_did_needs_that_did(
     body = request_body(wallet, inst, port, wallet.nonce(inst.path("/nonce")))
     answer = wallet.credential(inst.path("/credential"), access, body)
     assert answer.status_code == 400 and answer.json()["error"] == "invalid_proof"
+
+
+def test_a_tx_code_for_an_offer_without_one_is_invalid_request(
+    client: TestClient, inst: Institution, module: Any, clock: Clock
+) -> None:
+    created = create_offer(client, inst)  # no PIN
+    wallet = Wallet(client, clock)
+    code = code_of(created["credential_offer"])
+    answer = wallet.token(inst.path("/token"), code, "123456")
+    assert answer.status_code == 400
+    body = answer.json()
+    assert body["error"] == "invalid_request" and body["error_description"]
+    # the code is not burnt by the malformed request: without the tx_code it works
+    assert wallet.token(inst.path("/token"), code).status_code == 200
+
+
+@pytest.mark.parametrize("algorithm", ["ed25519", "p256"])
+def test_a_wallet_without_a_did_gets_a_credential_bound_to_its_jwk(
+    client: TestClient, inst: Institution, module: Any, clock: Clock, port: int, algorithm: str
+) -> None:
+    from credentials.did_jwk import did_jwk_for, public_jwk
+    from credentials.dids import DidResolver
+    from credentials.verify import create_presentation
+
+    meta = client.get(f"/.well-known/openid-credential-issuer{inst.path('')}").json()
+    configuration = meta["credential_configurations_supported"][CONFIGURATION]
+    assert {"jwk", "did:jwk"} <= set(configuration["cryptographic_binding_methods_supported"])
+    assert configuration["proof_types_supported"]["jwt"]["proof_signing_alg_values_supported"] == [
+        "EdDSA",
+        "ES256",
+    ]
+
+    wallet, _, access = flow_until_token(client, inst, clock)
+    key = Multikey.generate(algorithm)
+    jwk = {**public_jwk(key), "use": "sig"}
+    issuer = f"http://127.0.0.1:{port}/institutions/{inst.slug}"
+    claims = {"aud": issuer, "iat": int(clock.now.timestamp())}
+    claims["nonce"] = wallet.nonce(inst.path("/nonce"))
+    proof = sign_jwt({"typ": "openid4vci-proof+jwt", "jwk": jwk}, claims, key)
+    assert "kid" not in json.loads(base64url_decode(proof.split(".")[0]))
+    body = {"credential_configuration_id": CONFIGURATION, "proofs": {"jwt": [proof]}}
+    answer = wallet.credential(inst.path("/credential"), access, body)
+    assert answer.status_code == 200, answer.text
+    credential = answer.json()["credentials"][0]["credential"]
+    holder = credential["credentialSubject"]["id"]
+    assert holder == did_jwk_for(jwk) and holder.startswith("did:jwk:")
+    # holder binding can be checked: the did:jwk resolves to the wallet's key, which signs a VP
+    resolver = DidResolver()
+    vm = resolver.verification_method(f"{holder}#0")
+    assert vm["type"] == "JsonWebKey2020" and vm["publicKeyJwk"]["x"] == jwk["x"]
+    assert resolver.is_authorised(f"{holder}#0", "authentication")
+    bound = Multikey(key.algorithm, key.public_key, key.private_key, holder, f"{holder}#0")
+    vp = create_presentation([credential], bound, challenge="c-123", domain="example")
+    assert vp["holder"] == holder
+
+
+def base64url_decode(text: str) -> bytes:
+    import base64
+
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+@pytest.mark.parametrize(
+    ("header", "error"),
+    [
+        ({"jwk": {"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}}, "invalid_proof"),
+        ({"jwk": {"kty": "RSA", "n": "AQAB", "e": "AQAB"}}, "invalid_proof"),
+        ({"jwk": "not an object"}, "invalid_proof"),
+    ],
+)
+def test_bad_jwk_proofs_are_refused(
+    client: TestClient,
+    inst: Institution,
+    module: Any,
+    clock: Clock,
+    port: int,
+    header: dict[str, Any],
+    error: str,
+) -> None:
+    wallet, _, access = flow_until_token(client, inst, clock)
+    key = Multikey.generate()
+    issuer = f"http://127.0.0.1:{port}/institutions/{inst.slug}"
+    claims = {"aud": issuer, "iat": int(clock.now.timestamp())}
+    claims["nonce"] = wallet.nonce(inst.path("/nonce"))
+    proof = sign_jwt({"typ": "openid4vci-proof+jwt", **header}, claims, key)
+    body = {"credential_configuration_id": CONFIGURATION, "proofs": {"jwt": [proof]}}
+    answer = wallet.credential(inst.path("/credential"), access, body)
+    assert answer.status_code == 400 and answer.json()["error"] == error, answer.text
+
+
+def test_a_jwk_proof_with_a_private_key_or_another_key_is_refused(
+    client: TestClient, inst: Institution, module: Any, clock: Clock, port: int
+) -> None:
+    from credentials.did_jwk import public_jwk
+
+    wallet, _, access = flow_until_token(client, inst, clock)
+    key, other = Multikey.generate(), Multikey.generate()
+    issuer = f"http://127.0.0.1:{port}/institutions/{inst.slug}"
+    for jwk in ({**public_jwk(key), "d": "secret"}, public_jwk(other)):
+        claims = {"aud": issuer, "iat": int(clock.now.timestamp())}
+        claims["nonce"] = wallet.nonce(inst.path("/nonce"))
+        proof = sign_jwt({"typ": "openid4vci-proof+jwt", "jwk": jwk}, claims, key)
+        body = {"credential_configuration_id": CONFIGURATION, "proofs": {"jwt": [proof]}}
+        answer = wallet.credential(inst.path("/credential"), access, body)
+        assert answer.status_code == 400 and answer.json()["error"] == "invalid_proof"

@@ -118,6 +118,7 @@ def deployment(tmp_path: Path) -> Iterator[Deployment]:
                 admin_token=VERIFIER_ADMIN,
             ),
             fetcher=offline_fetcher(),
+            keystore=Keystore([Kek.from_secret(secrets.token_bytes(32), "verifier-kek")]),
         )
         clients = [
             stack.enter_context(TestClient(app, base_url=url))

@@ -138,6 +138,8 @@ PUBLIC: dict[str, dict[tuple[str, str], str]] = {
         ("POST", "/shares/verify"): "verify a pasted share link",
         ("POST", "/admissions/evaluate"): "rules over a posted presentation",
         ("GET", "/trust-registry"): "the registry is public information",
+        ("GET", "/.well-known/did.json"): "the verifier's DID document (request-signing key)",
+        ("GET", "/did.json"): "the same DID document for a verifier under a path",
     },
 }
 

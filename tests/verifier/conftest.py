@@ -3,6 +3,8 @@ PostgreSQL under MICROCRED_TEST_DB=postgresql), keys, and a counting local serve
 
 from __future__ import annotations
 
+import base64
+import os
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -45,6 +47,8 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """Settings read the environment; tests state everything they need explicitly."""
     for name in _ENV:
         monkeypatch.delenv(name, raising=False)
+    # the verifier signs request objects with a key wrapped under this (random) KEK
+    monkeypatch.setenv("MICROCRED_KEK", base64.urlsafe_b64encode(os.urandom(32)).decode())
 
 
 @pytest.fixture

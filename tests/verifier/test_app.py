@@ -217,7 +217,9 @@ def test_a_nonce_used_at_one_process_is_refused_at_another(
 ) -> None:
     issuer = Multikey.generate()
     created = client.post("/requests", json={"purpose": "two processes"}).json()
-    params = client.get(f"/requests/{created['id']}").json()
+    params = client.get(
+        f"/requests/{created['id']}", headers={"accept": "application/json"}
+    ).json()
     vp = create_presentation(
         [microcredential(issuer, holder)],
         holder,

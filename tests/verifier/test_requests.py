@@ -129,23 +129,114 @@ def test_the_by_value_uri_and_the_qr_carry_the_same_parameters(client: Any) -> N
     assert barcode.text == created["qr_uri"] == uri
     assert created["qrSvg"].lstrip().startswith("<svg") or "<svg" in created["qrSvg"]
     by_reference = dict(parse_qsl(urlsplit(created["openid4vp_by_reference_uri"]).query))
-    assert by_reference == {"client_id": params["client_id"], "request_uri": created["request_uri"]}
-
-
-def test_the_request_object_form_is_an_unsigned_jwt_with_the_same_parameters(client: Any) -> None:
-    created = create(client)
-    response = client.get(
-        f"/requests/{created['id']}", headers={"accept": "application/oauth-authz-req+jwt"}
-    )
-    assert response.headers["content-type"].startswith("application/oauth-authz-req+jwt")
-    header, payload, signature = response.text.split(".")
-    pad = lambda s: s + "=" * (-len(s) % 4)  # noqa: E731
-    assert json.loads(base64.urlsafe_b64decode(pad(header))) == {
-        "alg": "none",
-        "typ": "oauth-authz-req+jwt",
+    assert by_reference == {
+        "client_id": "decentralized_identifier:did:web:verifier.example",
+        "request_uri": created["request_uri"],
     }
-    claims = json.loads(base64.urlsafe_b64decode(pad(payload)))
-    assert claims["nonce"] == created["nonce"] and signature == ""
+
+
+def _decode(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    header, payload, _ = token.split(".")
+    pad = lambda s: s + "=" * (-len(s) % 4)  # noqa: E731
+    return (
+        json.loads(base64.urlsafe_b64decode(pad(header))),
+        json.loads(base64.urlsafe_b64decode(pad(payload))),
+    )
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        None,
+        "*/*",
+        "application/oauth-authz-req+jwt",
+        "application/oauth-authz-req+jwt, application/jwt;q=0.9, text/plain",
+        "application/json, application/oauth-authz-req+jwt",  # a tie goes to the JWT
+    ],
+)
+def test_request_uri_serves_a_request_object_signed_by_the_verifiers_did(
+    client: Any, accept: str | None
+) -> None:
+    from credentials.dids import DidResolver
+    from credentials.jose import verify_jwt
+
+    created = create(client, client_name="Acme BV")
+    headers = {"accept": accept} if accept else {}
+    response = client.get(f"/requests/{created['id']}", headers=headers)
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("application/oauth-authz-req+jwt")
+    assert response.headers["cache-control"] == "no-store"
+    did = "did:web:verifier.example"
+    header, claims = _decode(response.text)
+    assert header["typ"] == "oauth-authz-req+jwt" and header["alg"] == "EdDSA"
+    assert header["kid"] == f"{did}#key-1"
+    assert claims["client_id"] == f"decentralized_identifier:{did}"
+    assert claims["aud"] == "https://self-issued.me/v2"
+    assert claims["nonce"] == created["nonce"] and claims["state"] == created["state"]
+    assert claims["response_uri"] == created["response_uri"]
+    assert claims["exp"] > claims["iat"]
+    # the link names the same client id, so a wallet can match it (OpenID4VP §5.10)
+    link = dict(parse_qsl(urlsplit(created["openid4vp_by_reference_uri"]).query))
+    assert link == {"client_id": claims["client_id"], "request_uri": created["request_uri"]}
+    # and the signature verifies with the key in the DID document the verifier publishes
+    document = client.get("/.well-known/did.json")
+    assert document.status_code == 200 and document.json()["id"] == did
+    assert client.get("/did.json").json() == document.json()
+    resolver = DidResolver(overrides={did: document.json()})
+    _, verified, key = verify_jwt(response.text, resolver)
+    assert verified == claims and key.controller == did
+    # the key is stored once: a second request is signed by the same key
+    again = client.get(f"/requests/{create(client)['id']}")
+    assert _decode(again.text)[0]["kid"] == header["kid"]
+    verify_jwt(again.text, resolver)
+
+
+def test_json_is_served_when_explicitly_asked_for(client: Any) -> None:
+    created = create(client)
+    for accept in ("application/json", "application/json, */*;q=0.1"):
+        response = client.get(f"/requests/{created['id']}", headers={"accept": accept})
+        assert response.headers["content-type"].startswith("application/json")
+        assert response.json()["client_id"].startswith("redirect_uri:")
+
+
+def test_the_verifiers_key_is_stored_wrapped_under_the_kek(client: Any) -> None:
+    from sqlmodel import select
+
+    from verifier.models import VerifierKey
+
+    client.get(f"/requests/{create(client)['id']}")
+    services = client.app.state.services
+    with services.db.session() as session:
+        (row,) = session.exec(select(VerifierKey)).all()
+    key = services.identity.key()
+    assert row.public_key_multibase == key.public_key_multibase
+    assert row.wrapped_secret.startswith("v1.")
+    assert key.secret_key_multibase not in row.wrapped_secret
+
+
+def test_an_answer_bound_to_the_did_client_id_is_accepted(
+    client: Any, issuer_key: Multikey, holder: Multikey
+) -> None:
+    created = create(client, modules=["Data Wrangling with Python"])
+    token = client.get(f"/requests/{created['id']}").text
+    _, params = _decode(token)
+    vp = holder_vp(params, holder, [microcredential(issuer_key, holder)])
+    assert vp["proof"]["domain"].startswith("decentralized_identifier:")
+    response = answer(client, params, {"module_1": [vp]})
+    assert response.status_code == 200, response.json()
+    assert result(client, created).json()["result"]["accepted"] is True
+
+
+def test_an_answer_bound_to_another_verifiers_did_is_refused(
+    client: Any, issuer_key: Multikey, holder: Multikey
+) -> None:
+    created = create(client, modules=["Data Wrangling with Python"])
+    params = fetch_request(client, created)
+    other = {**params, "client_id": "decentralized_identifier:did:web:elsewhere.example"}
+    vp = holder_vp(other, holder, [microcredential(issuer_key, holder)])
+    response = answer(client, params, {"module_1": [vp]})
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_presentation"
 
 
 @pytest.mark.parametrize(
@@ -473,7 +564,9 @@ def test_server_sent_events_deliver_the_result_as_soon_as_it_arrives(
     app = create_app(settings_for())
     with live_server(app) as base, httpx.Client(base_url=base, timeout=20) as http:
         created = http.post("/requests", json={"purpose": "test"}).json()
-        params = http.get(f"/requests/{created['id']}").json()
+        params = http.get(
+            f"/requests/{created['id']}", headers={"accept": "application/json"}
+        ).json()
         vps = {"credential": [holder_vp(params, holder, [microcredential(issuer, holder)])]}
         lines: list[str] = []
         connected = threading.Event()
@@ -499,3 +592,28 @@ def test_server_sent_events_deliver_the_result_as_soon_as_it_arrives(
     assert "event: result" in lines
     data = json.loads(lines[lines.index("event: result") + 1].removeprefix("data: "))
     assert data["status"] == "completed" and data["result"]["accepted"]
+
+
+def test_after_a_kek_rotation_the_verifiers_key_is_rewrapped_and_kept(
+    settings_for: Any,
+) -> None:
+    import secrets
+
+    from fastapi.testclient import TestClient
+    from sqlmodel import select
+
+    from credentials.keystore import Kek, Keystore
+    from verifier.models import VerifierKey
+
+    old = Kek.from_secret(secrets.token_bytes(32), "old")
+    new = Kek.from_secret(secrets.token_bytes(32), "new")
+    kids = []
+    for keks in ([old], [new, old], [new]):
+        app = create_app(settings_for(), keystore=Keystore(keks))
+        with TestClient(app) as client:
+            document = client.get("/.well-known/did.json").json()
+            kids.append(document["verificationMethod"][0]["publicKeyMultibase"])
+            with app.state.services.db.session() as session:
+                (row,) = session.exec(select(VerifierKey)).all()
+            assert row.wrapped_secret.startswith(f"v1.{keks[0].id}.")
+    assert kids[0] == kids[1] == kids[2]

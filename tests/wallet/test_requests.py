@@ -218,3 +218,44 @@ def test_unknown_or_garbage_requests(wallet: WalletHarness) -> None:
     garbage = _preview(wallet, account, "openid4vp://?dcql_query=" + json.dumps("x"))
     assert garbage.status_code == 400
     assert _preview(wallet, account, "not a link").status_code == 400
+
+
+def _signed_request_object(typ: str, *, signer_did: str | None = None) -> tuple[str, Any]:
+    from credentials.dids import DidResolver
+    from credentials.jose import sign_jwt
+    from credentials.keys import Multikey
+
+    did = "did:web:verifier.example"
+    key = Multikey.generate(controller=signer_did or did, id=f"{signer_did or did}#key-1")
+    document = {
+        "id": did,
+        "verificationMethod": [key.to_public_dict()],
+        "authentication": [key.id],
+    }
+    claims = {
+        "client_id": f"decentralized_identifier:{did}",
+        "response_type": "vp_token",
+        "response_mode": "direct_post",
+        "response_uri": "https://verifier.example/requests/1/response",
+        "nonce": "n-0S6_WzA2Mj-nonce",
+        "dcql_query": dcql(query()),
+    }
+    token = sign_jwt({"typ": typ, "kid": key.id}, claims, key)
+    return token, DidResolver(overrides={did: document})
+
+
+def test_a_signed_request_object_is_checked_typ_signer_and_signature() -> None:
+    from wallet.services.openid4vp import RequestError, _request_object
+
+    token, resolver = _signed_request_object("oauth-authz-req+jwt")
+    claims, signed = _request_object(token, resolver)
+    assert signed and claims["client_id"] == "decentralized_identifier:did:web:verifier.example"
+    wrong_typ, resolver = _signed_request_object("JWT")
+    with pytest.raises(RequestError, match="typ"):
+        _request_object(wrong_typ, resolver)
+    forged, resolver = _signed_request_object("oauth-authz-req+jwt", signer_did="did:web:x.example")
+    with pytest.raises(RequestError):
+        _request_object(forged, resolver)
+    header, payload, _ = token.split(".")
+    with pytest.raises(RequestError):
+        _request_object(f"{header}.{payload}.AAAA", resolver)

@@ -85,7 +85,7 @@ def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
             yield Live(wallet, verifier, headers, did, Multikey.generate())
 
 
-@pytest.mark.parametrize("link", ["request_uri", "openid4vp_uri"])
+@pytest.mark.parametrize("link", ["request_uri", "openid4vp_uri", "openid4vp_by_reference_uri"])
 def test_answering_the_verifiers_request(live: Live, link: str) -> None:
     wanted = live.store()
     live.store(id="https://unidelta.example/modules/ml", name="Machine Learning")
@@ -108,6 +108,13 @@ def test_answering_the_verifiers_request(live: Live, link: str) -> None:
     assert preview.status_code == 200, preview.text
     body = preview.json()
     assert body["verifier"]["name"] == "Employer BV"
+    # by reference, the request object is signed by the verifier's did:web key and checked
+    signed = link != "openid4vp_uri"
+    assert body["verifier"]["signedRequest"] is signed
+    verifier_did = "did:web:" + live.verifier.removeprefix("http://").replace(":", "%3A")
+    assert body["verifier"]["clientId"] == (
+        f"decentralized_identifier:{verifier_did}" if signed else request["client_id"]
+    )
     assert body["purpose"] == "Application: data analyst"
     (query,) = body["queries"]
     assert query["selected"] == [wanted] and len(query["matches"]) == 1

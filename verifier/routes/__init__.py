@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import admin, admissions, registry, requests, shares, vcapi
+from . import admin, admissions, identity, registry, requests, shares, vcapi
 
 ROUTERS: tuple[APIRouter, ...] = (
     vcapi.router,
@@ -13,4 +13,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     admissions.router,
     registry.router,
     admin.router,
+    identity.router,
 )

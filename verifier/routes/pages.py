@@ -687,7 +687,8 @@ def _qr_link(services: Services, request_id: str) -> str | None:
 
         link = "openid4vp://?" + urlencode(
             {
-                "client_id": parameters["client_id"],
+                # by reference the wallet gets the signed request object: the DID client id
+                "client_id": services.identity.client_id,
                 "request_uri": f"{services.settings.public_url}/requests/{request_id}",
             }
         )

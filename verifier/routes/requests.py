@@ -1,15 +1,16 @@
 """Presentation requests (OpenID4VP-shaped): create, serve to the wallet, receive, report.
 
-``GET /requests/{id}`` serves the authorization request parameters as JSON; a wallet that
-asks for ``application/oauth-authz-req+jwt`` gets them as an unsigned request object
-(``alg: none``), the only form a ``redirect_uri:`` client can offer (OpenID4VP §5.9);
-whether wallets accept that is unconfirmed, so the QR carries the parameters by value.
+``GET /requests/{id}`` (the ``request_uri``) serves a signed request object by default
+(RFC 9101: ``application/oauth-authz-req+jwt``, ``typ`` ``oauth-authz-req+jwt``, signed by
+the verifier's did:web key, ``client_id`` = ``decentralized_identifier:<did>``), which is
+what wallets of other vendors expect behind ``request_uri`` (OpenID4VP §5.10). Clients
+that explicitly prefer ``application/json`` (older microcred wallets, scripts) get the
+parameters as JSON under the ``redirect_uri:`` client id, as before.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import time
 from collections.abc import AsyncIterator
@@ -55,26 +56,53 @@ async def create_request(body: PresentationRequestCreate, services: ServicesDep)
     )
 
 
-@router.get("/{request_id}")
+@router.get(
+    "/{request_id}",
+    responses={
+        200: {
+            "description": "the signed request object, or JSON when asked for",
+            "content": {
+                REQUEST_OBJECT_TYPE: {"schema": {"type": "string"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+)
 async def get_request(request_id: str, request: Request, services: ServicesDep) -> Response:
-    """The authorization request parameters, for the wallet (``request_uri``)."""
-    parameters = await run_in_threadpool(services.requests.parameters, request_id)
-    if REQUEST_OBJECT_TYPE in request.headers.get("accept", ""):
-        return Response(
-            unsigned_request_object(parameters), media_type=REQUEST_OBJECT_TYPE, headers=NO_STORE
-        )
-    return JSONResponse(parameters, headers=NO_STORE)
+    """The authorization request for the wallet (``request_uri``): a signed JWT, or JSON."""
+    if wants_json(request.headers.get("accept", "")):
+        parameters = await run_in_threadpool(services.requests.parameters, request_id)
+        return JSONResponse(parameters, headers=NO_STORE)
+    token = await run_in_threadpool(services.requests.request_object, request_id)
+    return Response(token, media_type=REQUEST_OBJECT_TYPE, headers=NO_STORE)
 
 
-def unsigned_request_object(parameters: dict[str, Any]) -> str:
-    header = {"alg": "none", "typ": "oauth-authz-req+jwt"}
-    payload = {**parameters, "aud": "https://self-issued.me/v2"}
-    return f"{_b64(header)}.{_b64(payload)}."
+def wants_json(accept: str) -> bool:
+    """True when the client ranks ``application/json`` above the request-object types.
 
-
-def _b64(value: dict[str, Any]) -> str:
-    raw = json.dumps(value, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    A missing header, ``*/*`` or a tie goes to the JWT: JSON is served only when asked
+    for explicitly (``Accept: application/json``).
+    """
+    json_q = jwt_q = 0.0
+    wildcard = 0.0
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = max(0.0, min(1.0, float(value)))
+                except ValueError:
+                    q = 0.0
+        media = media.lower()
+        if media == "application/json":
+            json_q = max(json_q, q)
+        elif media in (REQUEST_OBJECT_TYPE, "application/jwt"):
+            jwt_q = max(jwt_q, q)
+        elif media in ("*/*", "application/*"):
+            wildcard = max(wildcard, q)
+    return json_q > max(jwt_q, wildcard)
 
 
 @router.post(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from credentials.fetch import FetchPolicy, SafeFetcher
+from credentials.keystore import Keystore
 from servicekit.db import Database
 
 from ..config import Settings
@@ -20,6 +21,7 @@ from .clock import Clock, system_clock
 from .log import PurgeResult, VerificationLog, purge
 from .requests import PresentationRequestService
 from .shares import ShareVerifier
+from .signing import VerifierIdentity
 from .trust import TrustRegistryStore
 from .vcapi import VcApi
 from .verification import VerificationService
@@ -37,6 +39,7 @@ class Services:
     challenges: ChallengeService
     vcapi: VcApi
     requests: PresentationRequestService
+    identity: VerifierIdentity
     shares: ShareVerifier
     admissions: AdmissionService
 
@@ -56,6 +59,7 @@ def build_services(
     *,
     clock: Clock | None = None,
     fetcher: SafeFetcher | None = None,
+    keystore: Keystore | None = None,
 ) -> Services:
     clock = clock or system_clock
     fetcher = fetcher or SafeFetcher(FetchPolicy(allow_insecure=settings.dev))
@@ -77,6 +81,17 @@ def build_services(
     )
     challenges = ChallengeService(db, ttl=settings.challenge_ttl, clock=clock)
     vcapi = VcApi(verification, challenges, max_body=settings.max_body)
+    stores: list[Keystore] = [keystore] if keystore else []
+
+    def keystore_once() -> Keystore:
+        # read the KEK only when the verifier first signs (VerifierIdentity locks around it)
+        if not stores:
+            stores.append(Keystore.from_environment(data_dir=settings.data_dir, dev=settings.dev))
+        return stores[0]
+
+    identity = VerifierIdentity(
+        db, public_url=settings.public_url, keystore=keystore_once, clock=clock
+    )
     requests = PresentationRequestService(
         db,
         verification,
@@ -85,6 +100,7 @@ def build_services(
         max_ttl=settings.max_request_ttl,
         max_body=settings.max_body,
         clock=clock,
+        identity=identity,
     )
     shares = ShareVerifier(verification, fetcher, max_bytes=settings.max_body)
     admissions = AdmissionService(vcapi, clock=clock)
@@ -99,6 +115,7 @@ def build_services(
         challenges=challenges,
         vcapi=vcapi,
         requests=requests,
+        identity=identity,
         shares=shares,
         admissions=admissions,
     )

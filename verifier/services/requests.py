@@ -1,4 +1,4 @@
-"""Presentation requests, OpenID4VP 1.0 shaped (``direct_post``, DCQL, ``redirect_uri:``).
+"""Presentation requests, OpenID4VP 1.0 shaped (``direct_post``, DCQL, signed request objects).
 
 The flow, from the employer's side:
 
@@ -6,10 +6,13 @@ The flow, from the employer's side:
    fresh ``nonce`` and ``state``, and returns links and a QR for the wallet plus a secret
    ``result_token`` for the employer's page (the result names the learner: knowing the
    request id, which is in the QR, must not be enough to read it);
-2. the wallet reads the parameters (by value from the QR, or from ``request_uri``);
+2. the wallet reads the parameters: by value from the QR (client id
+   ``redirect_uri:<response_uri>``, unsigned), or from ``request_uri`` as a request object
+   signed by the verifier's did:web key (client id ``decentralized_identifier:<did>``,
+   ``signing.VerifierIdentity``), or as JSON when it asks for JSON;
 3. the wallet POSTs ``vp_token`` (JSON keyed by DCQL query id, values arrays of VPs) and
    ``state`` to ``response_uri``; each VP must carry ``challenge`` = nonce and ``domain`` =
-   the full ``client_id`` (``redirect_uri:<response_uri>``);
+   the full client id the wallet was given (either of the two);
 4. the first answer whose presentation proofs verify with that nonce consumes it — a
    conditional UPDATE that one transaction wins across all instances — and its result is
    stored; any later answer with the same nonce is refused as a replay;
@@ -42,6 +45,7 @@ from ..models import PresentationRequest
 from .admissions import evaluate_results
 from .clock import Clock, aware, iso, utc
 from .dcql import RequestSpec, dcql_query, queries_for
+from .signing import VerifierIdentity
 from .vcapi import parse_body
 from .verification import VerificationResult, VerificationService
 
@@ -93,13 +97,20 @@ class CreatedRequest:
         }
 
 
-def authorization_parameters(row: PresentationRequest, public_url: str) -> dict[str, Any]:
-    """The OpenID4VP authorization request parameters (§5.1) for a stored request."""
+def authorization_parameters(
+    row: PresentationRequest, public_url: str, client_id: str | None = None
+) -> dict[str, Any]:
+    """The OpenID4VP authorization request parameters (§5.1) for a stored request.
+
+    ``client_id`` defaults to ``redirect_uri:<response_uri>``, the prefix for parameters
+    sent unsigned (by value, or as JSON); the signed request object passes the verifier's
+    ``decentralized_identifier:`` instead.
+    """
     response_uri = f"{public_url}/requests/{row.id}/response"
     return {
         "response_type": "vp_token",
         "response_mode": "direct_post",
-        "client_id": f"redirect_uri:{response_uri}",
+        "client_id": client_id or redirect_client_id(public_url, row.id),
         "response_uri": response_uri,
         "nonce": row.nonce,
         "state": row.state,
@@ -115,6 +126,25 @@ def authorization_parameters(row: PresentationRequest, public_url: str) -> dict[
         },
         "purpose": row.purpose,
     }
+
+
+def redirect_client_id(public_url: str, request_id: str) -> str:
+    return f"redirect_uri:{public_url}/requests/{request_id}/response"
+
+
+def _proof_domains(presentation: Any) -> set[str]:
+    """The ``domain`` values a presentation's proof(s) claim (to pick the client id)."""
+    if not isinstance(presentation, dict):
+        return set()
+    proofs = presentation.get("proof")
+    domains: set[str] = set()
+    for proof in proofs if isinstance(proofs, list) else [proofs]:
+        if isinstance(proof, dict):
+            domain = proof.get("domain")
+            for value in domain if isinstance(domain, list) else [domain]:
+                if isinstance(value, str):
+                    domains.add(value)
+    return domains
 
 
 def by_value_uri(parameters: Mapping[str, Any]) -> str:
@@ -139,8 +169,10 @@ class PresentationRequestService:
         max_ttl: int,
         max_body: int,
         clock: Clock,
+        identity: VerifierIdentity | None = None,
     ) -> None:
         self.db = db
+        self.identity = identity
         self.verification = verification
         self.public_url = public_url.rstrip("/")
         self.default_ttl = default_ttl
@@ -188,8 +220,10 @@ class PresentationRequestService:
             session.add(row)
         parameters = authorization_parameters(row, self.public_url)
         request_uri = f"{self.public_url}/requests/{row.id}"
+        # by reference, the wallet gets the signed request object: the DID client id
+        reference_client = self.identity.client_id if self.identity else parameters["client_id"]
         by_reference = "openid4vp://?" + urlencode(
-            {"client_id": parameters["client_id"], "request_uri": request_uri}
+            {"client_id": reference_client, "request_uri": request_uri}
         )
         return CreatedRequest(
             id=row.id,
@@ -213,14 +247,42 @@ class PresentationRequestService:
     def _expired(self, row: PresentationRequest) -> bool:
         return row.expires_at <= utc(self.clock())
 
-    def parameters(self, request_id: str) -> dict[str, Any]:
-        """What the wallet fetches from ``request_uri``; gone once answered or expired."""
+    def _pending(self, request_id: str) -> PresentationRequest:
         row = self._get(request_id)
         if row.status != PENDING:
             raise ProblemError(410, "request_answered", "this request has already been answered")
         if self._expired(row):
             raise ProblemError(410, "request_expired", "this presentation request has expired")
-        return authorization_parameters(row, self.public_url)
+        return row
+
+    def parameters(self, request_id: str) -> dict[str, Any]:
+        """What the wallet fetches from ``request_uri`` as JSON; gone once answered or expired."""
+        return authorization_parameters(self._pending(request_id), self.public_url)
+
+    def request_object(self, request_id: str) -> str:
+        """The signed request object (RFC 9101, OpenID4VP §5.10) behind ``request_uri``.
+
+        Its ``client_id`` is the verifier's ``decentralized_identifier:``; ``aud`` is the
+        static-discovery audience (§5.8), ``exp`` the request's expiry. ``iss`` (which
+        OpenID4VP wallets ignore) is the bare DID: libraries that do read it
+        (``@openid4vc/oauth2``) require the signing ``kid`` to start with it.
+        """
+        if self.identity is None:
+            raise ProblemError(
+                406, "not_acceptable", "this verifier serves request parameters as JSON only"
+            )
+        row = self._pending(request_id)
+        claims = authorization_parameters(row, self.public_url, self.identity.client_id)
+        now = utc(self.clock())
+        claims.update(
+            {
+                "iss": self.identity.did,
+                "aud": "https://self-issued.me/v2",
+                "iat": int(now.timestamp()),
+                "exp": int(aware(row.expires_at).timestamp()),  # type: ignore[union-attr]
+            }
+        )
+        return self.identity.sign_request_object(claims)
 
     # -- the wallet's answer ----------------------------------------------------------------
 
@@ -242,7 +304,7 @@ class PresentationRequestService:
             return self._declined(row, fields)
         spec = RequestSpec.from_dict(row.spec)
         answers = self._parse_vp_token(fields.get("vp_token"), spec, row.id)
-        client_id = f"redirect_uri:{self.public_url}/requests/{row.id}/response"
+        client_id = self._client_id_of(row, answers)
         results = [
             (
                 query_id,
@@ -269,6 +331,19 @@ class PresentationRequestService:
         outcome = self._outcome(spec, results)
         self._complete(row, COMPLETED, outcome)
         return {}
+
+    def _client_id_of(self, row: PresentationRequest, answers: list[tuple[str, Any]]) -> str:
+        """The client id the answer is bound to: the request went out under two.
+
+        By value (and as JSON) it is ``redirect_uri:``; the signed request object names the
+        verifier's ``decentralized_identifier:``. Both identify this verifier and the nonce
+        identifies the request, so the DID one is taken when every presentation claims it.
+        """
+        if self.identity is not None and answers:
+            wanted = self.identity.client_id
+            if all(wanted in _proof_domains(vp) for _, vp in answers):
+                return wanted
+        return redirect_client_id(self.public_url, row.id)
 
     def _parse_vp_token(
         self, raw: Any, spec: RequestSpec, request_id: str

@@ -2,8 +2,8 @@
 
 Accepted forms (what a verifier's QR or link carries):
 
-* the verifier's request link (``https://verifier/requests/{id}``), fetched with
-  ``Accept: application/json``;
+* the verifier's request link (``https://verifier/requests/{id}``), fetched preferring the
+  signed request object (``application/oauth-authz-req+jwt``), JSON accepted as well;
 * ``openid4vp://?…`` with every parameter by value (``dcql_query`` and
   ``client_metadata`` as JSON strings);
 * ``openid4vp://?client_id=…&request_uri=…`` by reference; the request object may be JSON
@@ -38,6 +38,8 @@ REDIRECT_URI = "redirect_uri:"
 DID_PREFIX = "decentralized_identifier:"
 _NONCE = re.compile(r"^[A-Za-z0-9._~-]{8,512}$")
 MAX_REQUEST_CHARS = 32_768
+REQUEST_OBJECT_TYP = "oauth-authz-req+jwt"
+REQUEST_ACCEPT = "application/oauth-authz-req+jwt, application/jwt;q=0.9, application/json;q=0.5"
 
 
 class RequestError(MicrocredError):
@@ -114,10 +116,8 @@ def _fetch_request(
     post: bool = False,
 ) -> tuple[dict[str, Any], bool]:
     try:
-        if post:
-            response = fetcher.post_form(url, {})
-        else:
-            response = fetcher.get(url, accept="application/json, application/oauth-authz-req+jwt")
+        # GET asks for the signed request object first (RFC 9101), JSON from older verifiers
+        response = fetcher.post_form(url, {}) if post else fetcher.get(url, accept=REQUEST_ACCEPT)
     except FetchHTTPError as exc:
         if exc.status in (404, 410):
             raise RequestError(
@@ -165,6 +165,9 @@ def _request_object(token: str, resolver: DidResolver) -> tuple[dict[str, Any], 
             )
         return claims, False
     if isinstance(client_id, str) and client_id.startswith(DID_PREFIX):
+        if header.get("typ") != REQUEST_OBJECT_TYP:
+            # RFC 9101 §10.8 / OpenID4VP §5: the typ keeps other JWTs from passing as requests
+            raise RequestError(f"a signed request object must have typ {REQUEST_OBJECT_TYP}")
         try:
             _, claims, key = verify_jwt(token, resolver)
         except MicrocredError as exc:
