@@ -95,7 +95,11 @@ class OutsideStacks(ReferenceImplementation):
         )
 
     def dcc_sign(
-        self, credential: JSON, key: JSON, suite: Suite = "eddsa-rdfc-2022", created: str | None = None
+        self,
+        credential: JSON,
+        key: JSON,
+        suite: Suite = "eddsa-rdfc-2022",
+        created: str | None = None,
     ) -> JSON:
         """Sign with DCC's issuing libraries (@digitalcredentials/vc + its suites)."""
         return self.call("dcc.sign", credential=credential, key=key, suite=suite, created=created)
