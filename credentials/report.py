@@ -46,6 +46,9 @@ class VerificationReport:
 
     checks: list[Check] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    profile: dict[str, Any] | None = None
+    """Completeness against the EU micro-credential profile (``credentials.profile``):
+    ``{"name", "complete", "missing", ...}``; None when the profile was not applied."""
 
     def add(self, check: Check) -> Check:
         self.checks.append(check)
@@ -83,4 +86,6 @@ class VerificationReport:
         }
         if self.summary:
             out["summary"] = self.summary
+        if self.profile is not None:
+            out["profile"] = self.profile
         return out

@@ -21,8 +21,13 @@ def default_verifier(
     trust_checker: TrustChecker | None = None,
     fetcher: SafeFetcher | None = None,
     status_cache: StatusListCache | None = None,
+    require_profile: bool = False,
 ) -> Verifier:
-    """A verifier with did:web + status over the safe fetcher and the profile check."""
+    """A verifier with did:web + status over the safe fetcher and the profile check.
+
+    ``require_profile`` is the named policy "profile required": an incomplete EU
+    microcredential fails a ``policy`` check instead of giving a warning.
+    """
     fetcher = fetcher or SafeFetcher(FetchPolicy(allow_insecure=allow_insecure))
     resolver = DidResolver(fetcher)
     cache = status_cache or StatusListCache()
@@ -46,12 +51,15 @@ def default_verifier(
         )
 
     verifier.status_checker = status
-    _attach_profile(verifier)
+    _attach_profile(verifier, require_profile)
     return verifier
 
 
-def _attach_profile(verifier: Verifier) -> None:
+def _attach_profile(verifier: Verifier, require: bool = False) -> None:
+    from functools import partial
+
     from .profile import profile_checks, summarize
 
-    verifier.profile_checker = profile_checks
+    checker = partial(profile_checks, require=True) if require else profile_checks
+    verifier.profile_checker = checker
     verifier.summarizer = summarize

@@ -98,7 +98,9 @@ class Verifier:
         if self.trust_checker is not None:
             report.add(self.trust_checker(issuer))
         if self.profile_checker is not None:
-            report.extend(self.profile_checker(credential))
+            profile_checks = self.profile_checker(credential)
+            report.extend(list(profile_checks))
+            report.profile = getattr(profile_checks, "profile", None)
         if self.summarizer is not None:
             try:
                 report.summary = self.summarizer(credential)
