@@ -49,6 +49,8 @@ class VerificationReport:
     profile: dict[str, Any] | None = None
     """Completeness against the EU micro-credential profile (``credentials.profile``):
     ``{"name", "complete", "missing", ...}``; None when the profile was not applied."""
+    format: str | None = None
+    """The format met, e.g. "VCDM 1.1 · Ed25519Signature2020" (``credentials.formats``)."""
 
     def add(self, check: Check) -> Check:
         self.checks.append(check)
@@ -84,6 +86,8 @@ class VerificationReport:
             "warnings": [c.to_dict() for c in self.warnings],
             "errors": [c.to_dict() for c in self.failed],
         }
+        if self.format:
+            out["format"] = self.format
         if self.summary:
             out["summary"] = self.summary
         if self.profile is not None:
