@@ -26,6 +26,8 @@ from credentials.setup import default_verifier
 from servicekit.migrations import upgrade
 from tests.interop.outside import OutsideStacks
 from tests.interop.reference import REPO_ROOT
+from tests.interop.tls import LocalTls, microcred_verifier, static_https_server
+from tests.support.servers import free_port
 from verifier.config import Settings
 from verifier.main import create_app
 
@@ -177,3 +179,46 @@ def test_a_credential_signed_by_an_outside_stack_verifies_in_the_verifier_servic
         "/credentials/verify", json={"verifiableCredential": tampered(signed[signer])}
     )
     assert forged.json()["verified"] is False
+
+
+# --------------------------------------------------------------------------- did:web
+
+
+DID_WEB_KEYS = {
+    # key type → (data model, DID document contexts): an Ed25519VerificationKey2020 key
+    # signing a VCDM 1.1 credential, and a Multikey signing VC 2.0
+    "ed25519-2020": ("1.1", ["https://www.w3.org/ns/did/v1", ED25519_2020]),
+    "ed25519": ("2.0", ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/multikey/v1"]),
+}
+
+
+@pytest.mark.parametrize("key_type", list(DID_WEB_KEYS))
+def test_an_outside_institution_on_did_web_verifies_in_microcred(
+    outside: OutsideStacks, local_tls: LocalTls, key_type: str
+) -> None:
+    """The institution publishes its own DID document (with an Ed25519VerificationKey2020 or
+    Multikey key) over https; Digital Bazaar's vc signs; both stacks and microcred resolve
+    the did:web from that server."""
+    model, contexts = DID_WEB_KEYS[key_type]
+    port = free_port()
+    did = f"did:web:127.0.0.1%3A{port}:issuers:elders"
+    key = outside.db_generate_key(key_type, controller=did)
+    secret = ("privateKeyMultibase", "secretKeyMultibase", "@context")
+    public = {k: v for k, v in key.items() if k not in secret}
+    document = {
+        "@context": contexts,
+        "id": did,
+        "verificationMethod": [public],
+        "assertionMethod": [key["id"]],
+        "authentication": [key["id"]],
+    }
+    with static_https_server({"/issuers/elders/did.json": document}, port, local_tls):
+        vc = outside.db_sign(open_badge(did, model), key)
+        db = outside.db_verify(vc)
+        assert db.verified, db.error
+        dcc = outside.dcc_verify(vc)
+        assert dcc.errors == [] and dcc.valid_signature, dcc.raw
+        report = microcred_verifier(local_tls).verify_credential(vc).to_dict()
+        assert report["verified"] is True, failed(report)
+        forged = microcred_verifier(local_tls).verify_credential(tampered(vc)).to_dict()
+        assert [c[0] for c in failed(forged)] == ["proof"], failed(forged)

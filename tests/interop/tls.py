@@ -20,11 +20,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from credentials.fetch import FetchPolicy, PinnedTransport, SafeFetcher
+from credentials.setup import default_verifier
+from credentials.verify import Verifier
 
 
 @dataclass(frozen=True)
@@ -145,3 +150,45 @@ def live_https_server(app: Any, port: int, tls: LocalTls) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+class LoopbackHttpsTransport(PinnedTransport):
+    """microcred's dev mode resolves a loopback did:web over http (credentials/dids.py),
+    but the servers here speak https only, as outside verifiers require; so microcred's side
+    of these tests upgrades loopback http requests to https (loopback is reachable only with
+    ``allow_insecure``, which is also what selects http)."""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.scheme == "http" and request.url.host == "127.0.0.1":
+            request.url = request.url.copy_with(scheme="https")
+        return super().handle_request(request)
+
+
+def microcred_verifier(tls: LocalTls) -> Verifier:
+    """microcred's default verifier reaching loopback https servers that ``tls`` certified
+    (a fresh status cache and DID cache each time)."""
+    transport = LoopbackHttpsTransport(tls.client_context())
+    return default_verifier(fetcher=SafeFetcher(FetchPolicy(allow_insecure=True), transport))
+
+
+@contextmanager
+def static_https_server(documents: dict[str, Any], port: int, tls: LocalTls) -> Iterator[str]:
+    """Serve ``documents`` (path → JSON) over TLS on 127.0.0.1:``port``: a DID document or
+    status list of an institution that is not microcred."""
+    import json
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while (await receive())["type"] != "lifespan.shutdown":
+                await send({"type": "lifespan.startup.complete"})
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        document = documents.get(scope["path"])
+        status = 200 if document is not None else 404
+        body = json.dumps(document if document is not None else {"error": "not found"}).encode()
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    with live_https_server(app, port, tls) as base:
+        yield base
