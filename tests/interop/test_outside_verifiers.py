@@ -44,7 +44,7 @@ with warnings.catch_warnings():
 
 pytestmark = pytest.mark.interop
 
-KINDS = ["module", "cohort", "oid4vci", "vc-api"]
+KINDS = ["module", "cohort", "oid4vci", "vc-api", "vc-api-1.1"]
 KEY_TYPES = ["ed25519", "p256"]
 PRE_AUTH = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 CONFIGURATION = "MicroCredential_ldp_vc"
@@ -88,6 +88,7 @@ class LiveIssuer:
             "cohort": self.by_cohort,
             "oid4vci": self.by_oid4vci,
             "vc-api": self.by_vc_api,
+            "vc-api-1.1": self.by_vc_api_11,
         }[kind](inst)
 
     def add_institution(self, slug: str, key_type: str) -> Institution:
@@ -176,6 +177,38 @@ class LiveIssuer:
         )
         assert response.status_code == 201, response.text
         return response.json()["verifiableCredential"]
+
+    def by_vc_api_11(self, inst: Institution) -> dict[str, Any]:
+        """A VCDM 1.1 Open Badge as a conformance suite or an older SIS sends it (VC 1.1 and
+        OB contexts only); the issuer signs it as 1.1 and adds its status entries."""
+        credential = {
+            "@context": [
+                "https://www.w3.org/2018/credentials/v1",
+                "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+            ],
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "name": "Data Literacy",
+            "issuer": inst.did,
+            "issuanceDate": "2026-01-15T09:00:00Z",
+            "credentialSubject": {
+                "id": "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",
+                "type": ["AchievementSubject"],
+                "achievement": {
+                    "id": "https://hsrijnland.example/achievements/data-literacy",
+                    "type": ["Achievement"],
+                    "name": "Data Literacy",
+                    "description": "Reading, questioning and presenting quantitative data.",
+                    "criteria": {"narrative": "Passed the final assessment."},
+                },
+            },
+        }
+        response = self.client.post(
+            inst.path("/credentials/issue"), json={"credential": credential}, headers=inst.headers
+        )
+        assert response.status_code == 201, response.text
+        issued = response.json()["verifiableCredential"]
+        assert issued["@context"][0] == "https://www.w3.org/2018/credentials/v1"
+        return issued
 
     def set_status(self, inst: Institution, credential: dict[str, Any], action: str) -> None:
         response = self.client.post(
