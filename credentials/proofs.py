@@ -87,6 +87,25 @@ def _unsecured(document: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in document.items() if k != "proof"}
 
 
+def proof_suite_names(document: Any) -> list[str]:
+    """The suites of ``document``'s proofs as a report names them, in proof order.
+
+    A Data Integrity proof is named by its cryptosuite (``eddsa-rdfc-2022``), any other
+    proof by its type (``Ed25519Signature2020``, ``JwtProof2020``); a proof without either
+    is ``"unknown"``. For the report's format line ("VCDM 1.1 · Ed25519Signature2020").
+    """
+    proofs = document.get("proof") if isinstance(document, dict) else None
+    names = []
+    for proof in _as_list(proofs) if proofs else []:
+        if not isinstance(proof, dict):
+            names.append("unknown")
+            continue
+        kind, suite = proof.get("type"), proof.get("cryptosuite")
+        name = suite if kind == "DataIntegrityProof" and isinstance(suite, str) else kind
+        names.append(name if isinstance(name, str) and name else "unknown")
+    return names
+
+
 #: The default tolerance between a signer's clock and the verifier's (see ``verify_proofs``).
 DEFAULT_CLOCK_SKEW = timedelta(minutes=5)
 
@@ -228,7 +247,24 @@ def verify_proofs(
         checks.extend(proof_checks)
         if key is not None:
             keys.append(key)
+    if keys:
+        checks = [_set_aside_if_unsupported(check) for check in checks]
     return checks, keys
+
+
+#: Codes of proofs microcred recognises but does not implement (the report's "unsupported").
+UNSUPPORTED_PROOF_CODES = frozenset({"unsupported_cryptosuite", "unsupported_proof_type"})
+
+
+def _set_aside_if_unsupported(check: Check) -> Check:
+    """A proof of a suite microcred does not implement, next to one that verified, is set
+    aside as a warning, as jsonld-signatures ignores proofs no suite it was given matches;
+    on its own it still fails (nothing then proves the document)."""
+    if check.outcome == "failed" and check.code in UNSUPPORTED_PROOF_CODES:
+        return Check.warning(
+            check.id, check.code, check.message + "; set aside: another proof verified"
+        )
+    return check
 
 
 def _verify_one(

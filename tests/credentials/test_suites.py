@@ -446,3 +446,52 @@ def test_recognised_but_unsupported_proofs_are_not_called_invalid(
     recognised = proof["cryptosuite"] if "cryptosuite" in proof else proof["type"]
     if recognised not in ("made-up-2099", ["DataIntegrityProof"]):
         assert "recognised, but not implemented" in checks[0].message
+
+
+def test_proof_suite_names_for_the_report() -> None:
+    from credentials.proofs import proof_suite_names
+
+    assert proof_suite_names(load_fixture(f"{CHAIN}/signedProofSet2.json")) == [
+        "eddsa-rdfc-2022",
+        "eddsa-rdfc-2022",
+    ]
+    signed = load_fixture("vectors/ed25519-signature-2020/signedEdSig.json")
+    assert proof_suite_names(signed) == ["Ed25519Signature2020"]
+    assert proof_suite_names({"proof": [{"type": "JwtProof2020"}, "x", {}]}) == [
+        "JwtProof2020",
+        "unknown",
+        "unknown",
+    ]
+    assert proof_suite_names({}) == [] and proof_suite_names("a JWT") == []
+
+
+def test_p384_did_key_resolves_to_a_multikey_document() -> None:
+    key = Multikey.generate("P-384")
+    vm = DidResolver().verification_method(key.id)
+    assert vm["type"] == "Multikey"
+    assert vm["publicKeyMultibase"] == key.public_key_multibase
+    assert Multikey.from_verification_method(vm).algorithm == "P-384"
+
+
+def test_an_unsupported_proof_next_to_a_verified_one_is_set_aside() -> None:
+    """As jsonld-signatures does: a proof set with a suite microcred lacks (bbs-2023) still
+    verifies through the proof it can check; the other proof is a named warning."""
+    key = Multikey.generate("Ed25519")
+    secured = sign(vc1_credential(key.controller, DI_V2), key)
+    bbs = {
+        "type": "DataIntegrityProof",
+        "cryptosuite": "bbs-2023",
+        "created": CREATED,
+        "verificationMethod": key.id,
+        "proofPurpose": "assertionMethod",
+        "proofValue": "u" + "A" * 80,
+    }
+    secured["proof"] = [secured["proof"], bbs]
+    checks, keys = verify_proofs(secured, resolver=DidResolver(), purpose="assertionMethod")
+    assert [(c.outcome, c.code) for c in checks if c.outcome != "passed"] == [
+        ("warning", "unsupported_cryptosuite")
+    ]
+    assert len(keys) == 1
+    # alone, or next to a proof that fails, it stays a failure
+    secured["proof"][0]["proofValue"] = secured["proof"][0]["proofValue"][:-2] + "11"
+    assert "unsupported_cryptosuite" in failures(verify(secured))
