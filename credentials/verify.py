@@ -333,8 +333,8 @@ def _holder_binding(
 
     VCDM 2.0 lets anyone present a credential (a parent for a child, an agent for an
     employer), so a holder who is not the subject is a warning; ``holder-is-subject`` makes
-    it a failed ``policy`` check. Decisions (admissions, requests) only count credentials
-    whose binding *passed*, whatever the policy.
+    it a failed ``credential[i].policy`` check. Decisions (admissions, requests) only count
+    credentials whose binding *passed*, whatever the policy.
     """
     check_id = f"credential[{index}].holder_binding"
     subjects = subject_ids(credential)
@@ -350,12 +350,8 @@ def _holder_binding(
         )
     if not required:
         return [check]
-    return [
-        check,
-        policy.failed(
-            Policy.HOLDER_IS_SUBJECT, f"credential[{index}]: {check.message}"
-        ),
-    ]
+    refused = policy.failed(Policy.HOLDER_IS_SUBJECT, check.message)
+    return [check, Check(f"credential[{index}].policy", "failed", refused.code, refused.message)]
 
 
 def _profile_policy(report: VerificationReport) -> Check | None:

@@ -177,7 +177,9 @@ def test_presentation_by_someone_not_the_subject_conforms(signed: dict) -> None:
         vp, challenge="c", domain="d", now=NOW
     )
     assert not strict.verified
-    assert [(c.id, c.code) for c in strict.failed] == [("policy", "policy_holder_not_subject")]
+    assert [(c.id, c.code) for c in strict.failed] == [
+        ("credential[0].policy", "policy_holder_not_subject")
+    ]
     per_call, _ = Verifier().verify_presentation(
         vp, challenge="c", domain="d", now=NOW, policies=["holder-is-subject"]
     )
