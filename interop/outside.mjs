@@ -45,11 +45,25 @@ import {fileURLToPath} from 'node:url';
 
 // ------------------------------------------------------- network guard
 
-// stdout carries the protocol; keep stray logging out of it
-console.log = console.error;
-console.info = console.error;
-console.debug = console.error;
-console.warn = console.error;
+// stdout carries the protocol; keep stray logging out of it. verifier-core logs
+// a stack trace to the console for every JSON schema it cannot fetch (always, under
+// the loopback policy below); one line is enough, so the stderr tail the Python side
+// shows on errors keeps the lines that matter.
+const stderrLog = console.error.bind(console);
+function log(...args) {
+  const [first] = args;
+  if(typeof first === 'string' &&
+    /^(Error fetching schema|error checking schema)/.test(first)) {
+    stderrLog(`verifier-core: ${first.trim()} (${args[1]?.message ?? ''})`);
+    return;
+  }
+  stderrLog(...args);
+}
+console.error = log;
+console.log = log;
+console.info = log;
+console.debug = log;
+console.warn = log;
 
 const refusedHosts = [];
 
