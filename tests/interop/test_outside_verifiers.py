@@ -339,6 +339,29 @@ def test_after_key_rotation_old_and_new_credentials_verify_in_both_stacks(
         dcc_judges(outside, credential, key_type)
 
 
+def test_after_a_compromise_the_stacks_refuse_what_the_leaked_key_signed(
+    live: LiveIssuer, outside: OutsideStacks
+) -> None:
+    """Rotating with ``compromised`` takes the key out of assertionMethod: microcred and
+    both stacks must stop accepting what it signed, and keep accepting the other keys'."""
+    inst = live.add_institution("leak-ed25519", "ed25519")
+    safe = live.by_module(inst)
+    live.client.post(inst.path("/keys/rotate"), json={}, headers=inst.headers)
+    leaked = live.by_module(inst)
+    rotated = live.client.post(
+        inst.path("/keys/rotate"), json={"compromised": True}, headers=inst.headers
+    )
+    assert rotated.status_code == 201, rotated.text
+    assert not live.verifier().verify_credential(leaked).verified
+    db = outside.db_verify(leaked)
+    assert not db.verified and db.error, db
+    dcc = outside.dcc_verify(leaked)
+    assert not dcc.valid_signature and dcc.errors, dcc.raw
+    assert live.verifier().verify_credential(safe).verified
+    assert outside.db_verify(safe).verified
+    assert_dcc_accepts(outside.dcc_verify(safe))
+
+
 # --------------------------------------------------------------------------- revocation
 
 
