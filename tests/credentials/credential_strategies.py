@@ -28,6 +28,7 @@ from typing import Any
 from hypothesis import strategies as st
 
 from contexts import CREDENTIALS_V2, OB_V3P0
+from credentials.eu_vocabulary import LEGACY_CONTEXT
 from credentials.microcredential import (
     COUNTRY_NAMES,
     PARTICIPATION_FORMS,
@@ -342,9 +343,13 @@ def _achievement(credential: dict[str, Any]) -> dict[str, Any]:
 def _edge_numbers(draw: Any, credential: dict[str, Any], node_safe: bool) -> None:
     """Numbers under xsd:float / xsd:integer coercion and as plain JSON numbers."""
     achievement = _achievement(credential)
-    achievement["ects"] = draw(strategies(node_safe).number)
     achievement["creditsAvailable"] = draw(strategies(node_safe).number)
-    achievement["workloadHours"] = draw(strategies(node_safe).number)
+    if draw(st.booleans()):
+        # the legacy microcred/v1 terms (still read): xsd:float and xsd:integer coercion
+        if LEGACY_CONTEXT not in credential["@context"]:
+            credential["@context"] = [*credential["@context"], LEGACY_CONTEXT]
+        achievement["ects"] = draw(strategies(node_safe).number)
+        achievement["workloadHours"] = draw(strategies(node_safe).number)
     subject = _subject(credential)
     subject["creditsEarned"] = draw(strategies(node_safe).number)
     subject.setdefault("result", []).append(
@@ -488,7 +493,7 @@ def _arrays_and_nulls(draw: Any, credential: dict[str, Any], node_safe: bool) ->
     tag = draw(strategies(node_safe).name)
     achievement["tag"] = [tag, None, tag, [draw(strategies(node_safe).name), [tag]], None]
     achievement["humanCode"] = None
-    achievement["learningOutcome"] = []
+    achievement["otherIdentifier"] = []
 
 
 def _issuer_as_string(draw: Any, credential: dict[str, Any], node_safe: bool) -> None:

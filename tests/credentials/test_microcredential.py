@@ -17,6 +17,7 @@ import contexts
 from credentials.canonical import canonicalize
 from credentials.documents import DocumentLoader
 from credentials.errors import MalformedInput, SchemaError
+from credentials.eu_vocabulary import DEFAULT_CONTEXT, TARGET_TYPES
 from credentials.microcredential import (
     CONTEXT,
     Alignment,
@@ -29,7 +30,6 @@ from credentials.microcredential import (
     identity_matches,
     read_microcredential,
 )
-from credentials.eu_vocabulary import DEFAULT_CONTEXT, TARGET_TYPES
 
 from ..conftest import FIXTURES, load_fixture
 from .microcred_samples import (

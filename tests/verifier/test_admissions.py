@@ -114,7 +114,7 @@ def test_a_tampered_credential_is_left_out_with_the_reason(
     admissions: Any, hbo: Multikey, wo: Multikey, holder: Multikey
 ) -> None:
     genuine = credentials_of(holder, hbo, wo)
-    forged = tampered(genuine[2], "credentialSubject.achievement.ects", 30)
+    forged = tampered(genuine[2], "credentialSubject.achievement.creditsAvailable", 30)
     body = evaluate(admissions, credentials=[genuine[0], genuine[1], forged]).json()
     assert body["satisfied"] is False and body["holder_proven"] is False
     assert body["ects_total"] == 12.5

@@ -56,7 +56,7 @@ def test_a_valid_microcredential_verifies_with_every_check_reported(
     ("path", "value", "check"),
     [
         ("credentialSubject.achievement.name", "Brain Surgery", "proof"),
-        ("credentialSubject.achievement.ects", 60, "proof"),
+        ("credentialSubject.achievement.creditsAvailable", 60, "proof"),
         (
             "credentialSubject.id",
             "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK",

@@ -164,7 +164,9 @@ def test_a_credential_of_someone_else_conforms_but_fails_the_holder_policy(
 def test_a_tampered_embedded_credential_fails_with_the_credential_named(
     client: Any, issuer: Multikey, holder: Multikey
 ) -> None:
-    credential = tampered(microcredential(issuer, holder), "credentialSubject.achievement.ects", 30)
+    credential = tampered(
+        microcredential(issuer, holder), "credentialSubject.achievement.creditsAvailable", 30
+    )
     vp = create_presentation([credential], holder, challenge="c")
     body = verify(client, vp, challenge="c").json()
     assert "credential[0].proof" in errors(body)

@@ -288,7 +288,9 @@ def test_a_tampered_answer_is_refused_without_burning_the_nonce(
     created = create(client)
     params = fetch_request(client, created)
     genuine = holder_vp(params, holder, [microcredential(issuer, holder)])
-    forged = tampered(genuine, "verifiableCredential.0.credentialSubject.achievement.ects", 60)
+    forged = tampered(
+        genuine, "verifiableCredential.0.credentialSubject.achievement.creditsAvailable", 60
+    )
     response = answer(client, params, {"credential": [forged]})
     assert response.status_code == 400
     body = response.json()
