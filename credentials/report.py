@@ -46,11 +46,11 @@ class VerificationReport:
 
     checks: list[Check] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    format: str | None = None
+    """The format met, e.g. "VCDM 1.1 · Ed25519Signature2020" (``credentials.formats``)."""
     profile: dict[str, Any] | None = None
     """Completeness against the EU micro-credential profile (``credentials.profile``):
     ``{"name", "complete", "missing", ...}``; None when the profile was not applied."""
-    format: str | None = None
-    """The format met, e.g. "VCDM 1.1 · Ed25519Signature2020" (``credentials.formats``)."""
 
     def add(self, check: Check) -> Check:
         self.checks.append(check)

@@ -11,7 +11,7 @@ from typing import Any
 
 from .dids import DidResolver
 from .fetch import FetchPolicy, SafeFetcher
-from .policies import parse_policies
+from .policies import Policy, parse_policies
 from .report import Check
 from .status import StatusListCache, check_status
 from .verify import TrustChecker, Verifier
@@ -23,23 +23,26 @@ def default_verifier(
     trust_checker: TrustChecker | None = None,
     fetcher: SafeFetcher | None = None,
     status_cache: StatusListCache | None = None,
-    require_profile: bool = False,
     policies: Iterable[str] = (),
+    require_profile: bool = False,
 ) -> Verifier:
     """A verifier with did:web + status over the safe fetcher and the profile check.
 
-    ``require_profile`` is the named policy "profile required": an incomplete EU
-    microcredential fails a ``policy`` check instead of giving a warning.
     ``policies`` (names from ``credentials.policies``) are the deployment's stricter rules;
     none by default, so that what the specifications call conforming verifies.
+    ``require_profile`` is a shorthand for the policy ``profile-required``: an incomplete
+    EU microcredential fails a ``policy`` check instead of giving a warning.
     """
+    chosen = parse_policies(policies)
+    if require_profile:
+        chosen |= {Policy.PROFILE_REQUIRED}
     fetcher = fetcher or SafeFetcher(FetchPolicy(allow_insecure=allow_insecure))
     resolver = DidResolver(fetcher)
     cache = status_cache or StatusListCache()
     verifier = Verifier(
         resolver=resolver,
         trust_checker=trust_checker,
-        policies=parse_policies(policies),
+        policies=chosen,
         fetcher=fetcher,
     )
 
@@ -65,15 +68,14 @@ def default_verifier(
         )
 
     verifier.status_checker = status
-    _attach_profile(verifier, require_profile)
+    _attach_profile(verifier)
     return verifier
 
 
-def _attach_profile(verifier: Verifier, require: bool = False) -> None:
-    from functools import partial
-
+def _attach_profile(verifier: Verifier) -> None:
+    # the profile's checks report completeness (a warning when incomplete); the verifier
+    # turns that into a failed ``policy`` check under ``profile-required`` (per call, too)
     from .profile import profile_checks, summarize
 
-    checker = partial(profile_checks, require=True) if require else profile_checks
-    verifier.profile_checker = checker
+    verifier.profile_checker = profile_checks
     verifier.summarizer = summarize

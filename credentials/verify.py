@@ -356,6 +356,9 @@ def _holder_binding(
 
 def _profile_policy(report: VerificationReport) -> Check | None:
     """``profile-required``: met only when a profile check ran and passed."""
+    code = policy.CODES[Policy.PROFILE_REQUIRED]
+    if any(c.id == "policy" and c.code == code for c in report.checks):
+        return None  # the profile checker applied the policy itself
     profile = [c for c in report.checks if c.id in PROFILE_CHECK_IDS]
     if profile and all(c.outcome == "passed" for c in profile):
         return None

@@ -247,7 +247,7 @@ def test_profile_required_is_a_policy_over_the_profile_check(signed: dict) -> No
     report = Verifier(profile_checker=incomplete, policies={"profile-required"}).verify_credential(
         signed, now=NOW
     )
-    assert [(c.id, c.code) for c in report.failed] == [("policy", "policy_profile_incomplete")]
+    assert [(c.id, c.code) for c in report.failed] == [("policy", "policy_profile_required")]
     assert "3 EU elements are missing" in report.failed[0].message
 
 

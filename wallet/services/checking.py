@@ -133,7 +133,7 @@ class CredentialChecker:
             checks = [next(retried, c) if c.id == "status" else c for c in checks]
         checks.append(_holder_check(credential, holder_did, set(previous_dids)))
         return VerificationReport(
-            checks=checks, summary=report.summary, profile=report.profile, format=report.format
+            checks=checks, summary=report.summary, format=report.format, profile=report.profile
         )
 
     def status(self, credential: dict[str, Any], *, fresh: bool = False) -> list[Check]:
