@@ -100,10 +100,21 @@ class ReferenceImplementation:
     because its stdin closes.
     """
 
-    def __init__(self, *, node: str | None = None, timeout: float = 120.0) -> None:
-        """``timeout`` bounds each call (seconds); a hung Node is killed."""
+    script: Path = REF_SCRIPT
+    """The harness this class drives (subclasses drive other ``interop/*.mjs``)."""
+
+    def __init__(
+        self,
+        *,
+        node: str | None = None,
+        timeout: float = 120.0,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """``timeout`` bounds each call (seconds); a hung Node is killed. ``env`` adds
+        environment variables for the Node process (e.g. ``NODE_EXTRA_CA_CERTS``)."""
         self._node = node
         self._timeout = timeout
+        self._env = env
         self._proc: subprocess.Popen[str] | None = None
         self._replies: queue.Queue[str | None] = queue.Queue()
         self._stderr: collections.deque[str] = collections.deque(maxlen=60)
@@ -129,8 +140,9 @@ class ReferenceImplementation:
             )
         try:
             proc = subprocess.Popen(
-                [node, str(REF_SCRIPT)],
+                [node, str(self.script)],
                 cwd=INTEROP_DIR,
+                env={**os.environ, **self._env} if self._env else None,
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
@@ -139,7 +151,7 @@ class ReferenceImplementation:
                 bufsize=1,
             )
         except OSError as exc:
-            raise ReferenceProcessError(f"could not start {node} {REF_SCRIPT}: {exc}") from exc
+            raise ReferenceProcessError(f"could not start {node} {self.script}: {exc}") from exc
         # Fresh queue per process, so a late line from a dead one is never
         # taken as the reply to a new request.
         self._replies = queue.Queue()
@@ -185,7 +197,7 @@ class ReferenceImplementation:
             self._stderr_reader.join(timeout=1)  # collect Node's last words
         stderr = "".join(self._stderr).strip() or "(no stderr)"
         return ReferenceProcessError(
-            f"reference implementation (node {REF_SCRIPT.name}) {what}; "
+            f"reference implementation (node {self.script.name}) {what}; "
             f"exit code {code}; stderr:\n{stderr}"
         )
 

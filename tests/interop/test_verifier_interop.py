@@ -147,7 +147,8 @@ def test_a_tampered_reference_presentation_fails_here(
     vp = reference.present(
         signed["holder_key"], challenge="c-1", domain="d", credentials=[signed["credential"]]
     )
-    vp["verifiableCredential"][0]["credentialSubject"]["achievement"]["ects"] = 30
+    # ECTS inflation (creditsAvailable: a term the OB 3.0 context defines, so the proof fails)
+    vp["verifiableCredential"][0]["credentialSubject"]["achievement"]["creditsAvailable"] = 30
     response = client.post(
         "/presentations/verify",
         json={"verifiablePresentation": vp, "options": {"challenge": "c-1", "domain": "d"}},
