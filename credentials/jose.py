@@ -16,7 +16,7 @@ from .dids import DidResolver
 from .errors import InvalidProof, MalformedInput, MicrocredError
 from .keys import Multikey
 
-ALGORITHMS = {"Ed25519": "EdDSA", "P-256": "ES256"}
+ALGORITHMS = {"Ed25519": "EdDSA", "P-256": "ES256", "P-384": "ES384"}
 
 
 def _b64e(data: bytes) -> str:

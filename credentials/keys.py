@@ -1,12 +1,22 @@
-"""Multikey key pairs (Ed25519 and P-256) as the Data Integrity specs describe them.
+"""Multikey key pairs (Ed25519, P-256, P-384) as the Data Integrity specs describe them.
 
 A ``Multikey`` knows its algorithm, its verification-method ``id`` and ``controller`` and
-can sign and verify raw bytes. Signatures are raw (Ed25519: 64 bytes; P-256: IEEE P1363
-``r || s``, 64 bytes) because that is what ``proofValue`` carries.
+can sign and verify raw bytes. Signatures are raw (Ed25519: 64 bytes; P-256 / P-384: IEEE
+P1363 ``r || s``, 64 / 96 bytes) because that is what ``proofValue`` carries. ECDSA hashes
+with the curve's own SHA-2 (SHA-256 for P-256, SHA-384 for P-384), as ES256 / ES384 and the
+VC DI ECDSA suites do.
+
+Keys arrive in more shapes than Multikey: DID documents in circulation publish
+``Ed25519VerificationKey2020`` (publicKeyMultibase), ``Ed25519VerificationKey2018``
+(publicKeyBase58) and ``JsonWebKey2020`` / ``JsonWebKey`` (publicKeyJwk).
+:meth:`Multikey.from_verification_method` turns each into the same ``Multikey``, so a proof
+suite never needs to know which one the controller chose.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -21,10 +31,22 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from . import multibase
 from .errors import KeyFormatError, UnsupportedError
 
-Algorithm = Literal["Ed25519", "P-256"]
+Algorithm = Literal["Ed25519", "P-256", "P-384"]
 MULTIKEY_CONTEXT = "https://w3id.org/security/multikey/v1"
 
-_P256_ORDER_BYTES = 32
+# per ECDSA curve: cryptography curve, scalar/coordinate size, hash, multicodec prefixes
+_EC: dict[str, tuple[Any, int, Any, bytes, bytes]] = {
+    "P-256": (ec.SECP256R1, 32, hashes.SHA256, multibase.P256_PUB, multibase.P256_PRIV),
+    "P-384": (ec.SECP384R1, 48, hashes.SHA384, multibase.P384_PUB, multibase.P384_PRIV),
+}
+#: Verification method types whose key material microcred can read.
+VERIFICATION_METHOD_TYPES = (
+    "Multikey",
+    "Ed25519VerificationKey2020",
+    "Ed25519VerificationKey2018",
+    "JsonWebKey2020",
+    "JsonWebKey",
+)
 
 
 def _public_multibase(algorithm: Algorithm, public_key: Any) -> str:
@@ -34,7 +56,7 @@ def _public_multibase(algorithm: Algorithm, public_key: Any) -> str:
     raw = public_key.public_bytes(
         serialization.Encoding.X962, serialization.PublicFormat.CompressedPoint
     )
-    return multibase.encode_base58btc(multibase.P256_PUB + raw)
+    return multibase.encode_base58btc(_EC[algorithm][3] + raw)
 
 
 def decode_public_key(public_key_multibase: str) -> tuple[Algorithm, Any]:
@@ -43,12 +65,15 @@ def decode_public_key(public_key_multibase: str) -> tuple[Algorithm, Any]:
     try:
         if data.startswith(multibase.ED25519_PUB) and len(data) == 34:
             return "Ed25519", ed25519.Ed25519PublicKey.from_public_bytes(data[2:])
-        if data.startswith(multibase.P256_PUB) and len(data) == 35:
-            return "P-256", ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), data[2:])
+        for name, (curve, size, _, pub, _) in _EC.items():
+            if data.startswith(pub) and len(data) == 3 + size:
+                point = ec.EllipticCurvePublicKey.from_encoded_point(curve(), data[2:])
+                return name, point  # type: ignore[return-value]
     except ValueError as exc:
         raise KeyFormatError(f"invalid public key: {exc}") from None
     raise UnsupportedError(
-        "unsupported public key: only Ed25519 (z6Mk…) and P-256 (zDna…) Multikeys are accepted",
+        "unsupported public key: only Ed25519 (z6Mk…), P-256 (zDn…) and P-384 (z82…) "
+        "Multikeys are accepted",
         code="unsupported_key_type",
     )
 
@@ -59,13 +84,15 @@ def _decode_secret(secret_multibase: str) -> tuple[Algorithm, Any]:
         if data.startswith(multibase.ED25519_PRIV) and len(data) in (34, 66):
             # 32-byte seed (W3C vectors) or seed || public key (Open Badges vector)
             return "Ed25519", ed25519.Ed25519PrivateKey.from_private_bytes(data[2:34])
-        if data.startswith(multibase.P256_PRIV) and len(data) == 34:
-            scalar = int.from_bytes(data[2:], "big")
-            return "P-256", ec.derive_private_key(scalar, ec.SECP256R1())
+        for name, (curve, size, _, _, priv) in _EC.items():
+            if data.startswith(priv) and len(data) == 2 + size:
+                scalar = int.from_bytes(data[2:], "big")
+                return name, ec.derive_private_key(scalar, curve())  # type: ignore[return-value]
     except ValueError as exc:
         raise KeyFormatError(f"invalid secret key: {exc}") from None
     raise KeyFormatError(
-        "unsupported secret key: expected an Ed25519 (0x8026) or P-256 (0x8626) Multikey secret"
+        "unsupported secret key: expected an Ed25519 (0x8026), P-256 (0x8626) or P-384 "
+        "(0x8726) Multikey secret"
     )
 
 
@@ -98,7 +125,7 @@ class Multikey:
         private: Any = (
             ed25519.Ed25519PrivateKey.generate()
             if alg == "Ed25519"
-            else ec.generate_private_key(ec.SECP256R1())
+            else ec.generate_private_key(_EC[alg][0]())
         )
         return cls(alg, private.public_key(), private, controller, id)
 
@@ -108,6 +135,43 @@ class Multikey:
     ) -> Multikey:
         alg, public = decode_public_key(public_key_multibase)
         return cls(alg, public, None, controller, id)
+
+    @classmethod
+    def from_verification_method(cls, vm: dict[str, Any], *, id: str = "") -> Multikey:
+        """The public key of a verification method object, whatever its (supported) type.
+
+        ``id`` is the absolute verification method id (a DID document may write it relative,
+        ``#key-1``). The ``controller`` is the one the method names.
+        """
+        kind = vm.get("type")
+        vm_id = id or vm.get("id", "")
+        controller = vm.get("controller") or ""
+        if not isinstance(controller, str):
+            raise KeyFormatError("the verification method's controller must be a string")
+        if kind is not None and kind not in VERIFICATION_METHOD_TYPES:
+            raise UnsupportedError(
+                f"verification method type {kind!r} is not supported "
+                f"(supported: {', '.join(VERIFICATION_METHOD_TYPES)})",
+                code="unsupported_vm_type",
+            )
+        if "publicKeyJwk" in vm:
+            algorithm, public = public_key_from_jwk(vm["publicKeyJwk"])
+            return cls(algorithm, public, None, controller, vm_id)
+        if "publicKeyMultibase" in vm:
+            mb = vm["publicKeyMultibase"]
+            if kind == "Ed25519VerificationKey2020" and _is_raw_ed25519_multibase(mb):
+                # the 2020 suite's first drafts (and some DID documents still) carry the raw
+                # 32-byte key without the multicodec header
+                raw = multibase.decode(mb)
+                return cls("Ed25519", _ed25519_public(raw), None, controller, vm_id)
+            return cls.from_public_multibase(mb, controller=controller, id=vm_id)
+        if kind == "Ed25519VerificationKey2018" and isinstance(vm.get("publicKeyBase58"), str):
+            raw = multibase.b58decode(vm["publicKeyBase58"])
+            return cls("Ed25519", _ed25519_public(raw), None, controller, vm_id)
+        raise KeyFormatError(
+            f"the verification method {vm_id} has no public key this type carries "
+            "(publicKeyMultibase, publicKeyJwk or publicKeyBase58)"
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Multikey:
@@ -152,7 +216,7 @@ class Multikey:
         return "eddsa-rdfc-2022" if self.algorithm == "Ed25519" else "ecdsa-rdfc-2019"
 
     def _secret_prefix(self) -> bytes:
-        return multibase.ED25519_PRIV if self.algorithm == "Ed25519" else multibase.P256_PRIV
+        return multibase.ED25519_PRIV if self.algorithm == "Ed25519" else _EC[self.algorithm][4]
 
     def secret_bytes(self) -> bytes:
         """The raw secret (Ed25519 seed or P-256 scalar), for encryption at rest."""
@@ -164,14 +228,15 @@ class Multikey:
                 serialization.PrivateFormat.Raw,
                 serialization.NoEncryption(),
             )
-        return self.private_key.private_numbers().private_value.to_bytes(_P256_ORDER_BYTES, "big")
+        size = _EC[self.algorithm][1]
+        return self.private_key.private_numbers().private_value.to_bytes(size, "big")
 
     @classmethod
     def from_secret_bytes(
         cls, algorithm: str, secret: bytes, *, controller: str = "", id: str = ""
     ) -> Multikey:
         alg = normalise_algorithm(algorithm)
-        prefix = multibase.ED25519_PRIV if alg == "Ed25519" else multibase.P256_PRIV
+        prefix = multibase.ED25519_PRIV if alg == "Ed25519" else _EC[alg][4]
         _, private = _decode_secret(multibase.encode_base58btc(prefix + secret))
         return cls(alg, private.public_key(), private, controller, id)
 
@@ -195,21 +260,23 @@ class Multikey:
             raise KeyFormatError("cannot sign with a public key")
         if self.algorithm == "Ed25519":
             return self.private_key.sign(data)
-        der = self.private_key.sign(data, ec.ECDSA(hashes.SHA256()))
+        _, size, digest, _, _ = _EC[self.algorithm]
+        der = self.private_key.sign(data, ec.ECDSA(digest()))
         r, s = decode_dss_signature(der)
-        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
     def verify(self, signature: bytes, data: bytes) -> bool:
         try:
             if self.algorithm == "Ed25519":
                 self.public_key.verify(signature, data)
                 return True
-            if len(signature) != 64:
+            _, size, digest, _, _ = _EC[self.algorithm]
+            if len(signature) != 2 * size:
                 return False
             der = encode_dss_signature(
-                int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+                int.from_bytes(signature[:size], "big"), int.from_bytes(signature[size:], "big")
             )
-            self.public_key.verify(der, data, ec.ECDSA(hashes.SHA256()))
+            self.public_key.verify(der, data, ec.ECDSA(digest()))
             return True
         except (InvalidSignature, ValueError):
             return False
@@ -221,9 +288,96 @@ def normalise_algorithm(name: str) -> Algorithm:
         return "Ed25519"
     if lowered in ("p256", "secp256r1", "ecdsa", "es256"):
         return "P-256"
+    if lowered in ("p384", "secp384r1", "es384"):
+        return "P-384"
     raise UnsupportedError(
-        f"unsupported key type {name!r} (use ed25519 or p256)", code="unsupported_key_type"
+        f"unsupported key type {name!r} (use ed25519, p256 or p384)", code="unsupported_key_type"
     )
+
+
+def _ed25519_public(raw: bytes) -> Any:
+    if len(raw) != 32:
+        raise KeyFormatError("an Ed25519 public key is 32 bytes")
+    return ed25519.Ed25519PublicKey.from_public_bytes(raw)
+
+
+def _is_raw_ed25519_multibase(value: object) -> bool:
+    if not isinstance(value, str) or not value.startswith("z"):
+        return False
+    try:
+        return len(multibase.decode(value)) == 32
+    except KeyFormatError:
+        return False
+
+
+_JWK_CURVES: dict[tuple[object, object], Algorithm] = {
+    ("OKP", "Ed25519"): "Ed25519",
+    ("EC", "P-256"): "P-256",
+    ("EC", "P-384"): "P-384",
+}
+
+
+def _jwk_bytes(jwk: dict[str, Any], name: str, size: int) -> bytes:
+    value = jwk.get(name)
+    if not isinstance(value, str) or len(value) > 200:
+        raise KeyFormatError(f"publicKeyJwk.{name} is missing")
+    try:
+        data = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        raise KeyFormatError(f"publicKeyJwk.{name} is not base64url") from None
+    if len(data) != size:
+        raise KeyFormatError(f"publicKeyJwk.{name} must be {size} bytes")
+    return data
+
+
+def public_key_from_jwk(jwk: object) -> tuple[Algorithm, Any]:
+    """(algorithm, public key) of a public JWK: OKP Ed25519, EC P-256 or EC P-384.
+
+    A JWK that carries a private part (``d``) is refused: a verification method publishes
+    public keys only, and one that does not is a mistake nobody should build on.
+    """
+    if not isinstance(jwk, dict):
+        raise KeyFormatError("publicKeyJwk must be a JSON object")
+    if "d" in jwk:
+        raise KeyFormatError("publicKeyJwk must not contain a private key ('d')")
+    algorithm = _JWK_CURVES.get((jwk.get("kty"), jwk.get("crv")))
+    if algorithm is None:
+        raise UnsupportedError(
+            f"unsupported JWK kty {jwk.get('kty')!r} / crv {jwk.get('crv')!r} "
+            "(supported: OKP Ed25519, EC P-256, EC P-384)",
+            code="unsupported_key_type",
+        )
+    if algorithm == "Ed25519":
+        return algorithm, _ed25519_public(_jwk_bytes(jwk, "x", 32))
+    curve, size, _, _, _ = _EC[algorithm]
+    x, y = _jwk_bytes(jwk, "x", size), _jwk_bytes(jwk, "y", size)
+    try:
+        return algorithm, ec.EllipticCurvePublicKey.from_encoded_point(curve(), b"\x04" + x + y)
+    except ValueError as exc:
+        raise KeyFormatError(f"invalid publicKeyJwk: {exc}") from None
+
+
+def public_jwk(key: Multikey) -> dict[str, str]:
+    """The public JWK of ``key`` (for JsonWebKey verification methods)."""
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    if key.algorithm == "Ed25519":
+        raw = key.public_key.public_bytes(
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
+        return {"kty": "OKP", "crv": "Ed25519", "x": b64(raw)}
+    size = _EC[key.algorithm][1]
+    point = key.public_key.public_bytes(
+        serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
+    )
+    return {
+        "kty": "EC",
+        "crv": key.algorithm,
+        "x": b64(point[1 : 1 + size]),
+        "y": b64(point[1 + size :]),
+    }
 
 
 def did_key_for(public_key_multibase: str) -> str:

@@ -1,26 +1,56 @@
-"""VC Data Model 2.0 structure: parsing untrusted JSON and the normative MUSTs.
+"""VC Data Model structure (2.0 and 1.1): parsing untrusted JSON and the normative MUSTs.
 
 JSON-LD processing only says what a document means; the data model says which documents
 are credentials at all. These checks run before any cryptography so that a malformed
 document gets a precise reason ("issuer must be a URL") instead of a vague proof failure,
 and resource limits stop hostile input before pyld spends time on it.
+
+Both data models are accepted, told apart by the first ``@context`` item: VC 2.0
+(``validFrom``/``validUntil`` as dateTimeStamps) and VCDM 1.1 (``issuanceDate`` required,
+``expirationDate`` optional, XML Schema dateTimes), because most credentials in circulation
+are 1.1. ``relatedResource`` integrity (VCDM 2.0 §5.3) is checked here too: the shape is a
+MUST of the structure, the digest of a resource microcred holds offline (a shipped context)
+is compared with the file's bytes by :func:`related_resource_checks`.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import hashlib
 import json
 import math
 import re
+from datetime import UTC, datetime
 from typing import Any
 
-from .errors import ConformanceError, MalformedInput
+import contexts
+
+from . import multibase
+from .errors import ConformanceError, KeyFormatError, MalformedInput
 from .proofs import parse_datetime
+from .report import Check
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
+VC_V1_CONTEXT = "https://www.w3.org/2018/credentials/v1"
+DATA_MODELS = {VC_V2_CONTEXT: "2.0", VC_V1_CONTEXT: "1.1"}
 MAX_DEPTH = 48
 MAX_NODES = 100_000
 MAX_BYTES = 5 * 1024 * 1024
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$")
+# XML Schema 1.1 dateTime: the time zone is optional (VCDM 1.1 dates); without one, UTC
+_XSD_DATETIME = re.compile(
+    r"^-?\d{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)"
+    r"(\.\d+)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?$"
+)
+_SRI = re.compile(r"^(sha256|sha384|sha512)-([A-Za-z0-9+/]+={0,2})$")
+_SRI_HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
+# multihash prefixes (varint code, digest length) of the digests microcred can recompute
+_MULTIHASH = {
+    b"\x12\x20": hashlib.sha256,
+    b"\x20\x30": hashlib.sha384,
+    b"\x13\x40": hashlib.sha512,
+}
 
 
 def parse_json(data: bytes | str, *, max_bytes: int = MAX_BYTES) -> Any:
@@ -116,15 +146,37 @@ def _fail(field: str, message: str) -> None:
     raise ConformanceError(f"{field}: {message}", code="non_conformant")
 
 
-def _check_context(document: dict[str, Any]) -> None:
+def data_model(document: Any) -> str | None:
+    """``"2.0"`` or ``"1.1"`` from the first ``@context`` item, None for neither."""
+    if not isinstance(document, dict):
+        return None
+    ctx = document.get("@context")
+    first = ctx[0] if isinstance(ctx, list) and ctx else None
+    return DATA_MODELS.get(first) if isinstance(first, str) else None
+
+
+def parse_xsd_datetime(value: object) -> datetime:
+    """A VCDM 1.1 date (XML Schema dateTime; no time zone means UTC), or ValueError."""
+    if not isinstance(value, str) or not _XSD_DATETIME.match(value):
+        raise ValueError(f"not an XML Schema dateTime: {value!r}")
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _check_context(document: dict[str, Any]) -> str:
     ctx = document.get("@context")
     if not isinstance(ctx, list) or not ctx:
         _fail("@context", "must be an ordered set (a JSON array)")
-    if ctx[0] != VC_V2_CONTEXT:
-        _fail("@context", f"the first item must be {VC_V2_CONTEXT}")
+    version = DATA_MODELS.get(ctx[0]) if isinstance(ctx[0], str) else None
+    if version is None:
+        _fail(
+            "@context",
+            f"the first item must be {VC_V2_CONTEXT} (VC 2.0) or {VC_V1_CONTEXT} (VCDM 1.1)",
+        )
     for item in ctx[1:]:
         if not (is_url(item) or isinstance(item, dict)):
             _fail("@context", "items must be URLs or objects")
+    return version  # type: ignore[return-value]
 
 
 def _check_type(document: dict[str, Any], required: str) -> None:
@@ -166,13 +218,139 @@ def _check_language_values(document: dict[str, Any]) -> None:
                 continue
             if not (isinstance(value, dict) and isinstance(value.get("@value"), str)):
                 _fail(field, "must be a string or language value objects")
+            if "@language" in value and not (
+                isinstance(value["@language"], str) and value["@language"]
+            ):
+                _fail(f"{field}.@language", "must be a language tag (BCP 47)")
+            if "@direction" in value and value["@direction"] not in ("ltr", "rtl"):
+                _fail(f"{field}.@direction", "must be ltr or rtl")
+
+
+def _check_dates_v2(credential: dict[str, Any]) -> None:
+    for field in ("validFrom", "validUntil"):
+        if field in credential:
+            try:
+                parse_datetime(credential[field])
+            except ValueError:
+                _fail(field, "must be an XML Schema dateTimeStamp with a time zone")
+    if (
+        "validFrom" in credential
+        and "validUntil" in credential
+        and parse_datetime(credential["validUntil"]) < parse_datetime(credential["validFrom"])
+    ):
+        _fail("validUntil", "must not be before validFrom")
+
+
+def _check_dates_v1(credential: dict[str, Any]) -> None:
+    if "issuanceDate" not in credential:
+        _fail("issuanceDate", "is required (VCDM 1.1)")
+    for field in ("issuanceDate", "expirationDate"):
+        if field in credential:
+            try:
+                parse_xsd_datetime(credential[field])
+            except ValueError:
+                _fail(field, "must be an XML Schema dateTime")
+
+
+def _check_related_resources(credential: dict[str, Any]) -> None:
+    """VCDM 2.0 §5.3: objects with a unique ``id`` and at least one digest."""
+    if "relatedResource" not in credential:
+        return
+    seen: set[str] = set()
+    for entry in _as_list(credential["relatedResource"]):
+        if not isinstance(entry, dict):
+            _fail("relatedResource", "entries must be objects")
+        ident = entry.get("id")
+        if not is_url(ident):
+            _fail("relatedResource.id", "every entry must have an id URL")
+        if ident in seen:
+            _fail("relatedResource.id", f"{ident} appears more than once; ids must be unique")
+        seen.add(ident)
+        if "digestSRI" not in entry and "digestMultibase" not in entry:
+            _fail("relatedResource", f"{ident} has neither digestSRI nor digestMultibase")
+        if "digestSRI" in entry and not all(
+            _SRI.match(part) for part in _sri_parts(entry["digestSRI"])
+        ):
+            _fail("relatedResource.digestSRI", "must be an SRI hash expression (sha384-…)")
+        if "digestMultibase" in entry:
+            try:
+                multibase.decode(entry["digestMultibase"])
+            except KeyFormatError:
+                _fail("relatedResource.digestMultibase", "must be a multibase value")
+        if "mediaType" in entry and not isinstance(entry["mediaType"], str):
+            _fail("relatedResource.mediaType", "must be a string")
+
+
+def _sri_parts(value: Any) -> list[str]:
+    parts = value.split() if isinstance(value, str) else []
+    return parts or [""]
+
+
+def related_resource_checks(credential: dict[str, Any]) -> list[Check]:
+    """Compare each ``relatedResource`` digest microcred can recompute offline.
+
+    The resources a verifier holds without fetching are the shipped contexts: a digest of
+    one of them is computed over the file's bytes (VCDM 2.0 §5.3, "Integrity of Related
+    Resources") and a mismatch is an error. Other resources would need a fetch, which a
+    credential must never cause; they are reported as not checked.
+    """
+    entries = [e for e in _as_list(credential.get("relatedResource")) if isinstance(e, dict)]
+    if not entries:
+        return []
+    shipped = contexts.manifest()
+    checks: list[Check] = []
+    for entry in entries:
+        ident = entry.get("id")
+        if not isinstance(ident, str) or ident not in shipped:
+            continue
+        data = shipped[ident].read_bytes()
+        problem = _digest_problem(entry, data)
+        if problem:
+            checks.append(Check.failed("related_resource", "digest_mismatch", problem))
+        else:
+            checks.append(Check.passed("related_resource", f"the digest of {ident} matches"))
+    if not checks:
+        return [
+            Check.skipped(
+                "related_resource",
+                "no related resource is available offline; their digests were not checked",
+                code="related_resource_not_checked",
+            )
+        ]
+    return checks
+
+
+def _digest_problem(entry: dict[str, Any], data: bytes) -> str:
+    ident = entry.get("id")
+    if "digestSRI" in entry:
+        for part in _sri_parts(entry["digestSRI"]):
+            match = _SRI.match(part)
+            if match is None:
+                return f"{ident}: digestSRI is not an SRI hash expression"
+            expected = base64.b64encode(_SRI_HASHES[match.group(1)](data).digest()).decode()
+            if match.group(2) != expected:
+                return f"{ident}: the {match.group(1)} digestSRI does not match the resource"
+    if "digestMultibase" in entry:
+        try:
+            digest = multibase.decode(entry["digestMultibase"])
+        except (KeyFormatError, binascii.Error, ValueError):
+            return f"{ident}: digestMultibase is not a multibase value"
+        algorithm = _MULTIHASH.get(digest[:2])
+        if algorithm is not None and len(digest) == 2 + digest[1]:
+            ok = digest[2:] == algorithm(data).digest()
+        else:  # a bare digest without a multihash header: compare by length
+            bare = {32: hashlib.sha256, 48: hashlib.sha384, 64: hashlib.sha512}.get(len(digest))
+            ok = bare is not None and digest == bare(data).digest()
+        if not ok:
+            return f"{ident}: digestMultibase does not match the resource"
+    return ""
 
 
 def check_credential(credential: Any) -> None:
-    """Raise ``ConformanceError`` for the first VCDM 2.0 MUST the credential violates."""
+    """Raise ``ConformanceError`` for the first VCDM 2.0 / 1.1 MUST the credential violates."""
     if not isinstance(credential, dict):
         raise ConformanceError("a verifiable credential must be a JSON object")
-    _check_context(credential)
+    version = _check_context(credential)
     _check_id(credential)
     _check_type(credential, "VerifiableCredential")
     issuer = credential.get("issuer")
@@ -190,27 +368,24 @@ def check_credential(credential: Any) -> None:
         if not isinstance(subject, dict) or not subject:
             _fail("credentialSubject", "every subject must be a non-empty object")
         _check_id(subject)
-    for field in ("validFrom", "validUntil"):
-        if field in credential:
-            try:
-                parse_datetime(credential[field])
-            except ValueError:
-                _fail(field, "must be an XML Schema dateTimeStamp with a time zone")
-    if (
-        "validFrom" in credential
-        and "validUntil" in credential
-        and parse_datetime(credential["validUntil"]) < parse_datetime(credential["validFrom"])
-    ):
-        _fail("validUntil", "must not be before validFrom")
-    _check_typed_objects(credential, "credentialStatus")
+    if version == "1.1":
+        _check_dates_v1(credential)
+        # VCDM 1.1 §4.9 / §5.6: a status and a refresh service name themselves with an id
+        _check_typed_objects(credential, "credentialStatus", need_id=True)
+        _check_typed_objects(credential, "refreshService", need_id=True)
+    else:
+        _check_dates_v2(credential)
+        _check_typed_objects(credential, "credentialStatus")
+        _check_typed_objects(credential, "refreshService")
     _check_typed_objects(credential, "credentialSchema", need_id=True)
-    for field in ("evidence", "termsOfUse", "refreshService"):
+    for field in ("evidence", "termsOfUse"):
         _check_typed_objects(credential, field)
     _check_language_values(credential)
+    _check_related_resources(credential)
 
 
 def check_presentation(presentation: Any) -> None:
-    """Raise ``ConformanceError`` for the first VCDM 2.0 MUST the presentation violates."""
+    """Raise ``ConformanceError`` for the first VCDM 2.0 / 1.1 MUST the presentation violates."""
     if not isinstance(presentation, dict):
         raise ConformanceError("a verifiable presentation must be a JSON object")
     _check_context(presentation)

@@ -46,6 +46,8 @@ class VerificationReport:
 
     checks: list[Check] = field(default_factory=list)
     summary: dict[str, Any] = field(default_factory=dict)
+    format: str | None = None
+    """The format met, e.g. "VCDM 1.1 · Ed25519Signature2020" (``credentials.formats``)."""
 
     def add(self, check: Check) -> Check:
         self.checks.append(check)
@@ -81,6 +83,8 @@ class VerificationReport:
             "warnings": [c.to_dict() for c in self.warnings],
             "errors": [c.to_dict() for c in self.failed],
         }
+        if self.format:
+            out["format"] = self.format
         if self.summary:
             out["summary"] = self.summary
         return out

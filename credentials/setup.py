@@ -6,10 +6,12 @@ fetch policy, status checking and microcredential profile are configured in one 
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .dids import DidResolver
 from .fetch import FetchPolicy, SafeFetcher
+from .policies import parse_policies
 from .report import Check
 from .status import StatusListCache, check_status
 from .verify import TrustChecker, Verifier
@@ -21,16 +23,30 @@ def default_verifier(
     trust_checker: TrustChecker | None = None,
     fetcher: SafeFetcher | None = None,
     status_cache: StatusListCache | None = None,
+    policies: Iterable[str] = (),
 ) -> Verifier:
-    """A verifier with did:web + status over the safe fetcher and the profile check."""
+    """A verifier with did:web + status over the safe fetcher and the profile check.
+
+    ``policies`` (names from ``credentials.policies``) are the deployment's stricter rules;
+    none by default, so that what the specifications call conforming verifies.
+    """
     fetcher = fetcher or SafeFetcher(FetchPolicy(allow_insecure=allow_insecure))
     resolver = DidResolver(fetcher)
     cache = status_cache or StatusListCache()
-    verifier = Verifier(resolver=resolver, trust_checker=trust_checker)
+    verifier = Verifier(
+        resolver=resolver,
+        trust_checker=trust_checker,
+        policies=parse_policies(policies),
+        fetcher=fetcher,
+    )
 
     def verify_list(list_credential: dict[str, Any], now: Any = None) -> tuple[bool, str]:
-        # judged at the caller's ``now`` (the service's clock), like the credential itself
-        report = verifier.verify_credential(list_credential, check_status=False, now=now)
+        # judged at the caller's ``now`` (the service's clock), like the credential itself;
+        # a list is judged by conformance alone: the deployment's policies are about what
+        # it accepts as credentials, not about how an issuer publishes its lists
+        report = verifier.verify_credential(
+            list_credential, check_status=False, now=now, policies=()
+        )
         if report.verified:
             return True, ""
         return False, "; ".join(c.message for c in report.failed) or "no valid proof"

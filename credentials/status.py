@@ -1,7 +1,26 @@
-"""Checking a credential's Bitstring Status List entries.
+"""Checking a credential's status entries: Bitstring Status List, StatusList2021, 1EdTech.
 
 :func:`check_status` turns each ``credentialStatus`` entry into one :class:`Check` with id
-``status``. The outcomes are deliberately asymmetric:
+``status``. Three status methods are read:
+
+* ``BitstringStatusListEntry`` (W3C Bitstring Status List v1.0): the list credential is a
+  ``BitstringStatusListCredential`` whose ``encodedList`` is multibase base64url (``u``) of
+  the GZIP-compressed bitstring;
+* ``StatusList2021Entry`` (W3C CCG Status List 2021, the predecessor, on VCDM 1.1
+  credentials): the same bitstring in a ``StatusList2021Credential`` / ``StatusList2021``
+  subject, ``encodedList`` base64url of the GZIP bytes *without* a multibase prefix, and no
+  ``statusSize`` (one bit per entry);
+* ``1EdTechRevocationList`` (1EdTech Revocation List Status Method, used by Open Badges
+  3.0): the entry's ``id`` is the URL of a revocation list, a JSON object whose
+  ``revokedCredentials`` lists ``{id, revocationReason?}`` of revoked credentials; the
+  credential is revoked when its own ``id`` is listed. The list carries no proof, so it is
+  only as trustworthy as the HTTPS server that serves it (its ``issuer``, when given, must
+  be the credential's issuer).
+
+Any other ``credentialStatus`` type is a warning ``status_unknown``, never a failure: the
+credential is not known to be revoked, and an unknown method is not a forgery.
+
+The outcomes are deliberately asymmetric:
 
 * a status that *cannot be determined* (the list is unreachable, times out, is not JSON) is
   a **warning** (``status_unknown``) — never "revoked", because an attacker who can block a
@@ -76,6 +95,26 @@ VerifyListCredential = Callable[[dict[str, Any]], tuple[bool, str]]
 
 CHECK_ID = "status"
 _ENTRY_TYPE = "BitstringStatusListEntry"
+REVOCATION_LIST_TYPE = "1EdTechRevocationList"
+
+
+@dataclass(frozen=True)
+class _Method:
+    """One bitstring status method: the entry type and what its list credential is."""
+
+    entry_type: str
+    list_type: str
+    subject_type: str
+    multibase: bool  # encodedList carries the multibase "u" prefix
+
+
+BITSTRING = _Method(
+    _ENTRY_TYPE, "BitstringStatusListCredential", "BitstringStatusList", multibase=True
+)
+STATUS_LIST_2021 = _Method(
+    "StatusList2021Entry", "StatusList2021Credential", "StatusList2021", multibase=False
+)
+_METHODS = {m.entry_type: m for m in (BITSTRING, STATUS_LIST_2021)}
 _INDEX_RE = re.compile(r"[0-9]{1,15}")
 _MAX_AGE_RE = re.compile(r'^max-age\s*=\s*"?(\d+)"?$')
 
@@ -291,6 +330,7 @@ class _Entry:
     index: int
     list_url: str
     status_size: int
+    method: _Method = BITSTRING
 
 
 def check_status(
@@ -347,14 +387,18 @@ def _check_entry(
     if not isinstance(raw, dict):
         return _invalid("a credentialStatus entry is not an object")
     types = _as_list(raw.get("type"))
-    if _ENTRY_TYPE not in types:
+    if REVOCATION_LIST_TYPE in types:
+        return _check_revocation_list(raw, credential, fetcher, cache, fetched)
+    method = next((_METHODS[t] for t in types if isinstance(t, str) and t in _METHODS), None)
+    if method is None:
         shown = ", ".join(str(t) for t in types) or "(none)"
         return Check.warning(
             CHECK_ID,
-            "status_type_unsupported",
-            f"credentialStatus type {shown} is not supported; this status was not checked",
+            "status_unknown",
+            f"credentialStatus type {shown} is not a status method microcred knows; "
+            "this status was not checked",
         )
-    entry = _parse_entry(raw)
+    entry = _parse_entry(raw, method)
     if isinstance(entry, Check):
         return entry
     where = f"entry {entry.index} of {entry.list_url}"
@@ -386,15 +430,15 @@ def _check_entry(
     subject = _single_subject(document) if isinstance(document, dict) else None
     if (
         subject is None
-        or not {"VerifiableCredential", "BitstringStatusListCredential"}
+        or not {"VerifiableCredential", entry.method.list_type}
         <= {t for t in _as_list(document.get("type")) if isinstance(t, str)}  # "type": [{}]
-        or "BitstringStatusList" not in _as_list(subject.get("type"))
+        or entry.method.subject_type not in _as_list(subject.get("type"))
         or not isinstance(subject.get("encodedList"), str)
     ):
         return Check.failed(
             CHECK_ID,
             "status_list_not_a_credential",
-            f"{entry.list_url} did not return a BitstringStatusListCredential",
+            f"{entry.list_url} did not return a {entry.method.list_type}",
         )
     list_purposes = _as_list(subject.get("statusPurpose"))
     if entry.purpose not in list_purposes:
@@ -449,8 +493,13 @@ def _decoded(
             return hit
         if isinstance(hit, tuple):  # (code, message) of a list that does not decode
             raise StatusListError(hit[1], code=hit[0])
+    encoded = subject["encodedList"]
+    if not entry.method.multibase and isinstance(encoded, str) and encoded.startswith("H4sI"):
+        # StatusList2021: plain base64url of the GZIP bytes (which always begin "H4sI");
+        # the multibase prefix makes it the Bitstring form the decoder reads
+        encoded = "u" + encoded
     try:
-        bits = StatusList.decode(subject["encodedList"], entry.status_size)
+        bits = StatusList.decode(encoded, entry.status_size)
     except StatusListError as exc:
         if memo is not None:
             memo[key] = (exc.code, exc.message)
@@ -460,7 +509,7 @@ def _decoded(
     return bits
 
 
-def _parse_entry(raw: dict[str, Any]) -> _Entry | Check:
+def _parse_entry(raw: dict[str, Any], method: _Method = BITSTRING) -> _Entry | Check:
     purpose = raw.get("statusPurpose")
     if not isinstance(purpose, str) or not purpose:
         return _invalid("statusPurpose is missing or not a string")
@@ -476,12 +525,81 @@ def _parse_entry(raw: dict[str, Any]) -> _Entry | Check:
         return _invalid(f"statusListCredential {list_url!r} is not an http(s) URL")
     if raw.get("id") is not None and raw.get("id") == list_url:
         return _invalid("the status entry id must not be the status list URL")
+    if method is STATUS_LIST_2021:
+        return _Entry(purpose, index, list_url, 1, method)  # one bit per entry, always
     status_size = raw.get("statusSize", 1)
     if isinstance(status_size, bool) or not isinstance(status_size, int) or status_size < 1:
         return _invalid(f"statusSize {status_size!r} is not a positive integer")
     if status_size > 1 and not isinstance(raw.get("statusMessage"), list):
         return _invalid("statusMessage is required when statusSize is greater than 1")
-    return _Entry(purpose, index, list_url, status_size)
+    return _Entry(purpose, index, list_url, status_size, method)
+
+
+def _check_revocation_list(
+    raw: dict[str, Any],
+    credential: dict[str, Any],
+    fetcher: SafeFetcher,
+    cache: StatusListCache,
+    fetched: dict[str, Any | FetchError],
+) -> Check:
+    """A ``1EdTechRevocationList`` entry: is the credential's id in the list at ``id``?"""
+    list_url = raw.get("id")
+    if not isinstance(list_url, str) or not _is_absolute_http_url(list_url):
+        return _invalid(f"the 1EdTechRevocationList id {list_url!r} is not an http(s) URL")
+    credential_id = credential.get("id")
+    if not isinstance(credential_id, str) or not credential_id:
+        return Check.warning(
+            CHECK_ID,
+            "status_unknown",
+            f"the credential has no id to look up in the revocation list {list_url}",
+        )
+    if list_url in fetched:
+        document = fetched[list_url]
+    else:
+        try:
+            document = cache.fetch(list_url, fetcher)
+        except FetchError as exc:
+            document = exc
+        fetched[list_url] = document
+    if isinstance(document, FetchError):
+        return Check.warning(
+            CHECK_ID,
+            "status_unknown",
+            f"the revocation status could not be determined: the revocation list {list_url} "
+            f"could not be retrieved ({document.message})",
+        )
+    revoked = document.get("revokedCredentials", []) if isinstance(document, dict) else None
+    if not isinstance(revoked, list) or not all(
+        isinstance(item, dict) and isinstance(item.get("id"), str) for item in revoked
+    ):
+        return Check.failed(
+            CHECK_ID,
+            "status_list_not_a_credential",
+            f"{list_url} did not return a 1EdTech revocation list "
+            "(an object whose revokedCredentials are objects with an id)",
+        )
+    list_issuer = _issuer_id(document)
+    if list_issuer is not None and list_issuer != _issuer_id(credential):
+        return Check.failed(
+            CHECK_ID,
+            "status_list_issuer_mismatch",
+            f"the revocation list {list_url} belongs to {list_issuer}, not to the "
+            f"credential's issuer {_issuer_id(credential) or '(none)'}",
+        )
+    for item in revoked:
+        if item["id"] == credential_id:
+            reason = item.get("revocationReason")
+            because = f": {reason}" if isinstance(reason, str) and reason else ""
+            return Check.failed(
+                CHECK_ID,
+                "revoked",
+                f"the credential is revoked (listed in {list_url}){because}",
+            )
+    return Check.passed(
+        CHECK_ID,
+        f"the credential is not in the revocation list {list_url} (an unsigned list: it is "
+        "as trustworthy as the server that serves it)",
+    )
 
 
 def _invalid(message: str) -> Check:
@@ -531,25 +649,28 @@ def _validity_problem(
 ) -> Check | None:
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
-    for key in ("validFrom", "validUntil"):
+    # VC 2.0 names the window validFrom/validUntil, VCDM 1.1 issuanceDate/expirationDate
+    start_key = "validFrom" if "validFrom" in document else "issuanceDate"
+    end_key = "validUntil" if "validUntil" in document else "expirationDate"
+    for key in (start_key, end_key):
         if key in document and _parse_datetime(document[key]) is None:
             return Check.failed(
                 CHECK_ID,
                 "status_list_invalid",
                 f"the status list {url} has an invalid {key}: {document[key]!r}",
             )
-    valid_from = _parse_datetime(document.get("validFrom"))
-    valid_until = _parse_datetime(document.get("validUntil"))
+    valid_from = _parse_datetime(document.get(start_key))
+    valid_until = _parse_datetime(document.get(end_key))
     if valid_from is not None and now + skew < valid_from:
         return Check.failed(
             CHECK_ID,
             "status_list_not_yet_valid",
-            f"the status list {url} is not valid before {document['validFrom']}",
+            f"the status list {url} is not valid before {document[start_key]}",
         )
     if valid_until is not None and now - skew > valid_until:
         return Check.failed(
             CHECK_ID,
             "status_list_expired",
-            f"the status list {url} expired at {document['validUntil']}",
+            f"the status list {url} expired at {document[end_key]}",
         )
     return None

@@ -1,35 +1,49 @@
 """Verification orchestration: credential and presentation checks, in report order.
 
-The ``Verifier`` ties the separate pieces together — data-model MUSTs, JSON-LD context
-policing, proofs and purposes, issuer binding, validity window, status, trust and the
-microcredential profile — and always returns a ``VerificationReport``. Nothing here raises
-for bad input: a caller mistake is a failed check with a code, so the CLI, the APIs and
-the pages can show the same explanation.
+The ``Verifier`` ties the separate pieces together — format detection, data-model MUSTs,
+JSON-LD context policing, proofs and purposes, issuer binding, validity window, status,
+trust and the microcredential profile — and always returns a ``VerificationReport``.
+Nothing here raises for bad input: a caller mistake is a failed check with a code, so the
+CLI, the APIs and the pages can show the same explanation.
 
-Policies that differ per service (status checking, trust, profile) are injected as
-callables, so the wallet and the verifier share this code but not their configuration.
+The report names the format it met (``report.format``). A format microcred recognises but
+cannot verify (a JWT-secured VC, SD-JWT, BBS) is one failed ``format`` check with code
+``unsupported_format`` — never "invalid signature". Families verified elsewhere (Open
+Badges 2.0) are dispatched to the handler registered in ``credentials.formats``.
+
+What the specifications call conforming passes; stricter rules are *policies*
+(``credentials.policies``), each reported as its own failed ``policy`` check. Policies that
+differ per service (status checking, trust, profile) are injected as callables, so the
+wallet and the verifier share this code but not their configuration.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import policies as policy
 from .canonical import canonicalize, undefined_terms
 from .dids import DidResolver
 from .documents import DocumentLoader, refuse_inline_contexts
-from .errors import MicrocredError
+from .errors import DocumentLoaderError, MicrocredError
+from .fetch import SafeFetcher
+from .formats import Format, detect_format, handler_for
 from .keys import Multikey
 from .model import (
     check_credential,
     check_presentation,
+    data_model,
     embedded_credentials,
     holder_id,
     issuer_id,
+    parse_xsd_datetime,
+    related_resource_checks,
     subject_ids,
 )
+from .policies import Policy
 from .proofs import parse_datetime, sign, verify_proofs
 from .report import Check, VerificationReport
 
@@ -37,11 +51,18 @@ StatusChecker = Callable[[dict[str, Any], datetime], list[Check]]
 TrustChecker = Callable[[str], Check]
 ProfileChecker = Callable[[dict[str, Any]], list[Check]]
 Summarizer = Callable[[dict[str, Any]], dict[str, Any]]
+PROFILE_CHECK_IDS = ("profile", "schema")
+"""Check ids under which a profile checker reports (``profile-required`` reads them)."""
 
 
 @dataclass
 class Verifier:
-    """Verifies credentials and presentations under one configured policy."""
+    """Verifies credentials and presentations under one configured policy.
+
+    ``policies`` is the deployment's default set (none: conforming); each call may pass its
+    own ``policies`` instead. ``fetcher`` is the deployment's outbound door, for format
+    handlers that fetch (hosted Open Badges 2.0 assertions).
+    """
 
     resolver: DidResolver = field(default_factory=DidResolver)
     status_checker: StatusChecker | None = None
@@ -49,11 +70,17 @@ class Verifier:
     profile_checker: ProfileChecker | None = None
     summarizer: Summarizer | None = None
     clock_skew: timedelta = timedelta(minutes=5)
+    policies: frozenset[Policy] = policy.CONFORMING
+    fetcher: SafeFetcher | None = None
 
     def __post_init__(self) -> None:
         # contexts only: a DID in @context is no context, and resolving it would let any
         # document make the verifier fetch a URL of its choosing before any proof is checked
         self.loader = DocumentLoader()
+        self.policies = policy.parse_policies(self.policies)
+
+    def _active(self, policies: Iterable[str] | None) -> frozenset[Policy]:
+        return self.policies if policies is None else policy.parse_policies(policies)
 
     # credentials --------------------------------------------------------------------------
 
@@ -63,16 +90,23 @@ class Verifier:
         *,
         now: datetime | None = None,
         check_status: bool = True,
+        policies: Iterable[str] | None = None,
     ) -> VerificationReport:
         now = now or datetime.now(UTC)
-        report = VerificationReport()
+        active = self._active(policies)
+        fmt = detect_format(credential)
+        refused = self._refuse_or_dispatch(fmt, credential, now, check_status)
+        if refused is not None:
+            return refused
+        report = VerificationReport(format=fmt.label if fmt.family != "unknown" else None)
         try:
             check_credential(credential)
         except MicrocredError as exc:
             report.add(Check.failed("structure", exc.code, exc.message))
             return report
-        report.add(Check.passed("structure", "conforms to the VC Data Model 2.0"))
-        canonical = self._context_check(credential, report)
+        version = data_model(credential)
+        report.add(Check.passed("structure", f"conforms to the VC Data Model {version}"))
+        canonical = self._context_check(credential, report, active)
         if canonical is None:
             return report
         checks, keys = verify_proofs(
@@ -85,6 +119,7 @@ class Verifier:
             canonical_document=canonical,
         )
         report.extend(checks)
+        report.extend(related_resource_checks(credential))
         report.add(_issuer_binding(credential, keys))
         report.add(self._validity(credential, now))
         if self.status_checker is not None and check_status:
@@ -96,9 +131,15 @@ class Verifier:
             report.add(Check.skipped("status", "status was not checked"))
         issuer = issuer_id(credential) or ""
         if self.trust_checker is not None:
-            report.add(self.trust_checker(issuer))
+            trust = report.add(self.trust_checker(issuer))
+            if Policy.TRUSTED_ISSUERS_ONLY in active and trust.outcome != "passed":
+                report.add(policy.failed(Policy.TRUSTED_ISSUERS_ONLY, trust.message))
         if self.profile_checker is not None:
             report.extend(self.profile_checker(credential))
+        if Policy.PROFILE_REQUIRED in active:
+            profile_policy = _profile_policy(report)
+            if profile_policy is not None:
+                report.add(profile_policy)
         if self.summarizer is not None:
             try:
                 report.summary = self.summarizer(credential)
@@ -106,15 +147,68 @@ class Verifier:
                 report.summary = {}
         return report
 
-    def _context_check(self, document: dict[str, Any], report: VerificationReport) -> str | None:
+    def _refuse_or_dispatch(
+        self, fmt: Format, document: Any, now: datetime, check_status: bool
+    ) -> VerificationReport | None:
+        """A finished report for formats not verified here (None: verify as a VC)."""
+        if fmt.family in ("vc2", "vc11", "unknown"):
+            return None
+        if fmt.family != "unsupported":
+            handler = handler_for(fmt.family)
+            if handler is not None:
+                report: VerificationReport = handler(
+                    document, verifier=self, now=now, check_status=check_status
+                )
+                report.format = report.format or fmt.label
+                return report
+            fmt = Format(
+                "unsupported",
+                fmt.model,
+                fmt.securing,
+                kind=fmt.kind,
+                reason=f"{fmt.label} (no verifier for it is installed)",
+            )
+        report = VerificationReport(format=fmt.label)
+        report.add(Check.failed("format", "unsupported_format", fmt.message))
+        return report
+
+    def _context_check(
+        self,
+        document: dict[str, Any],
+        report: VerificationReport,
+        active: frozenset[Policy] = policy.CONFORMING,
+    ) -> str | None:
         unsecured = {k: v for k, v in document.items() if k != "proof"}
         try:
             refuse_inline_contexts(unsecured)
+            inline = ""
+        except DocumentLoaderError as exc:
+            inline = exc.message.split(":", 1)[0]
+        if inline and Policy.NO_INLINE_CONTEXTS in active:
+            report.add(
+                policy.failed(
+                    Policy.NO_INLINE_CONTEXTS,
+                    f"{inline} is an inline @context object; only published contexts are "
+                    "accepted here",
+                )
+            )
+            return None
+        try:
             canonical = canonicalize(unsecured, self.loader, strict=False)
         except MicrocredError as exc:
             report.add(Check.failed("context", exc.code, exc.message))
             return None
         vague = undefined_terms(canonical)
+        if inline:
+            # conforming (VCDM 2.0 §4.3), so not a failure; but what it defines is the
+            # issuer's own vocabulary, which a reader should know (docs/design.md)
+            report.add(
+                Check.warning(
+                    "context",
+                    "inline_context",
+                    f"{inline} defines terms inline: their meaning is the issuer's own",
+                )
+            )
         if vague:
             report.add(
                 Check.warning(
@@ -123,17 +217,21 @@ class Verifier:
                     "terms without a defined meaning (issuer-dependent): " + ", ".join(vague),
                 )
             )
-        else:
+        elif not inline:
             report.add(Check.passed("context", "every term is defined by a known context"))
         return canonical
 
     def _validity(self, credential: dict[str, Any], now: datetime) -> Check:
-        valid_from = credential.get("validFrom")
-        valid_until = credential.get("validUntil")
-        if valid_from and parse_datetime(valid_from) > now + self.clock_skew:
-            return Check.failed("validity", "not_yet_valid", f"not valid before {valid_from}")
-        if valid_until and parse_datetime(valid_until) < now - self.clock_skew:
-            return Check.failed("validity", "expired", f"expired at {valid_until}")
+        """validFrom/validUntil (VC 2.0) or issuanceDate/expirationDate (VCDM 1.1)."""
+        if data_model(credential) == "1.1":
+            start_name, end_name, parse = "issuanceDate", "expirationDate", parse_xsd_datetime
+        else:
+            start_name, end_name, parse = "validFrom", "validUntil", parse_datetime
+        start, end = credential.get(start_name), credential.get(end_name)
+        if start and parse(start) > now + self.clock_skew:
+            return Check.failed("validity", "not_yet_valid", f"not valid before {start}")
+        if end and parse(end) < now - self.clock_skew:
+            return Check.failed("validity", "expired", f"expired at {end}")
         return Check.passed("validity", "within its validity period")
 
     # presentations ------------------------------------------------------------------------
@@ -146,18 +244,26 @@ class Verifier:
         domain: str | None = None,
         now: datetime | None = None,
         check_status: bool = True,
+        policies: Iterable[str] | None = None,
     ) -> tuple[VerificationReport, list[VerificationReport]]:
         """The presentation's own report (holder checks, with every credential's failures
         folded in) and one report per embedded credential."""
         now = now or datetime.now(UTC)
-        report = VerificationReport()
+        active = self._active(policies)
+        fmt = detect_format(presentation)
+        if fmt.family == "unsupported":
+            report = VerificationReport(format=fmt.label)
+            report.add(Check.failed("format", "unsupported_format", fmt.message))
+            return report, []
+        report = VerificationReport(format=fmt.label if fmt.family != "unknown" else None)
         try:
             check_presentation(presentation)
         except MicrocredError as exc:
             report.add(Check.failed("structure", exc.code, exc.message))
             return report, []
-        report.add(Check.passed("structure", "conforms to the VC Data Model 2.0"))
-        canonical = self._context_check(presentation, report)
+        version = data_model(presentation)
+        report.add(Check.passed("structure", f"conforms to the VC Data Model {version}"))
+        canonical = self._context_check(presentation, report, active)
         if canonical is None:
             return report, []
         checks, keys = verify_proofs(
@@ -185,7 +291,9 @@ class Verifier:
         holder = holder or signer
         credential_reports = []
         for index, credential in enumerate(embedded_credentials(presentation)):
-            sub = self.verify_credential(credential, now=now, check_status=check_status)
+            sub = self.verify_credential(
+                credential, now=now, check_status=check_status, policies=active
+            )
             credential_reports.append(sub)
             for check in sub.checks:
                 if check.outcome in ("failed", "warning"):
@@ -197,7 +305,9 @@ class Verifier:
                             check.message,
                         )
                     )
-            report.add(_holder_binding(index, credential, holder))
+            report.extend(
+                _holder_binding(index, credential, holder, Policy.HOLDER_IS_SUBJECT in active)
+            )
         return report, credential_reports
 
 
@@ -214,16 +324,47 @@ def _issuer_binding(credential: dict[str, Any], keys: list[Multikey]) -> Check:
     )
 
 
-def _holder_binding(index: int, credential: dict[str, Any], holder: str | None) -> Check:
+def _holder_binding(
+    index: int, credential: dict[str, Any], holder: str | None, required: bool
+) -> list[Check]:
+    """Whether the holder is the credential's subject.
+
+    VCDM 2.0 lets anyone present a credential (a parent for a child, an agent for an
+    employer), so a holder who is not the subject is a warning; ``holder-is-subject`` makes
+    it a failed ``credential[i].policy`` check. Decisions (admissions, requests) only count
+    credentials whose binding *passed*, whatever the policy.
+    """
     check_id = f"credential[{index}].holder_binding"
     subjects = subject_ids(credential)
+    if holder and holder in subjects:
+        return [Check.passed(check_id, "the holder is the credential's subject")]
     if not holder:
-        return Check.failed(check_id, "holder_unknown", "the presentation does not name its holder")
-    if holder in subjects:
-        return Check.passed(check_id, "the holder is the credential's subject")
-    return Check.failed(
-        check_id, "holder_not_subject", "the holder is not the subject of this credential"
-    )
+        check = Check.warning(
+            check_id, "holder_unknown", "the presentation does not name its holder"
+        )
+    else:
+        check = Check.warning(
+            check_id, "holder_not_subject", "the holder is not the subject of this credential"
+        )
+    if not required:
+        return [check]
+    refused = policy.failed(Policy.HOLDER_IS_SUBJECT, check.message)
+    return [check, Check(f"credential[{index}].policy", "failed", refused.code, refused.message)]
+
+
+def _profile_policy(report: VerificationReport) -> Check | None:
+    """``profile-required``: met only when a profile check ran and passed."""
+    profile = [c for c in report.checks if c.id in PROFILE_CHECK_IDS]
+    if profile and all(c.outcome == "passed" for c in profile):
+        return None
+    not_met = [c for c in profile if c.outcome in ("failed", "warning")]
+    if not_met:
+        reason = not_met[0].message
+    elif profile:
+        reason = profile[0].message
+    else:
+        reason = "the profile was not checked"
+    return policy.failed(Policy.PROFILE_REQUIRED, reason)
 
 
 def create_presentation(

@@ -13,6 +13,9 @@
  *
  * Operations: info, generateKey, sign, verify, present, verifyPresentation,
  * canonize, bench. See the handlers below and tests/interop/reference.py.
+ * `sign` takes an optional `suite` (eddsa-rdfc-2022, ecdsa-rdfc-2019,
+ * eddsa-jcs-2022, ecdsa-jcs-2019 or Ed25519Signature2020; default: by key
+ * type); `verify` accepts proofs of any of those suites.
  *
  * Network policy: JSON-LD contexts come only from ../contexts (the files the
  * project ships, listed in MANIFEST.json); did:key is resolved locally;
@@ -35,6 +38,9 @@ import {cryptosuite as ecdsaRdfc2019} from
   '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite';
 import {cryptosuite as eddsaRdfc2022} from
   '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
+import * as eddsaJcs2022 from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
+import * as ecdsaJcs2019 from '@digitalbazaar/ecdsa-jcs-2019-cryptosuite';
+import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
 import jsigs from 'jsonld-signatures';
 
 // stdout carries the protocol; keep stray logging out of it
@@ -190,7 +196,7 @@ async function importKey(key) {
   if(pub.startsWith('z6Mk')) {
     return {keyPair: await Ed25519Multikey.from(key), cryptosuite: eddsaRdfc2022};
   }
-  if(pub.startsWith('zDna') || pub.startsWith('z82L')) {
+  if(pub.startsWith('zDn') || pub.startsWith('z82')) {
     return {keyPair: await EcdsaMultikey.from(key), cryptosuite: ecdsaRdfc2019};
   }
   throw new Error(`Unsupported key type for "${pub}" (expected Ed25519 ` +
@@ -203,8 +209,11 @@ async function generateKey({type, controller}) {
     keyPair = await Ed25519Multikey.generate();
   } else if(type === 'p256') {
     keyPair = await EcdsaMultikey.generate({curve: 'P-256'});
+  } else if(type === 'p384') {
+    keyPair = await EcdsaMultikey.generate({curve: 'P-384'});
   } else {
-    throw new Error(`Unknown key type "${type}" (use "ed25519" or "p256").`);
+    throw new Error(
+      `Unknown key type "${type}" (use "ed25519", "p256" or "p384").`);
   }
   const pub = keyPair.publicKeyMultibase;
   keyPair.controller = controller || `did:key:${pub}`;
@@ -218,7 +227,25 @@ async function generateKey({type, controller}) {
 
 // ----------------------------------------------------------------- signing
 
-function signingSuite({keyPair, cryptosuite}, created) {
+// signing suites by name; the key type picks the default (rdfc) one
+const SIGNING_CRYPTOSUITES = {
+  'eddsa-rdfc-2022': () => eddsaRdfc2022,
+  'ecdsa-rdfc-2019': () => ecdsaRdfc2019,
+  'eddsa-jcs-2022': () => eddsaJcs2022.createSignCryptosuite(),
+  'ecdsa-jcs-2019': () => ecdsaJcs2019.createSignCryptosuite()
+};
+
+function signingSuite({keyPair, cryptosuite}, created, suite) {
+  if(suite === 'Ed25519Signature2020') {
+    return new Ed25519Signature2020({signer: keyPair.signer(), date: created});
+  }
+  if(suite !== undefined && suite !== null) {
+    const make = SIGNING_CRYPTOSUITES[suite];
+    if(!make) {
+      throw new Error(`Unknown suite "${suite}".`);
+    }
+    cryptosuite = make();
+  }
   return new DataIntegrityProof({
     signer: keyPair.signer(), cryptosuite, date: created
   });
@@ -227,7 +254,14 @@ function signingSuite({keyPair, cryptosuite}, created) {
 function verifySuites() {
   return [
     new DataIntegrityProof({cryptosuite: eddsaRdfc2022}),
-    new DataIntegrityProof({cryptosuite: ecdsaRdfc2019})
+    new DataIntegrityProof({cryptosuite: ecdsaRdfc2019}),
+    new DataIntegrityProof({
+      cryptosuite: eddsaJcs2022.createVerifyCryptosuite()
+    }),
+    new DataIntegrityProof({
+      cryptosuite: ecdsaJcs2019.createVerifyCryptosuite()
+    }),
+    new Ed25519Signature2020()
   ];
 }
 
@@ -238,11 +272,12 @@ async function statusNotChecked() {
   return {verified: true};
 }
 
-async function issueCredential(imported, credential, created, documentLoader) {
+async function issueCredential(
+  imported, credential, created, documentLoader, suite) {
   // vc.issue() only adds `issuanceDate` when the first context is the
   // VCDM 1.1 one; VCDM 2.0 credentials are signed exactly as given
   return vc.issue({
-    credential, suite: signingSuite(imported, created), documentLoader
+    credential, suite: signingSuite(imported, created, suite), documentLoader
   });
 }
 
@@ -398,6 +433,9 @@ function info() {
     '@digitalbazaar/vc', '@digitalbazaar/data-integrity',
     '@digitalbazaar/eddsa-rdfc-2022-cryptosuite',
     '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite',
+    '@digitalbazaar/eddsa-jcs-2022-cryptosuite',
+    '@digitalbazaar/ecdsa-jcs-2019-cryptosuite',
+    '@digitalbazaar/ed25519-signature-2020',
     '@digitalbazaar/ed25519-multikey', '@digitalbazaar/ecdsa-multikey',
     '@digitalbazaar/did-method-key', 'jsonld', 'rdf-canonize',
     'jsonld-signatures'
@@ -415,9 +453,9 @@ function info() {
 const OPS = {
   info,
   generateKey,
-  sign: ({credential, key, created, documents}) => importKey(key).then(
+  sign: ({credential, key, created, documents, suite}) => importKey(key).then(
     imported => issueCredential(
-      imported, credential, created, makeDocumentLoader(documents))),
+      imported, credential, created, makeDocumentLoader(documents), suite)),
   verify: verifyCredential,
   present,
   verifyPresentation,

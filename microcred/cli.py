@@ -15,8 +15,10 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from credentials.errors import MicrocredError
+from credentials.formats import detect_format
 from credentials.keys import Multikey
 from credentials.model import check_credential, issuer_id, parse_json
+from credentials.policies import parse_policies
 from credentials.proofs import sign as sign_document
 
 app = typer.Typer(
@@ -35,8 +37,12 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def read_json_input(path: Path | None) -> Any:
-    """Read a JSON document from a file or stdin, refusing anything unusable."""
+def read_json_input(path: Path | None, *, credential: bool = False) -> Any:
+    """Read a JSON document from a file or stdin, refusing anything unusable.
+
+    With ``credential``, input that is not JSON but a recognised unsupported format (a
+    compact JWT, an SD-JWT) is refused as that format rather than as broken JSON.
+    """
     try:
         data = path.read_bytes() if path else sys.stdin.buffer.read()
     except OSError as exc:
@@ -44,6 +50,10 @@ def read_json_input(path: Path | None) -> Any:
     try:
         return parse_json(data)
     except MicrocredError as exc:
+        if credential:
+            found = detect_format(data[:1_048_576].decode("ascii", "replace"))
+            if not found.supported:
+                fail(found.message)
         fail(exc.message)
 
 
@@ -71,8 +81,13 @@ def sign(
     key_file: Annotated[Path, typer.Option("--key", help="Multikey JSON file with the secret")],
     file: Annotated[Path | None, typer.Argument(help="credential JSON (stdin when absent)")] = None,
     created: Annotated[str | None, typer.Option(help="fix the proof's created time")] = None,
+    cryptosuite: Annotated[
+        str | None,
+        typer.Option(help="e.g. Ed25519Signature2020 for a VCDM 1.1 credential (default: by key)"),
+    ] = None,
 ) -> None:
-    """Sign a credential with a DataIntegrityProof (eddsa-rdfc-2022 or ecdsa-rdfc-2019)."""
+    """Sign a credential with a DataIntegrityProof (eddsa-rdfc-2022 or ecdsa-rdfc-2019), or
+    the suite named by ``--cryptosuite``."""
     key_data = read_json_input(key_file)
     credential = read_json_input(file)
     try:
@@ -86,7 +101,7 @@ def sign(
                 f"controller {key.controller}; verifiers will reject the credential",
                 err=True,
             )
-        signed = sign_document(credential, key, created=created)
+        signed = sign_document(credential, key, created=created, cryptosuite=cryptosuite)
     except MicrocredError as exc:
         fail(exc.message)
     except ValueError as exc:
@@ -105,19 +120,35 @@ def verify(
         bool, typer.Option(help="allow http and loopback for did:web and status")
     ] = False,
     no_status: Annotated[bool, typer.Option("--no-status", help="skip the status check")] = False,
+    policy: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="a stricter policy to apply (repeatable): no-inline-contexts, "
+            "holder-is-subject, trusted-issuers-only, profile-required"
+        ),
+    ] = None,
 ) -> None:
-    """Verify a credential or presentation and print the report.
+    """Verify a credential or presentation and print the report (with the format met).
 
-    Exit 0 when verified, 1 when not, 2 when the input is unusable.
+    Exit 0 when verified, 1 when not, 2 when the input is unusable or in a format microcred
+    recognises but does not support (a JWT-secured VC, SD-JWT, BBS).
     """
     from .verification import build_verifier
 
-    document = read_json_input(file)
+    try:
+        policies = parse_policies(policy or [])
+    except MicrocredError as exc:
+        fail(exc.message)
+    document = read_json_input(file, credential=True)
+    found = detect_format(document)
+    if not found.supported:
+        fail(found.message)
     if not isinstance(document, dict):
         fail("the input is not a JSON object")
-    if not document.get("proof"):
+    if found.family in ("vc2", "vc11", "unknown") and not document.get("proof"):
         fail("the document has no proof")
     verifier = build_verifier(dev=dev)
+    verifier.policies = policies
     types = document.get("type") or []
     types = types if isinstance(types, list) else [types]
     if "VerifiablePresentation" in types:
@@ -128,6 +159,8 @@ def verify(
         report = verifier.verify_credential(document, check_status=not no_status)
     print_json(report.to_dict())
     unusable = {
+        "unsupported_format",
+        "unsupported_proof_type",
         "unknown_context",
         "unsupported_cryptosuite",
         "invalid_key",

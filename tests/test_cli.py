@@ -190,3 +190,75 @@ def test_verify_presentation_with_challenge_and_domain(tmp_path: Path, key_file:
     )
     assert wrong.returncode == 1
     assert issuer.controller
+
+
+# --------------------------------------------------------------------------- issue 13
+
+
+def _jwt(claims: dict) -> str:
+    import base64
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'EdDSA', 'typ': 'JWT'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+@pytest.mark.parametrize(
+    "stdin",
+    [
+        _jwt({"iss": "did:example:i", "vc": {"type": ["VerifiableCredential"]}}),
+        _jwt({"iss": "did:example:i", "_sd_alg": "sha-256"}) + "~WyJzYWx0Il0~",
+        json.dumps(
+            {
+                "@context": [V2],
+                "type": ["VerifiableCredential"],
+                "proof": {"type": "DataIntegrityProof", "cryptosuite": "bbs-2023"},
+            }
+        ),
+    ],
+    ids=["jwt-vc", "sd-jwt", "bbs-2023"],
+)
+def test_verify_an_unsupported_format_exits_2_naming_it(stdin: str) -> None:
+    result = run("verify", stdin=stdin)
+    assert result.returncode == 2
+    assert "unsupported format: " in result.stderr
+    assert "signature" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sign_and_verify_a_vcdm_1_1_credential_names_its_format(key_file: Path) -> None:
+    key = json.loads(key_file.read_text())
+    credential = {
+        "@context": [
+            "https://www.w3.org/2018/credentials/v1",
+            "https://w3id.org/security/suites/ed25519-2020/v1",
+        ],
+        "type": ["VerifiableCredential"],
+        "issuer": key["controller"],
+        "issuanceDate": "2026-01-01T00:00:00Z",
+        "credentialSubject": {"id": "did:example:learner"},
+    }
+    signed = run(
+        "sign", "--key", str(key_file), "--cryptosuite", "Ed25519Signature2020",
+        stdin=json.dumps(credential),
+    )  # fmt: skip
+    assert signed.returncode == 0, signed.stderr
+    result = run("verify", "--no-status", stdin=signed.stdout)
+    assert result.returncode == 0, result.stdout
+    assert json.loads(result.stdout)["format"] == "VCDM 1.1 · Ed25519Signature2020"
+
+
+def test_verify_policies(key_file: Path) -> None:
+    credential = credential_for(key_file)
+    credential["@context"] = [V2, {"module": "https://vocab.example/#module"}]
+    from credentials.keys import Multikey
+    from credentials.proofs import sign
+
+    key = Multikey.from_dict(json.loads(key_file.read_text()))
+    signed = json.dumps(sign(credential, key, strict=False))
+    assert run("verify", "--no-status", stdin=signed).returncode == 0
+    strict = run("verify", "--no-status", "--policy", "no-inline-contexts", stdin=signed)
+    assert strict.returncode == 1
+    assert json.loads(strict.stdout)["errors"][0]["code"] == "policy_inline_context"
+    typo = run("verify", "--policy", "no-inline", stdin=signed)
+    assert typo.returncode == 2 and "unknown policy" in typo.stderr

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+from credentials.policies import parse_policies
 from servicekit.settings import ServiceSettings
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -33,7 +34,14 @@ class Settings(ServiceSettings):
     trust_registry_check_seconds: float = 5.0
     """How often (at most) the registry file's mtime is checked for an automatic reload."""
     strict_trust: bool = False
-    """Unknown or unaccredited issuers fail verification instead of giving a warning."""
+    """Adds the ``trusted-issuers-only`` policy everywhere: unknown or unaccredited issuers
+    fail verification (as a failed ``policy`` check) instead of only giving a warning."""
+    policies: str = ""
+    """VC-API policies (comma-separated names from ``credentials.policies``); empty: what
+    the specifications call conforming is accepted (``MICROCRED_VERIFIER_POLICIES``)."""
+    page_policies: str = "no-inline-contexts,holder-is-subject"
+    """Policies of the employer pages, share links, presentation requests and admissions
+    (``MICROCRED_VERIFIER_PAGE_POLICIES``): stricter by default, each reported by name."""
     clock_skew: float = 300.0
     """Seconds of tolerance on validFrom / validUntil (clocks of issuers differ)."""
     log_retention_days: int = 90
@@ -64,6 +72,14 @@ class Settings(ServiceSettings):
             self.keep_full_log = _env("MICROCRED_KEEP_FULL_LOG").lower() in _TRUE
         if not self.admin_token:
             self.admin_token = _env("MICROCRED_VERIFIER_ADMIN_TOKEN")
+        if not self.policies:
+            self.policies = _env("MICROCRED_VERIFIER_POLICIES")
+        if "MICROCRED_VERIFIER_PAGE_POLICIES" in os.environ and self.page_policies == (
+            Settings.page_policies
+        ):
+            self.page_policies = _env("MICROCRED_VERIFIER_PAGE_POLICIES")
+        parse_policies(self.policies)  # a typo must stop the service, not weaken it
+        parse_policies(self.page_policies)
         # Numbers: the environment fills in only where no argument changed the default.
         for name, default in (("log_retention_days", 90), ("clock_skew", 300.0)):
             raw = _env(f"MICROCRED_{name.upper()}")

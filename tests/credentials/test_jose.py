@@ -10,7 +10,7 @@ from credentials.jose import sign_jwt, verify_jwt
 from credentials.keys import Multikey
 
 
-@pytest.mark.parametrize("algorithm", ["ed25519", "p256"])
+@pytest.mark.parametrize("algorithm", ["ed25519", "p256", "p384"])
 def test_round_trip(algorithm: str) -> None:
     key = Multikey.generate(algorithm)
     token = sign_jwt({"typ": "openid4vci-proof+jwt"}, {"aud": "https://i.example", "iat": 1}, key)

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 
 import pytest
 
 from credentials.errors import ConformanceError, MalformedInput
-from credentials.model import check_credential, check_presentation, parse_json
+from credentials.model import (
+    check_credential,
+    check_presentation,
+    data_model,
+    parse_json,
+    parse_xsd_datetime,
+)
 
 V2 = "https://www.w3.org/ns/credentials/v2"
 GOOD = {
@@ -36,7 +43,8 @@ def test_good_credential_conforms() -> None:
 BAD = [
     ("@context", ..., "@context"),
     ("@context", V2, "ordered set"),
-    ("@context", ["https://www.w3.org/2018/credentials/v1"], "first item"),
+    ("@context", ["https://www.w3.org/ns/credentials/examples/v2"], "first item"),
+    ("@context", ["https://www.w3.org/2018/credentials/v1"], "issuanceDate"),  # a 1.1 MUST
     ("@context", [V2, 42], "URLs or objects"),
     ("id", "not a url", "id"),
     ("id", ["urn:a", "urn:b"], "id"),
@@ -63,6 +71,25 @@ BAD = [
     ("evidence", [{"id": "urn:x"}], "evidence"),
     ("termsOfUse", "free", "termsOfUse"),
     ("name", {"lang": "en"}, "name"),
+    ("name", {"@value": "Module", "@direction": "up"}, "@direction"),
+    ("description", {"@value": "Module", "@language": ""}, "@language"),
+    ("relatedResource", "https://www.w3.org/ns/credentials/v2", "relatedResource"),
+    ("relatedResource", {"digestSRI": "sha384-abc"}, "relatedResource.id"),
+    ("relatedResource", {"id": "https://r.example/a"}, "neither digestSRI nor digestMultibase"),
+    ("relatedResource", {"id": "https://r.example/a", "digestSRI": "md5-abc"}, "digestSRI"),
+    (
+        "relatedResource",
+        {"id": "https://r.example/a", "digestMultibase": "not multibase"},
+        "digestMultibase",
+    ),
+    (
+        "relatedResource",
+        [
+            {"id": "https://r.example/a", "digestSRI": "sha384-abc"},
+            {"id": "https://r.example/a", "digestSRI": "sha256-abc"},
+        ],
+        "unique",
+    ),
 ]
 
 
@@ -87,7 +114,7 @@ PRESENTATION = {"@context": [V2], "type": ["VerifiablePresentation"], "holder": 
         ("type", ["VerifiableCredential"]),
         ("holder", "not a url"),
         ("verifiableCredential", ["a string"]),
-        ("@context", ["https://www.w3.org/2018/credentials/v1"]),
+        ("@context", ["https://www.w3.org/ns/credentials/examples/v2"]),
     ],
 )
 def test_presentation_violations(field: str, value: object) -> None:
@@ -97,6 +124,84 @@ def test_presentation_violations(field: str, value: object) -> None:
 
 def test_presentation_conforms() -> None:
     check_presentation({**PRESENTATION, "verifiableCredential": [GOOD]})
+
+
+# VCDM 1.1: the credentials in circulation --------------------------------------------------
+
+V1 = "https://www.w3.org/2018/credentials/v1"
+GOOD_V1 = {
+    "@context": [V1, "https://w3id.org/security/suites/ed25519-2020/v1"],
+    "id": "http://example.edu/credentials/3732",
+    "type": ["VerifiableCredential"],
+    "issuer": {"id": "did:example:issuer", "name": "Example University"},
+    "issuanceDate": "2010-01-01T19:23:24Z",
+    "expirationDate": "2030-01-01T19:23:24.123Z",
+    "credentialSubject": {"id": "did:example:subject"},
+}
+
+
+def test_a_vcdm_1_1_credential_conforms() -> None:
+    check_credential(GOOD_V1)
+    check_credential({**GOOD_V1, "issuanceDate": "2010-01-01T19:23:24"})  # no zone: UTC
+    assert data_model(GOOD_V1) == "1.1" and data_model(GOOD) == "2.0"
+
+
+def test_a_vcdm_1_1_date_without_zone_reads_as_utc() -> None:
+    assert parse_xsd_datetime("2010-01-01T19:23:24") == datetime(2010, 1, 1, 19, 23, 24, tzinfo=UTC)
+
+
+BAD_V1 = [
+    ("issuanceDate", ..., "issuanceDate"),
+    ("issuanceDate", "2010-01-01", "issuanceDate"),
+    ("expirationDate", "tomorrow", "expirationDate"),
+    ("issuer", ..., "issuer"),
+    ("credentialSubject", ..., "credentialSubject"),
+    ("type", ["OpenBadgeCredential"], "VerifiableCredential"),
+    (
+        "credentialStatus",
+        {"type": "StatusList2021Entry", "statusListIndex": "1"},
+        "credentialStatus",
+    ),
+    ("refreshService", {"type": "ManualRefreshService2018"}, "refreshService"),
+    ("credentialSchema", {"id": "https://s.example/schema.json"}, "credentialSchema"),
+]
+
+
+@pytest.mark.parametrize(("field", "value", "expected"), BAD_V1)
+def test_vcdm_1_1_violations_are_named(field: str, value: object, expected: str) -> None:
+    doc = copy.deepcopy(GOOD_V1)
+    if value is ...:
+        doc.pop(field)
+    else:
+        doc[field] = value
+    with pytest.raises(ConformanceError) as info:
+        check_credential(doc)
+    assert expected in str(info.value)
+
+
+def test_a_vcdm_1_1_presentation_conforms() -> None:
+    check_presentation(
+        {"@context": [V1], "type": ["VerifiablePresentation"], "verifiableCredential": [GOOD_V1]}
+    )
+
+
+def test_typed_extension_points_conform() -> None:
+    """termsOfUse, evidence, refreshService, credentialSchema and a typed status are
+    conforming, whatever their type (VCDM 2.0 §5)."""
+    check_credential(
+        {
+            **GOOD,
+            "credentialStatus": {"type": "1EdTechRevocationList", "id": "https://r.example/l"},
+            "termsOfUse": {"type": "TrustFrameworkPolicy", "trustFramework": "EU"},
+            "evidence": [{"type": ["Evidence"], "id": "https://e.example/1"}],
+            "refreshService": {"type": "VerifiableCredentialRefreshService2021"},
+            "credentialSchema": {"id": "https://s.example/s.json", "type": "JsonSchema"},
+            "relatedResource": [
+                {"id": "https://r.example/a", "digestSRI": "sha384-" + "A" * 64},
+                {"id": "https://r.example/b", "digestMultibase": "uEiD" + "A" * 40},
+            ],
+        }
+    )
 
 
 @pytest.mark.parametrize(

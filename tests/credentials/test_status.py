@@ -490,10 +490,10 @@ def test_integer_index_is_accepted(
 def test_unknown_entry_type_is_a_warning(
     server: StatusServer, fetcher: SafeFetcher, cache: StatusListCache
 ) -> None:
-    entry = {"id": "https://example.com/status/1", "type": "StatusList2021Entry"}
+    entry = {"id": "https://example.com/status/1", "type": "CredentialStatusList2017"}
     check = only(run(make_credential(entry), fetcher, cache))
-    assert (check.outcome, check.code) == ("warning", "status_type_unsupported")
-    assert "StatusList2021Entry" in check.message
+    assert (check.outcome, check.code) == ("warning", "status_unknown")
+    assert "CredentialStatusList2017" in check.message
     assert server.total == 0
 
 
@@ -699,3 +699,144 @@ def test_cache_is_thread_safe(server: StatusServer, fetcher: SafeFetcher, clock:
         thread.join()
     assert results == ["revoked"] * 40
     assert server.total <= 8  # concurrent first misses may each fetch once
+
+
+# --------------------------------------------------------------------------- StatusList2021
+
+
+def make_2021_list(
+    url: str, purpose: str = "revocation", set_indexes: tuple[int, ...] = ()
+) -> dict:
+    """A VCDM 1.1 StatusList2021Credential: encodedList is base64url GZIP, no multibase."""
+    bits = bytearray(16 * 1024)
+    for index in set_indexes:
+        bits[index // 8] |= 0x80 >> (index % 8)
+    encoded = base64.urlsafe_b64encode(gzip.compress(bytes(bits))).rstrip(b"=").decode()
+    return {
+        "@context": [
+            "https://www.w3.org/2018/credentials/v1",
+            "https://w3id.org/vc/status-list/2021/v1",
+        ],
+        "id": url,
+        "type": ["VerifiableCredential", "StatusList2021Credential"],
+        "issuer": ISSUER,
+        "issuanceDate": "2025-01-01T00:00:00Z",
+        "credentialSubject": {
+            "id": url + "#list",
+            "type": "StatusList2021",
+            "statusPurpose": purpose,
+            "encodedList": encoded,
+        },
+        "proof": {"type": "Ed25519Signature2020", "proofValue": "zFake"},
+    }
+
+
+def entry_2021(url: str, index: int, purpose: str = "revocation") -> dict:
+    return {
+        "id": f"{url}#{index}",
+        "type": "StatusList2021Entry",
+        "statusPurpose": purpose,
+        "statusListIndex": str(index),
+        "statusListCredential": url,
+    }
+
+
+def test_status_list_2021_revoked_and_not(
+    server: StatusServer, fetcher: SafeFetcher, cache: StatusListCache
+) -> None:
+    url = server.serve("/2021/1", make_2021_list(server.url("/2021/1"), set_indexes=(94567,)))
+    revoked = only(run(make_credential(entry_2021(url, 94567)), fetcher, cache))
+    assert (revoked.outcome, revoked.code) == ("failed", "revoked")
+    fine = only(run(make_credential(entry_2021(url, 94566)), fetcher, cache))
+    assert fine.outcome == "passed"
+
+
+def test_status_list_2021_entry_needs_a_2021_list(
+    server: StatusServer, fetcher: SafeFetcher, cache: StatusListCache
+) -> None:
+    url = server.serve("/status/1", make_list(server.url("/status/1")))
+    check = only(run(make_credential(entry_2021(url, 3)), fetcher, cache))
+    assert (check.outcome, check.code) == ("failed", "status_list_not_a_credential")
+    assert "StatusList2021Credential" in check.message
+
+
+def test_status_list_2021_expired_list_by_expiration_date(
+    server: StatusServer, fetcher: SafeFetcher, cache: StatusListCache
+) -> None:
+    document = make_2021_list(server.url("/2021/old"))
+    document["expirationDate"] = "2026-01-01T00:00:00Z"
+    url = server.serve("/2021/old", document)
+    check = only(run(make_credential(entry_2021(url, 3)), fetcher, cache))
+    assert (check.outcome, check.code) == ("failed", "status_list_expired")
+
+
+# --------------------------------------------------------------------------- 1EdTech
+
+
+CREDENTIAL_ID = "https://issuer.example/credentials/3732"
+
+
+def revocation_list(*revoked: dict, issuer: str | None = ISSUER) -> dict:
+    document: dict = {"id": "https://issuer.example/r", "revokedCredentials": list(revoked)}
+    if issuer is not None:
+        document["issuer"] = issuer
+    return document
+
+
+def edtech_credential(url: str, credential_id: str | None = CREDENTIAL_ID) -> dict:
+    credential = make_credential({"id": url, "type": "1EdTechRevocationList"})
+    if credential_id:
+        credential["id"] = credential_id
+    return credential
+
+
+def test_1edtech_revocation_list_names_the_revoked_credential(
+    server: StatusServer, fetcher: SafeFetcher, cache: StatusListCache
+) -> None:
+    url = server.serve(
+        "/revocations",
+        revocation_list({"id": CREDENTIAL_ID, "revocationReason": "issued in error"}),
+    )
+    check = only(run(edtech_credential(url), fetcher, cache))
+    assert (check.outcome, check.code) == ("failed", "revoked")
+    assert "issued in error" in check.message
+
+
+def test_1edtech_revocation_list_without_the_credential_passes(
+    server: StatusServer, fetcher: SafeFetcher, cache: StatusListCache
+) -> None:
+    url = server.serve("/revocations", revocation_list({"id": "https://issuer.example/c/other"}))
+    assert only(run(edtech_credential(url), fetcher, cache)).outcome == "passed"
+    empty = server.serve("/empty", {"id": "https://issuer.example/empty"})  # 0..* entries
+    assert only(run(edtech_credential(empty), fetcher, cache)).outcome == "passed"
+
+
+@pytest.mark.parametrize(
+    ("document", "credential_id", "outcome", "code"),
+    [
+        (revocation_list(issuer="did:example:other"), CREDENTIAL_ID, "failed",
+         "status_list_issuer_mismatch"),
+        ({"revokedCredentials": ["https://x"]}, CREDENTIAL_ID, "failed",
+         "status_list_not_a_credential"),
+        (revocation_list(), None, "warning", "status_unknown"),
+    ],
+)  # fmt: skip
+def test_1edtech_revocation_list_refusals(
+    server: StatusServer,
+    fetcher: SafeFetcher,
+    cache: StatusListCache,
+    document: dict,
+    credential_id: str | None,
+    outcome: str,
+    code: str,
+) -> None:
+    url = server.serve("/revocations", document)
+    check = only(run(edtech_credential(url, credential_id), fetcher, cache))
+    assert (check.outcome, check.code) == (outcome, code)
+
+
+def test_1edtech_revocation_list_unreachable_is_unknown_not_revoked(
+    server: StatusServer, fetcher: SafeFetcher, cache: StatusListCache
+) -> None:
+    check = only(run(edtech_credential(server.url("/missing")), fetcher, cache))
+    assert (check.outcome, check.code) == ("warning", "status_unknown")

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+import contexts
+from credentials import multibase
+from credentials.errors import MalformedInput
 from credentials.keys import Multikey
 from credentials.proofs import sign
+from credentials.report import Check
 from credentials.verify import Verifier, create_presentation
 
 V2 = "https://www.w3.org/ns/credentials/v2"
@@ -64,7 +71,8 @@ def test_signed_credential_verifies(signed: dict) -> None:
         (("validUntil",), "2099-01-01T00:00:00Z", "proof"),
         (("proof", "proofValue"), "z" + "1" * 86, "proof"),
         (("proof", "created"), "2020-01-01T00:00:00Z", "proof"),
-        (("proof", "cryptosuite"), "bbs-2023", "proof"),
+        (("proof", "cryptosuite"), "bbs-2023", "format"),  # recognised, not supported
+        (("proof", "cryptosuite"), "eddsa-2099", "proof"),
         (("proof", "proofPurpose"), "authentication", "proof_purpose"),
     ],
 )
@@ -156,12 +164,26 @@ def test_presentation_with_challenge_and_domain(signed: dict, holder: Multikey) 
     assert elsewhere[0].outcome_of("proof_purpose").code == "domain_mismatch"
 
 
-def test_presentation_by_someone_not_the_subject(signed: dict) -> None:
-    thief = Multikey.generate()
-    vp = create_presentation([signed], thief, challenge="c", domain="d")
+def test_presentation_by_someone_not_the_subject_conforms(signed: dict) -> None:
+    """VCDM 2.0 lets a holder present a credential about someone else: by default that is
+    a warning; under ``holder-is-subject`` a failed ``policy`` check."""
+    other = Multikey.generate()
+    vp = create_presentation([signed], other, challenge="c", domain="d", created=NOW)
     report, _ = Verifier().verify_presentation(vp, challenge="c", domain="d", now=NOW)
-    assert report.outcome_of("credential[0].holder_binding").code == "holder_not_subject"
-    assert not report.verified
+    binding = report.outcome_of("credential[0].holder_binding")
+    assert (binding.outcome, binding.code) == ("warning", "holder_not_subject")
+    assert report.verified, report.to_dict()
+    strict, _ = Verifier(policies={"holder-is-subject"}).verify_presentation(
+        vp, challenge="c", domain="d", now=NOW
+    )
+    assert not strict.verified
+    assert [(c.id, c.code) for c in strict.failed] == [
+        ("credential[0].policy", "policy_holder_not_subject")
+    ]
+    per_call, _ = Verifier().verify_presentation(
+        vp, challenge="c", domain="d", now=NOW, policies=["holder-is-subject"]
+    )
+    assert not per_call.verified
 
 
 def test_presentation_holder_not_signer(signed: dict, holder: Multikey) -> None:
@@ -177,3 +199,240 @@ def test_tampered_credential_inside_presentation(signed: dict, holder: Multikey)
     vp = create_presentation([doc], holder, challenge="c", domain="d")
     report, _ = Verifier().verify_presentation(vp, challenge="c", domain="d", now=NOW)
     assert "credential[0].proof" in ids(report, "failed")
+
+
+# --------------------------------------------------------------------------- issue 13
+
+
+def test_the_report_names_the_format(signed: dict, issuer: Multikey) -> None:
+    report = Verifier().verify_credential(signed, now=NOW)
+    suite = "eddsa-rdfc-2022" if issuer.algorithm == "Ed25519" else "ecdsa-rdfc-2019"
+    assert report.format == f"VC 2.0 · {suite}"
+    assert report.to_dict()["format"] == report.format
+
+
+def test_inline_contexts_conform_by_default_and_fail_only_the_policy(
+    issuer: Multikey, holder: Multikey
+) -> None:
+    document = unsigned(issuer, holder)
+    document["@context"] = [V2, {"@vocab": "https://vocab.example/#"}]
+    secured = sign(document, issuer, created="2026-01-01T00:00:00Z", strict=False)
+    report = Verifier().verify_credential(secured, now=NOW)
+    assert report.verified, report.to_dict()
+    assert ("context", "warning", "inline_context") in [
+        (c.id, c.outcome, c.code) for c in report.checks
+    ]
+    strict = Verifier(policies={"no-inline-contexts"}).verify_credential(secured, now=NOW)
+    assert not strict.verified
+    assert [(c.id, c.code) for c in strict.failed] == [("policy", "policy_inline_context")]
+    assert "no-inline-contexts" in strict.failed[0].message
+
+
+def test_trusted_issuers_only_is_a_policy_over_the_trust_check(signed: dict) -> None:
+    def unknown(issuer: str) -> Check:
+        return Check.warning("trust", "untrusted_issuer", f"{issuer} is not in the registry")
+
+    assert Verifier(trust_checker=unknown).verify_credential(signed, now=NOW).verified
+    strict = Verifier(trust_checker=unknown, policies={"trusted-issuers-only"})
+    report = strict.verify_credential(signed, now=NOW)
+    assert [(c.id, c.code) for c in report.failed] == [("policy", "policy_untrusted_issuer")]
+    assert report.outcome_of("trust").outcome == "warning"
+
+
+def test_profile_required_is_a_policy_over_the_profile_check(signed: dict) -> None:
+    def incomplete(credential: dict) -> list[Check]:
+        return [Check.warning("profile", "profile_incomplete", "3 EU elements are missing")]
+
+    assert Verifier(profile_checker=incomplete).verify_credential(signed, now=NOW).verified
+    report = Verifier(profile_checker=incomplete, policies={"profile-required"}).verify_credential(
+        signed, now=NOW
+    )
+    assert [(c.id, c.code) for c in report.failed] == [("policy", "policy_profile_incomplete")]
+    assert "3 EU elements are missing" in report.failed[0].message
+
+
+def test_an_unknown_policy_name_is_refused() -> None:
+    with pytest.raises(MalformedInput) as info:
+        Verifier(policies={"holder-is-subjekt"})
+    assert info.value.code == "unknown_policy"
+
+
+def _jws(header: dict, claims: dict) -> str:
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part(header)}.{part(claims)}.c2lnbmF0dXJl"
+
+
+VC_CLAIMS = {"iss": "did:example:i", "vc": {"@context": [V2], "type": ["VerifiableCredential"]}}
+UNSUPPORTED = {
+    "JWT-secured VC (compact JWS)": _jws({"alg": "ES256", "typ": "JWT"}, VC_CLAIMS),
+    "vc+jwt without vc claim": _jws(
+        {"alg": "ES256", "typ": "vc+jwt"},
+        {"@context": [V2], "type": ["VerifiableCredential"], "credentialSubject": {}},
+    ),
+    "SD-JWT": _jws({"alg": "ES256", "typ": "vc+sd-jwt"}, {"_sd_alg": "sha-256"}) + "~WyJhIl0~",
+    "decoded JWT claims": VC_CLAIMS,
+    "EnvelopedVerifiableCredential": {
+        "@context": [V2],
+        "id": "data:application/vc+jwt,eyJhbGciOiJFUzI1NiJ9.e30.c2ln",
+        "type": "EnvelopedVerifiableCredential",
+    },
+    "bbs-2023": {
+        "@context": [V2],
+        "type": ["VerifiableCredential"],
+        "proof": {"type": "DataIntegrityProof", "cryptosuite": "bbs-2023", "proofValue": "u"},
+    },
+    "ecdsa-sd-2023": {
+        "@context": [V2],
+        "type": ["VerifiableCredential"],
+        "proof": {"type": "DataIntegrityProof", "cryptosuite": "ecdsa-sd-2023"},
+    },
+    "JwtProof2020": {
+        "@context": ["https://www.w3.org/2018/credentials/v1"],
+        "type": ["VerifiableCredential"],
+        "proof": {"type": "JwtProof2020", "jwt": "eyJ..."},
+    },
+}
+
+
+@pytest.mark.parametrize("label", list(UNSUPPORTED))
+def test_a_recognised_but_unsupported_format_is_named_never_a_bad_signature(label: str) -> None:
+    report = Verifier().verify_credential(UNSUPPORTED[label], now=NOW)
+    assert not report.verified
+    assert [(c.id, c.code) for c in report.failed] == [("format", "unsupported_format")]
+    assert report.failed[0].message.startswith("unsupported format: ")
+    assert report.format
+
+
+def test_an_enveloped_presentation_is_an_unsupported_format() -> None:
+    vp = {"@context": [V2], "type": "EnvelopedVerifiablePresentation", "id": "data:x,y"}
+    report, subs = Verifier().verify_presentation(vp, now=NOW)
+    assert [(c.id, c.code) for c in report.failed] == [("format", "unsupported_format")]
+    assert subs == []
+
+
+def _digest_sri(url: str, algorithm: str = "sha384") -> str:
+    data = contexts.manifest()[url].read_bytes()
+    return f"{algorithm}-" + base64.b64encode(hashlib.new(algorithm, data).digest()).decode()
+
+
+def test_a_related_resource_digest_is_checked_against_the_shipped_context(
+    issuer: Multikey, holder: Multikey
+) -> None:
+    document = unsigned(issuer, holder)
+    document["relatedResource"] = [{"id": V2, "digestSRI": _digest_sri(V2)}]
+    good = sign(document, issuer, created="2026-01-01T00:00:00Z")
+    report = Verifier().verify_credential(good, now=NOW)
+    assert report.verified, report.to_dict()
+    assert report.outcome_of("related_resource").outcome == "passed"
+    document["relatedResource"] = [{"id": V2, "digestSRI": _digest_sri(EXAMPLES)}]
+    wrong = sign(document, issuer, created="2026-01-01T00:00:00Z")
+    report = Verifier().verify_credential(wrong, now=NOW)
+    assert not report.verified
+    assert report.outcome_of("related_resource").code == "digest_mismatch"
+
+
+def test_a_related_resource_multibase_digest_is_checked(issuer: Multikey, holder: Multikey) -> None:
+    data = contexts.manifest()[V2].read_bytes()
+    right = multibase.encode_base64url(b"\x12\x20" + hashlib.sha256(data).digest())
+    wrong = multibase.encode_base64url(b"\x12\x20" + hashlib.sha256(b"other").digest())
+    outcomes = []
+    for digest in (right, wrong):
+        document = unsigned(issuer, holder)
+        document["relatedResource"] = {"id": V2, "digestMultibase": digest}
+        secured = sign(document, issuer, created="2026-01-01T00:00:00Z")
+        report = Verifier().verify_credential(secured, now=NOW)
+        outcomes.append(report.outcome_of("related_resource"))
+    assert [c.outcome for c in outcomes] == ["passed", "failed"]
+
+
+# VCDM 1.1 with Ed25519Signature2020 (the credentials in circulation) -------------------------
+
+V1 = "https://www.w3.org/2018/credentials/v1"
+ED25519_2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
+
+
+def unsigned_v1(issuer: Multikey, holder: Multikey) -> dict:
+    return {
+        "@context": [V1, ED25519_2020, "https://w3id.org/vc/status-list/2021/v1"],
+        "id": "urn:uuid:4d5a2b1c-1c2d-4e5f-9a8b-7c6d5e4f3a21",
+        "type": ["VerifiableCredential"],
+        "issuer": {"id": issuer.controller},
+        "issuanceDate": "2026-01-01T00:00:00Z",
+        "expirationDate": "2031-01-01T00:00:00Z",
+        "credentialSubject": {"id": holder.controller},
+    }
+
+
+@pytest.fixture
+def signed_v1(holder: Multikey) -> tuple[dict, Multikey]:
+    issuer = Multikey.generate("ed25519")
+    secured = sign(
+        unsigned_v1(issuer, holder),
+        issuer,
+        cryptosuite="Ed25519Signature2020",
+        created="2026-01-01T00:00:00Z",
+    )
+    return secured, issuer
+
+
+def test_a_vcdm_1_1_credential_with_ed25519_signature_2020_verifies(signed_v1: tuple) -> None:
+    credential, _ = signed_v1
+    report = Verifier().verify_credential(credential, now=NOW)
+    assert report.verified, report.to_dict()
+    assert report.format == "VCDM 1.1 · Ed25519Signature2020"
+    assert report.outcome_of("structure").message.endswith("1.1")
+
+
+def test_vcdm_1_1_validity_comes_from_issuance_and_expiration_dates(signed_v1: tuple) -> None:
+    credential, _ = signed_v1
+    early = Verifier().verify_credential(credential, now=datetime(2025, 12, 1, tzinfo=UTC))
+    late = Verifier().verify_credential(credential, now=datetime(2031, 2, 1, tzinfo=UTC))
+    assert early.outcome_of("validity").code == "not_yet_valid"
+    assert late.outcome_of("validity").code == "expired"
+
+
+def test_a_vcdm_1_1_credential_without_issuance_date_is_not_conforming(
+    holder: Multikey,
+) -> None:
+    issuer = Multikey.generate("ed25519")
+    document = unsigned_v1(issuer, holder)
+    del document["issuanceDate"]
+    secured = sign(document, issuer, cryptosuite="Ed25519Signature2020", created=NOW)
+    report = Verifier().verify_credential(secured, now=NOW)
+    assert report.outcome_of("structure").code == "non_conformant"
+    assert "issuanceDate" in report.outcome_of("structure").message
+
+
+def test_a_vcdm_1_1_presentation_verifies(signed_v1: tuple, holder: Multikey) -> None:
+    credential, _ = signed_v1
+    presentation = {
+        "@context": [V1, ED25519_2020],
+        "type": ["VerifiablePresentation"],
+        "holder": holder.controller,
+        "verifiableCredential": [credential],
+    }
+    vp = sign(
+        presentation,
+        holder,
+        purpose="authentication",
+        cryptosuite="Ed25519Signature2020",
+        challenge="c-1",
+        domain="https://v.example",
+        created=NOW,
+    )
+    report, subs = Verifier().verify_presentation(
+        vp, challenge="c-1", domain="https://v.example", now=NOW
+    )
+    assert report.verified, report.to_dict()
+    assert report.format == "VCDM 1.1 presentation · Ed25519Signature2020"
+    assert subs[0].format == "VCDM 1.1 · Ed25519Signature2020"
+
+
+def test_a_recognised_legacy_proof_type_is_an_unsupported_format(signed_v1: tuple) -> None:
+    credential = copy.deepcopy(signed_v1[0])
+    credential["proof"]["type"] = "Ed25519Signature2018"
+    report = Verifier().verify_credential(credential, now=NOW)
+    assert [(c.id, c.code) for c in report.failed] == [("format", "unsupported_format")]
+    assert report.format == "VCDM 1.1 · Ed25519Signature2018"

@@ -29,7 +29,7 @@ INTEROP_DIR = REPO_ROOT / "interop"
 REF_SCRIPT = INTEROP_DIR / "ref.mjs"
 NODE_MODULES = INTEROP_DIR / "node_modules"
 
-KeyType = Literal["ed25519", "p256"]
+KeyType = Literal["ed25519", "p256", "p384"]
 BenchKind = Literal["sign", "verify"]
 JSON = dict[str, Any]
 
@@ -245,12 +245,21 @@ class ReferenceImplementation:
         ecdsa-rdfc-2019). Without ``controller`` it is a did:key key."""
         return self.call("generateKey", type=key_type, controller=controller)
 
-    def sign(self, credential: JSON, key: JSON, created: str | None = None) -> JSON:
+    def sign(
+        self,
+        credential: JSON,
+        key: JSON,
+        created: str | None = None,
+        *,
+        suite: str | None = None,
+    ) -> JSON:
         """Issue ``credential`` with ``key`` (Multikey JSON incl.
         ``secretKeyMultibase``), purpose assertionMethod; the key type picks
-        the cryptosuite. ``created`` fixes ``proof.created`` (Ed25519 output
-        is then deterministic)."""
-        return self.call("sign", credential=credential, key=key, created=created)
+        the cryptosuite unless ``suite`` names one (``eddsa-jcs-2022``,
+        ``ecdsa-jcs-2019``, ``Ed25519Signature2020``, or an rdfc suite).
+        ``created`` fixes ``proof.created`` (Ed25519 output is then
+        deterministic)."""
+        return self.call("sign", credential=credential, key=key, created=created, suite=suite)
 
     def verify(
         self,

@@ -3,10 +3,11 @@ injection, scoped redefinitions, ``@base``, ``@propagate``, relative IRIs.
 
 Three angles: an attacker rewriting the context of a *signed* document (must be refused, or
 leave the signed meaning byte-identical); a *malicious issuer* signing a credential whose
-context makes JSON readers see something other than what is signed (must be refused at
-signing or at verification); and the loader itself, which must refuse every context that
-is not shipped without ever opening a connection — also with the production verifier,
-whose ``SafeFetcher`` *could* reach the network.
+context makes JSON readers see something other than what is signed (refused under the
+``no-inline-contexts`` policy; conforming without it, but then reported with an
+``inline_context`` warning — docs/design.md "Inline contexts"); and the loader itself,
+which must refuse every context that is not shipped without ever opening a connection —
+also with the production verifier, whose ``SafeFetcher`` *could* reach the network.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from hypothesis import strategies as st
 from credentials.canonical import canonicalize
 from credentials.documents import DocumentLoader
 from credentials.errors import DocumentLoaderError, MicrocredError
+from credentials.policies import Policy
 from credentials.proofs import sign
 from credentials.setup import default_verifier
 from tests.credentials.microcred_samples import HBO
@@ -105,22 +107,34 @@ def _visible(value: Any) -> Any:
 def test_a_malicious_issuer_cannot_sign_a_meaning_the_json_does_not_show(
     ed25519_world: World, label: str
 ) -> None:
+    """T-CTX-3. The issuer signs with a tool that allows inline contexts (VCDM 2.0 does).
+    Under the ``no-inline-contexts`` policy every such credential is refused as that policy,
+    and what verifies shows its meaning in its JSON. Without the policy an inline context
+    is conforming and may verify, but never silently: the report warns ``inline_context``."""
     world = ed25519_world
     honest = unsigned_credential(world.holder_key)
-    verifier = world.verifier()
-    honest_meaning = canonicalize(honest, verifier.loader)
+    strict = world.verifier()
+    strict.policies = frozenset({Policy.NO_INLINE_CONTEXTS})
+    honest_meaning = canonicalize(honest, strict.loader)
     tricked = BY_LABEL[label](copy.deepcopy(honest))
     try:
-        signed = sign(tricked, world.issuer_key, created="2025-06-30T12:00:00Z")
+        signed = sign(tricked, world.issuer_key, created="2025-06-30T12:00:00Z", strict=False)
     except MicrocredError:
-        return  # refused at signing, with a code: the issuer service answers 400
-    # an inline context object (T-CTX-3) is refused when signing, whatever it defines
-    assert not _has_inline_context(tricked), "an inline @context object was signed"
-    report = verifier.verify_credential(signed, now=NOW)
+        return  # not even a permissive signer could sign it (unknown context, bad JSON-LD)
+    inline = _has_inline_context(tricked)
+    default = world.verifier().verify_credential(signed, now=NOW)
+    if inline and default.verified:
+        assert ("warning", "inline_context") in {(c.outcome, c.code) for c in default.checks}
+    report = strict.verify_credential(signed, now=NOW)
+    if inline:
+        assert not report.verified
+        failed = {(c.id, c.code) for c in report.failed}
+        assert ("policy", "policy_inline_context") in failed or _failed(report) == {"structure"}
+        return
     if not report.verified:
         return
     meaning = canonicalize(
-        {k: v for k, v in signed.items() if k != "proof"}, verifier.loader, strict=False
+        {k: v for k, v in signed.items() if k != "proof"}, strict.loader, strict=False
     )
     if _visible(tricked) == _visible(honest):
         assert meaning == honest_meaning, "same JSON, different signed meaning, verified"
@@ -129,9 +143,19 @@ def test_a_malicious_issuer_cannot_sign_a_meaning_the_json_does_not_show(
         shipped_only = {k: v for k, v in signed.items() if k != "proof"}
         shipped_only["@context"] = honest["@context"]
         try:
-            canonicalize(shipped_only, verifier.loader)
+            canonicalize(shipped_only, strict.loader)
         except MicrocredError as exc:
             pytest.fail(f"verified, but only the inline context defines a term: {exc}")
+
+
+def test_the_strict_policy_refuses_an_inline_context_on_a_signed_presentation(
+    world: World,
+) -> None:
+    document = BY_LABEL["@vocab appended"](world.presentation)
+    verifier = world.verifier()
+    verifier.policies = frozenset({Policy.NO_INLINE_CONTEXTS})
+    report, _ = verifier.verify_presentation(document, challenge=CHALLENGE, domain=DOMAIN, now=NOW)
+    assert [(c.id, c.code) for c in report.failed] == [("policy", "policy_inline_context")]
 
 
 def test_a_production_verifier_never_fetches_a_context(

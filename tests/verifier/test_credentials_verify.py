@@ -3,13 +3,16 @@ when a required check fails or the body is unusable, 413 over the size limit."""
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from typing import Any
 
 import pytest
 
+from credentials.errors import MalformedInput
 from credentials.keys import Multikey
+from credentials.proofs import sign
 from tests.verifier.support import microcredential, tampered
 
 
@@ -125,7 +128,7 @@ def test_an_unknown_context_url_is_a_400_naming_the_context_check(
     assert failed(response.json()) == {"context": "unknown_context"}
 
 
-@pytest.mark.parametrize("suite", ["bbs-2023", "ecdsa-sd-2023", "Ed25519Signature2020", ""])
+@pytest.mark.parametrize("suite", ["eddsa-2099", "Ed25519Signature2020", ""])
 def test_an_unsupported_cryptosuite_is_a_400_naming_the_proof(
     client: Any, issuer: Multikey, holder: Multikey, suite: str
 ) -> None:
@@ -220,3 +223,121 @@ def test_the_same_document_verified_twice_gives_the_same_answer(
     first = verify(client, copy.deepcopy(credential)).json()
     second = verify(client, credential).json()
     assert first["checks"] == second["checks"]
+
+
+# --------------------------------------------------------------------------- issue 13
+
+
+def _jwt(claims: dict[str, Any]) -> str:
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'ES256', 'typ': 'vc+jwt'})}.{part(claims)}.c2lnbmF0dXJl"
+
+
+JWT_VC = _jwt({"iss": "did:example:i", "vc": {"type": ["VerifiableCredential"]}})
+
+
+def assert_unsupported(response: Any) -> None:
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "unsupported_format"
+    assert body["status"] == 400 and body["detail"].startswith("unsupported format: ")
+    assert failed(body) == {"format": "unsupported_format"}
+    assert body["verified"] is False
+
+
+@pytest.mark.parametrize("suite", ["bbs-2023", "ecdsa-sd-2023"])
+def test_a_selective_disclosure_proof_is_an_unsupported_format(
+    client: Any, issuer: Multikey, holder: Multikey, suite: str
+) -> None:
+    credential = tampered(microcredential(issuer, holder), "proof.cryptosuite", suite)
+    response = verify(client, credential)
+    assert_unsupported(response)
+    assert response.json()["format"] == f"VC 2.0 · {suite}"
+
+
+def test_a_jwt_secured_credential_is_an_unsupported_format(client: Any) -> None:
+    assert_unsupported(verify(client, JWT_VC))
+    enveloped = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": "data:application/vc+jwt," + JWT_VC,
+        "type": "EnvelopedVerifiableCredential",
+    }
+    assert_unsupported(verify(client, enveloped))
+
+
+def test_a_body_announced_or_sent_as_a_jwt_is_an_unsupported_format(client: Any) -> None:
+    announced = client.post(
+        "/credentials/verify",
+        content=JWT_VC.encode(),
+        headers={"Content-Type": "application/vc+jwt"},
+    )
+    assert_unsupported(announced)
+    bare = client.post(
+        "/credentials/verify",
+        content=JWT_VC.encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    assert_unsupported(bare)
+
+
+def test_the_report_names_the_format(client: Any, issuer: Multikey, holder: Multikey) -> None:
+    body = verify(client, microcredential(issuer, holder)).json()
+    suite = "eddsa-rdfc-2022" if issuer.algorithm == "Ed25519" else "ecdsa-rdfc-2019"
+    assert body["format"] == f"VC 2.0 · {suite}"
+
+
+def _inline(issuer: Multikey, holder: Multikey) -> dict[str, Any]:
+    document = {k: v for k, v in microcredential(issuer, holder).items() if k != "proof"}
+    document["@context"] = [*document["@context"], {"note": "https://vocab.example/#note"}]
+    document["note"] = "an issuer's own term, defined inline"
+    return sign(document, issuer, strict=False)
+
+
+def test_the_vc_api_accepts_inline_contexts_by_default(
+    client: Any, issuer: Multikey, holder: Multikey
+) -> None:
+    response = verify(client, _inline(issuer, holder))
+    assert response.status_code == 200, response.json()["errors"]
+    codes = {(c["id"], c["code"]) for c in response.json()["warnings"]}
+    assert ("context", "inline_context") in codes
+
+
+def test_a_request_can_ask_for_a_stricter_policy_but_not_an_unknown_one(
+    client: Any, issuer: Multikey, holder: Multikey
+) -> None:
+    body = {"verifiableCredential": _inline(issuer, holder)}
+    strict = client.post(
+        "/credentials/verify", json={**body, "options": {"policies": ["no-inline-contexts"]}}
+    )
+    assert strict.status_code == 400
+    assert failed(strict.json()) == {"policy": "policy_inline_context"}
+    typo = client.post("/credentials/verify", json={**body, "options": {"policies": ["strict"]}})
+    assert typo.status_code == 400 and failed(typo.json()) == {"structure": "unknown_policy"}
+
+
+def test_deployment_policies_apply_to_the_vc_api(
+    make_client: Any, issuer: Multikey, holder: Multikey, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MICROCRED_VERIFIER_POLICIES", "no-inline-contexts")
+    response = verify(make_client(), _inline(issuer, holder))
+    assert response.status_code == 400
+    assert failed(response.json()) == {"policy": "policy_inline_context"}
+
+
+def test_the_employer_page_keeps_its_stricter_default_and_names_the_policy(
+    client: Any, issuer: Multikey, holder: Multikey
+) -> None:
+    """The pages call the verification service without policies: its page policies."""
+    services = client.app.state.services
+    result = services.verification.verify_credential(_inline(issuer, holder))
+    assert not result.verified
+    [refusal] = result.report.failed
+    assert (refusal.id, refusal.code) == ("policy", "policy_inline_context")
+    assert refusal.message.startswith("policy no-inline-contexts: ")
+
+
+def test_an_unknown_policy_name_in_the_settings_is_refused(settings_for: Any) -> None:
+    with pytest.raises(MalformedInput):
+        settings_for(page_policies="no-inline-contexts,holder-is-subjekt")

@@ -142,14 +142,23 @@ def test_a_presentation_without_challenge_or_domain_warns_of_replay(
     assert check(body, "proof_purpose") == ("warning", "no_challenge_checked")
 
 
-def test_a_credential_of_someone_else_fails_the_holder_binding(
+def test_a_credential_of_someone_else_conforms_but_fails_the_holder_policy(
     client: Any, issuer: Multikey, holder: Multikey
 ) -> None:
+    """VCDM 2.0: a holder who is not the subject is conforming (a warning at the VC-API);
+    ``holder-is-subject`` refuses it as a named policy."""
     someone_else = Multikey.generate()
     vp = create_presentation([microcredential(issuer, someone_else)], holder, challenge="c")
     response = verify(client, vp, challenge="c")
-    assert response.status_code == 400
-    assert errors(response.json()) == {"credential[0].holder_binding": "holder_not_subject"}
+    assert response.status_code == 200, response.json()["errors"]
+    assert check(response.json(), "credential[0].holder_binding") == (
+        "warning",
+        "holder_not_subject",
+    )
+    vp = create_presentation([microcredential(issuer, someone_else)], holder, challenge="c2")
+    strict = verify(client, vp, challenge="c2", policies=["holder-is-subject"])
+    assert strict.status_code == 400
+    assert errors(strict.json()) == {"credential[0].policy": "policy_holder_not_subject"}
 
 
 def test_a_tampered_embedded_credential_fails_with_the_credential_named(

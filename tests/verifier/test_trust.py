@@ -79,7 +79,10 @@ def test_an_unknown_institution_fails_under_the_strict_policy(
     assert verify(client, microcredential(issuer, holder)).status_code == 200
     response = verify(client, microcredential(Multikey.generate(), holder))
     assert response.status_code == 400
-    assert {c["id"]: c["code"] for c in response.json()["errors"]} == {"trust": "untrusted_issuer"}
+    body = response.json()
+    assert {c["id"]: c["code"] for c in body["errors"]} == {"policy": "policy_untrusted_issuer"}
+    assert (trust(body)["outcome"], trust(body)["code"]) == ("warning", "untrusted_issuer")
+    assert "trusted-issuers-only" in body["errors"][0]["message"]
 
 
 def test_no_registry_means_every_issuer_is_unknown(

@@ -36,8 +36,10 @@ _verify_limit = per_client("verify")
 _pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="microcred-verify")
 
 
-async def _in_pool(work: Callable[[bytes], T], raw: bytes) -> T:
-    return await asyncio.get_running_loop().run_in_executor(_pool, work, raw)
+async def _in_pool(
+    work: Callable[[bytes, str | None], T], raw: bytes, content_type: str | None
+) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_pool, work, raw, content_type)
 
 
 @router.post(
@@ -49,10 +51,13 @@ async def _in_pool(work: Callable[[bytes], T], raw: bytes) -> T:
     ),
 )
 async def verify_credential(request: Request) -> JSONResponse:
-    """Verify a credential: every check reported; 200 when verified, else 400."""
+    """Verify a credential: every check reported; 200 when verified, else 400 (an
+    unsupported format, e.g. a JWT-secured VC, with the code ``unsupported_format``)."""
     _verify_limit(request)
     raw = await request.body()
-    result = await _in_pool(services_of(request).vcapi.verify_credential_body, raw)
+    result = await _in_pool(
+        services_of(request).vcapi.verify_credential_body, raw, request.headers.get("content-type")
+    )
     return report_response(result)
 
 
@@ -75,7 +80,11 @@ async def verify_presentation(request: Request) -> JSONResponse:
     ``POST /challenges`` is accepted once."""
     _verify_limit(request)
     raw = await request.body()
-    result = await _in_pool(services_of(request).vcapi.verify_presentation_body, raw)
+    result = await _in_pool(
+        services_of(request).vcapi.verify_presentation_body,
+        raw,
+        request.headers.get("content-type"),
+    )
     return report_response(result)
 
 

@@ -72,6 +72,8 @@ def build_services(
         strict_trust=settings.strict_trust,
         clock_skew=settings.clock_skew,
         fetcher=fetcher,
+        policies=settings.policies.split(","),
+        page_policies=settings.page_policies.split(","),
     )
     challenges = ChallengeService(db, ttl=settings.challenge_ttl, clock=clock)
     vcapi = VcApi(verification, challenges, max_body=settings.max_body)

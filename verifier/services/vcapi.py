@@ -4,6 +4,12 @@ Malformed input is not an exception here but a result with a failed ``structure`
 so that ``POST /credentials/verify`` answers a broken body with the same report shape as a
 broken credential (DESIGN §4: 400 with the report). Presentations also run the challenge
 policy: a challenge issued by ``POST /challenges`` is single-use everywhere.
+
+The VC-API verifies under the deployment's VC-API policies (none by default: conforming)
+plus any a request names in ``options.policies`` — a request can ask for more, never for
+less. A body announced as a JWT-secured or SD-JWT credential (``Content-Type:
+application/vc+jwt`` …) or holding one is an unsupported format, answered 400 with the
+code ``unsupported_format``.
 """
 
 from __future__ import annotations
@@ -11,7 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from credentials.errors import MalformedInput, MicrocredError
+from credentials.formats import detect_format, format_of_media_type
 from credentials.model import parse_json
+from credentials.policies import Policy, parse_policies
+from credentials.report import Check, VerificationReport
 
 from .challenges import ChallengeService, ChallengeState
 from .verification import VerificationResult, VerificationService, malformed, proof_challenge
@@ -39,10 +48,22 @@ class VcApi:
 
     # -- bodies
 
-    def _body(self, raw: bytes, kind: str) -> dict[str, Any] | VerificationResult:
+    def _body(
+        self, raw: bytes, kind: str, content_type: str | None = None
+    ) -> dict[str, Any] | VerificationResult:
+        announced = format_of_media_type(content_type)
+        if announced is not None:
+            report = VerificationReport(format=announced.label)
+            report.add(Check.failed("format", "unsupported_format", announced.message))
+            return VerificationResult(kind=kind, report=report)
         try:
             body = parse_body(raw, max_bytes=self.max_body)
         except MicrocredError as exc:
+            bare = detect_format(raw[: self.max_body].decode("ascii", "replace"))
+            if not bare.supported:  # a bare JWT / SD-JWT posted as the body
+                report = VerificationReport(format=bare.label)
+                report.add(Check.failed("format", "unsupported_format", bare.message))
+                return VerificationResult(kind=kind, report=report)
             return malformed(kind, exc.code, exc.message)
         if not isinstance(body, dict):
             return malformed(kind, "invalid_request", "the request body must be a JSON object")
@@ -51,10 +72,23 @@ class VcApi:
             body["options"] = {}
         elif not isinstance(options, dict):
             return malformed(kind, "invalid_request", "options must be a JSON object")
+        try:
+            body["options"]["policies"] = self._request_policies(body["options"])
+        except MalformedInput as exc:
+            return malformed(kind, exc.code, f"options.policies: {exc.message}")
         return body
 
-    def verify_credential_body(self, raw: bytes) -> VerificationResult:
-        body = self._body(raw, "credential")
+    def _request_policies(self, options: dict[str, Any]) -> frozenset[Policy]:
+        """The deployment's VC-API policies plus those the request asks for."""
+        named = options.get("policies")
+        if named is not None and not isinstance(named, list):
+            raise MalformedInput("must be a list of policy names", code="unknown_policy")
+        return self.verification.vcapi_policies | parse_policies(named)
+
+    def verify_credential_body(
+        self, raw: bytes, content_type: str | None = None
+    ) -> VerificationResult:
+        body = self._body(raw, "credential", content_type)
         if isinstance(body, VerificationResult):
             self.verification.record(body)
             return body
@@ -64,10 +98,14 @@ class VcApi:
             )
             self.verification.record(result)
             return result
-        return self.verification.verify_credential(body["verifiableCredential"])
+        return self.verification.verify_credential(
+            body["verifiableCredential"], policies=body["options"]["policies"]
+        )
 
-    def verify_presentation_body(self, raw: bytes) -> VerificationResult:
-        body = self._body(raw, "presentation")
+    def verify_presentation_body(
+        self, raw: bytes, content_type: str | None = None
+    ) -> VerificationResult:
+        body = self._body(raw, "presentation", content_type)
         if isinstance(body, VerificationResult):
             self.verification.record(body)
             return body
@@ -78,13 +116,21 @@ class VcApi:
             result = malformed("presentation", "invalid_request", message)
             self.verification.record(result)
             return result
-        return self.verify_presentation(body["verifiablePresentation"], body["options"])
+        return self.verify_presentation(
+            body["verifiablePresentation"], body["options"], policies=body["options"]["policies"]
+        )
 
     # -- presentations with challenges
 
     def verify_presentation(
-        self, presentation: Any, options: dict[str, Any], *, kind: str = "presentation"
+        self,
+        presentation: Any,
+        options: dict[str, Any],
+        *,
+        kind: str = "presentation",
+        policies: frozenset[Policy] | None = None,
     ) -> VerificationResult:
+        """Verify with the challenge policy; ``policies`` None means the page policies."""
         challenge, domain = options.get("challenge"), options.get("domain")
         for name, value in (("challenge", challenge), ("domain", domain)):
             if value is not None and not (isinstance(value, str) and value):
@@ -98,8 +144,9 @@ class VcApi:
             # presentation to it (and to its single use) rather than accept it unchecked
             challenge = tracked
         result = self.verification.verify_presentation(
-            presentation, challenge=challenge, domain=domain, kind=kind, log=False
-        )
+            presentation, challenge=challenge, domain=domain, kind=kind, log=False,
+            policies=policies,
+        )  # fmt: skip
         if tracked and (challenge is not None or state is not ChallengeState.UNKNOWN):
             check = self.challenges.check(tracked, state, result.binding_holds())
             if check is not None:

@@ -12,11 +12,17 @@ trusts and what it remembers:
 
 Presentations fold each credential's failures and warnings into the presentation's own
 report as ``credential[i].<check>``, as the core does, so one report tells the whole story.
+
+Policies (``credentials.policies``): the service has two sets. ``page_policies`` is the
+default of every call (the employer pages, share links, presentation requests,
+admissions) and is stricter out of the box; the VC-API passes ``vcapi_policies`` (none by
+default: what the specifications call conforming verifies). ``trusted-issuers-only`` is
+applied here over the registry's ``trust`` check, which itself stays a warning.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +30,8 @@ from typing import Any
 from credentials.fetch import SafeFetcher
 from credentials.microcredential import read_microcredential
 from credentials.model import embedded_credentials, holder_id, issuer_id
+from credentials.policies import Policy, parse_policies
+from credentials.policies import failed as policy_failed
 from credentials.report import Check, VerificationReport
 from credentials.setup import default_verifier
 from credentials.status import StatusListCache
@@ -93,13 +101,30 @@ class VerificationResult:
             counted.append((index, credential, report))
         return counted
 
+    @property
+    def unsupported_format(self) -> Check | None:
+        """The failed ``format`` check of a recognised but unsupported format, if any."""
+        check = self.report.outcome_of("format")
+        return check if check is not None and check.code == "unsupported_format" else None
+
     def to_dict(self) -> dict[str, Any]:
         """The report shape of the API: ``{verified, checks, warnings, errors, summary}``;
-        presentations add ``credentials`` (each credential's full report)."""
+        presentations add ``credentials`` (each credential's full report). An unsupported
+        format also carries RFC 9457 fields (``type``, ``title``, ``status``, ``detail``,
+        ``code``), so a client reading problem details sees ``unsupported_format``."""
         out = self.report.to_dict()
         if self.is_presentation:
             out["credentials"] = [r.to_dict() for r in self.credential_reports]
         out.setdefault("summary", {})
+        unsupported = self.unsupported_format
+        if unsupported is not None:
+            out.update(
+                type="https://w3id.org/microcred/problems/unsupported_format",
+                title="Unsupported credential format",
+                status=400,
+                detail=unsupported.message,
+                code=unsupported.code,
+            )
         return out
 
 
@@ -126,22 +151,38 @@ class VerificationService:
         clock_skew: float,
         fetcher: SafeFetcher | None = None,
         status_cache: StatusListCache | None = None,
+        policies: Iterable[str] = (),
+        page_policies: Iterable[str] = (),
     ) -> None:
         self.registry = registry
         self.log = log
         self.clock = clock
         self.strict_trust = strict_trust
+        extra = {Policy.TRUSTED_ISSUERS_ONLY} if strict_trust else set()
+        self.vcapi_policies: frozenset[Policy] = parse_policies(policies) | extra
+        self.page_policies: frozenset[Policy] = parse_policies(page_policies) | extra
         self.core: Verifier = default_verifier(
             allow_insecure=allow_insecure,
             fetcher=fetcher,
             status_cache=status_cache or StatusListCache(),
+            policies=self.page_policies,
         )
         self.core.clock_skew = timedelta(seconds=clock_skew)
 
+    def _policies(self, policies: Iterable[str] | None) -> frozenset[Policy]:
+        return self.page_policies if policies is None else parse_policies(policies)
+
     # credentials --------------------------------------------------------------------------
 
-    def verify_credential(self, credential: Any, *, kind: str = "credential") -> VerificationResult:
-        report = self._credential_report(credential, self.clock())
+    def verify_credential(
+        self,
+        credential: Any,
+        *,
+        kind: str = "credential",
+        policies: Iterable[str] | None = None,
+    ) -> VerificationResult:
+        """Verify under ``policies`` (None: the page policies)."""
+        report = self._credential_report(credential, self.clock(), self._policies(policies))
         result = VerificationResult(
             kind=kind,
             report=report,
@@ -152,22 +193,34 @@ class VerificationService:
         self.log.record(kind, [LoggedCredential(credential, report)])
         return result
 
-    def _credential_report(self, credential: Any, now: datetime) -> VerificationReport:
-        report = self.core.verify_credential(credential, now=now)
-        if not isinstance(credential, dict) or _failed(report, "structure"):
+    def _credential_report(
+        self, credential: Any, now: datetime, policies: frozenset[Policy]
+    ) -> VerificationReport:
+        report = self.core.verify_credential(credential, now=now, policies=policies)
+        if (
+            not isinstance(credential, dict)
+            or _failed(report, "structure")
+            or _failed(report, "format")
+        ):
             return report
-        self._add_trust(credential, report, now)
+        self._add_trust(credential, report, now, policies)
         return report
 
     def _add_trust(
-        self, credential: dict[str, Any], report: VerificationReport, now: datetime
+        self,
+        credential: dict[str, Any],
+        report: VerificationReport,
+        now: datetime,
+        policies: frozenset[Policy],
     ) -> None:
         registry = self.registry.current()
         issuer = issuer_id(credential)
         summary = dict(report.summary or {})
         issued, claimed = _issued_and_claimed_name(credential, summary)
-        check = trust_check(registry, issuer, issued or now, strict=self.strict_trust)
+        check = trust_check(registry, issuer, issued or now, strict=False)
         report.add(check)
+        if Policy.TRUSTED_ISSUERS_ONLY in policies and check.outcome != "passed":
+            report.add(policy_failed(Policy.TRUSTED_ISSUERS_ONLY, check.message))
         institution = registry.lookup(issuer)
         summary["issuer"] = issuer
         summary["trusted"] = check.outcome == "passed"
@@ -194,26 +247,34 @@ class VerificationService:
         kind: str = "presentation",
         extra_checks: Sequence[Check] = (),
         log: bool = True,
+        policies: Iterable[str] | None = None,
     ) -> VerificationResult:
+        """Verify under ``policies`` (None: the page policies)."""
         now = self.clock()
+        active = self._policies(policies)
         report, credential_reports = self.core.verify_presentation(
-            presentation, challenge=challenge, domain=domain, now=now
+            presentation, challenge=challenge, domain=domain, now=now, policies=active
         )
         credentials = embedded_credentials(presentation) if isinstance(presentation, dict) else []
         if credential_reports:
             for index, (credential, sub) in enumerate(
                 zip(credentials, credential_reports, strict=False)
             ):
-                if _failed(sub, "structure"):
+                if _failed(sub, "structure") or _failed(sub, "format"):
                     continue
-                self._add_trust(credential, sub, now)
-                trust = sub.outcome_of("trust")
-                if trust is not None and trust.outcome in ("failed", "warning"):
-                    report.add(
-                        Check(
-                            f"credential[{index}].trust", trust.outcome, trust.code, trust.message
+                self._add_trust(credential, sub, now, active)
+                for check in sub.checks:
+                    if check.id in ("trust", "policy") and check.outcome in ("failed", "warning"):
+                        if check.id == "policy" and check.code != "policy_untrusted_issuer":
+                            continue  # the core folded the other policy checks in already
+                        report.add(
+                            Check(
+                                f"credential[{index}].{check.id}",
+                                check.outcome,
+                                check.code,
+                                check.message,
+                            )
                         )
-                    )
         report.extend(list(extra_checks))
         if isinstance(presentation, dict) and not _failed(report, "structure"):
             report.summary = {
