@@ -38,9 +38,13 @@ def verifier():  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("entry", CREDENTIALS, ids=IDS)
 def test_structure_and_proof_verdict(entry: dict[str, Any], verifier) -> None:  # type: ignore[no-untyped-def]
     expected = entry["expected"]
-    verdict = ProofVerdict.of(verifier.verify_credential(load(entry), check_status=False))
+    report = verifier.verify_credential(load(entry), check_status=False)
+    verdict = ProofVerdict.of(report)
     if expected["verified_proof"]:
         assert verdict.accepted, f"refused with {verdict.refusal}: {expected['why']}"
+        if "validity" in expected:  # a genuine proof on a credential outside its period
+            validity = report.outcome_of("validity")
+            assert validity is not None and validity.code == expected["validity"]
     else:
         # a refusal (or an offline limit) must say why, with the expected code
         assert not verdict.accepted
