@@ -260,7 +260,9 @@ def _unsupported_proof(proof: dict[str, Any]) -> str:
     """What an unsupported proof is ("" for one microcred verifies or does not know)."""
     suite = proof.get("cryptosuite")
     kind = proof.get("type")
-    if isinstance(suite, str) and suite in UNSUPPORTED_CRYPTOSUITES:
+    if not isinstance(suite, str):
+        suite = ""  # any JSON value may stand here ([], {}): only names are looked up
+    if suite in UNSUPPORTED_CRYPTOSUITES:
         return UNSUPPORTED_CRYPTOSUITES[suite]
     if kind == "DataIntegrityProof" and suite in KNOWN_UNSUPPORTED_CRYPTOSUITES:
         return f"the {suite} cryptosuite"

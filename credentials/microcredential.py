@@ -12,22 +12,25 @@ and Open Badges 3.0 is written down exactly once:
   for the route rules. It never raises on a missing field: foreign credentials are
   incomplete in many ways, and a page must still show what is there.
 
-Where each EU element goes (see docs and DESIGN.md §3)::
+Where each EU element goes (docs/ob3-mapping.md has the table and the reasoning; the
+``ext:`` words are defined once in :mod:`credentials.eu_vocabulary`). Only the VC 2.0 and
+OB 3.0.3 contexts are used, so any OB 3.0 verifier can check what microcred issues::
 
     1 learner            credentialSubject.id (holder DID) / .identifier (salted SHA-256)
     2 title              achievement.name + achievementType "MicroCredential"
     3 country/region     issuer.address.addressCountry(+Code) / .addressRegion
     4 awarding body      issuer Profile: id, name, url, otherIdentifier (e.g. ext:BRIN)
     5 date of issuing    validFrom and awardedDate
-    6 learning outcomes  achievement.description, criteria.narrative, learningOutcome
-    7 workload           ects (+ creditsAvailable, same number) and workloadHours
+    6 learning outcomes  achievement.description, criteria.narrative, alignment ext:LearningOutcome
+    7 workload           creditsAvailable (ECTS) + alignment ext:ECTS / ext:NotionalWorkload
     8 level              alignment targetType ext:EQF (+ ext:NLQF, ext:QF-EHEA)
-    9 assessment         assessmentType
-   10 participation      participationForm
+    9 assessment         alignment ext:AssessmentType
+   10 participation      alignment ext:ParticipationForm
    11 quality assurance  alignment targetType ext:QualityAssurance
 
-The ``ext:`` alignment and identifier types follow the convention SURF uses in its OB 3.0
-edubadges examples, so Dutch wallets and verifiers recognise the same alignments.
+Credentials issued before (context https://w3id.org/microcred/v1 with top-level ``ects``,
+``workloadHours``, ``assessmentType`` ...) are still read, as are SURF's edubadges fields
+(``ECTS``, ``SBU``, ``participationType`` ...), plain OB 3.0 and VCDM 1.1 dates.
 """
 
 from __future__ import annotations
@@ -42,29 +45,30 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from contexts import CREDENTIALS_V2, MICROCRED_V1, OB_V3P0
-
+from . import eu_vocabulary as vocab
 from .errors import MalformedInput
+from .eu_vocabulary import (
+    DEFAULT_CONTEXT,
+    EQF,
+    EQF_FRAMEWORK,
+    EQF_URL,
+    MICROCREDENTIAL,
+    NLQF,
+    NLQF_FRAMEWORK,
+    NLQF_URL,
+    PARTICIPATION_FORMS,
+    QF_EHEA,
+    QF_EHEA_FRAMEWORK,
+    QF_EHEA_URL,
+    QUALITY_ASSURANCE,
+    SUPERVISION_VALUES,
+)
 from .schema import validate_microcredential
 
-CONTEXT: tuple[str, ...] = (CREDENTIALS_V2, OB_V3P0, MICROCRED_V1)
+CONTEXT: tuple[str, ...] = DEFAULT_CONTEXT
 CREDENTIAL_TYPE: tuple[str, ...] = ("VerifiableCredential", "OpenBadgeCredential")
-MICROCREDENTIAL = "MicroCredential"
-
-EQF = "ext:EQF"
-NLQF = "ext:NLQF"
-QF_EHEA = "ext:QF-EHEA"
-QUALITY_ASSURANCE = "ext:QualityAssurance"
-
-EQF_FRAMEWORK = "European Qualifications Framework"
-EQF_URL = "https://europass.europa.eu/en/description-eight-eqf-levels"
-NLQF_FRAMEWORK = "Nederlands Kwalificatieraamwerk (NLQF)"
-NLQF_URL = "https://www.nlqf.nl/"
-QF_EHEA_FRAMEWORK = "Qualifications Framework of the European Higher Education Area"
-QF_EHEA_URL = "https://www.ehea.info/page-qualification-frameworks"
-
-PARTICIPATION_FORMS = ("online", "onsite", "blended", "volunteering", "work-experience")
-SUPERVISION = ("unsupervised", "supervised-online", "supervised-onsite")
+SUPERVISION = SUPERVISION_VALUES
+"""The supervision values (kept under this name for the forms that offer them)."""
 
 # OB 3.0 IdentifierTypeEnum: anything else becomes an "ext:" type.
 _OB_IDENTIFIER_TYPES = frozenset(
@@ -180,8 +184,8 @@ class ModuleDefinition:
     def narrative(self) -> str:
         """The criteria narrative: as given, or the learning outcomes as a Markdown list.
 
-        OB readers that know nothing of ``learningOutcome`` still show the narrative, so the
-        outcomes reach every reader (EU element 6) without a second source of truth.
+        Every OB reader shows the narrative, so the outcomes reach every reader (EU element
+        6); the ``ext:LearningOutcome`` alignments carry the same outcomes one by one.
         """
         if self.criteria:
             return self.criteria
@@ -191,7 +195,7 @@ class ModuleDefinition:
         return self.description
 
     def achievement(self) -> dict[str, Any]:
-        """The OB 3.0 ``Achievement`` object with the microcredential terms."""
+        """The OB 3.0 ``Achievement``: every EU element in OB 3.0's own terms."""
         out: dict[str, Any] = {
             "id": self.id,
             "type": ["Achievement"],
@@ -200,31 +204,11 @@ class ModuleDefinition:
             "description": self.description,
             "criteria": {"narrative": self.narrative()},
         }
-        if self.learning_outcomes:
-            out["learningOutcome"] = list(self.learning_outcomes)
         if self.ects is not None:
-            out["ects"] = _tidy_number(self.ects)
-            # The same number for OB readers that only know creditsAvailable; ``ects`` names
-            # the unit, which creditsAvailable leaves open.
             out["creditsAvailable"] = _tidy_number(self.ects)
-        if self.hours is not None:
-            out["workloadHours"] = self.hours
         out["alignment"] = self._alignments()
-        out["assessmentType"] = self.assessment_type
-        out["participationForm"] = self.participation_form
-        if self.supervision is not None:
-            out["supervision"] = self.supervision
-        if self.identity_check is not None:
-            out["identityCheck"] = self.identity_check
         if self.language:
             out["inLanguage"] = self.language
-        if self.prerequisites:
-            out["prerequisite"] = list(self.prerequisites)
-        stackability = self.stackability or ("stackable" if self.stackable_into else None)
-        if stackability:
-            out["stackability"] = stackability
-        if self.stackable_into:
-            out["stackableInto"] = list(self.stackable_into)
         if self.field_of_study:
             out["fieldOfStudy"] = self.field_of_study
         if self.human_code:
@@ -238,6 +222,8 @@ class ModuleDefinition:
         return out
 
     def _alignments(self) -> list[dict[str, Any]]:
+        """The EU elements OB 3.0 has no property for, one ``ext:`` alignment each."""
+        eu = vocab.EU_RECOMMENDATION_URL
         level = str(self.eqf_level)
         alignments = [
             _alignment(EQF, f"EQF level {level}", EQF_URL, framework=EQF_FRAMEWORK, code=level)
@@ -259,9 +245,81 @@ class ModuleDefinition:
                     code=self.qf_ehea_cycle,
                 )
             )
+        if self.ects is not None:
+            ects = _number_code(self.ects)
+            alignments.append(
+                _alignment(
+                    vocab.ECTS,
+                    f"{ects} ECTS",
+                    vocab.ECTS_URL,
+                    framework=vocab.ECTS_FRAMEWORK,
+                    code=ects,
+                )
+            )
+        if self.hours is not None:
+            hours = _number_code(self.hours)
+            alignments.append(
+                _alignment(vocab.NOTIONAL_WORKLOAD, f"{hours} hours", eu, code=hours)
+            )
+        alignments.append(
+            _alignment(vocab.ASSESSMENT_TYPE, self.assessment_type, eu, code=self.assessment_type)
+        )
+        alignments.append(
+            _alignment(
+                vocab.PARTICIPATION_FORM,
+                _PARTICIPATION_NAMES.get(self.participation_form, self.participation_form),
+                eu,
+                code=self.participation_form,
+            )
+        )
+        if self.supervision is not None:
+            alignments.append(
+                _alignment(
+                    vocab.SUPERVISION_TYPE,
+                    _SUPERVISION_NAMES.get(self.supervision, self.supervision),
+                    eu,
+                    code=self.supervision,
+                )
+            )
+        if self.identity_check is not None:
+            name = "identity checked" if self.identity_check else "identity not checked"
+            code = "true" if self.identity_check else "false"
+            alignments.append(_alignment(vocab.IDENTITY_CHECK, name, eu, code=code))
         alignments.append(self.quality_assurance.alignment())
+        for prerequisite in self.prerequisites:
+            url = prerequisite if _URI.match(prerequisite) else eu
+            alignments.append(_alignment(vocab.PREREQUISITE, prerequisite, url))
+        stackability = self.stackability or ("stackable" if self.stackable_into else None)
+        if stackability:
+            alignments.append(_alignment(vocab.STACKABILITY, stackability, eu, code=stackability))
+        for target in self.stackable_into:
+            alignments.append(_alignment(vocab.STACKABLE_INTO, target, target))
+        for number, outcome in enumerate(self.learning_outcomes, start=1):
+            alignments.append(
+                _alignment(
+                    vocab.LEARNING_OUTCOME,
+                    outcome,
+                    f"{self.id}#learning-outcome-{number}",
+                    code=str(number),
+                )
+            )
         alignments.extend(extra.to_json() for extra in self.alignments)
         return alignments
+
+
+_PARTICIPATION_NAMES = {
+    "online": "online",
+    "onsite": "on site",
+    "blended": "blended (online and on site)",
+    "volunteering": "volunteering",
+    "work-experience": "work experience",
+}
+_SUPERVISION_NAMES = {
+    "unsupervised": "unsupervised",
+    "supervised-online": "supervised online",
+    "supervised-onsite": "supervised on site",
+}
+_URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$")
 
 
 #: The name the OB specification uses for what an institution calls a module.
@@ -508,6 +566,11 @@ def _identifier_entries(identifiers: Mapping[str, str]) -> list[dict[str, str]]:
     ]
 
 
+def _number_code(value: float) -> str:
+    """A number as an alignment's targetCode: "5", "2.5" (never "5.0")."""
+    return str(_tidy_number(value))
+
+
 def _tidy_number(value: float) -> int | float:
     """5.0 -> 5: the same RDF literal either way, but the JSON reads as people write it."""
     return int(value) if float(value).is_integer() else float(value)
@@ -540,8 +603,10 @@ class MicrocredentialView:
     """What a credential says, flattened for pages and rules; ``None`` where it is silent.
 
     Built from the JSON as it stands, without checking the proof or the profile: callers
-    verify first and read second. ``ects`` falls back to ``creditsAvailable`` (and SURF's
-    ``ECTS``) for credentials from issuers that do not use the microcred context.
+    verify first and read second. Each field is read from microcred's OB 3.0 mapping
+    (``ext:`` alignments, ``creditsAvailable``), from the legacy microcred/v1 terms, from
+    SURF's edubadges fields (``ECTS``, ``SBU``, ``participationType`` ..., also inside
+    ``...Extension`` objects) and from plain OB 3.0, whichever the credential has.
     """
 
     credential_id: str | None = None
@@ -606,7 +671,11 @@ class MicrocredentialView:
 
 
 def read_microcredential(credential: Mapping[str, Any]) -> MicrocredentialView:
-    """Flatten an OB 3.0 credential; tolerant of missing and oddly shaped fields."""
+    """Flatten an OB 3.0 credential (VC 2.0 or VCDM 1.1, any issuer's mapping).
+
+    Tolerant of missing and oddly shaped fields: it never raises except for a credential
+    that is not a JSON object.
+    """
     if not isinstance(credential, Mapping):
         raise MalformedInput("a credential must be a JSON object")
     issuer = credential.get("issuer")
@@ -624,6 +693,7 @@ def read_microcredential(credential: Mapping[str, Any]) -> MicrocredentialView:
         )
         for a in _mappings(achievement.get("alignment"))
     )
+    fields = _Fields(achievement, alignments)
     quality = next((a for a in alignments if a.target_type == QUALITY_ASSURANCE), None)
     result = next(iter(_mappings(subject.get("result"))), {})
     country_code = _text(address.get("addressCountryCode"))
@@ -642,27 +712,24 @@ def read_microcredential(credential: Mapping[str, Any]) -> MicrocredentialView:
         title=_text(achievement.get("name")) or _text(credential.get("name")),
         description=_text(achievement.get("description")),
         criteria=_text(_mapping(achievement.get("criteria")).get("narrative")),
-        learning_outcomes=_strings(achievement.get("learningOutcome")),
-        ects=_first_number(achievement, ("ects", "ECTS", "creditsAvailable")),
-        hours=_first_number(achievement, ("workloadHours", "studyLoad")),
-        eqf_level=_level(alignments, EQF, ("EQF", EQF_FRAMEWORK)),
-        nlqf_level=_level(alignments, NLQF, ("NLQF", NLQF_FRAMEWORK)),
-        qf_ehea_cycle=next(
-            (a.target_code for a in alignments if a.target_type == QF_EHEA and a.target_code),
-            None,
+        learning_outcomes=fields.strings(("learningOutcome",), vocab.LEARNING_OUTCOME),
+        ects=fields.ects(),
+        hours=fields.hours(),
+        eqf_level=_level(alignments, EQF, ("EQF", EQF_FRAMEWORK)) or fields.level("eqf"),
+        nlqf_level=_level(alignments, NLQF, ("NLQF", NLQF_FRAMEWORK)) or fields.level("nlqf"),
+        qf_ehea_cycle=fields.code(QF_EHEA),
+        assessment_type=fields.text(("assessmentType",), vocab.ASSESSMENT_TYPE),
+        participation_form=fields.text(
+            ("participationForm", "participationType"), vocab.PARTICIPATION_FORM
         ),
-        assessment_type=_text(achievement.get("assessmentType")),
-        participation_form=_text(
-            achievement.get("participationForm") or achievement.get("participationType")
-        ),
-        supervision=_text(achievement.get("supervision") or achievement.get("supervisionType")),
-        identity_check=_bool(achievement.get("identityCheck", achievement.get("identityChecked"))),
+        supervision=fields.text(("supervision", "supervisionType"), vocab.SUPERVISION_TYPE),
+        identity_check=fields.flag(("identityCheck", "identityChecked"), vocab.IDENTITY_CHECK),
         quality_assurance=quality.target_name if quality else None,
         quality_assurance_url=quality.target_url if quality else None,
-        language=_text(achievement.get("inLanguage")),
-        prerequisites=_strings(achievement.get("prerequisite")),
-        stackability=_text(achievement.get("stackability")),
-        stackable_into=_strings(achievement.get("stackableInto")),
+        language=_text(achievement.get("inLanguage")) or _text(credential.get("inLanguage")),
+        prerequisites=fields.strings(("prerequisite",), vocab.PREREQUISITE),
+        stackability=fields.text(("stackability",), vocab.STACKABILITY),
+        stackable_into=fields.strings(("stackableInto",), vocab.STACKABLE_INTO, url=True),
         alignments=alignments,
         tags=_strings(achievement.get("tag")),
         awarded_date=_datetime(credential.get("awardedDate")),
@@ -673,6 +740,92 @@ def read_microcredential(credential: Mapping[str, Any]) -> MicrocredentialView:
         grade=_text(result.get("value")),
         result_status=_text(result.get("status")),
     )
+
+
+# Field names other issuers use for the same elements, compared case-insensitively: the
+# legacy microcred/v1 terms and SURF's edubadges names (OB 2.0 extensions and OB 3.0).
+_ECTS_KEYS = ("ects",)
+_HOURS_KEYS = ("workloadhours", "studyload", "sbu", "timeinvestment", "hours")
+_EQF_KEYS = ("eqf", "eqflevel")
+_NLQF_KEYS = ("nlqf", "nlqflevel")
+
+
+@dataclass(frozen=True)
+class _Fields:
+    """One element looked up in each place an issuer may have put it, most explicit first:
+    a field the achievement names (``ects``, ``ECTS``), then an ``...Extension`` object's
+    field (edubadges), then microcred's ``ext:`` alignment, then a plain OB 3.0 property."""
+
+    achievement: Mapping[str, Any]
+    alignments: tuple[AlignmentView, ...]
+
+    def _extensions(self) -> list[Mapping[str, Any]]:
+        return [
+            value
+            for key, value in self.achievement.items()
+            if isinstance(value, Mapping) and "extension" in key.lower()
+        ]
+
+    def _named(self, keys: Sequence[str]) -> Any:
+        wanted = {key.lower() for key in keys}
+        for node in (self.achievement, *self._extensions()):
+            for key, value in node.items():
+                if key.lower() in wanted and value is not None and not isinstance(value, Mapping):
+                    return value
+        return None
+
+    def _aligned(self, target_type: str) -> list[AlignmentView]:
+        return [a for a in self.alignments if a.target_type == target_type]
+
+    def code(self, target_type: str) -> str | None:
+        return next((a.target_code for a in self._aligned(target_type) if a.target_code), None)
+
+    def number(self, keys: Sequence[str], target_type: str) -> float | None:
+        for value in (self._named(keys), self.code(target_type)):
+            number = _number(value)
+            if number is not None and number >= 0:
+                return number
+        return None
+
+    def ects(self) -> float | None:
+        found = self.number(_ECTS_KEYS, vocab.ECTS)
+        if found is None:
+            found = _first_number(self.achievement, ("creditsAvailable",))
+        return found
+
+    def hours(self) -> float | None:
+        return self.number(_HOURS_KEYS, vocab.NOTIONAL_WORKLOAD)
+
+    def level(self, framework: str) -> int | None:
+        value = _text(self._named(_EQF_KEYS if framework == "eqf" else _NLQF_KEYS))
+        match = _LEVEL.search(value or "")
+        return int(match.group(1)) if match else None
+
+    def text(self, keys: Sequence[str], target_type: str) -> str | None:
+        named = _text(self._named(keys))
+        if named:
+            return named
+        for alignment in self._aligned(target_type):
+            if alignment.target_code or alignment.target_name:
+                return alignment.target_code or alignment.target_name
+        return None
+
+    def flag(self, keys: Sequence[str], target_type: str) -> bool | None:
+        named = self._named(keys)
+        if isinstance(named, bool):
+            return named
+        code = (self.code(target_type) or "").lower()
+        return {"true": True, "false": False}.get(code)
+
+    def strings(
+        self, keys: Sequence[str], target_type: str, *, url: bool = False
+    ) -> tuple[str, ...]:
+        for key in keys:
+            named = _strings(self.achievement.get(key))
+            if named:
+                return named
+        found = (a.target_url if url else a.target_name for a in self._aligned(target_type))
+        return tuple(text for text in found if text)
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
@@ -768,6 +921,7 @@ def _datetime(value: Any) -> datetime | None:
 __all__ = [
     "CONTEXT",
     "COUNTRY_NAMES",
+    "CREDENTIAL_TYPE",
     "EQF",
     "MICROCREDENTIAL",
     "NLQF",

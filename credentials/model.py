@@ -209,11 +209,13 @@ def _check_typed_objects(document: dict[str, Any], field: str, *, need_id: bool 
             _fail(f"{field}.id", "must be a URL")
 
 
-def _check_language_values(document: dict[str, Any]) -> None:
-    for field in ("name", "description"):
-        if field not in document:
+def _check_language_values(document: dict[str, Any], prefix: str = "") -> None:
+    """``name``/``description``: strings or language value objects (VCDM 2.0 §4.6)."""
+    for name in ("name", "description"):
+        field = prefix + name
+        if name not in document:
             continue
-        for value in _as_list(document[field]):
+        for value in _as_list(document[name]):
             if isinstance(value, str):
                 continue
             if not (isinstance(value, dict) and isinstance(value.get("@value"), str)):
@@ -359,6 +361,8 @@ def check_credential(credential: Any) -> None:
     if isinstance(issuer, dict):
         if not is_url(issuer.get("id")):
             _fail("issuer.id", "must be a URL")
+        if version == "2.0":
+            _check_language_values(issuer, "issuer.")
     elif not is_url(issuer):
         _fail("issuer", "must be a URL or an object with an id URL")
     subjects = credential.get("credentialSubject")
@@ -380,7 +384,8 @@ def check_credential(credential: Any) -> None:
     _check_typed_objects(credential, "credentialSchema", need_id=True)
     for field in ("evidence", "termsOfUse"):
         _check_typed_objects(credential, field)
-    _check_language_values(credential)
+    if version == "2.0":  # names and descriptions are VC 2.0 terms (§4.6)
+        _check_language_values(credential)
     _check_related_resources(credential)
 
 

@@ -14,7 +14,7 @@ policy                   code when not met               what it asks
 ``holder-is-subject``    ``policy_holder_not_subject``   each presented credential is about
                                                          the presentation's holder
 ``trusted-issuers-only`` ``policy_untrusted_issuer``     the trust check passed
-``profile-required``     ``policy_profile_incomplete``   the EU micro-credential profile is
+``profile-required``     ``policy_profile_required``     the EU micro-credential profile is
                                                          complete (profile check passed)
 ======================== =============================== ==================================
 """
@@ -41,7 +41,7 @@ CODES = {
     Policy.NO_INLINE_CONTEXTS: "policy_inline_context",
     Policy.HOLDER_IS_SUBJECT: "policy_holder_not_subject",
     Policy.TRUSTED_ISSUERS_ONLY: "policy_untrusted_issuer",
-    Policy.PROFILE_REQUIRED: "policy_profile_incomplete",
+    Policy.PROFILE_REQUIRED: "policy_profile_required",
 }
 
 CONFORMING: frozenset[Policy] = frozenset()

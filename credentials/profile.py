@@ -1,20 +1,76 @@
-"""The microcredential profile as verification checks and a human summary.
+"""Completeness against the EU micro-credential profile: a reported result, not a verdict.
 
-A verifier applies the profile only to Open Badges credentials: a plain VC 2.0 credential
-is not a microcredential and is reported as "skipped", not as a failure. A credential that
-claims to be an OpenBadgeCredential but lacks an EU element fails the ``schema`` check with
-the field named, because an employer would otherwise read a module without, say, a level.
+Whether a credential is genuine (structure, proof, issuer, status, validity) and whether it
+states all eleven mandatory elements of the EU Council Recommendation are different
+questions. A genuine Open Badges credential from an institution that never heard of the
+profile is still genuine, so by default an incomplete one gives a ``warning`` check
+(``schema``/``profile_incomplete``) and ``report.profile`` lists what is missing, and
+``verified`` is untouched. A deployment that only accepts complete microcredentials names
+that as a policy ("profile required"): then the same finding is a failed ``policy`` check
+(``policy_profile_required``), which says which policy refused the credential.
+
+The profile applies only to Open Badges credentials: a plain VC is not a microcredential and
+is reported as "skipped", with no profile result.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .microcredential import read_microcredential
 from .report import Check
-from .schema import microcredential_problems
+from .schema import EU_ELEMENTS, microcredential_problems
 
 OB_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
+PROFILE_NAME = "eu-microcredential"
+POLICY_CODE = "policy_profile_required"
+
+#: The element names as a page shows them, in element order (EU_ELEMENTS' wording).
+ELEMENT_KEYS: dict[int, str] = {
+    1: "learner",
+    2: "title",
+    3: "country",
+    4: "awarding_body",
+    5: "date",
+    6: "learning_outcomes",
+    7: "workload",
+    8: "level",
+    9: "assessment",
+    10: "participation",
+    11: "quality_assurance",
+}
+
+
+class ProfileChecks(list[Check]):
+    """The profile's checks, carrying the profile result for ``report.profile``.
+
+    A list, so a ``profile_checker`` that returns plain checks keeps working; the verifier
+    reads ``.profile`` when it is there.
+    """
+
+    profile: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ProfileResult:
+    """``missing`` holds the element keys (``"level"``), ``problems`` every finding."""
+
+    complete: bool
+    missing: tuple[int, ...]
+    problems: tuple[tuple[str, str], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": PROFILE_NAME,
+            "complete": self.complete,
+            "missing": [ELEMENT_KEYS[n] for n in self.missing],
+            "missingElements": [
+                {"number": n, "key": ELEMENT_KEYS[n], "name": EU_ELEMENTS[n]} for n in self.missing
+            ],
+            "elements": len(EU_ELEMENTS),
+            "problems": [{"field": f, "message": m} for f, m in self.problems],
+        }
 
 
 def _types(credential: dict[str, Any]) -> set[str]:
@@ -23,16 +79,52 @@ def _types(credential: dict[str, Any]) -> set[str]:
     return {t for t in (value if isinstance(value, list) else [value]) if isinstance(t, str)}
 
 
-def profile_checks(credential: dict[str, Any]) -> list[Check]:
-    if not _types(credential) & OB_TYPES:
-        return [Check.skipped("schema", "not an Open Badges credential: profile not applied")]
+def evaluate(credential: dict[str, Any]) -> ProfileResult:
+    """Which of the eleven EU elements the credential lacks (or states wrongly)."""
     problems = microcredential_problems(credential)
-    if not problems:
-        return [Check.passed("schema", "has every EU micro-credential element")]
-    field, message = problems[0]
-    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-    label = f"{field}: {message}" if field else message
-    return [Check.failed("schema", "profile_invalid", label + more)]
+    missing: set[int] = set()
+    for _, message in problems:
+        for number, name in EU_ELEMENTS.items():
+            if message.endswith(f"(EU element {number}: {name})"):
+                missing.add(number)
+    return ProfileResult(not problems, tuple(sorted(missing)), tuple(problems))
+
+
+def profile_checks(credential: dict[str, Any], *, require: bool = False) -> ProfileChecks:
+    """The profile as checks: ``warning`` when incomplete, a failed ``policy`` check when
+    the deployment requires the profile (``require=True``)."""
+    checks = ProfileChecks()
+    if not _types(credential) & OB_TYPES:
+        checks.append(
+            Check.skipped("schema", "not an Open Badges credential: profile not applied")
+        )
+        return checks
+    result = evaluate(credential)
+    checks.profile = result.to_dict()
+    if result.complete:
+        checks.append(Check.passed("schema", "has every EU micro-credential element"))
+        return checks
+    message = _message(result)
+    if require:
+        checks.append(
+            Check.failed("policy", POLICY_CODE, f"policy 'profile required': {message}")
+        )
+    else:
+        checks.append(Check.warning("schema", "profile_incomplete", message))
+    return checks
+
+
+def _message(result: ProfileResult) -> str:
+    field, first = result.problems[0]
+    label = f"{field}: {first}" if field else first
+    more = f" (and {len(result.problems) - 1} more)" if len(result.problems) > 1 else ""
+    count = len(result.missing)
+    if count:
+        return (
+            f"{count} of the {len(EU_ELEMENTS)} EU micro-credential elements missing or "
+            f"invalid; {label}{more}"
+        )
+    return f"not in the EU micro-credential profile's shape; {label}{more}"
 
 
 def summarize(credential: dict[str, Any]) -> dict[str, Any]:

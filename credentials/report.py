@@ -48,6 +48,9 @@ class VerificationReport:
     summary: dict[str, Any] = field(default_factory=dict)
     format: str | None = None
     """The format met, e.g. "VCDM 1.1 · Ed25519Signature2020" (``credentials.formats``)."""
+    profile: dict[str, Any] | None = None
+    """Completeness against the EU micro-credential profile (``credentials.profile``):
+    ``{"name", "complete", "missing", ...}``; None when the profile was not applied."""
 
     def add(self, check: Check) -> Check:
         self.checks.append(check)
@@ -87,4 +90,6 @@ class VerificationReport:
             out["format"] = self.format
         if self.summary:
             out["summary"] = self.summary
+        if self.profile is not None:
+            out["profile"] = self.profile
         return out

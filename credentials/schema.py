@@ -12,7 +12,7 @@ The schema carries three annotation keywords that JSON Schema itself ignores:
   ordered by it, so the "first" problem is the most basic one (VC structure before element 1,
   element 1 before element 2, ...);
 * ``x-field`` – the field to report instead of the instance path, for rules that are about
-  something a path cannot name (one alignment among many, "ects or workloadHours");
+  something a path cannot name (one alignment among many, "ECTS or hours");
 * ``x-message`` – the message to show instead of the validator's generic one.
 
 A few checks JSON Schema cannot express (two fields agreeing) are done in Python below.
@@ -32,6 +32,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from .errors import SchemaError
+from .eu_vocabulary import ECTS
 
 SCHEMA_RESOURCE = "microcredential.schema.json"
 
@@ -171,18 +172,26 @@ def _explained_problems(credential: dict[str, Any]) -> Iterator[tuple[int, str, 
 def _semantic_problems(credential: dict[str, Any]) -> Iterator[Problem]:
     """Rules between fields, checked once the shape is right."""
     achievement = credential["credentialSubject"]["achievement"]
-    ects, credits = achievement.get("ects"), achievement.get("creditsAvailable")
-    if ects is not None and credits is not None and float(ects) != float(credits):
+    credits = achievement.get("creditsAvailable")
+    stated = [("ects", achievement.get("ects"))]
+    stated += [
+        (f"alignment[{ECTS}]", alignment.get("targetCode"))
+        for alignment in achievement.get("alignment", ())
+        if alignment.get("targetType") == ECTS
+    ]
+    for name, ects in stated:
+        if ects is None or credits is None or float(ects) == float(credits):
+            continue
         yield (
             "credentialSubject.achievement.creditsAvailable",
             _with_element(
                 7,
-                f"creditsAvailable ({credits}) must equal ects ({ects}): this profile states "
+                f"creditsAvailable ({credits}) must equal {name} ({ects}): this profile states "
                 "credits in ECTS, and two different numbers would leave readers guessing",
             ),
         )
-    valid_from = _parse(credential.get("validFrom"))
-    valid_until = _parse(credential.get("validUntil"))
+    valid_from = _parse(credential.get("validFrom") or credential.get("issuanceDate"))
+    valid_until = _parse(credential.get("validUntil") or credential.get("expirationDate"))
     if valid_from and valid_until and valid_until <= valid_from:
         yield ("validUntil", "validUntil must be later than validFrom")
     awarded = _parse(credential.get("awardedDate"))

@@ -11,7 +11,7 @@ from typing import Any
 
 from .dids import DidResolver
 from .fetch import FetchPolicy, SafeFetcher
-from .policies import parse_policies
+from .policies import Policy, parse_policies
 from .report import Check
 from .status import StatusListCache, check_status
 from .verify import TrustChecker, Verifier
@@ -24,19 +24,25 @@ def default_verifier(
     fetcher: SafeFetcher | None = None,
     status_cache: StatusListCache | None = None,
     policies: Iterable[str] = (),
+    require_profile: bool = False,
 ) -> Verifier:
     """A verifier with did:web + status over the safe fetcher and the profile check.
 
     ``policies`` (names from ``credentials.policies``) are the deployment's stricter rules;
     none by default, so that what the specifications call conforming verifies.
+    ``require_profile`` is a shorthand for the policy ``profile-required``: an incomplete
+    EU microcredential fails a ``policy`` check instead of giving a warning.
     """
+    chosen = parse_policies(policies)
+    if require_profile:
+        chosen |= {Policy.PROFILE_REQUIRED}
     fetcher = fetcher or SafeFetcher(FetchPolicy(allow_insecure=allow_insecure))
     resolver = DidResolver(fetcher)
     cache = status_cache or StatusListCache()
     verifier = Verifier(
         resolver=resolver,
         trust_checker=trust_checker,
-        policies=parse_policies(policies),
+        policies=chosen,
         fetcher=fetcher,
     )
 
@@ -67,6 +73,8 @@ def default_verifier(
 
 
 def _attach_profile(verifier: Verifier) -> None:
+    # the profile's checks report completeness (a warning when incomplete); the verifier
+    # turns that into a failed ``policy`` check under ``profile-required`` (per call, too)
     from .profile import profile_checks, summarize
 
     verifier.profile_checker = profile_checks

@@ -135,7 +135,9 @@ class Verifier:
             if Policy.TRUSTED_ISSUERS_ONLY in active and trust.outcome != "passed":
                 report.add(policy.failed(Policy.TRUSTED_ISSUERS_ONLY, trust.message))
         if self.profile_checker is not None:
-            report.extend(self.profile_checker(credential))
+            profile_checks = self.profile_checker(credential)
+            report.extend(list(profile_checks))
+            report.profile = getattr(profile_checks, "profile", None)
         if Policy.PROFILE_REQUIRED in active:
             profile_policy = _profile_policy(report)
             if profile_policy is not None:
@@ -354,6 +356,9 @@ def _holder_binding(
 
 def _profile_policy(report: VerificationReport) -> Check | None:
     """``profile-required``: met only when a profile check ran and passed."""
+    code = policy.CODES[Policy.PROFILE_REQUIRED]
+    if any(c.id == "policy" and c.code == code for c in report.checks):
+        return None  # the profile checker applied the policy itself
     profile = [c for c in report.checks if c.id in PROFILE_CHECK_IDS]
     if profile and all(c.outcome == "passed" for c in profile):
         return None

@@ -9,6 +9,44 @@ from ..services import status_lists
 
 router = APIRouter(tags=["status"])
 
+#: The media types a status list credential is served as, preferred first. The document is
+#: the same; only the label differs, for clients that accept nothing but JSON-LD or JSON.
+MEDIA_TYPES = ("application/vc", "application/ld+json", "application/json")
+
+
+def negotiate(accept: str | None) -> str:
+    """The media type for an ``Accept`` header: the client's best-rated type we serve.
+
+    No header, ``*/*``, ``application/*`` or nothing we serve: ``application/vc`` (the VC
+    2.0 media type). Ties go to our order, so ``application/vc`` wins when accepted.
+    """
+    best: tuple[float, int] | None = None
+    chosen = MEDIA_TYPES[0]
+    for part in (accept or "").split(","):
+        media, *params = (piece.strip() for piece in part.split(";"))
+        media = media.lower()
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        if quality <= 0:
+            continue
+        if media in MEDIA_TYPES:
+            candidates = [media]
+        elif media in ("*/*", "application/*"):
+            candidates = [MEDIA_TYPES[0]]
+        else:
+            continue
+        for candidate in candidates:
+            rank = (quality, -MEDIA_TYPES.index(candidate))
+            if best is None or rank > best:
+                best, chosen = rank, candidate
+    return chosen
+
 
 @router.get("/institutions/{slug}/status/{list_id}/{purpose}")
 def status_list(
@@ -19,8 +57,10 @@ def status_list(
         "Cache-Control": f"public, max-age={ctx.settings.status_max_age}",
         "ETag": published.etag,
         "Access-Control-Allow-Origin": "*",
+        "Vary": "Accept",
     }
     match = request.headers.get("if-none-match", "")
     if published.etag in [tag.strip() for tag in match.split(",")]:
         return Response(status_code=304, headers=headers)
-    return Response(published.body, media_type="application/vc", headers=headers)
+    media_type = negotiate(request.headers.get("accept"))
+    return Response(published.body, media_type=media_type, headers=headers)

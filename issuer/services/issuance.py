@@ -25,10 +25,10 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from contexts import DATA_INTEGRITY_V2
 from credentials.errors import MicrocredError, SchemaError
 from credentials.keys import Multikey
 from credentials.model import check_credential, is_url
-from credentials.schema import validate_microcredential
 from servicekit.problems import ProblemError
 
 from ..models import IdempotentRequest, Institution, IssuedCredential
@@ -98,7 +98,14 @@ def issue_vc_api(
 def prepare(
     ctx: IssuerContext, institution: Institution, credential: Any, options: dict[str, Any]
 ) -> dict[str, Any]:
-    """The caller's credential made ours: id, issuer, dates; checked, not yet signed."""
+    """The caller's credential made ours: id, issuer, dates; checked, not yet signed.
+
+    Any conforming VC 2.0 (or VCDM 1.1) credential is accepted, Open Badges or not, complete
+    EU microcredential or not: the EU profile is the module path's rule (the registrar's own
+    modules must be complete), not a condition for signing what a caller composed. A VCDM
+    1.1 credential is signed as 1.1: ``issuanceDate`` instead of ``validFrom``, and the
+    Data Integrity context added so that the proof's terms are defined.
+    """
     if not isinstance(credential, dict):
         raise ProblemError(400, "invalid_credential", "credential must be a JSON object")
     document = copy.deepcopy(credential)
@@ -111,12 +118,14 @@ def prepare(
             "credentialStatus is assigned by the issuer; leave it out",
             field="credentialStatus",
         )
+    contexts = _contexts(document)
+    legacy = bool(contexts) and contexts[0] == VC_V1
+    has_ob = any(isinstance(c, str) and c.startswith(OB_CONTEXT_PREFIX) for c in contexts)
     types = document.get("type")
-    is_badge = any(
+    is_badge = has_ob and any(
         t in OB_TYPES for t in (types if isinstance(types, list) else [types]) if isinstance(t, str)
     )
     did = urls.institution_did(ctx.settings.public_url, institution.slug)
-    profile = institutions.profile(ctx, institution).profile()
     issuer = document.get("issuer")
     named = issuer.get("id") if isinstance(issuer, dict) else issuer
     if named is not None and named != did:
@@ -126,13 +135,7 @@ def prepare(
             f"the credential names the issuer {named!r}, but this is {did}",
             field="issuer",
         )
-    if isinstance(issuer, dict):
-        # The institution's own profile wins for what it states; extra fields stay.
-        document["issuer"] = {**issuer, **profile}
-    elif is_badge:
-        document["issuer"] = profile
-    else:
-        document["issuer"] = did
+    document["issuer"] = _issuer(ctx, institution, issuer, did, has_ob=has_ob, is_badge=is_badge)
     wanted = options.get("credentialId")
     if wanted is not None and (not isinstance(wanted, str) or not is_url(wanted)):
         raise ProblemError(400, "invalid_credential_id", "options.credentialId must be a URL")
@@ -143,9 +146,16 @@ def prepare(
             400, "credential_id_conflict", "options.credentialId differs from credential.id"
         )
     now = iso(ctx.now())
-    document.setdefault("validFrom", now)
+    if legacy:
+        if DATA_INTEGRITY_V2 not in contexts:
+            document["@context"] = [*contexts, DATA_INTEGRITY_V2]
+        document.setdefault("issuanceDate", now)
+        issued = document["issuanceDate"]
+    else:
+        document.setdefault("validFrom", now)
+        issued = document["validFrom"]
     if is_badge:
-        document.setdefault("awardedDate", document["validFrom"])
+        document.setdefault("awardedDate", issued)
     try:
         check_credential(document)
     except MicrocredError as exc:
@@ -153,12 +163,42 @@ def prepare(
         field, sep, _ = exc.message.partition(": ")
         extra = {"field": field} if sep and " " not in field else {}
         raise ProblemError(400, exc.code, exc.message, **extra) from None
-    if is_badge:
-        try:
-            validate_microcredential(document)
-        except SchemaError as exc:
-            raise ProblemError(400, exc.code, exc.message, field=exc.field) from None
     return document
+
+
+VC_V1 = "https://www.w3.org/2018/credentials/v1"
+OB_CONTEXT_PREFIX = "https://purl.imsglobal.org/spec/ob/v3p0/context"
+
+
+def _contexts(document: dict[str, Any]) -> list[Any]:
+    value = document.get("@context")
+    return list(value) if isinstance(value, list) else [value] if value is not None else []
+
+
+def _issuer(
+    ctx: IssuerContext,
+    institution: Institution,
+    issuer: Any,
+    did: str,
+    *,
+    has_ob: bool,
+    is_badge: bool,
+) -> Any:
+    """The credential's issuer: the caller's, completed only with what its contexts define.
+
+    The institution's OB ``Profile`` fields (name, url, address ...) are OB terms: merged
+    into the caller's issuer object only when the credential carries an OB 3.0 context.
+    Under the VC 2.0 context alone they would be undefined terms, and signing would refuse
+    the caller's credential for fields the caller never sent.
+    """
+    if isinstance(issuer, dict):
+        if not has_ob:
+            return {"id": did, **issuer}
+        # The institution's own profile wins for what it states; extra fields stay.
+        return {**issuer, **institutions.profile(ctx, institution).profile()}
+    if is_badge:
+        return institutions.profile(ctx, institution).profile()
+    return did
 
 
 # --------------------------------------------------------------------------- modules

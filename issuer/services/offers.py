@@ -122,7 +122,7 @@ def issuer_metadata(ctx: IssuerContext, institution: Institution) -> dict[str, A
                     "display": display,
                     "claims": [
                         {"path": ["credentialSubject", "achievement", "name"]},
-                        {"path": ["credentialSubject", "achievement", "ects"]},
+                        {"path": ["credentialSubject", "achievement", "creditsAvailable"]},
                         {"path": ["credentialSubject", "result"]},
                         {"path": ["issuer", "name"]},
                     ],

@@ -111,3 +111,56 @@ def sample_credential(**kwargs: Any) -> dict[str, Any]:
     achievement = kwargs.pop("achievement", DATA_WRANGLING)
     learner = kwargs.pop("learner", LEARNER)
     return copy.deepcopy(build_credential(issuer, achievement, learner, **kwargs))
+
+
+LEGACY_CONTEXT = "https://w3id.org/microcred/v1"
+
+# alignment targetType of the current shape -> the legacy microcred/v1 term
+_LEGACY_TERMS = {
+    "ext:AssessmentType": "assessmentType",
+    "ext:ParticipationForm": "participationForm",
+    "ext:Supervision": "supervision",
+    "ext:Stackability": "stackability",
+}
+
+
+def legacy_shape(credential: dict[str, Any]) -> dict[str, Any]:
+    """The same credential as microcred issued it before issue 13: the microcred/v1 context
+    with its top-level achievement terms (``ects``, ``workloadHours``, ``assessmentType``,
+    ``learningOutcome`` ...) instead of ``ext:`` alignments. Test data only: microcred
+    reads this shape but no longer writes it."""
+    old = copy.deepcopy(credential)
+    old["@context"] = [*old["@context"], LEGACY_CONTEXT]
+    achievement = old["credentialSubject"]["achievement"]
+    kept, outcomes, prerequisites, into = [], [], [], []
+    for alignment in achievement.pop("alignment"):
+        kind, code = alignment.get("targetType"), alignment.get("targetCode")
+        if kind in _LEGACY_TERMS:
+            achievement[_LEGACY_TERMS[kind]] = code
+        elif kind == "ext:ECTS":
+            achievement["ects"] = float(code) if "." in code else int(code)
+        elif kind == "ext:NotionalWorkload":
+            achievement["workloadHours"] = int(code)
+        elif kind == "ext:IdentityCheck":
+            achievement["identityCheck"] = code == "true"
+        elif kind == "ext:LearningOutcome":
+            outcomes.append(alignment["targetName"])
+        elif kind == "ext:Prerequisite":
+            prerequisites.append(alignment["targetName"])
+        elif kind == "ext:StackableInto":
+            into.append(alignment["targetUrl"])
+        else:
+            kept.append(alignment)
+    achievement["alignment"] = kept
+    if outcomes:
+        achievement["learningOutcome"] = outcomes
+    if prerequisites:
+        achievement["prerequisite"] = prerequisites
+    if into:
+        achievement["stackableInto"] = into
+    return old
+
+
+def legacy_credential(**kwargs: Any) -> dict[str, Any]:
+    """:func:`sample_credential` in the legacy microcred/v1 shape."""
+    return legacy_shape(sample_credential(**kwargs))

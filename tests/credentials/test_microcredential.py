@@ -1,4 +1,5 @@
-"""Building and reading microcredentials; the microcred JSON-LD context under pyld."""
+"""Building and reading microcredentials: the OB 3.0 shape microcred issues (VC 2.0 + OB
+3.0.3 contexts only), and the legacy microcred/v1 context, which is still read."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from credentials.microcredential import (
     identity_matches,
     read_microcredential,
 )
+from credentials.eu_vocabulary import DEFAULT_CONTEXT, TARGET_TYPES
 
 from ..conftest import FIXTURES, load_fixture
 from .microcred_samples import (
@@ -36,6 +38,7 @@ from .microcred_samples import (
     HBO,
     LEARNER,
     NVAO,
+    legacy_credential,
     module,
     sample_credential,
 )
@@ -91,7 +94,7 @@ def iris(node: Any) -> set[str]:
     return found
 
 
-# --------------------------------------------------------------------------- the context
+# --------------------------------------------------------------------------- the legacy context
 
 
 def test_context_is_listed_in_the_manifest_with_its_hash() -> None:
@@ -114,7 +117,7 @@ def test_context_is_protected_json_ld_1_1_without_a_vocab() -> None:
 @pytest.mark.parametrize("term", sorted(TERMS))
 def test_each_term_expands_to_its_iri_on_an_achievement(term: str) -> None:
     """Under OB's protected, type-scoped Achievement context the terms still expand."""
-    credential = sample_credential()
+    credential = legacy_credential()
     achievement = credential["credentialSubject"]["achievement"]
     assert term in achievement
     expanded, dropped = expand(credential)
@@ -147,8 +150,8 @@ def _walk(node: Any) -> list[Any]:
     return out
 
 
-def test_the_built_credential_drops_nothing_and_nothing_is_vague() -> None:
-    expanded, dropped = expand(sample_credential())
+def test_a_legacy_credential_drops_nothing_and_nothing_is_vague() -> None:
+    expanded, dropped = expand(legacy_credential())
     assert dropped == []
     found = iris(expanded)
     assert not [iri for iri in found if iri.startswith(VAGUE)]
@@ -156,8 +159,8 @@ def test_the_built_credential_drops_nothing_and_nothing_is_vague() -> None:
     assert {iri for iri, _ in TERMS.values()} <= found
 
 
-def test_the_project_canonicaliser_accepts_it_strictly() -> None:
-    nquads = canonicalize(sample_credential(), strict=True)
+def test_the_project_canonicaliser_accepts_a_legacy_credential_strictly() -> None:
+    nquads = canonicalize(legacy_credential(), strict=True)
     assert f'<{VOCAB}ects> "7.5E0"^^<http://www.w3.org/2001/XMLSchema#float>' in nquads
     assert f'<{VOCAB}workloadHours> "210"^^<http://www.w3.org/2001/XMLSchema#integer>' in nquads
 
@@ -171,20 +174,84 @@ def test_an_unknown_achievement_property_is_dropped_and_noticed() -> None:
 
 def test_the_context_works_before_the_ob_context_too() -> None:
     """No microcred term collides with an OB term, so the order does not matter."""
-    credential = sample_credential()
+    credential = legacy_credential()
     v2, ob, mc = credential["@context"]
     credential["@context"] = [v2, mc, ob]
     expanded, dropped = expand(credential)
     assert dropped == []
-    assert iris(expanded) == iris(expand(sample_credential())[0])
+    assert iris(expanded) == iris(expand(legacy_credential())[0])
 
 
 def test_protected_terms_cannot_be_redefined_by_a_later_context() -> None:
-    credential = sample_credential()
+    credential = legacy_credential()
     credential["@context"].append({"ects": "https://attacker.example/ects"})
     with pytest.raises(jsonld.JsonLdError) as raised:
         expand(credential)
     assert raised.value.code == "protected term redefinition"
+
+
+# --------------------------------------------------------------------------- the default shape
+
+OB_VOCAB = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#"
+
+
+def test_the_default_shape_uses_only_the_vc2_and_ob_contexts() -> None:
+    credential = sample_credential()
+    assert credential["@context"] == list(DEFAULT_CONTEXT) == [
+        "https://www.w3.org/ns/credentials/v2",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+    ]
+    assert contexts.MICROCRED_V1 not in json.dumps(credential)
+
+
+def test_the_default_shape_has_no_term_outside_vc2_and_ob() -> None:
+    """Every IRI is defined by the two contexts: nothing dropped, nothing issuer-dependent,
+    no microcred vocabulary."""
+    expanded, dropped = expand(sample_credential())
+    assert dropped == []
+    found = iris(expanded)
+    assert not [iri for iri in found if iri.startswith(VAGUE)]
+    assert not [iri for iri in found if iri.startswith(VOCAB)]
+    nquads = canonicalize(sample_credential(), strict=True)
+    assert f'<{OB_VOCAB}creditsAvailable> "7.5E0"^^' in nquads
+
+
+def test_the_default_shape_says_every_eu_element_in_ob_terms() -> None:
+    achievement = sample_credential()["credentialSubject"]["achievement"]
+    for legacy in ("ects", "workloadHours", "assessmentType", "participationForm",
+                   "supervision", "identityCheck", "learningOutcome", "prerequisite",
+                   "stackability", "stackableInto"):  # fmt: skip
+        assert legacy not in achievement
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for alignment in achievement["alignment"]:
+        assert alignment["type"] == ["Alignment"]
+        assert alignment["targetName"] and alignment["targetUrl"]  # both required by OB 3.0
+        by_type.setdefault(alignment["targetType"], []).append(alignment)
+    assert set(by_type) == set(TARGET_TYPES)
+    code = {kind: items[0].get("targetCode") for kind, items in by_type.items()}
+    assert code["ext:EQF"] == "6" and code["ext:NLQF"] == "6" and code["ext:QF-EHEA"] == "first"
+    assert code["ext:ECTS"] == "7.5" and achievement["creditsAvailable"] == 7.5
+    assert code["ext:NotionalWorkload"] == "210"
+    assert code["ext:AssessmentType"] == "practical assignment with oral defence"
+    assert code["ext:ParticipationForm"] == "blended"
+    assert code["ext:Supervision"] == "supervised-onsite"
+    assert code["ext:IdentityCheck"] == "true"
+    assert code["ext:Stackability"] == "stackable"
+    assert [a["targetUrl"] for a in by_type["ext:StackableInto"]] == [
+        "https://hsrijnland.example/minors/data-science"
+    ]
+    assert [a["targetName"] for a in by_type["ext:LearningOutcome"]] == list(
+        DATA_WRANGLING.learning_outcomes
+    )
+    assert by_type["ext:QualityAssurance"][0]["targetName"] == NVAO.name
+    assert achievement["inLanguage"] == "nl" and achievement["tag"] == ["data science", "python"]
+
+
+def test_a_legacy_credential_reads_the_same_as_the_default_shape() -> None:
+    new, old = read_microcredential(sample_credential()), read_microcredential(legacy_credential())
+    assert {k: v for k, v in old.to_dict().items() if k != "alignments"} == {
+        k: v for k, v in new.to_dict().items() if k != "alignments"
+    }
 
 
 # --------------------------------------------------------------------------- building
@@ -254,11 +321,21 @@ def test_variants_pass_both_schemas(achievement: ModuleDefinition) -> None:
     assert dropped == []
 
 
-def test_ects_is_mirrored_in_credits_available() -> None:
+def test_ects_is_credits_available_and_an_ects_alignment() -> None:
     achievement = sample_credential()["credentialSubject"]["achievement"]
-    assert achievement["ects"] == achievement["creditsAvailable"] == 7.5
+    assert achievement["creditsAvailable"] == 7.5
     whole = sample_credential(achievement=module(ects=5.0))["credentialSubject"]["achievement"]
-    assert whole["ects"] == 5 and isinstance(whole["ects"], int)
+    assert whole["creditsAvailable"] == 5 and isinstance(whole["creditsAvailable"], int)
+    ects = [a for a in whole["alignment"] if a["targetType"] == "ext:ECTS"]
+    assert [(a["targetCode"], a["targetName"]) for a in ects] == [("5", "5 ECTS")]
+
+
+def test_hours_only_has_no_credits_available() -> None:
+    achievement = sample_credential(achievement=module(ects=None))["credentialSubject"][
+        "achievement"
+    ]
+    assert "creditsAvailable" not in achievement
+    assert read_microcredential(sample_credential(achievement=module(ects=None))).hours == 210
 
 
 def test_issuer_profile_carries_country_region_and_brin() -> None:
@@ -325,9 +402,12 @@ def test_naive_datetimes_are_refused() -> None:
     ("achievement", "field"),
     [
         (module(eqf_level=9), "credentialSubject.achievement.alignment[EQF]"),
-        (module(participation_form="by post"), "credentialSubject.achievement.participationForm"),
-        (module(assessment_type=""), "credentialSubject.achievement.assessmentType"),
-        (module(ects=None, hours=None), "credentialSubject.achievement.ects"),
+        (
+            module(participation_form="by post"),
+            "credentialSubject.achievement.alignment[6].targetCode",
+        ),
+        (module(assessment_type=""), "credentialSubject.achievement.alignment[5].targetName"),
+        (module(ects=None, hours=None), "credentialSubject.achievement.creditsAvailable"),
         (module(language="Dutch"), "credentialSubject.achievement.inLanguage"),
     ],
     ids=["eqf-9", "participation", "assessment", "workload", "language"],

@@ -72,6 +72,7 @@ BAD = [
     ("termsOfUse", "free", "termsOfUse"),
     ("name", {"lang": "en"}, "name"),
     ("name", {"@value": "Module", "@direction": "up"}, "@direction"),
+    ("issuer", {"id": "did:example:issuer", "name": ["A", 42]}, "issuer.name"),
     ("description", {"@value": "Module", "@language": ""}, "@language"),
     ("relatedResource", "https://www.w3.org/ns/credentials/v2", "relatedResource"),
     ("relatedResource", {"digestSRI": "sha384-abc"}, "relatedResource.id"),

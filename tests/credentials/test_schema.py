@@ -16,7 +16,7 @@ from credentials.schema import (
     validate_microcredential,
 )
 
-from .microcred_samples import sample_credential
+from .microcred_samples import legacy_credential, sample_credential
 
 Mutation = Callable[[dict[str, Any]], None]
 
@@ -98,9 +98,9 @@ MANDATORY: list[tuple[int, str, Mutation, str]] = [
     (4, "no issuer", _delete("issuer"), "issuer"),
     (4, "no issuer id", _delete("issuer", "id"), "issuer.id"),
     (4, "no issuer name", _delete("issuer", "name"), "issuer.name"),
-    (4, "no issuer url", _delete("issuer", "url"), "issuer.url"),
+    (4, "issuer url not a URL", _set("hsrijnland", "issuer", "url"), "issuer.url"),
     (5, "no validFrom", _delete("validFrom"), "validFrom"),
-    (5, "no awardedDate", _delete("awardedDate"), "awardedDate"),
+    (5, "awardedDate not a date", _set("30 June", "awardedDate"), "awardedDate"),
     (5, "date without zone", _set("2025-06-30T12:00:00", "validFrom"), "validFrom"),
     (
         6,
@@ -119,11 +119,17 @@ MANDATORY: list[tuple[int, str, Mutation, str]] = [
         7,
         "no workload",
         _both(
-            _delete(*ACHIEVEMENT, "ects"),
-            _delete(*ACHIEVEMENT, "workloadHours"),
+            _drop_alignment("ext:ECTS"),
+            _drop_alignment("ext:NotionalWorkload"),
             _delete(*ACHIEVEMENT, "creditsAvailable"),
         ),
-        "credentialSubject.achievement.ects",
+        "credentialSubject.achievement.creditsAvailable",
+    ),
+    (
+        7,
+        "hours not a number",
+        lambda c: _achievement(c)["alignment"][4].update(targetCode="many"),
+        "credentialSubject.achievement.alignment[4].targetCode",
     ),
     (
         8,
@@ -146,20 +152,20 @@ MANDATORY: list[tuple[int, str, Mutation, str]] = [
     (
         9,
         "no assessment type",
-        _delete(*ACHIEVEMENT, "assessmentType"),
-        "credentialSubject.achievement.assessmentType",
+        _drop_alignment("ext:AssessmentType"),
+        "credentialSubject.achievement.alignment[AssessmentType]",
     ),
     (
         10,
         "no participation form",
-        _delete(*ACHIEVEMENT, "participationForm"),
-        "credentialSubject.achievement.participationForm",
+        _drop_alignment("ext:ParticipationForm"),
+        "credentialSubject.achievement.alignment[ParticipationForm]",
     ),
     (
         10,
         "unknown participation form",
-        _set("by carrier pigeon", *ACHIEVEMENT, "participationForm"),
-        "credentialSubject.achievement.participationForm",
+        lambda c: _achievement(c)["alignment"][6].update(targetCode="by carrier pigeon"),
+        "credentialSubject.achievement.alignment[6].targetCode",
     ),
     (
         11,
@@ -210,14 +216,54 @@ def test_learner_identified_by_did_only_is_enough() -> None:
     validate_microcredential(credential)
 
 
-@pytest.mark.parametrize("keep", ["ects", "workloadHours"])
+@pytest.mark.parametrize("keep", ["ext:ECTS", "ext:NotionalWorkload", "creditsAvailable"])
 def test_workload_in_ects_or_hours_is_enough(keep: str) -> None:
     credential = sample_credential()
+    achievement = credential["credentialSubject"]["achievement"]
+    if keep != "creditsAvailable":
+        del achievement["creditsAvailable"]
+    for kind in ("ext:ECTS", "ext:NotionalWorkload"):
+        if kind != keep:
+            _drop_alignment(kind)(credential)
+    validate_microcredential(credential)
+
+
+@pytest.mark.parametrize("keep", ["ects", "workloadHours"])
+def test_legacy_workload_in_ects_or_hours_is_enough(keep: str) -> None:
+    credential = legacy_credential()
     achievement = credential["credentialSubject"]["achievement"]
     for key in ("ects", "workloadHours", "creditsAvailable"):
         if key != keep:
             del achievement[key]
     validate_microcredential(credential)
+
+
+def test_a_legacy_credential_is_complete() -> None:
+    assert microcredential_problems(legacy_credential()) == []
+
+
+@pytest.mark.parametrize(
+    ("mutate", "field"),
+    [
+        (_delete(*ACHIEVEMENT, "assessmentType"), "alignment[AssessmentType]"),
+        (_delete(*ACHIEVEMENT, "participationForm"), "alignment[ParticipationForm]"),
+        (_set("by carrier pigeon", *ACHIEVEMENT, "participationForm"), "participationForm"),
+        (_set("7.5", *ACHIEVEMENT, "ects"), "ects"),
+    ],
+    ids=["no-assessment", "no-participation", "bad-participation", "ects-string"],
+)
+def test_legacy_elements_are_named_when_missing(mutate: Mutation, field: str) -> None:
+    credential = legacy_credential()
+    mutate(credential)
+    fields = [found for found, _ in microcredential_problems(credential)]
+    assert fields == ["credentialSubject.achievement." + field]
+
+
+def test_a_vcdm_1_1_credential_dates_satisfy_element_5() -> None:
+    credential = sample_credential()
+    credential["@context"][0] = "https://www.w3.org/2018/credentials/v1"
+    credential["issuanceDate"] = credential.pop("validFrom")
+    assert microcredential_problems(credential) == []
 
 
 def test_eqf_recognised_by_framework_name_too() -> None:
@@ -237,7 +283,6 @@ def test_eqf_recognised_by_framework_name_too() -> None:
                 [
                     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
                     "https://www.w3.org/ns/credentials/v2",
-                    "https://w3id.org/microcred/v1",
                 ],
                 "@context",
             ),
@@ -266,13 +311,13 @@ def test_achievement_credential_alias_is_accepted() -> None:
 def test_structure_is_reported_before_the_eu_elements() -> None:
     credential = sample_credential()
     credential["type"] = ["VerifiableCredential"]
-    del credential["credentialSubject"]["achievement"]["assessmentType"]
+    _drop_alignment("ext:AssessmentType")(credential)
     del credential["issuer"]["name"]
     problems = microcredential_problems(credential)
     assert [field for field, _ in problems] == [
         "type",
         "issuer.name",
-        "credentialSubject.achievement.assessmentType",
+        "credentialSubject.achievement.alignment[AssessmentType]",
     ]
     with pytest.raises(SchemaError, match=r"^type: .*\(and 2 more\)$"):
         validate_microcredential(credential)
@@ -280,10 +325,10 @@ def test_structure_is_reported_before_the_eu_elements() -> None:
 
 def test_nested_type_error_names_the_path() -> None:
     credential = sample_credential()
-    credential["credentialSubject"]["achievement"]["ects"] = "7.5"
+    credential["credentialSubject"]["achievement"]["creditsAvailable"] = "7.5"
     assert microcredential_problems(credential) == [
         (
-            "credentialSubject.achievement.ects",
+            "credentialSubject.achievement.creditsAvailable",
             "must be of type number (EU element 7: notional workload)",
         )
     ]

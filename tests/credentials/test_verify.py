@@ -247,7 +247,7 @@ def test_profile_required_is_a_policy_over_the_profile_check(signed: dict) -> No
     report = Verifier(profile_checker=incomplete, policies={"profile-required"}).verify_credential(
         signed, now=NOW
     )
-    assert [(c.id, c.code) for c in report.failed] == [("policy", "policy_profile_incomplete")]
+    assert [(c.id, c.code) for c in report.failed] == [("policy", "policy_profile_required")]
     assert "3 EU elements are missing" in report.failed[0].message
 
 
@@ -303,6 +303,19 @@ def test_a_recognised_but_unsupported_format_is_named_never_a_bad_signature(labe
     assert [(c.id, c.code) for c in report.failed] == [("format", "unsupported_format")]
     assert report.failed[0].message.startswith("unsupported format: ")
     assert report.format
+
+
+@pytest.mark.parametrize("field", ["cryptosuite", "type"])
+@pytest.mark.parametrize("value", [[], {}, ["bbs-2023"], None, 7])
+def test_format_detection_takes_any_json_in_proof_fields(
+    signed: dict, field: str, value: object
+) -> None:
+    """Found by tests/security/test_signed_mutations.py: a list as cryptosuite crashed the
+    detection (unhashable); every value must give a report."""
+    doc = copy.deepcopy(signed)
+    doc["proof"][field] = value
+    report = Verifier().verify_credential(doc, now=NOW)
+    assert not report.verified
 
 
 def test_an_enveloped_presentation_is_an_unsupported_format() -> None:

@@ -63,6 +63,18 @@ def test_vc_api_issues_a_microcredential_that_verifies_against_the_running_issue
     assert report.verified, report.to_dict()
     outcomes = {c.id: c.outcome for c in report.checks}
     assert outcomes["proof"] == outcomes["issuer"] == outcomes["schema"] == "passed"
+    assert report.to_dict()["profile"] == {
+        "name": "eu-microcredential",
+        "complete": True,
+        "missing": [],
+        "missingElements": [],
+        "elements": 11,
+        "problems": [],
+    }
+    assert credential["@context"] == [
+        "https://www.w3.org/ns/credentials/v2",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+    ]
     assert [c.outcome for c in report.checks if c.id == "status"] == ["passed", "passed"]
     # stored as issued, with its slot
     stored = client.get(inst.path(f"/credentials/{credential['id']}"), headers=inst.headers)
@@ -134,14 +146,52 @@ def test_another_issuer_is_refused(
     )
 
 
-def test_the_profile_schema_names_the_missing_field(
-    client: TestClient, app: Any, inst: Institution
+def test_an_incomplete_open_badge_is_issued_over_vc_api(
+    client: TestClient, app: Any, inst: Institution, port: int
 ) -> None:
+    """The VC-API signs any conforming OB 3.0 credential: the EU profile is the module
+    path's rule. The verifier then reports the missing element, as a warning."""
     credential = unsigned_badge(inst.did)
-    del credential["credentialSubject"]["achievement"]["assessmentType"]
-    answer = refused(client, app, inst, credential, 400, "schema_invalid")
-    assert answer["field"] == "credentialSubject.achievement.assessmentType"
-    assert "EU element 9" in answer["detail"]
+    achievement = credential["credentialSubject"]["achievement"]
+    achievement["alignment"] = [
+        a for a in achievement["alignment"] if a["targetType"] != "ext:AssessmentType"
+    ]
+    achievement["achievementType"] = "Badge"
+    answer = issue(client, inst, credential)
+    assert answer.status_code == 201, answer.text
+    signed = answer.json()["verifiableCredential"]
+    with live_server(app, port):
+        report = verifier().verify_credential(signed)
+    assert report.verified, report.to_dict()
+    assert report.outcome_of("schema").outcome == "warning"
+    assert report.to_dict()["profile"]["missing"] == ["title", "assessment"]
+
+
+def test_an_issuer_object_under_the_vc2_context_alone_is_signed_as_sent(
+    client: TestClient, app: Any, inst: Institution, port: int
+) -> None:
+    """The institution's OB profile fields (address, url) are OB terms: they are not
+    merged into an issuer object the credential's contexts cannot define."""
+    plain = {
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": {"id": inst.did, "name": "Registrar of Hogeschool Rijnland"},
+        "credentialSubject": {"id": HOLDER},
+    }
+    answer = issue(client, inst, plain)
+    assert answer.status_code == 201, answer.text
+    signed = answer.json()["verifiableCredential"]
+    assert signed["issuer"] == {"id": inst.did, "name": "Registrar of Hogeschool Rijnland"}
+    without_id = copy.deepcopy(plain)
+    without_id["issuer"] = {"name": "Registrar"}
+    answer = issue(client, inst, without_id)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["verifiableCredential"]["issuer"] == {"id": inst.did, "name": "Registrar"}
+    with live_server(app, port):
+        report = verifier().verify_credential(signed)
+    assert report.verified, report.to_dict()
+    assert report.outcome_of("schema").outcome == "skipped"
+    assert "profile" not in report.to_dict()
 
 
 def test_an_undefined_term_is_refused_not_dropped(

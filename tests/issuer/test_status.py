@@ -237,3 +237,34 @@ def test_concurrent_changes_from_two_instances_never_lose_a_bit(
         assert served_bit(client, credential, purpose) == 1, index
         other = "suspension" if index % 2 else "revocation"
         assert served_bit(client, credential, other) == 0, index
+
+
+@pytest.mark.parametrize(
+    ("accept", "media_type"),
+    [
+        (None, "application/vc"),
+        ("*/*", "application/vc"),
+        ("application/vc", "application/vc"),
+        ("application/ld+json", "application/ld+json"),
+        ("application/json", "application/json"),
+        ("application/json, application/ld+json;q=0.9", "application/json"),
+        ("application/ld+json;q=0.5, application/json;q=0.8", "application/json"),
+        ("application/ld+json, application/vc", "application/vc"),
+        ("text/html, application/json;q=0.1", "application/json"),
+        ("application/json;q=0, */*;q=0.1", "application/vc"),
+    ],
+)
+def test_the_status_list_is_served_as_the_type_the_client_accepts(
+    client: TestClient, inst: Institution, accept: str | None, media_type: str
+) -> None:
+    """The same document under the type asked for: a client that accepts only
+    ``application/ld+json`` or ``application/json`` must get the list too."""
+    entry = issue(client, inst)["credentialStatus"][0]
+    path = "/" + entry["statusListCredential"].split("/", 3)[3]
+    reference = client.get(path, headers={"Accept": "application/vc"})
+    headers = {} if accept is None else {"Accept": accept}
+    answer = client.get(path, headers=headers)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].split(";")[0] == media_type
+    assert answer.content == reference.content
+    assert "accept" in answer.headers["vary"].lower()

@@ -341,3 +341,23 @@ def test_the_employer_page_keeps_its_stricter_default_and_names_the_policy(
 def test_an_unknown_policy_name_in_the_settings_is_refused(settings_for: Any) -> None:
     with pytest.raises(MalformedInput):
         settings_for(page_policies="no-inline-contexts,holder-is-subjekt")
+
+
+def test_typed_extension_points_conform_at_the_vc_api(
+    client: Any, issuer: Multikey, holder: Multikey
+) -> None:
+    """VCDM 2.0 §5: typed credentialStatus (of a method microcred does not know),
+    termsOfUse, evidence, refreshService and credentialSchema are conforming: 200, with the
+    unknown status method a warning (``status_unknown``), never a failure."""
+    document = {k: v for k, v in microcredential(issuer, holder).items() if k != "proof"}
+    document.update(
+        credentialStatus={"id": "https://status.example/1", "type": "CredentialStatusList2017"},
+        termsOfUse={"type": "TrustFrameworkPolicy", "id": "https://policy.example/tf"},
+        evidence=[{"id": "https://evidence.example/1", "type": ["Evidence"]}],
+        refreshService={"id": "https://refresh.example/1", "type": "ManualRefreshService2018"},
+        credentialSchema={"id": "https://schema.example/s.json", "type": "JsonSchema"},
+    )
+    response = verify(client, sign(document, issuer, strict=False))
+    assert response.status_code == 200, response.json()["errors"]
+    codes = {(c["id"], c["code"]) for c in response.json()["warnings"]}
+    assert ("status", "status_unknown") in codes

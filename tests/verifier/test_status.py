@@ -142,3 +142,110 @@ def test_status_lists_are_cached_between_verifications(
         credential = microcredential(issuer, holder, status=[revocation_entry(url, index)])
         assert verify(dev_client, credential).status_code == 200
     assert server.requests == ["/status/1"]
+
+
+# --------------------------------------------------------------------------- issue 13
+
+
+def _vcdm11(issuer: Multikey, holder: Multikey, status: dict[str, Any]) -> dict[str, Any]:
+    from credentials.proofs import sign
+
+    return sign(
+        {
+            "@context": [
+                "https://www.w3.org/2018/credentials/v1",
+                "https://w3id.org/security/suites/ed25519-2020/v1",
+                "https://w3id.org/vc/status-list/2021/v1",
+                "https://purl.imsglobal.org/spec/ob/v3p0/extensions.json",  # 1EdTech types
+            ],
+            "id": "urn:uuid:9f1c2a3b-4d5e-4f60-8a7b-6c5d4e3f2a1b",
+            "type": ["VerifiableCredential"],
+            "issuer": issuer.controller,
+            "issuanceDate": "2025-06-30T12:00:00Z",
+            "credentialSubject": {"id": holder.controller},
+            "credentialStatus": status,
+        },
+        issuer,
+        cryptosuite="Ed25519Signature2020",
+        created="2025-06-30T12:00:00Z",
+    )
+
+
+def _status_list_2021(issuer: Multikey, url: str, revoked: int | None) -> dict[str, Any]:
+    """A signed VCDM 1.1 StatusList2021Credential (encodedList without multibase prefix)."""
+    import base64
+    import gzip
+
+    from credentials.proofs import sign
+
+    bits = bytearray(16 * 1024)
+    if revoked is not None:
+        bits[revoked // 8] |= 0x80 >> (revoked % 8)
+    encoded = base64.urlsafe_b64encode(gzip.compress(bytes(bits))).rstrip(b"=").decode()
+    return sign(
+        {
+            "@context": [
+                "https://www.w3.org/2018/credentials/v1",
+                "https://w3id.org/vc/status-list/2021/v1",
+                "https://w3id.org/security/suites/ed25519-2020/v1",
+            ],
+            "id": url,
+            "type": ["VerifiableCredential", "StatusList2021Credential"],
+            "issuer": issuer.controller,
+            "issuanceDate": "2025-01-01T00:00:00Z",
+            "credentialSubject": {
+                "id": url + "#list",
+                "type": "StatusList2021",
+                "statusPurpose": "revocation",
+                "encodedList": encoded,
+            },
+        },
+        issuer,
+        cryptosuite="Ed25519Signature2020",
+        created="2025-01-01T00:00:00Z",
+    )
+
+
+@pytest.mark.parametrize("revoked", [None, 94567])
+def test_a_vcdm_1_1_credential_with_a_status_list_2021_entry(
+    dev_client: Any, server: CountingServer, holder: Multikey, revoked: int | None
+) -> None:
+    issuer = Multikey.generate("ed25519")
+    url = server.serve("/2021/1", _status_list_2021(issuer, server.url("/2021/1"), revoked))
+    entry = {
+        "id": f"{url}#94567",
+        "type": "StatusList2021Entry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "94567",
+        "statusListCredential": url,
+    }
+    response = verify(dev_client, _vcdm11(issuer, holder, entry))
+    body = response.json()
+    assert body["format"] == "VCDM 1.1 · Ed25519Signature2020"
+    if revoked is None:
+        assert response.status_code == 200, body["errors"]
+        assert status_checks(body) == [("passed", "ok")]
+    else:
+        assert response.status_code == 400
+        assert status_checks(body) == [("failed", "revoked")]
+
+
+def test_a_1edtech_revocation_list_is_read(
+    dev_client: Any, server: CountingServer, holder: Multikey
+) -> None:
+    issuer = Multikey.generate("ed25519")
+    url = server.serve(
+        "/revocations",
+        {
+            "id": server.url("/revocations"),
+            "issuer": issuer.controller,
+            "revokedCredentials": [
+                {"id": "urn:uuid:9f1c2a3b-4d5e-4f60-8a7b-6c5d4e3f2a1b", "revocationReason": "x"}
+            ],
+        },
+    )
+    response = verify(
+        dev_client, _vcdm11(issuer, holder, {"id": url, "type": "1EdTechRevocationList"})
+    )
+    assert response.status_code == 400
+    assert status_checks(response.json()) == [("failed", "revoked")]

@@ -333,3 +333,26 @@ def test_an_unreachable_status_list_is_a_warning(wallet: WalletHarness) -> None:
     )
     assert stored.status_code == 201
     assert stored.json()["status"] == "unknown"
+
+
+def test_import_of_an_unsupported_format_is_refused_as_that(wallet: WalletHarness) -> None:
+    """Issue 13, bad input: a JWT-secured VC or a BBS proof is an unsupported format (400,
+    ``unsupported_format``), never a bad signature, and nothing is stored."""
+    import base64
+    import json
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    account = wallet.signup()
+    jwt_vc = f"{part({'alg': 'ES256'})}.{part({'vc': {'type': ['VerifiableCredential']}})}.c2ln"
+    bbs = dict(wallet.credential(account))
+    bbs["proof"] = {**bbs["proof"], "cryptosuite": "bbs-2023"}
+    for value in (jwt_vc, bbs):
+        response = wallet.client.post(
+            "/api/credentials/import", json={"credential": value}, headers=account.headers
+        )
+        assert response.status_code == 400
+        assert response.json()["code"] == "unsupported_format"
+        assert response.json()["detail"].startswith("unsupported format: ")
+    assert _count(wallet, account) == 0

@@ -132,7 +132,9 @@ class CredentialChecker:
             retried = iter(self._tolerant_status(credential, self.cache))
             checks = [next(retried, c) if c.id == "status" else c for c in checks]
         checks.append(_holder_check(credential, holder_did, set(previous_dids)))
-        return VerificationReport(checks=checks, summary=report.summary)
+        return VerificationReport(
+            checks=checks, summary=report.summary, format=report.format, profile=report.profile
+        )
 
     def status(self, credential: dict[str, Any], *, fresh: bool = False) -> list[Check]:
         """The credential's status now; ``fresh`` bypasses the list cache."""

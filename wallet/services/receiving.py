@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from credentials.errors import MicrocredError
+from credentials.formats import detect_format
 from credentials.model import parse_json, subject_ids
 from credentials.report import VerificationReport
 from servicekit.db import Database
@@ -123,6 +124,7 @@ class ReceiveService:
     def import_credential(
         self, learner: Learner, value: Any, *, keep_unverified: bool
     ) -> dict[str, Any]:
+        _refuse_unsupported_format(value)
         if isinstance(value, str):
             try:
                 value = parse_json(value.encode("utf-8"))
@@ -236,3 +238,11 @@ def _check_configurations(offer: CredentialOffer, metadata: IssuerMetadata) -> N
 
 
 __all__ = ["ReceiveService"]
+
+
+def _refuse_unsupported_format(value: Any) -> None:
+    """A recognised format the wallet cannot verify (a JWT-secured VC, SD-JWT, BBS) is
+    refused as that, with the code ``unsupported_format`` — never as a bad signature."""
+    found = detect_format(value.strip() if isinstance(value, str) else value)
+    if not found.supported:
+        raise bad_request("unsupported_format", found.message, format=found.label)
