@@ -206,8 +206,13 @@ def verify_proofs(
     now: datetime | None = None,
     clock_skew: timedelta = DEFAULT_CLOCK_SKEW,
     canonical_document: str | None = None,
+    signers: list[Multikey] | None = None,
 ) -> tuple[list[Check], list[Multikey]]:
     """Checks for every proof on ``document`` and the keys whose proofs verified.
+
+    ``signers``, when given, collects every key whose *signature* verified, whatever the
+    purpose check said (a presentation without a challenge still has a signer, and that
+    signer must still be its holder: ``Verifier.verify_presentation``).
 
     ``clock_skew`` is the tolerance between the signer's clock and ``now`` for the proof's
     ``created`` (not later than now) and ``expires`` (not earlier than now): the same
@@ -245,7 +250,9 @@ def verify_proofs(
             signed_input, proof, resolver, loader, purpose, challenge, domain, window, canonical
         )
         checks.extend(proof_checks)
-        if key is not None:
+        if key is not None and signers is not None:
+            signers.append(key)
+        if key is not None and _purpose_passed(proof_checks):
             keys.append(key)
     if keys:
         checks = [_set_aside_if_unsupported(check) for check in checks]
@@ -336,7 +343,13 @@ def _verify_one(
         )
         return checks, None
     checks.append(Check.passed("proof", f"{suite.name} signature verified"))
-    return checks, (key if purpose_check.outcome == "passed" else None)
+    return checks, key
+
+
+def _purpose_passed(checks: list[Check]) -> bool:
+    """Whether the purpose check among one proof's checks passed (a key counts as the
+    document's only then; its signature alone still names a signer)."""
+    return any(c.id == "proof_purpose" and c.outcome == "passed" for c in checks)
 
 
 def _proof_shape_problem(

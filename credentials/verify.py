@@ -269,7 +269,8 @@ class Verifier:
         canonical = self._context_check(presentation, report, active)
         if canonical is None:
             return report, []
-        checks, keys = verify_proofs(
+        signers: list[Multikey] = []
+        checks, _ = verify_proofs(
             presentation,
             resolver=self.resolver,
             purpose="authentication",
@@ -279,18 +280,12 @@ class Verifier:
             now=now,
             clock_skew=self.clock_skew,
             canonical_document=canonical,
+            signers=signers,
         )
         report.extend(checks)
         holder = holder_id(presentation)
-        signer = keys[0].controller if keys else None
-        if holder and signer and holder != signer:
-            report.add(
-                Check.failed(
-                    "holder", "holder_mismatch", "the presentation is not signed by its holder"
-                )
-            )
-        elif signer:
-            report.add(Check.passed("holder", f"signed by the holder {holder or signer}"))
+        report.add(_signer_is_holder(holder, signers))
+        signer = signers[0].controller if signers else None
         holder = holder or signer
         credential_reports = []
         for index, credential in enumerate(embedded_credentials(presentation)):
@@ -325,6 +320,29 @@ def _issuer_binding(credential: dict[str, Any], keys: list[Multikey]) -> Check:
         "issuer_mismatch",
         f"the proof was made with a key of {keys[0].controller}, not of the issuer {issuer}",
     )
+
+
+def _signer_is_holder(holder: str | None, signers: list[Multikey]) -> Check:
+    """The signer of a presentation is its declared holder: compared always.
+
+    Whether a challenge or domain was given (the purpose check) says only whether the
+    presentation is fresh; who signed it is a separate question. Without this comparison a
+    presentation signed by anyone, declaring learner A as holder and embedding A's
+    credential, would bind A's credential to A (issue 14, item 2).
+    """
+    if not signers:
+        return Check.failed(
+            "holder", "holder_unproven", "no verified signature proves who the holder is"
+        )
+    strangers = sorted({key.controller for key in signers if key.controller != holder})
+    if holder and strangers:
+        return Check.failed(
+            "holder",
+            "holder_mismatch",
+            f"the presentation is not signed by its holder {holder} but by "
+            + ", ".join(strangers),
+        )
+    return Check.passed("holder", f"signed by the holder {holder or signers[0].controller}")
 
 
 def _holder_binding(
