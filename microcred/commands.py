@@ -75,6 +75,9 @@ def serve(
         dev=dev or None,
         **extra,
     )
+    problem = settings.production_problem()
+    if problem is not None:
+        fail(problem)
     try:
         ensure_current(service.value, settings.database_url)
     except SchemaOutOfDate as exc:

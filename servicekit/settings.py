@@ -51,3 +51,19 @@ class ServiceSettings:
     @property
     def is_https(self) -> bool:
         return self.public_url.startswith("https://")
+
+    def production_problem(self) -> str | None:
+        """Why these settings may not serve outside development (None: they may).
+
+        Production mode (no ``--dev``) refuses to start without an https public URL: a
+        service that silently assumed ``http://localhost`` put that address into every
+        credential, offer and share link, and set its cookies without ``Secure`` (issue 14,
+        item 11). With an https public URL every cookie is ``Secure`` (``Web.set_cookie``).
+        """
+        if self.dev or self.is_https:
+            return None
+        return (
+            f"production mode needs an https public URL (--public-url https://... or "
+            f"MICROCRED_PUBLIC_URL), not {self.public_url!r}; pass --dev (or MICROCRED_DEV=1) "
+            "to run over http for development"
+        )

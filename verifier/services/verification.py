@@ -51,7 +51,11 @@ BINDING_CHECKS = (
     "verification_method",
     "proof",
     "challenge",
+    "holder",  # the signer is the declared holder (issue 14, item 2)
 )
+
+TRUSTED, UNKNOWN = "trusted", "unknown"
+NOT_ACCREDITED, NOT_CHECKED = "not_accredited", "not_checked"
 
 
 @dataclass
@@ -68,6 +72,27 @@ class VerificationResult:
     @property
     def verified(self) -> bool:
         return self.report.verified
+
+    @property
+    def trust(self) -> str:
+        """The issuer trust of the answer in one word, next to ``verified``.
+
+        ``verified`` says the signatures, dates and status hold; it is true for a credential
+        anyone signed for themselves. An API client reading only ``verified`` would miss
+        the warning the page shows, so the answer states trust explicitly (issue 14, item
+        11): ``trusted`` (every issuer is in the trust registry, accredited on the issue
+        date), ``not_accredited``, ``unknown`` (an issuer not in the registry), or
+        ``not_checked`` (nothing got as far as a trust check).
+        """
+        reports = [self.report, *self.credential_reports]
+        trust = [c for r in reports for c in r.checks if c.id.split(".")[-1] == "trust"]
+        if not trust:
+            return NOT_CHECKED
+        if any(c.code == "accreditation_not_valid" for c in trust):
+            return NOT_ACCREDITED
+        if all(c.outcome == "passed" for c in trust):
+            return TRUSTED
+        return UNKNOWN
 
     def binding_holds(self) -> bool:
         """The presentation's own proof verified with the expected challenge and domain.
@@ -114,6 +139,7 @@ class VerificationResult:
         format also carries RFC 9457 fields (``type``, ``title``, ``status``, ``detail``,
         ``code``), so a client reading problem details sees ``unsupported_format``."""
         out = self.report.to_dict()
+        out["trust"] = self.trust
         if self.is_presentation:
             out["credentials"] = [r.to_dict() for r in self.credential_reports]
         out.setdefault("summary", {})
