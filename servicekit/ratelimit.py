@@ -73,7 +73,7 @@ def limit(
 
 #: Requests per minute per client for the routes that attackers like; 0 disables a limit.
 #: Override with MICROCRED_RATE_<NAME> (e.g. MICROCRED_RATE_VERIFY=0 for a load test).
-DEFAULT_LIMITS = {"verify": 240, "share": 120, "token": 60}
+DEFAULT_LIMITS = {"verify": 240, "share": 120, "token": 60, "request": 30}
 
 
 def _configured(name: str) -> int:

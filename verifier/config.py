@@ -7,13 +7,16 @@ Values come from arguments first (the ``microcred serve verifier`` command), the
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 from credentials.policies import parse_policies
+from servicekit.problems import ProblemError
 from servicekit.settings import ServiceSettings
+from servicekit.tokens import token_hash
 
 _TRUE = {"1", "true", "yes", "on"}
 
@@ -59,6 +62,27 @@ class Settings(ServiceSettings):
     """Bearer token for /admin endpoints; empty disables them."""
     sse_timeout: float = 300.0
     """Seconds an events stream stays open waiting for a result."""
+    requester_keys: dict[str, str] = field(default_factory=dict)
+    """Registered requesters: SHA-256 (hex) of an API key -> the requester name wallets are
+    shown. Also read from ``MICROCRED_REQUESTER_KEYS`` (JSON object of the same shape). A
+    request names its requester only through such a key (issue 14, item 7)."""
+
+    def requester_for(self, api_key: str | None) -> str | None:
+        """The registered requester name an API key stands for (None: anonymous).
+
+        An unknown key is refused rather than treated as anonymous, so a typo in a
+        requester's configuration shows at once."""
+        if not api_key:
+            return None
+        name = self.requester_keys.get(token_hash(api_key))
+        if name is None:
+            raise ProblemError(
+                401,
+                "requester_key_invalid",
+                "this API key is not a registered requester of this verifier",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        return name
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -78,6 +102,8 @@ class Settings(ServiceSettings):
             Settings.page_policies
         ):
             self.page_policies = _env("MICROCRED_VERIFIER_PAGE_POLICIES")
+        if not self.requester_keys and _env("MICROCRED_REQUESTER_KEYS"):
+            self.requester_keys = json.loads(_env("MICROCRED_REQUESTER_KEYS"))
         parse_policies(self.policies)  # a typo must stop the service, not weaken it
         parse_policies(self.page_policies)
         # Numbers: the environment fills in only where no argument changed the default.

@@ -27,6 +27,7 @@ from credentials.did_jwk import did_jwk_for
 from credentials.keys import Multikey
 from credentials.verify import create_presentation
 from servicekit.migrations import upgrade
+from servicekit.tokens import token_hash
 from tests.interop.reference import REPO_ROOT, node_executable
 from tests.issuer.support import build_app, make_institution, module_spec, verifier
 from tests.support.databases import fresh_database
@@ -188,6 +189,7 @@ def live_verifier(tmp_path: Path) -> Iterator[str]:
                 port=port,
                 dev=True,
                 data_dir=tmp_path / "verifier",
+                requester_keys={token_hash("employer-key"): "Employer BV"},
             )
         )
         with live_server(app, port) as base:
@@ -198,6 +200,7 @@ def create_request(base: str) -> dict[str, Any]:
     response = httpx.post(
         f"{base}/requests",
         json={"purpose": "Application: data analyst", "client_name": "Employer BV"},
+        headers={"authorization": "Bearer employer-key"},  # a registered requester
     )
     assert response.status_code == 201, response.text
     return response.json()

@@ -163,7 +163,8 @@ def test_a_reference_wallet_answers_a_presentation_request(
     created = client.post(
         "/requests", json={"purpose": "Interop", "modules": ["Data Wrangling with Python"]}
     ).json()
-    path = urlsplit(created["request_uri"]).path
+    parts = urlsplit(created["request_uri"])
+    path = f"{parts.path}?{parts.query}"  # the request_uri carries its capability key
     params = client.get(path, headers={"accept": "application/json"}).json()
     vp = reference.present(
         signed["holder_key"],

@@ -14,6 +14,7 @@ import pytest
 
 from credentials.keys import Multikey
 from servicekit.migrations import upgrade
+from servicekit.tokens import token_hash
 from tests.verifier.support import CountingServer, counting_server
 from verifier.config import Settings
 from verifier.main import create_app
@@ -40,6 +41,7 @@ _ENV = (
 )
 
 MakeClient = Callable[..., TestClient]
+ACME_KEY = "acme-requester-api-key"
 
 
 @pytest.fixture(autouse=True)
@@ -64,6 +66,8 @@ def settings_for(migrated_url: str, tmp_path: Path) -> Callable[..., Settings]:
             "database_url": migrated_url,
             "data_dir": tmp_path,
             "public_url": PUBLIC_URL,
+            # a registered requester: its key names it "Acme BV" (issue 14, item 7)
+            "requester_keys": {token_hash(ACME_KEY): "Acme BV"},
         }
         values.update(overrides)
         return Settings(**values)

@@ -22,6 +22,7 @@ from servicekit.migrations import SchemaOutOfDate
 from tests.support.servers import free_port
 from tests.verifier.conftest import PUBLIC_URL
 from tests.verifier.support import microcredential, write_registry
+from tests.verifier.test_requests import local
 from verifier.config import Settings
 from verifier.main import app_from_environment, create_app
 
@@ -218,7 +219,7 @@ def test_a_nonce_used_at_one_process_is_refused_at_another(
     issuer = Multikey.generate()
     created = client.post("/requests", json={"purpose": "two processes"}).json()
     params = client.get(
-        f"/requests/{created['id']}", headers={"accept": "application/json"}
+        local(created["request_uri"]), headers={"accept": "application/json"}
     ).json()
     vp = create_presentation(
         [microcredential(issuer, holder)],

@@ -18,7 +18,7 @@ import pytest
 from credentials.keys import Multikey
 from credentials.verify import create_presentation
 from tests.support.servers import live_server
-from tests.verifier.conftest import PUBLIC_URL
+from tests.verifier.conftest import ACME_KEY, PUBLIC_URL
 from tests.verifier.support import (
     CountingServer,
     microcredential,
@@ -42,13 +42,22 @@ RULE = {
 
 def create(client: Any, **body: Any) -> dict[str, Any]:
     body.setdefault("purpose", "Application for the position of data analyst")
-    response = client.post("/requests", json=body)
+    # a requester name needs the requester's key (tests/verifier/conftest.py registers it)
+    headers = {"authorization": f"Bearer {ACME_KEY}"} if "client_name" in body else {}
+    response = client.post("/requests", json=body, headers=headers)
     assert response.status_code == 201, response.json()
     return response.json()
 
 
+def local(uri: str) -> str:
+    """A link the verifier gave out, as a path for the test client (query kept: the
+    ``request_uri`` carries its capability key)."""
+    parts = urlsplit(uri)
+    return f"{parts.path}?{parts.query}" if parts.query else parts.path
+
+
 def fetch_request(client: Any, created: dict[str, Any]) -> dict[str, Any]:
-    path = urlsplit(created["request_uri"]).path
+    path = local(created["request_uri"])
     response = client.get(path, headers={"accept": "application/json"})
     assert response.status_code == 200, response.json()
     return response.json()
@@ -81,7 +90,7 @@ def holder_vp(params: dict[str, Any], holder: Multikey, credentials: list[dict[s
 def test_the_request_is_openid4vp_shaped(client: Any) -> None:
     created = create(client, modules=["Data Wrangling with Python"], client_name="Acme BV")
     request_id = created["id"]
-    assert created["request_uri"] == f"{PUBLIC_URL}/requests/{request_id}"
+    assert created["request_uri"].startswith(f"{PUBLIC_URL}/requests/{request_id}?key=")
     params = fetch_request(client, created)
     response_uri = f"{PUBLIC_URL}/requests/{request_id}/response"
     assert params["response_type"] == "vp_token"
@@ -162,7 +171,7 @@ def test_request_uri_serves_a_request_object_signed_by_the_verifiers_did(
 
     created = create(client, client_name="Acme BV")
     headers = {"accept": accept} if accept else {}
-    response = client.get(f"/requests/{created['id']}", headers=headers)
+    response = client.get(local(created["request_uri"]), headers=headers)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/oauth-authz-req+jwt")
     assert response.headers["cache-control"] == "no-store"
@@ -186,7 +195,7 @@ def test_request_uri_serves_a_request_object_signed_by_the_verifiers_did(
     _, verified, key = verify_jwt(response.text, resolver)
     assert verified == claims and key.controller == did
     # the key is stored once: a second request is signed by the same key
-    again = client.get(f"/requests/{create(client)['id']}")
+    again = client.get(local(create(client)["request_uri"]))
     assert _decode(again.text)[0]["kid"] == header["kid"]
     verify_jwt(again.text, resolver)
 
@@ -194,7 +203,7 @@ def test_request_uri_serves_a_request_object_signed_by_the_verifiers_did(
 def test_json_is_served_when_explicitly_asked_for(client: Any) -> None:
     created = create(client)
     for accept in ("application/json", "application/json, */*;q=0.1"):
-        response = client.get(f"/requests/{created['id']}", headers={"accept": accept})
+        response = client.get(local(created["request_uri"]), headers={"accept": accept})
         assert response.headers["content-type"].startswith("application/json")
         assert response.json()["client_id"].startswith("redirect_uri:")
 
@@ -204,7 +213,7 @@ def test_the_verifiers_key_is_stored_wrapped_under_the_kek(client: Any) -> None:
 
     from verifier.models import VerifierKey
 
-    client.get(f"/requests/{create(client)['id']}")
+    client.get(local(create(client)["request_uri"]))
     services = client.app.state.services
     with services.db.session() as session:
         (row,) = session.exec(select(VerifierKey)).all()
@@ -218,7 +227,7 @@ def test_an_answer_bound_to_the_did_client_id_is_accepted(
     client: Any, issuer_key: Multikey, holder: Multikey
 ) -> None:
     created = create(client, modules=["Data Wrangling with Python"])
-    token = client.get(f"/requests/{created['id']}").text
+    token = client.get(local(created["request_uri"])).text
     _, params = _decode(token)
     vp = holder_vp(params, holder, [microcredential(issuer_key, holder)])
     assert vp["proof"]["domain"].startswith("decentralized_identifier:")
@@ -310,7 +319,7 @@ def test_end_to_end_the_answer_is_verified_and_shown_to_the_employer(
     assert data["status"] == "completed" and data["result"]["accepted"]
 
     # the request is answered: the wallet cannot fetch it again
-    assert client.get(f"/requests/{created['id']}").status_code == 410
+    assert client.get(local(created["request_uri"])).status_code == 410
 
 
 def test_a_replayed_answer_is_refused(client: Any, issuer: Multikey, holder: Multikey) -> None:
@@ -460,7 +469,7 @@ def test_an_answer_after_expiry_is_refused(
     params = fetch_request(client, created)
     vps = {"credential": [holder_vp(params, holder, [microcredential(issuer, holder)])]}
     clock.now += timedelta(seconds=121)
-    assert client.get(f"/requests/{created['id']}").json()["code"] == "request_expired"
+    assert client.get(local(created["request_uri"])).json()["code"] == "request_expired"
     response = answer(client, params, vps)
     assert (response.status_code, response.json()["code"]) == (410, "request_expired")
     assert result(client, created).json()["status"] == "expired"
@@ -565,7 +574,7 @@ def test_server_sent_events_deliver_the_result_as_soon_as_it_arrives(
     with live_server(app) as base, httpx.Client(base_url=base, timeout=20) as http:
         created = http.post("/requests", json={"purpose": "test"}).json()
         params = http.get(
-            f"/requests/{created['id']}", headers={"accept": "application/json"}
+            local(created["request_uri"]), headers={"accept": "application/json"}
         ).json()
         vps = {"credential": [holder_vp(params, holder, [microcredential(issuer, holder)])]}
         lines: list[str] = []

@@ -14,6 +14,7 @@ import pytest
 from credentials.fetch import FetchPolicy, SafeFetcher
 from credentials.keys import Multikey
 from servicekit.migrations import upgrade
+from servicekit.tokens import token_hash
 from tests.support.databases import fresh_database
 from tests.support.servers import free_port, live_server
 from tests.wallet.conftest import PASSWORD, make_keystore
@@ -70,6 +71,7 @@ def live(database_url: str, tmp_path: Path) -> Iterator[Live]:
                 port=verifier_port,
                 dev=True,
                 data_dir=tmp_path / "verifier",
+                requester_keys={token_hash("employer-key"): "Employer BV"},
             )
         )
         with (
@@ -96,6 +98,7 @@ def test_answering_the_verifiers_request(live: Live, link: str) -> None:
             "modules": ["Data Wrangling with Python"],
             "client_name": "Employer BV",
         },
+        headers={"authorization": "Bearer employer-key"},  # a registered requester
     )
     assert created.status_code == 201, created.text
     request = created.json()

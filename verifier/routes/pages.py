@@ -29,6 +29,7 @@ from credentials.ob2 import is_ob2
 from credentials.reading import read_credential
 from servicekit.problems import ProblemError
 from servicekit.qr import qr_png_data_uri
+from servicekit.ratelimit import per_client
 from servicekit.web import (
     FieldRow,
     NavItem,
@@ -44,7 +45,7 @@ from servicekit.web import (
 
 from ..services.admissions import evaluate_results, parse_route
 from ..services.container import Services
-from ..services.requests import QR_MAX_CHARS, by_value_uri
+from ..services.requests import QR_MAX_CHARS, by_value_uri, request_uri_for
 from ..services.vcapi import parse_body
 from ..services.verification import VerificationResult, malformed
 
@@ -349,6 +350,7 @@ web = Web(
     messages=MESSAGES,
     settings_of=lambda request: request.app.state.services.settings,
 )
+_anonymous_request_limit = per_client("request")
 router = web.page_router()
 
 NAV = [
@@ -617,6 +619,7 @@ async def create_request(request: Request) -> Response:
     t = web.translator(request)
     form = await _form_dict(request)
     services = _services(request)
+    _anonymous_request_limit(request)  # the form is anonymous: same limit as the API
     ask = form.get("ask", "any")
     modules: list[str] = []
     rule: dict[str, Any] | None = None
@@ -689,7 +692,9 @@ def _qr_link(services: Services, request_id: str) -> str | None:
             {
                 # by reference the wallet gets the signed request object: the DID client id
                 "client_id": services.identity.client_id,
-                "request_uri": f"{services.settings.public_url}/requests/{request_id}",
+                "request_uri": request_uri_for(
+                    services.settings.public_url, request_id, parameters["state"]
+                ),
             }
         )
     return link

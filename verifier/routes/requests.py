@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from credentials.errors import MicrocredError
 from credentials.model import parse_json
 from servicekit.problems import ProblemError
+from servicekit.ratelimit import per_client
 
 from ..deps import ServicesDep, bearer_token
 from ..models import PresentationRequestCreate
@@ -34,11 +35,22 @@ REQUEST_OBJECT_TYPE = "application/oauth-authz-req+jwt"
 SSE_POLL_SECONDS = 0.5
 SSE_KEEPALIVE_SECONDS = 15.0
 NO_STORE = {"Cache-Control": "no-store"}
+_anonymous_limit = per_client("request")
 
 
 @router.post("", status_code=201)
-async def create_request(body: PresentationRequestCreate, services: ServicesDep) -> JSONResponse:
-    """Create a request; the answer holds the QR, the links and the secret result token."""
+async def create_request(
+    body: PresentationRequestCreate, request: Request, services: ServicesDep
+) -> JSONResponse:
+    """Create a request; the answer holds the QR, the links and the secret result token.
+
+    A registered requester (``Authorization: Bearer <requester key>``, see
+    ``Settings.requester_keys``) creates requests under its registered name; anyone else
+    is rate-limited per client (``MICROCRED_RATE_REQUEST``) and asks as this verifier.
+    """
+    requester = services.settings.requester_for(bearer_token(request))
+    if requester is None:
+        _anonymous_limit(request)
     created = await run_in_threadpool(
         lambda: services.requests.create(
             purpose=body.purpose,
@@ -47,6 +59,7 @@ async def create_request(body: PresentationRequestCreate, services: ServicesDep)
             rule=body.rule,
             expires_in=body.expires_in,
             client_name=body.client_name,
+            requester=requester,
         )
     )
     return JSONResponse(
@@ -69,7 +82,12 @@ async def create_request(body: PresentationRequestCreate, services: ServicesDep)
     },
 )
 async def get_request(request_id: str, request: Request, services: ServicesDep) -> Response:
-    """The authorization request for the wallet (``request_uri``): a signed JWT, or JSON."""
+    """The authorization request for the wallet (``request_uri``): a signed JWT, or JSON.
+
+    Served only with the ``key`` the ``request_uri`` carries (404 otherwise)."""
+    await run_in_threadpool(
+        services.requests.check_key, request_id, request.query_params.get("key")
+    )
     if wants_json(request.headers.get("accept", "")):
         parameters = await run_in_threadpool(services.requests.parameters, request_id)
         return JSONResponse(parameters, headers=NO_STORE)

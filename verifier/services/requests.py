@@ -128,6 +128,23 @@ def authorization_parameters(
     }
 
 
+def fetch_key(state: str) -> str:
+    """The capability in ``request_uri`` (``?key=``), derived from the request's ``state``.
+
+    The request id alone (in result and event URLs, page addresses, logs) must not open the
+    request: whoever can read the request learns its ``state``, and ``state`` is what a
+    decline (``error=access_denied``) must carry. So the request is served only to those
+    given its ``request_uri`` or QR — the wallet — and declining takes that capability,
+    not just the id (issue 14, item 7). Derived, not stored: no migration, and the key
+    reveals nothing of ``state``.
+    """
+    return token_hash(f"request_uri:{state}")[:32]
+
+
+def request_uri_for(public_url: str, request_id: str, state: str) -> str:
+    return f"{public_url}/requests/{request_id}?" + urlencode({"key": fetch_key(state)})
+
+
 def redirect_client_id(public_url: str, request_id: str) -> str:
     return f"redirect_uri:{public_url}/requests/{request_id}/response"
 
@@ -170,8 +187,10 @@ class PresentationRequestService:
         max_body: int,
         clock: Clock,
         identity: VerifierIdentity | None = None,
+        default_name: str = "microcred verifier",
     ) -> None:
         self.db = db
+        self.default_name = default_name
         self.identity = identity
         self.verification = verification
         self.public_url = public_url.rstrip("/")
@@ -191,7 +210,18 @@ class PresentationRequestService:
         rule: Mapping[str, Any] | None = None,
         expires_in: int | None = None,
         client_name: str | None = None,
+        requester: str | None = None,
     ) -> CreatedRequest:
+        """Store a request. ``requester`` is the verified requester name (from the verifier's
+        registry of requester keys, ``requester_names``); an anonymous caller may not name
+        one itself (``client_name``): "Belastingdienst" from anyone was the attack."""
+        if client_name is not None and client_name != requester:
+            raise ProblemError(
+                403,
+                "requester_not_verified",
+                "a requester name comes from this verifier's registry of requesters (send its "
+                "API key as a Bearer token), not from the request body",
+            )
         try:
             spec = RequestSpec.parse(credential_types, modules, rule)
             query = dcql_query(queries_for(spec))
@@ -210,7 +240,7 @@ class PresentationRequestService:
             state=new_token(nbytes=16),
             result_token_hash=token_hash(result_token),
             purpose=purpose,
-            client_name=client_name or "microcred verifier",
+            client_name=requester or self.default_name,
             spec=spec.to_dict(),
             dcql_query=query,
             created_at=now,
@@ -219,7 +249,7 @@ class PresentationRequestService:
         with self.db.session() as session:
             session.add(row)
         parameters = authorization_parameters(row, self.public_url)
-        request_uri = f"{self.public_url}/requests/{row.id}"
+        request_uri = request_uri_for(self.public_url, row.id, row.state)
         # by reference, the wallet gets the signed request object: the DID client id
         reference_client = self.identity.client_id if self.identity else parameters["client_id"]
         by_reference = "openid4vp://?" + urlencode(
@@ -254,6 +284,13 @@ class PresentationRequestService:
         if self._expired(row):
             raise ProblemError(410, "request_expired", "this presentation request has expired")
         return row
+
+    def check_key(self, request_id: str, key: str | None) -> None:
+        """404 unless ``key`` is the request's ``request_uri`` capability (``fetch_key``):
+        the same answer as for no such request, so the id alone tells nothing."""
+        row = self._get(request_id)
+        if not key or not same(key, fetch_key(row.state)):
+            raise ProblemError(404, "request_not_found", "no such presentation request")
 
     def parameters(self, request_id: str) -> dict[str, Any]:
         """What the wallet fetches from ``request_uri`` as JSON; gone once answered or expired."""
