@@ -106,5 +106,7 @@ def build_services(
         requests=RequestService(
             db, store, keys, checker, fetcher, clock=clock, allow_insecure=settings.dev
         ),
-        portability=Portability(db, store, checker, clock=clock),
+        portability=Portability(
+            db, store, checker, clock=clock, keys=keys, resolver=checker.verifier.resolver
+        ),
     )

@@ -13,6 +13,14 @@ account has a new DID: credentials bound to the exporting account's DID are kept
 ``bound_to_previous_did`` warning, and shares come back as history only (revoked, without
 a link). Everything is imported in one transaction, or nothing.
 
+The export is signed by the exporting account's holder key (a Data Integrity proof with a
+JCS cryptosuite, ``proofPurpose`` authentication, ``domain`` ``EXPORT_DOMAIN``): that proof
+is what lets an import claim the previous DID. Without it anyone could wrap another
+learner's credential in a hand-made "export" naming that learner's DID and have the wallet
+vouch for it (issue 14, item 3). So an import proves possession of the key of every DID it
+claims; credentials bound to a DID it does not prove are stored as not bound to this wallet
+(a failed ``holder`` check, ``previous_did_not_proven``) and never shown as verified.
+
 Deleting an account deletes every row that names the learner.
 """
 
@@ -25,7 +33,11 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import col, select
 
+from credentials.dids import DidResolver
 from credentials.errors import MicrocredError
+from credentials.model import subject_ids
+from credentials.proofs import sign, verify_proofs
+from credentials.report import Check, VerificationReport
 from credentials.rules import Route
 from servicekit.db import Database
 from servicekit.tokens import new_token, token_hash
@@ -43,6 +55,7 @@ from ..models import (
 from .checking import CredentialChecker, is_unusable
 from .clock import Clock, iso
 from .errors import bad_request, conflict
+from .keys import HolderKeys
 from .requests import disclosure_dict
 from .shares import access_dict
 from .store import CredentialStore
@@ -50,12 +63,24 @@ from .store import CredentialStore
 FORMAT = "microcred-wallet-export"
 VERSION = 1
 MAX_ITEMS = 10_000
+EXPORT_DOMAIN = "microcred-wallet-export"
+"""The proof ``domain`` of an export: a presentation signature cannot pass for one."""
+_JCS = {"Ed25519": "eddsa-jcs-2022", "P-256": "ecdsa-jcs-2019"}
 
 
 class Portability:
     def __init__(
-        self, db: Database, store: CredentialStore, checker: CredentialChecker, *, clock: Clock
+        self,
+        db: Database,
+        store: CredentialStore,
+        checker: CredentialChecker,
+        *,
+        clock: Clock,
+        keys: HolderKeys | None = None,
+        resolver: DidResolver | None = None,
     ) -> None:
+        self.keys = keys
+        self.resolver = resolver or DidResolver()
         self.db = db
         self.store = store
         self.checker = checker
@@ -81,7 +106,7 @@ class Portability:
         by_share: dict[str, list[dict[str, Any]]] = {}
         for access in accesses:
             by_share.setdefault(access.share_id, []).append(access_dict(access))
-        return {
+        bundle = {
             "format": FORMAT,
             "version": VERSION,
             "exportedAt": iso(self.clock()),
@@ -129,17 +154,48 @@ class Portability:
             ],
             "disclosures": [disclosure_dict(d) for d in disclosures],
         }
+        return self._signed(learner, bundle)
+
+    def _signed(self, learner: Learner, bundle: dict[str, Any]) -> dict[str, Any]:
+        """The export with a proof by the learner's holder key (see the module docstring)."""
+        if self.keys is None:
+            return bundle
+        key = self.keys.key_for(learner)
+        return sign(
+            bundle,
+            key,
+            purpose="authentication",
+            cryptosuite=_JCS.get(key.algorithm, "eddsa-jcs-2022"),
+            domain=EXPORT_DOMAIN,
+            created=self.clock(),
+            strict=False,
+        )
+
+    def proven_dids(self, bundle: dict[str, Any]) -> set[str]:
+        """DIDs whose key signed this export (signature and ``domain`` verified)."""
+        if "proof" not in bundle:
+            return set()
+        _, keys = verify_proofs(
+            bundle,
+            resolver=self.resolver,
+            purpose="authentication",
+            domain=EXPORT_DOMAIN,
+            now=self.clock(),
+        )
+        return {key.controller for key in keys}
 
     # -- import ------------------------------------------------------------------------
 
     def restore(self, learner: Learner, bundle: Any) -> dict[str, int]:
         items = _check_bundle(bundle)
         self._require_fresh(learner.id)
-        previous = (
+        claimed = (
             bundle.get("learner", {}).get("did")
             if isinstance(bundle.get("learner"), dict)
             else None
         )
+        proven = self.proven_dids(bundle)
+        previous = claimed if isinstance(claimed, str) and claimed in proven else None
         now = self.clock()
         new_ids: dict[str, str] = {}
         rows: list[Any] = []
@@ -149,10 +205,10 @@ class Portability:
             if not isinstance(credential, dict):
                 raise bad_request("invalid_export", f"credentials[{index}].credential is missing")
             report = self.checker.verify(
-                credential,
-                learner.did,
-                previous_dids=[previous] if isinstance(previous, str) else [],
+                credential, learner.did, previous_dids=[previous] if previous else []
             )
+            if previous is None and isinstance(claimed, str):
+                report = _unproven(report, credential, claimed)
             if is_unusable(report):
                 raise bad_request(
                     "invalid_export",
@@ -298,3 +354,20 @@ def _time(value: Any, default: datetime) -> datetime:
         if parsed is not None:
             return parsed
     return default
+
+
+def _unproven(report: VerificationReport, credential: dict[str, Any], claimed: str) -> Any:
+    """A credential bound to a DID the export claims but does not prove: not bound to this
+    wallet, so a failed ``holder`` check (the report is then never ``verified``)."""
+    if claimed not in subject_ids(credential) or is_unusable(report):
+        return report
+    check = Check.failed(
+        "holder",
+        "previous_did_not_proven",
+        f"the export claims {claimed} but is not signed by its key, so this credential is "
+        "not bound to your wallet and cannot be shown as verified",
+    )
+    checks = [c for c in report.checks if c.id != "holder"] + [check]
+    return VerificationReport(
+        checks=checks, summary=report.summary, format=report.format, profile=report.profile
+    )
