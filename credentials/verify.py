@@ -400,8 +400,10 @@ def create_presentation(
     presentation_id: str | None = None,
     created: datetime | str | None = None,
     loader: DocumentLoader | None = None,
+    expires: datetime | str | None = None,
 ) -> dict[str, Any]:
-    """A VP signed by the holder ``key`` (authentication purpose)."""
+    """A VP signed by the holder ``key`` (authentication purpose); ``expires`` bounds how
+    long the proof is accepted (share links: a revoked link stops working within it)."""
     presentation: dict[str, Any] = {
         "@context": ["https://www.w3.org/ns/credentials/v2"],
         "type": ["VerifiablePresentation"],
@@ -417,6 +419,7 @@ def create_presentation(
         challenge=challenge,
         domain=domain,
         created=created,
+        expires=expires,
         loader=loader,
         strict=False,
     )

@@ -156,11 +156,7 @@ def _page(answer: ShareAnswer) -> str:
         facts = "".join(
             f"<dt>{e(label)}</dt><dd>{e(str(value))}</dd>" for label, value in rows if value
         )
-        check = (
-            "The learner's wallet verified this credential when it arrived."
-            if item["verified"]
-            else "The learner's wallet could NOT verify this credential."
-        )
+        check = _VERDICTS.get(item["verdict"], _VERDICTS["unverified"])
         items.append(
             f"<section><h2>{e(item['title'] or 'Credential')}</h2><dl>{facts}</dl>"
             f"<p>{e(check)}</p></section>"
@@ -174,6 +170,25 @@ def _page(answer: ShareAnswer) -> str:
         + f"<p>This link expires at {e(answer.expires_at or '')}.</p></main>"
     )
     return _html("Shared microcredentials", body)
+
+
+#: What the page says per verdict (``ShareService.verdict``): checked now, trust-aware.
+_VERDICTS = {
+    "verified": (
+        "Checked just now by the learner's wallet: the signature is valid, the issuer is an "
+        "institution this wallet knows, and the issuer has not revoked it."
+    ),
+    "unknown_issuer": (
+        "The signature is valid, but the issuer is not an institution this wallet knows: the "
+        "wallet cannot vouch for who issued it. Check it with a verifier you trust."
+    ),
+    "revoked": "The issuer has REVOKED this credential.",
+    "suspended": "The issuer has SUSPENDED this credential.",
+    "status_unknown": (
+        "The wallet could not check just now whether the issuer has revoked this credential."
+    ),
+    "unverified": "The learner's wallet could NOT verify this credential.",
+}
 
 
 def _num(value: float | None) -> str | None:

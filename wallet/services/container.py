@@ -102,6 +102,7 @@ def build_services(
             default_seconds=settings.default_share_seconds,
             max_seconds=settings.max_share_seconds,
             max_views=settings.max_share_views,
+            checker=checker,
         ),
         requests=RequestService(
             db, store, keys, checker, fetcher, clock=clock, allow_insecure=settings.dev

@@ -13,6 +13,16 @@ People get a readable page instead. Either way the view is counted (a conditiona
 so the maximum holds across instances) and logged: time, outcome, representation, and
 whether a verifier checked it (see ``classify``). An expired, revoked or used-up link
 answers 410 Gone, and that attempt is logged too.
+
+Every presentation is signed afresh on each fetch with a short proof lifetime (``expires`` =
+now + ``proof_seconds``, 2 minutes by default): a presentation captured before the learner
+revoked the link stops verifying within that lifetime (plus the verifier's clock-skew
+tolerance), instead of verifying for ever (issue 14, item 6).
+
+The page for people states a *current*, trust-aware verdict per credential: the status is
+re-checked at the issuer on every view (not the list cache), and "verified" is said only
+when the issuer is one this wallet knows; a self-signed credential from an unknown issuer,
+a revoked or suspended one, or one whose status cannot be checked now says so instead.
 """
 
 from __future__ import annotations
@@ -32,6 +42,7 @@ from servicekit.qr import qr_png_data_uri, qr_svg
 from servicekit.tokens import new_token, token_hash
 
 from ..models import Learner, Share, ShareAccess
+from .checking import CredentialChecker, status_of
 from .clock import Clock, aware, iso
 from .errors import bad_request, not_found
 from .keys import HolderKeys
@@ -40,6 +51,8 @@ from .store import CredentialStore
 MICROCRED_AGENT = "microcred/"
 SERVED, EXPIRED, REVOKED, EXHAUSTED = "served", "expired", "revoked", "exhausted"
 MAX_CREDENTIALS = 50
+PROOF_SECONDS = 120
+VERIFIED, UNKNOWN_ISSUER, UNVERIFIED = "verified", "unknown_issuer", "unverified"
 
 
 @dataclass(frozen=True)
@@ -85,7 +98,11 @@ class ShareService:
         default_seconds: int,
         max_seconds: int,
         max_views: int,
+        checker: CredentialChecker | None = None,
+        proof_seconds: int = PROOF_SECONDS,
     ) -> None:
+        self.checker = checker
+        self.proof_seconds = proof_seconds
         self.db = db
         self.store = store
         self.keys = keys
@@ -217,10 +234,14 @@ class ShareService:
                     domain=url,
                     presentation_id=f"urn:uuid:{uuid.uuid4()}",
                     created=now,
+                    expires=now + timedelta(seconds=self.proof_seconds),
                 )
                 answer = ShareAnswer(outcome, url, presentation, expires_at=answer.expires_at)
             else:
-                views = tuple(_page_item(row.document, row.verified) for row in rows)
+                views = tuple(
+                    _page_item(row.document, self.verdict(row.document, row.verified))
+                    for row in rows
+                )
                 answer = ShareAnswer(outcome, url, None, views, expires_at=answer.expires_at)
         with self.db.session() as session:
             session.add(
@@ -255,6 +276,22 @@ class ShareService:
         if won:
             return SERVED
         return _state(fresh, now) if fresh is not None else REVOKED
+
+    def verdict(self, document: dict[str, Any], verified_on_arrival: bool) -> str:
+        """What the page may say about a credential now (see the module docstring):
+        ``verified``, ``unknown_issuer``, ``revoked``, ``suspended``, ``status_unknown`` or
+        ``unverified``."""
+        if not verified_on_arrival:
+            return UNVERIFIED
+        if self.checker is None:
+            return UNKNOWN_ISSUER  # nothing to vouch with: never say more than we know
+        status = status_of(self.checker.status(document, fresh=True))
+        if status in ("revoked", "suspended"):
+            return status
+        if status in ("invalid", "unknown"):
+            return "status_unknown"
+        issuer = read_credential(document).issuer_id or ""
+        return VERIFIED if issuer in self.checker.known else UNKNOWN_ISSUER
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -318,7 +355,7 @@ def access_dict(row: ShareAccess) -> dict[str, Any]:
     }
 
 
-def _page_item(document: dict[str, Any], verified: bool) -> dict[str, Any]:
+def _page_item(document: dict[str, Any], verdict: str) -> dict[str, Any]:
     view = read_credential(document)
     return {
         "title": view.title,
@@ -329,5 +366,5 @@ def _page_item(document: dict[str, Any], verified: bool) -> dict[str, Any]:
         "level": view.eqf_level,
         "issued": view.issued.date().isoformat() if view.issued else None,
         "grade": view.grade,
-        "verified": verified,
+        "verdict": verdict,
     }
