@@ -80,3 +80,22 @@ def test_the_genuine_holder_without_a_challenge_still_verifies_with_a_warning() 
     assert report.outcome_of("holder").outcome == "passed"
     assert report.outcome_of("proof_purpose").code == "no_challenge_checked"
     assert report.outcome_of("credential[0].holder_binding").outcome == "passed"
+
+
+def test_microcred_verify_refuses_the_forged_presentation_without_a_challenge() -> None:
+    """The same attack through the CLI (``microcred verify``), which passes no challenge."""
+    import json
+    import subprocess
+    import sys
+
+    issuer, learner, attacker = Multikey.generate(), Multikey.generate(), Multikey.generate()
+    forged = _forged(_credential(issuer, learner), learner.controller, attacker)
+    done = subprocess.run(
+        [sys.executable, "-m", "microcred", "verify", "--no-status"],
+        input=json.dumps(forged),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "holder_mismatch" in done.stdout
