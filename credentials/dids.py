@@ -201,6 +201,8 @@ class DidResolver:
             tokens, at = self._buckets.get(did, (float(self.refetch_burst), now))
             if self.refetch_interval > 0:
                 tokens = min(float(self.refetch_burst), tokens + (now - at) / self.refetch_interval)
+            else:  # no interval: no rate limit beyond single-flight
+                tokens = float(self.refetch_burst)
             if tokens < 1.0:
                 self._buckets[did] = (tokens, now)
                 return False
