@@ -4,7 +4,16 @@ did:web is where an attacker-controlled credential could make the software call 
 goes through ``SafeFetcher`` (scheme and address policy, timeout, size cap) and results are
 cached for ``cache_ttl`` seconds; threads that miss the same DID at once wait for one
 download (under load a cold cache otherwise sends every in-flight verification to the
-issuer's server). The resolver also answers "is this verification method authorised for
+issuer's server).
+
+Key rotation. A cached document does not know a key the issuer added after it was fetched:
+without more, every credential (and status list) signed with a new key failed until the
+cache ran out. So when a verification method is not in the cached document, the resolver
+fetches the document once more before it gives up. The re-fetch is single-flight (threads
+meeting the same unknown key wait for one download) and rate-limited per DID by a small
+token bucket (``refetch_burst`` re-fetches, one more each ``refetch_interval`` seconds),
+so credentials naming made-up keys cannot turn the verifier into a load generator
+against an issuer. The resolver also answers "is this verification method authorised for
 this purpose by its controller?", which proof purposes need.
 """
 
@@ -87,6 +96,8 @@ class DidResolver:
         clock: Callable[[], float] = time.monotonic,
         overrides: dict[str, dict[str, Any]] | None = None,
         max_entries: int = 1024,
+        refetch_burst: int = 3,
+        refetch_interval: float = 5.0,
     ) -> None:
         # a DID document must come from the DID's own host: no redirects elsewhere
         self.fetcher = fetcher.with_policy(allow_cross_host_redirects=False) if fetcher else None
@@ -96,6 +107,10 @@ class DidResolver:
         self._cache: dict[str, tuple[float, dict[str, Any]]] = {}
         self._lock = threading.Lock()
         self._single_flight: SingleFlight[dict[str, Any]] = SingleFlight()  # one download per DID
+        self.refetch_burst = refetch_burst
+        self.refetch_interval = refetch_interval
+        self._buckets: dict[str, tuple[float, float]] = {}  # did -> (tokens, at)
+        self._refetch_flight: SingleFlight[dict[str, Any]] = SingleFlight()
         # DID documents known without resolution (e.g. an issuer's own DIDs)
         self.overrides = dict(overrides or {})
 
@@ -152,10 +167,52 @@ class DidResolver:
                 f"verificationMethod must be a DID URL with a fragment: {vm_id!r}"
             )
         document = self.resolve(vm_id)
-        for entry in _methods(document):
-            if isinstance(entry, dict) and _absolute(entry.get("id", ""), document) == vm_id:
-                return entry
-        raise DidResolutionError(f"verification method {vm_id} is not in its DID document")
+        entry = _find_method(document, vm_id)
+        if entry is None:
+            entry = _find_method(self.refetch(vm_id, document), vm_id)
+        if entry is None:
+            raise DidResolutionError(f"verification method {vm_id} is not in its DID document")
+        return entry
+
+    def refetch(self, did: str, seen: dict[str, Any]) -> dict[str, Any]:
+        """The DID document downloaded anew, because ``seen`` lacks a key someone used.
+
+        Only for did:web documents from the network (did:key and did:jwk cannot change;
+        overrides are the service's own documents). Returns ``seen`` when the DID's re-fetch
+        budget is spent. A thread that waited while another re-fetched gets that download.
+        """
+        did = did.split("#", 1)[0]
+        if not did.startswith("did:web:") or did in self.overrides or self.fetcher is None:
+            return seen
+
+        def fresher() -> dict[str, Any] | None:
+            hit = self._cached(did)
+            return hit if hit is not None and hit is not seen else None
+
+        def load() -> dict[str, Any]:
+            return self._download(did) if self._take_token(did) else seen
+
+        return self._refetch_flight.get(did, fresher, load)
+
+    def _take_token(self, did: str) -> bool:
+        """One re-fetch from ``did``'s token bucket, if it has one."""
+        now = self._clock()
+        with self._lock:
+            tokens, at = self._buckets.get(did, (float(self.refetch_burst), now))
+            if self.refetch_interval > 0:
+                tokens = min(float(self.refetch_burst), tokens + (now - at) / self.refetch_interval)
+            else:  # no interval: no rate limit beyond single-flight
+                tokens = float(self.refetch_burst)
+            if tokens < 1.0:
+                self._buckets[did] = (tokens, now)
+                return False
+            self._buckets[did] = (tokens - 1.0, now)
+            if len(self._buckets) > self.max_entries:  # bounded, like the cache
+                for stale in sorted(self._buckets, key=lambda d: self._buckets[d][1])[
+                    : len(self._buckets) - self.max_entries
+                ]:
+                    del self._buckets[stale]
+            return True
 
     def is_authorised(self, vm_id: str, purpose: str) -> bool:
         """True when the controller document lists ``vm_id`` under ``purpose``."""
@@ -165,6 +222,13 @@ class DidResolver:
             if isinstance(ref, str) and _absolute(ref, document) == vm_id:
                 return True
         return False
+
+
+def _find_method(document: dict[str, Any], vm_id: str) -> dict[str, Any] | None:
+    for entry in _methods(document):
+        if isinstance(entry, dict) and _absolute(entry.get("id", ""), document) == vm_id:
+            return entry
+    return None
 
 
 def _methods(document: dict[str, Any]) -> list[Any]:

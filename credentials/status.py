@@ -31,6 +31,14 @@ The outcomes are deliberately asymmetric:
   something wrong at the URL the issuer named;
 * only a trusted list with the bit set yields ``revoked`` / ``suspended``.
 
+Replay (issue 14.5). A signed list stays genuine forever, so an attacker who kept an old
+one (before a revocation) could serve it again at the list's URL. Three rules bound that:
+the list's ``id`` must be the URL it was fetched from (``status_list_id_mismatch``); a list
+past its ``validUntil`` is refused (``status_list_expired``; microcred's issuer re-signs
+its lists long before that); and a list issued before one this process already trusted
+for the URL is refused (``status_list_stale``). See docs/security.md for the freshness a
+verifier can promise.
+
 The list credential must come from the credential's own issuer. The spec allows a
 different list issuer as long as the verifier trusts both; microcred has no trust
 registry for that yet, so it takes the strict reading.
@@ -54,6 +62,7 @@ not at all for a proof that carries its own ``expires``.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import threading
 import time
@@ -164,6 +173,37 @@ class StatusListCache:
         self._entries: dict[str, CachedStatusList] = {}
         self._lock = threading.Lock()
         self._single_flight: SingleFlight[Any] = SingleFlight()  # one download per URL
+        # url -> (validFrom, digest of the bits) of the newest list trusted there
+        self._newest: dict[str, tuple[datetime, str]] = {}
+
+    def rollback(self, url: str, document: Any) -> str | None:
+        """Why ``document`` is older than a list this process already trusted for ``url``
+        (None when it is not). Call it only for a list whose proof verified: the newest
+        ``validFrom`` seen is then a high-water mark an attacker cannot raise, and an old
+        signed list replayed at the URL is refused as stale even inside its window. An
+        older list with the very same bits is no replay (a CDN copy, or two issuer
+        instances re-signing at once): it says what the newest says, so it passes."""
+        issued = _issued_at(document)
+        if issued is None:
+            return None
+        bits = _bits_digest(document)
+        with self._lock:
+            newest = self._newest.get(url)
+            if newest is not None and issued < newest[0]:
+                if bits == newest[1]:
+                    return None
+                return (
+                    f"the status list {url} was issued at {issued.isoformat()}, before the "
+                    f"list already seen there ({newest[0].isoformat()}), and says something "
+                    "else: an old list replayed"
+                )
+            self._newest[url] = (issued, bits)
+            if len(self._newest) > self.max_entries * 4:
+                for old in sorted(self._newest, key=lambda u: self._newest[u][0])[
+                    : len(self._newest) - self.max_entries * 4
+                ]:
+                    del self._newest[old]
+        return None
 
     def get(self, url: str) -> Any | None:
         """The cached document for ``url`` if still fresh, else None."""
@@ -456,6 +496,14 @@ def _check_entry(
             f"the status list {entry.list_url} was issued by {list_issuer or '(nobody)'}, "
             f"not by the credential's issuer {issuer or '(none)'}",
         )
+    if document.get("id") is not None and document.get("id") != entry.list_url:
+        # a list signed for one URL served at another (e.g. an old list of another
+        # institution or purpose, replayed): its proof is genuine, but not for this URL
+        return Check.failed(
+            CHECK_ID,
+            "status_list_id_mismatch",
+            f"the status list served at {entry.list_url} is the list {document.get('id')!r}",
+        )
     window = _validity_problem(document, now, entry.list_url, clock_skew)
     if window is not None:
         return window
@@ -467,6 +515,9 @@ def _check_entry(
             f"the proof of the status list {entry.list_url} does not verify"
             + (f": {reason}" if reason else ""),
         )
+    stale = cache.rollback(entry.list_url, document)
+    if stale is not None:
+        return Check.failed(CHECK_ID, "status_list_stale", stale)
 
     # -- read the entry
     try:
@@ -642,6 +693,19 @@ def _parse_datetime(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _bits_digest(document: dict[str, Any]) -> str:
+    subject = _single_subject(document)
+    encoded = subject.get("encodedList") if subject is not None else None
+    return hashlib.sha256(str(encoded).encode()).hexdigest()
+
+
+def _issued_at(document: Any) -> datetime | None:
+    """A list's ``validFrom`` (VCDM 1.1: ``issuanceDate``), or None."""
+    if not isinstance(document, dict):
+        return None
+    return _parse_datetime(document.get("validFrom", document.get("issuanceDate")))
 
 
 def _validity_problem(

@@ -248,6 +248,24 @@ def reissue_credentials(
             raise typer.Exit(1)
 
 
+@app.command("sweep-offers")
+def sweep_offers(
+    older_than: Annotated[
+        float, typer.Option(help="seconds since redemption after which issuing is stuck")
+    ] = 300.0,
+    database_url: DatabaseUrl = None,
+    public_url: PublicUrl = None,
+    dev: Dev = False,
+) -> None:
+    """Put offers a crash left in 'issuing' back to 'redeemed' (also done at start-up)."""
+    if older_than < 0:
+        fail("--older-than must not be negative")
+    from .services import offers
+
+    with context(database_url, public_url, dev) as ctx:
+        print_json({"swept": offers.sweep_stuck(ctx, older_than=older_than)})
+
+
 @app.command("rewrap-keys")
 def rewrap_keys(
     database_url: DatabaseUrl = None,

@@ -39,6 +39,10 @@ class Settings(ServiceSettings):
     """Processes that build and sign batch credentials; -1 = one per CPU, 0 = in-process."""
     status_max_age: int = 60
     """Seconds a status list credential may be cached (Cache-Control max-age)."""
+    status_list_validity: int = 6 * 3600
+    """Seconds a signed status list is valid (its ``validUntil``). A list is re-signed when
+    less than half of this is left, so an old list replayed at its URL is refused within
+    this time (issue 14.5; docs/security.md)."""
     status_list_capacity: int = MIN_LENGTH
     """Indexes handed out per list before a new list is opened. Lists are always
     ``MIN_LENGTH`` (131,072) entries long; a smaller capacity exists for tests only, as it
@@ -62,6 +66,7 @@ class Settings(ServiceSettings):
             "max_csv_bytes": 8 * 1024 * 1024,
             "batch_workers": -1,
             "status_max_age": 60,
+            "status_list_validity": 6 * 3600,
             "offer_ttl": 7 * 24 * 3600,
         }
         for name, default in numbers.items():
@@ -72,6 +77,8 @@ class Settings(ServiceSettings):
             raise ValueError(f"status_list_capacity must be between 1 and {MIN_LENGTH}")
         if min(self.offer_ttl, self.max_offer_ttl, self.access_token_ttl, self.nonce_ttl) <= 0:
             raise ValueError("offer, access token and nonce lifetimes must be positive")
+        if self.status_list_validity < 2 * max(self.status_max_age, 1):
+            raise ValueError("status_list_validity must be at least twice status_max_age")
         if self.offer_ttl > self.max_offer_ttl:
             raise ValueError("offer_ttl must not exceed max_offer_ttl")
 

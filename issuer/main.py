@@ -22,6 +22,7 @@ from servicekit.migrations import ensure_current
 
 from .config import Settings
 from .routes import include_all, pages
+from .services import offers
 from .services.clock import Clock
 from .services.context import IssuerContext
 
@@ -69,6 +70,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # offers a crashed process left in ``issuing`` (older than any live request)
+        offers.sweep_stuck(ctx)
         yield
         ctx.close()
 

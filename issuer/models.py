@@ -259,8 +259,10 @@ class Offer(IssuerModel, table=True):
     issued_at: datetime | None = None
     credential_id: str | None = Field(default=None, max_length=500)
     state: str = Field(default="offered", max_length=12)
-    """offered → redeemed (access token issued) → issuing → issued; or burnt (too many
-    wrong PINs) or cancelled. A failed issuance goes back from issuing to redeemed."""
+    """offered → redeemed (access token issued) → issuing → issued (sent) → accepted (the
+    wallet says it holds it) or failed / deleted (the wallet says it does not); or burnt
+    (too many wrong PINs) or cancelled. A failed issuance, or one left in ``issuing`` by a
+    crash (``offers.sweep_stuck``), goes back from issuing to redeemed."""
 
 
 class Nonce(IssuerModel, table=True):

@@ -105,3 +105,20 @@ async def credential(ctx: Ctx, institution: PublicInstitution, request: Request)
     except offers.OAuthError as error:
         return _oauth_error(error)
     return JSONResponse(answer, headers=NO_STORE)
+
+
+@router.post("/institutions/{slug}/notification")
+async def notification(ctx: Ctx, institution: PublicInstitution, request: Request) -> Response:
+    """The wallet's word on the credential it received (OpenID4VCI 1.0 §11): 204."""
+    authorization = request.headers.get("authorization")
+    body: Any = None
+    if is_json(request):
+        try:
+            body = parse_json(await request.body())
+        except MicrocredError as exc:
+            return _oauth_error(offers.OAuthError(400, "invalid_notification_request", exc.message))
+    try:
+        await run_in_threadpool(offers.notification, ctx, institution, authorization, body)
+    except offers.OAuthError as error:
+        return _oauth_error(error)
+    return Response(status_code=204, headers=NO_STORE)

@@ -164,6 +164,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "issuer.offer.state.redeemed": "wordt opgehaald",
         "issuer.offer.state.issuing": "wordt opgehaald",
         "issuer.offer.state.issued": "opgehaald door de student",
+        "issuer.offer.state.accepted": "in de wallet van de student",
+        "issuer.offer.state.failed": "niet bewaard door de wallet",
+        "issuer.offer.state.deleted": "verwijderd uit de wallet",
+        "issuer.offer.not_kept": (
+            "De wallet van de student heeft de microcredential niet bewaard. Maak een nieuw "
+            "aanbod."
+        ),
         "issuer.offer.state.expired": "verlopen",
         "issuer.offer.state.cancelled": "geannuleerd",
         "issuer.offer.waiting": "Wachten tot de student het ophaalt…",
@@ -314,6 +321,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "issuer.offer.state.redeemed": "being collected",
         "issuer.offer.state.issuing": "being collected",
         "issuer.offer.state.issued": "collected by the learner",
+        "issuer.offer.state.accepted": "in the learner's wallet",
+        "issuer.offer.state.failed": "not kept by the wallet",
+        "issuer.offer.state.deleted": "deleted from the wallet",
+        "issuer.offer.not_kept": (
+            "The learner's wallet did not keep the microcredential. Make a new offer."
+        ),
         "issuer.offer.state.expired": "expired",
         "issuer.offer.state.cancelled": "cancelled",
         "issuer.offer.waiting": "Waiting for the learner to collect it…",

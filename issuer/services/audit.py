@@ -29,6 +29,10 @@ ACTIONS = (
     "credential.unsuspend",
     "offer.create",
     "offer.cancel",
+    "offer.accepted",
+    "offer.failed",
+    "offer.deleted",
+    "offer.sweep",
     "batch.run",
 )
 

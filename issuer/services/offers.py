@@ -105,6 +105,7 @@ def issuer_metadata(ctx: IssuerContext, institution: Institution) -> dict[str, A
         "credential_issuer": base,
         "credential_endpoint": f"{base}/credential",
         "nonce_endpoint": f"{base}/nonce",
+        "notification_endpoint": f"{base}/notification",
         "token_endpoint": f"{base}/token",  # draft 13 wallets look for it here
         "display": [{"name": institution.name, "locale": "nl"}],
         "credential_configurations_supported": {
@@ -528,10 +529,115 @@ def credential(
             .where(col(Offer.id) == offer.id)
             .values(state="issued", issued_at=ctx.now(), credential_id=issued.credential["id"])
         )
-    answer: dict[str, Any] = {"credentials": [{"credential": issued.credential}]}
+    # the wallet says with this id whether it kept the credential (``notification``)
+    answer: dict[str, Any] = {
+        "credentials": [{"credential": issued.credential}],
+        "notification_id": offer.id,
+    }
     if draft13:
         answer["credential"] = issued.credential
     return answer
+
+
+# --------------------------------------------------------------------------- what the wallet holds
+
+#: Notification events (OpenID4VCI 1.0 §11) → the offer state they record.
+NOTIFICATION_STATES = {
+    "credential_accepted": "accepted",
+    "credential_failure": "failed",
+    "credential_deleted": "deleted",
+}
+#: States in which the issuer has sent the credential (``issued``: not yet confirmed).
+DELIVERED_STATES = ("issued", "accepted", "failed", "deleted")
+
+
+def notification(
+    ctx: IssuerContext, institution: Institution, authorization: str | None, body: Any
+) -> None:
+    """The notification endpoint: the wallet tells whether it holds the credential.
+
+    ``issued`` only says the credential left the issuer. A wallet that stored it answers
+    ``credential_accepted`` (state ``accepted``); one that could not answers
+    ``credential_failure`` (state ``failed``: the institution sees the learner does not
+    have it and can offer it again). Authorised by the offer's access token.
+    """
+    scheme, _, access = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not access.strip():
+        raise OAuthError(
+            401,
+            "invalid_token",
+            "a Bearer access token is required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    with ctx.db.session() as session:
+        offer = session.exec(
+            select(Offer).where(
+                Offer.access_token_hash == _hash(access.strip()),
+                Offer.institution_id == institution.id,
+            )
+        ).first()
+    if offer is None or offer.state not in DELIVERED_STATES:
+        raise _invalid_token("the access token is unknown or no credential was issued with it")
+    if not isinstance(body, dict) or not isinstance(body.get("event"), str):
+        raise OAuthError(400, "invalid_notification_request", "event is required")
+    if body.get("notification_id") != offer.id:
+        raise OAuthError(400, "invalid_notification_id", "unknown notification_id")
+    state = NOTIFICATION_STATES.get(body["event"])
+    if state is None:
+        raise OAuthError(400, "invalid_notification_request", f"unknown event {body['event']!r}")
+    description = body.get("event_description")
+    with ctx.db.session() as session:
+        session.execute(update(Offer).where(col(Offer.id) == offer.id).values(state=state))
+        audit.record(
+            session,
+            institution.id,
+            "wallet",
+            f"offer.{state}",
+            ctx.now(),
+            credential_id=offer.credential_id,
+            details={
+                "offer": offer.id,
+                **({"description": description[:200]} if isinstance(description, str) else {}),
+            },
+        )
+
+
+def sweep_stuck(ctx: IssuerContext, *, older_than: float = 300.0) -> list[str]:
+    """Offers stuck in ``issuing`` (the process died mid-issue) go back to ``redeemed``.
+
+    ``issuing`` lasts one request; an offer redeemed more than ``older_than`` seconds ago
+    that is still issuing was left by a crash. Back in ``redeemed`` the wallet can ask
+    again while its access token is valid, and the institution can cancel it and offer
+    anew (a cancelled or re-offered credential is never lost: ``issued`` is only ever set
+    with the credential in hand). Returns the ids of the offers swept.
+    """
+    cutoff = ctx.now() - timedelta(seconds=older_than)
+    with ctx.db.session() as session:
+        stuck = session.exec(
+            select(Offer).where(
+                col(Offer.state) == "issuing",
+                col(Offer.redeemed_at).is_not(None),
+                col(Offer.redeemed_at) <= cutoff,
+            )
+        ).all()
+        swept = []
+        for offer in stuck:
+            done = session.execute(
+                update(Offer)
+                .where(col(Offer.id) == offer.id, col(Offer.state) == "issuing")
+                .values(state="redeemed")
+            )
+            if done.rowcount == 1:
+                swept.append(offer.id)
+                audit.record(
+                    session,
+                    offer.institution_id,
+                    "system",
+                    "offer.sweep",
+                    ctx.now(),
+                    details={"offer": offer.id, "from": "issuing", "to": "redeemed"},
+                )
+    return swept
 
 
 def _module_slug(ctx: IssuerContext, offer: Offer) -> str:

@@ -56,7 +56,10 @@ from .clock import aware, iso
 from .context import IssuerContext
 
 _PAGE = 100
-_LIVE_OFFER_STATES = ("offered", "redeemed", "issuing", "issued")
+_LIVE_OFFER_STATES = ("offered", "redeemed", "issuing", "issued", "accepted")
+# an offer whose wallet reported it could not keep the credential ("failed", "deleted")
+# is not live: the next run offers the credential again (issue 14.1)
+_COLLECTED_STATES = ("issued", "accepted")
 
 
 class _Lost(Exception):
@@ -133,7 +136,7 @@ def _collected(session: Session, offer_ids: list[str | None]) -> dict[str, str]:
         return {}
     found = session.exec(
         select(Offer.id, Offer.credential_id).where(
-            col(Offer.id).in_(wanted), Offer.state == "issued"
+            col(Offer.id).in_(wanted), col(Offer.state).in_(_COLLECTED_STATES)
         )
     ).all()
     return {offer_id: credential_id for offer_id, credential_id in found if credential_id}
@@ -238,7 +241,7 @@ def _one(
         _finish(ctx, institution, row, row.replaced_by, generation, actor, report)
         return
     if offer is not None and _live(ctx, offer):
-        if offer.state == "issued" and offer.credential_id:
+        if offer.state in _COLLECTED_STATES and offer.credential_id:
             _link_collected(ctx, row, offer.credential_id)
             _finish(ctx, institution, row, offer.credential_id, generation, actor, report)
         else:

@@ -18,7 +18,15 @@ A lost race re-reads and retries; no concurrent change is ever overwritten.
 
 Publication. The list credential is signed on demand and cached in the row, keyed by the
 bitstring version and the signing key generation: the first request after a change signs
-it anew, so a revocation is visible at the list URL immediately.
+it anew, so a revocation is visible at the list URL immediately. Every signed list carries
+a validity window (``validUntil`` = signing time + ``status_list_validity``) and is
+re-signed when less than half of it is left, on the request that notices: an old list an
+attacker replays at the list's URL stops being accepted when its window closes (issue 14.5).
+
+Signing key. Lists are signed with the institution's current key. Rotation writes the new
+key into the DID document in the same transaction that makes it current, so the key is
+published before its first use; verifiers that cached the document earlier re-fetch it
+once when they meet the key (``credentials.dids``). See docs/design.md.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ import json
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, update
@@ -430,22 +439,25 @@ def published(
         row = session.get(StatusBitstring, (list_id, purpose))
         assert row is not None
         key_row = keys.current_key_row(session, institution)
-        etag = f'W/"{list_id}-{purpose}-{row.version}-{key_row.generation}"'
+        now = ctx.now()
         if (
             row.signed_json is not None
             and row.signed_version == row.version
             and row.signed_key == key_row.generation
         ):
-            return Published(row.signed_json, etag)
+            until = _valid_until(row.signed_json)
+            if until is not None and until - now > _refresh_margin(ctx):
+                return Published(row.signed_json, _etag(list_id, purpose, row, key_row, until))
         key = keys.load_key(ctx, institution, key_row)
-        now = ctx.now()
         url = urls.status_list_url(ctx.settings.public_url, institution.slug, list_id, purpose)
+        until = now + timedelta(seconds=ctx.settings.status_list_validity)
         document = status_list_credential(
             url,
             urls.institution_did(ctx.settings.public_url, institution.slug),
             purpose,  # type: ignore[arg-type]
             row.encoded_list,
             valid_from=now,
+            valid_until=until,
             ttl_ms=ctx.settings.status_max_age * 1000,
         )
         body = json.dumps(sign(document, key, created=now), separators=(",", ":"))
@@ -459,7 +471,38 @@ def published(
             )
             .values(signed_json=body, signed_version=row.version, signed_key=key_row.generation)
         )
-        return Published(body, etag)
+        return Published(body, _etag(list_id, purpose, row, key_row, _valid_until(body)))
+
+
+def _refresh_margin(ctx: IssuerContext) -> timedelta:
+    """A signed list is re-signed once less than half its validity is left (and never
+    served with less left than a cache may keep it)."""
+    half = ctx.settings.status_list_validity / 2
+    return timedelta(seconds=max(half, ctx.settings.status_max_age))
+
+
+def _valid_until(body: str) -> datetime | None:
+    """The ``validUntil`` of a signed list body (None: signed before lists had one)."""
+    try:
+        value = json.loads(body).get("validUntil")
+        parsed = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except (ValueError, AttributeError):
+        return None
+    if parsed is not None and parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _etag(
+    list_id: str,
+    purpose: str,
+    row: StatusBitstring,
+    key_row: Any,
+    until: datetime | None,
+) -> str:
+    # the validity is part of the tag: a re-signed list (same bits, new window) is new
+    stamp = int(until.timestamp()) if until is not None else 0
+    return f'W/"{list_id}-{purpose}-{row.version}-{key_row.generation}-{stamp}"'
 
 
 def read_bit(ctx: IssuerContext, list_id: str, purpose: str, index: int) -> int:

@@ -70,7 +70,7 @@ def test_issue_claim_share_verify_revoke(
     shot(phone, "05-wallet-credentials", readme="wallet-credentials")
 
     # -- the registrar's offer page notices the collection by itself (poll.js)
-    page.wait_for_selector("[data-offer-state='issued']", timeout=20_000)
+    page.wait_for_selector("[data-offer-state='accepted']", timeout=20_000)  # wallet confirmed
     shot(page, "06a-issuer-offer-collected")
     page.goto(f"{stack.issuer}/console")
     assert MODULE in page.locator("main").inner_text()

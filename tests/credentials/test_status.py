@@ -516,6 +516,7 @@ def test_1edtech_validator_fixture_is_revoked(
     """The 1EdTech pair: list with bit 23 set, credential (issuer object) pointing at 23."""
     list_credential = load("validator-testlist-statuslistcredential.json")
     credential = load("validator-credential-status-revoked.json")
+    list_credential["id"] = server.url("/testlist")  # served here: its id names this URL
     url = server.serve("/testlist", list_credential)
     credential["credentialStatus"]["statusListCredential"] = url
     credential["credentialStatus"]["id"] = url + "#23"
@@ -528,6 +529,7 @@ def test_spec_examples_are_active(
 ) -> None:
     list_credential = load("spec-example-bitstringstatuslistcredential.json")
     credential = load("spec-example-revocable-credential.json")
+    list_credential["id"] = server.url("/credentials/status/3")  # its id names this URL
     url = server.serve("/credentials/status/3", list_credential)
     credential["credentialStatus"]["statusListCredential"] = url
     credential["credentialStatus"]["id"] = url + "#94567"
@@ -840,3 +842,56 @@ def test_1edtech_revocation_list_unreachable_is_unknown_not_revoked(
 ) -> None:
     check = only(run(edtech_credential(server.url("/missing")), fetcher, cache))
     assert (check.outcome, check.code) == ("warning", "status_unknown")
+
+
+# --------------------------------------------------------------------------- replay (issue 14.5)
+# Before: the list id was not compared with its URL, and an old signed list replayed at the
+# list's URL (from before a revocation) made a revoked credential verify again.
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+def test_a_list_signed_for_another_url_is_refused(
+    server: StatusServer, fetcher: SafeFetcher, cache: StatusListCache
+) -> None:
+    other = make_list(server.url("/status/other"))  # genuine, but the list of another URL
+    url = server.serve("/status/mine", other)
+    check = only(run(make_credential(status_entry(url, 5, "revocation")), fetcher, cache))
+    assert (check.outcome, check.code) == ("failed", "status_list_id_mismatch")
+
+
+def test_an_old_list_replayed_after_a_revocation_is_stale(
+    server: StatusServer, fetcher: SafeFetcher, cache: StatusListCache
+) -> None:
+    url = server.url("/status/1")
+    before = make_list(url)  # validFrom 2025-01-01, nothing revoked
+    after = make_list(url, set_indexes=(5,))
+    after["validFrom"] = "2025-03-01T00:00:00Z"
+    credential = make_credential(status_entry(url, 5, "revocation"))
+    server.serve("/status/1", after, headers=NO_STORE)
+    assert only(run(credential, fetcher, cache)).code == "revoked"
+    server.serve("/status/1", before, headers=NO_STORE)  # the attacker replays the old list
+    check = only(run(credential, fetcher, cache))
+    assert (check.outcome, check.code) == ("failed", "status_list_stale")
+
+
+def test_an_older_copy_with_the_same_bits_is_no_replay(
+    server: StatusServer, fetcher: SafeFetcher, cache: StatusListCache
+) -> None:
+    url = server.url("/status/1")
+    newer = make_list(url)
+    newer["validFrom"] = "2025-03-01T00:00:00Z"
+    credential = make_credential(status_entry(url, 5, "revocation"))
+    server.serve("/status/1", newer, headers=NO_STORE)
+    assert only(run(credential, fetcher, cache)).outcome == "passed"
+    server.serve("/status/1", make_list(url), headers=NO_STORE)  # re-signed earlier, same bits
+    assert only(run(credential, fetcher, cache)).outcome == "passed"
+
+
+def test_a_list_past_its_valid_until_is_refused(
+    server: StatusServer, fetcher: SafeFetcher, cache: StatusListCache
+) -> None:
+    url = server.url("/status/1")
+    server.serve("/status/1", make_list(url, valid_until="2025-01-02T00:00:00Z"))
+    check = only(run(make_credential(status_entry(url, 5, "revocation")), fetcher, cache))
+    assert (check.outcome, check.code) == ("failed", "status_list_expired")

@@ -205,3 +205,12 @@ def test_the_cli_refuses_to_work_without_a_kek(
     # dev mode generates a KEK file in the data directory instead
     dev = run("issuer", "add-institution", "--slug", "x", "--name", "X", "--dev", *env)
     assert dev.exit_code == 0, dev.output
+
+
+def test_sweep_offers_reports_what_it_put_back(env: list[str]) -> None:
+    """Issue 14.1: offers a crash left in ``issuing`` can be swept on demand."""
+    result = run("issuer", "sweep-offers", "--older-than", "60", *env)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"swept": []}
+    refused = run("issuer", "sweep-offers", "--older-than", "-1", *env)
+    assert refused.exit_code == 2

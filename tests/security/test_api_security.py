@@ -69,6 +69,7 @@ PROTECTED: dict[str, dict[tuple[str, str], str]] = {
         ("DELETE", "/institutions/{slug}/offers/{offer_id}"): "institution token",
         ("GET", "/institutions/{slug}/audit"): "institution token",
         ("POST", "/institutions/{slug}/credential"): "OpenID4VCI access token",
+        ("POST", "/institutions/{slug}/notification"): "OpenID4VCI access token",
     },
     "wallet": {
         ("GET", "/api/learners/me"): "learner token",
@@ -181,14 +182,16 @@ def test_protected_operations_refuse_anonymous_and_forged_callers(
         response = client.request(method, url, headers=headers, json={})
         assert response.status_code in (401, 403), f"{method} {url} {headers}: {describe(response)}"
         # RFC 9457 problems; the OpenID4VCI endpoint answers in OAuth's own error format
-        expected = "application/json" if path.endswith("/credential") else "application/problem"
+        oauth = path.endswith(("/credential", "/notification"))
+        expected = "application/json" if oauth else "application/problem"
         assert response.headers["content-type"].startswith(expected), describe(response)
 
 
 ISSUER_INSTITUTION_OPS = [
     pytest.param(method, path, id=f"{method} {path}")
     for method, path in PROTECTED["issuer"]
-    if path.startswith("/institutions/{slug}/") and path != "/institutions/{slug}/credential"
+    if path.startswith("/institutions/{slug}/")
+    and path not in ("/institutions/{slug}/credential", "/institutions/{slug}/notification")
 ]
 
 

@@ -178,17 +178,44 @@ def test_an_offer_for_another_kind_of_wallet_is_refused(wallet: WalletHarness) -
     assert _count(wallet, account) == 0
 
 
-def test_a_failing_credential_from_an_offer_is_refused_or_kept(wallet: WalletHarness) -> None:
+def test_a_failing_credential_from_an_offer_is_kept_as_received_not_verified(
+    wallet: WalletHarness,
+) -> None:
+    """Issue 14.1: the issuer hands a credential over once; a wallet that refused it lost
+    it for good (the issuer recorded it as delivered). Now it is kept, with the reason."""
+    from sqlmodel import select
+
+    from servicekit.web import LANG_COOKIE
+    from wallet.models import Learner as LearnerRow
+
     account = wallet.signup()
     wallet.internet.issuer.tamper = True
-    refused = _offer(wallet, account, wallet.internet.issuer.offer_uri())
-    assert refused.status_code == 400
-    assert refused.json()["code"] == "credential_not_verified"
-    assert refused.json()["report"]["errors"]
-    assert _count(wallet, account) == 0
-    kept = _offer(wallet, account, wallet.internet.issuer.offer_uri(), keepUnverified=True)
-    assert kept.status_code == 201
-    assert kept.json()["credentials"][0]["verified"] is False
+    kept = _offer(wallet, account, wallet.internet.issuer.offer_uri())
+    assert kept.status_code == 201, kept.text
+    (received,) = kept.json()["credentials"]
+    assert received["verified"] is False
+    assert received["pendingReason"] and received["report"]["errors"]
+    assert _count(wallet, account) == 1
+    detail = wallet.client.get(f"/api/credentials/{received['id']}", headers=account.headers)
+    assert detail.json()["pendingReason"] == received["pendingReason"]
+
+    services = wallet.client.app.state.services
+    with services.db.session() as session:
+        learner = session.exec(
+            select(LearnerRow).where(LearnerRow.username == account.username)
+        ).one()
+    cookie, _ = services.accounts.issue_token(learner.id, "session")
+    wallet.client.cookies.set("microcred_wallet_session", cookie)
+    try:
+        for lang, text in (
+            ("nl", "Ontvangen, nog niet geverifieerd"),
+            ("en", "Received, not yet verified"),
+        ):
+            wallet.client.cookies.set(LANG_COOKIE, lang)
+            assert text in wallet.client.get("/credentials").text
+            assert text in wallet.client.get(f"/credentials/{received['id']}").text
+    finally:
+        wallet.client.cookies.clear()
 
 
 def test_an_unreachable_issuer_is_a_502(wallet: WalletHarness) -> None:

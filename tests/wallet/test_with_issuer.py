@@ -234,3 +234,39 @@ def test_a_claimed_credential_can_be_shared(
         vp, challenge=vp["proof"]["challenge"], domain=share["url"]
     )
     assert report.verified, report.to_dict()
+
+
+def test_a_credential_that_fails_on_arrival_is_kept_and_verified_on_view(
+    wallet_live: WalletHarness, live_issuer: LiveIssuer
+) -> None:
+    """Issue 14.1: a credential collected while the wallet cannot yet check it (here: the
+    issuer rotated and the wallet may not re-fetch its DID document yet) is kept as
+    "received, not yet verified" and verified when the learner looks at it again."""
+    wallet = wallet_live
+    account = wallet.signup()
+    first = _claim(wallet, account, live_issuer.offer()["offer_uri"])
+    assert first.json()["credentials"][0]["verified"] is True  # the DID document is cached
+    resolver = wallet.client.app.state.services.checker.verifier.resolver
+    resolver.refetch_burst = 0  # no re-fetch budget left for this DID
+    rotated = httpx.post(
+        f"{live_issuer.url}/institutions/hsr/keys/rotate",
+        json={},
+        headers=live_issuer.headers,
+        timeout=30,
+    )
+    assert rotated.status_code == 201, rotated.text
+    response = _claim(wallet, account, live_issuer.offer()["offer_uri"])
+    assert response.status_code == 201, response.text
+    (received,) = response.json()["credentials"]
+    assert received["verified"] is False
+    assert "key-2" in received["pendingReason"]
+
+    resolver.refetch_burst = 3  # the budget refills
+    resolver._buckets.clear()
+    detail = wallet.client.get(
+        f"/api/credentials/{received['id']}?refresh=true", headers=account.headers
+    ).json()
+    assert detail["verified"] is True, detail["report"]
+    assert detail["pendingReason"] is None
+    listed = wallet.client.get("/api/credentials", headers=account.headers).json()
+    assert [c["verified"] for c in listed] == [True, True]

@@ -101,6 +101,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wallet.state.revoked": "Ingetrokken",
         "wallet.state.suspended": "Geschorst",
         "wallet.state.unverified": "Niet geverifieerd",
+        "wallet.pending": "Ontvangen, nog niet geverifieerd: {reason}",
+        "wallet.pending_hint": (
+            "De wallet bewaart deze credential en controleert hem opnieuw wanneer je hem "
+            "bekijkt."
+        ),
         "wallet.state.unknown": "Status onbekend",
         "wallet.receive.title": "Een microcredential ontvangen",
         "wallet.receive.offer_title": "Aanbod van je instelling",
@@ -276,6 +281,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wallet.state.revoked": "Revoked",
         "wallet.state.suspended": "Suspended",
         "wallet.state.unverified": "Not verified",
+        "wallet.pending": "Received, not yet verified: {reason}",
+        "wallet.pending_hint": (
+            "The wallet keeps this credential and checks it again when you view it."
+        ),
         "wallet.state.unknown": "Status unknown",
         "wallet.receive.title": "Receive a microcredential",
         "wallet.receive.offer_title": "An offer from your institution",

@@ -304,6 +304,18 @@ class Openid4vciClient:
         key: Multikey,
     ) -> dict[str, Any]:
         """One credential for ``configuration_id``; one retry on a stale nonce."""
+        return _credential_from(
+            self.credential_response(metadata, access_token, configuration_id, key)
+        )
+
+    def credential_response(
+        self,
+        metadata: IssuerMetadata,
+        access_token: str,
+        configuration_id: str,
+        key: Multikey,
+    ) -> dict[str, Any]:
+        """The issuer's whole credential response (with its ``notification_id``)."""
         for attempt in (1, 2):
             nonce = self.nonce(metadata)
             body = {
@@ -331,8 +343,36 @@ class Openid4vciClient:
                 ) from None
             except FetchError as exc:
                 raise _unreachable("credential endpoint", exc) from None
-            return _credential_from(_response_json(response.content, "the credential response"))
+            data = _response_json(response.content, "the credential response")
+            _credential_from(data)  # a response without a usable credential fails here
+            return data
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def notify(
+        self,
+        metadata: IssuerMetadata,
+        access_token: str,
+        notification_id: str,
+        event: str,
+        description: str | None = None,
+    ) -> bool:
+        """Tell the issuer whether the credential was kept (OpenID4VCI 1.0 §11).
+
+        Best effort: the credential is already stored (or refused) whatever the issuer
+        answers, so a failure here is reported as False and never raised."""
+        endpoint = metadata.raw.get("notification_endpoint") if metadata.raw else None
+        if not isinstance(endpoint, str) or not endpoint:
+            return False
+        body: dict[str, Any] = {"notification_id": notification_id, "event": event}
+        if description:
+            body["event_description"] = description[:200]
+        try:
+            self.fetcher.post_json(
+                endpoint, body, headers={"authorization": f"Bearer {access_token}"}
+            )
+        except FetchError:
+            return False
+        return True
 
     # -- helpers
 
@@ -359,6 +399,17 @@ class Openid4vciClient:
                 raise _fail(f"{what} is not a JSON object", "invalid_issuer_metadata", 502)
             return data
         raise _unreachable(what, last) from None
+
+
+def notification_id(data: dict[str, Any]) -> str | None:
+    """The ``notification_id`` of a credential response, if the issuer sent one."""
+    value = data.get("notification_id")
+    return value if isinstance(value, str) and 0 < len(value) <= 200 else None
+
+
+def credential_from(data: dict[str, Any]) -> dict[str, Any]:
+    """The credential in a credential response (OfferError when there is none)."""
+    return _credential_from(data)
 
 
 def _credential_from(data: dict[str, Any]) -> dict[str, Any]:

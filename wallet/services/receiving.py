@@ -7,9 +7,14 @@ stored with it. The rules, in order:
    not JSON) is refused — nothing is stored, whatever the learner asks;
 2. a credential from an offer that is bound to another holder's DID is refused: the issuer
    was asked for a credential for *this* wallet's key, so anything else is an error;
-3. a credential that fails a check (proof, status, validity, holder) is refused with the
-   report, unless the learner explicitly keeps it (``keep_unverified``); it is then stored
-   marked unverified, with the report saying why;
+3. a credential from an offer is never thrown away once the issuer has handed it over (the
+   issuer cannot hand it over twice): one that fails a check is stored as "received, not
+   yet verified" with the report saying why, and verified again when it is viewed
+   (``CredentialStore.detail``) — after a key rotation that is usually a moment later. The
+   issuer is told whether the wallet kept it (OpenID4VCI notification), so its offer state
+   says what the learner holds. An *imported* file that fails a check is refused with the
+   report (the learner still has the file), unless the learner explicitly keeps it
+   (``keep_unverified``);
 4. warnings (unknown issuer, status unknown, incomplete profile) are stored and shown.
 
 An offer is single-use: its (hashed) code is recorded once redeemed, so a replay is refused
@@ -37,7 +42,15 @@ from .checking import CredentialChecker, is_unusable
 from .clock import Clock
 from .errors import bad_request, conflict
 from .keys import HolderKeys
-from .openid4vci import CredentialOffer, IssuerMetadata, OfferError, Openid4vciClient, read_offer
+from .openid4vci import (
+    CredentialOffer,
+    IssuerMetadata,
+    OfferError,
+    Openid4vciClient,
+    credential_from,
+    notification_id,
+    read_offer,
+)
 from .store import CredentialStore, summary
 
 LDP_VC = "ldp_vc"
@@ -87,24 +100,47 @@ class ReceiveService:
             access_token = self.client.redeem(offer, token_endpoint, tx_code)
             self._remember(learner, offer, offer_hash)
             key = self.keys.key_for(learner)
-            received = [
-                self.client.request_credential(metadata, access_token, cid, key)
+            responses = [
+                self.client.credential_response(metadata, access_token, cid, key)
                 for cid in offer.configuration_ids
             ]
         except OfferError as exc:
             raise _problem(exc) from None
+        received = [(credential_from(data), notification_id(data)) for data in responses]
         rows = []
-        for credential in received:
-            if learner.did not in subject_ids(credential):
-                bound = ", ".join(subject_ids(credential)) or "no DID at all"
-                raise bad_request(
-                    "credential_bound_to_another_holder",
-                    f"the issuer sent a credential bound to {bound}, not to your wallet "
-                    f"({learner.did}); it was not stored",
-                )
-            report = self._checked(learner, credential, keep_unverified)
-            rows.append(self.store.new_row(learner, credential, report, "offer"))
-        return [_received(row) for row in self.store.save(rows)]
+        try:
+            for credential, _ in received:
+                if learner.did not in subject_ids(credential):
+                    bound = ", ".join(subject_ids(credential)) or "no DID at all"
+                    raise bad_request(
+                        "credential_bound_to_another_holder",
+                        f"the issuer sent a credential bound to {bound}, not to your wallet "
+                        f"({learner.did}); it was not stored",
+                    )
+                # Given to this wallet by its issuer: never thrown away. One that fails a
+                # check (e.g. signed with a key this wallet's cached DID document does not
+                # know yet) is kept as "received, not yet verified" and checked again later.
+                report = self._checked(learner, credential, keep_unverified=True)
+                rows.append(self.store.new_row(learner, credential, report, "offer"))
+            saved = self.store.save(rows)
+        except ProblemError as exc:
+            self._notify(metadata, access_token, received, "credential_failure", exc.detail)
+            raise
+        self._notify(metadata, access_token, received, "credential_accepted", None)
+        return [_received(row) for row in saved]
+
+    def _notify(
+        self,
+        metadata: IssuerMetadata,
+        access_token: str,
+        received: list[tuple[dict[str, Any], str | None]],
+        event: str,
+        description: str | None,
+    ) -> None:
+        """Tell the issuer whether this wallet holds what it sent (its offer state)."""
+        for _, notification in received:
+            if notification is not None:
+                self.client.notify(metadata, access_token, notification, event, description)
 
     def _remember(self, learner: Learner, offer: CredentialOffer, offer_hash: str) -> None:
         """Record the redeemed code (right after the issuer accepted it)."""

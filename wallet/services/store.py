@@ -22,6 +22,7 @@ from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from credentials.ob2 import is_ob2
 from credentials.reading import read_credential
 from credentials.report import Check, VerificationReport
 from servicekit.db import Database
@@ -183,7 +184,14 @@ class CredentialStore:
         now = self.clock()
         checked_at = aware(row.status_checked_at) or now
         rechecked = False
-        if refresh or now - checked_at >= timedelta(seconds=self.recheck_seconds):
+        if not row.verified and not _ob2(row) and (
+            refresh or now - checked_at >= timedelta(seconds=PENDING_RECHECK_SECONDS)
+        ):
+            # received, not yet verified: the whole verification again (a key the issuer
+            # added since is found now), not just the status
+            row = self._reverify(learner, credential_id, now)
+            rechecked = True
+        elif refresh or now - checked_at >= timedelta(seconds=self.recheck_seconds):
             checks = self.checker.status(row.document, fresh=refresh)
             row = self._update_status(learner.id, credential_id, checks, now)
             rechecked = True
@@ -204,6 +212,23 @@ class CredentialStore:
             }
         )
         return out
+
+    def _reverify(self, learner: Learner, credential_id: str, now: datetime) -> StoredCredential:
+        with self.db.session() as session:
+            document = self._get(session, learner.id, credential_id).document
+        data = self.checker.verify(document, learner.did).to_dict()
+        checks = [c for c in data.get("checks", []) if c.get("id") == "status"]
+        with self.db.session() as session:
+            row = self._get(session, learner.id, credential_id)
+            row.verified = bool(data.get("verified"))
+            row.report = data
+            row.status_checks = checks
+            row.status = status_of(checks)
+            row.status_checked_at = now
+            session.add(row)
+            session.flush()
+            session.refresh(row)
+            return row
 
     def _update_status(
         self, learner_id: str, credential_id: str, checks: list[Check], now: datetime
@@ -226,6 +251,30 @@ class CredentialStore:
         return row
 
 
+PENDING_RECHECK_SECONDS = 10
+"""A credential received but not yet verified is verified again on a view at most this
+often (and at once on an explicit re-check)."""
+
+
+def _ob2(row: StoredCredential) -> bool:
+    """Open Badges 2.0 rows keep the report of their own checker (not re-verified here)."""
+    return is_ob2(row.document)
+
+
+def pending_reason(row: StoredCredential) -> str | None:
+    """Why a stored credential is "received, not yet verified" (None when verified)."""
+    if row.verified:
+        return None
+    failed = []
+    if isinstance(row.report, dict):
+        failed = [
+            c.get("message") or c.get("code")
+            for c in row.report.get("checks", [])
+            if isinstance(c, dict) and c.get("outcome") == "failed"
+        ]
+    return "; ".join(str(f) for f in failed if f) or "no valid proof"
+
+
 def summary(row: StoredCredential) -> dict[str, Any]:
     warnings = row.report.get("warnings", []) if isinstance(row.report, dict) else []
     return {
@@ -238,6 +287,7 @@ def summary(row: StoredCredential) -> dict[str, Any]:
         "ects": row.ects,
         "issued": iso(row.issued_at),
         "verified": row.verified,
+        "pendingReason": pending_reason(row),
         "status": row.status,
         "warnings": [w.get("message") for w in warnings if isinstance(w, dict)],
         "profile": row.report.get("profile") if isinstance(row.report, dict) else None,
