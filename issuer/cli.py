@@ -19,6 +19,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from credentials.errors import MicrocredError
+from servicekit.db import make_owner_only
 from servicekit.migrations import SchemaOutOfDate, ensure_current
 from servicekit.problems import ProblemError
 
@@ -307,6 +308,7 @@ def issue_batch(
             )
         rows = result.pop("rows")
         if report is not None:
+            make_owner_only(report)  # the report names learners (issue 14 item 4)
             report.write_text(json.dumps({**result, "rows": rows}, indent=2, ensure_ascii=False))
         problems = [r for r in rows if r["status"] in ("failed", "conflict")]
         print_json({**result, "problems": problems[:50]})
