@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, File, Form, Request, UploadFile
+from fastapi import Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import col, select
 
@@ -1027,7 +1027,7 @@ def credential_list(
     principal: Console,
     learner: str = "",
     module: str = "",
-    before: int | None = None,
+    before: int | None = Query(default=None, ge=1, le=2**31 - 1),
 ) -> Response:
     ctx = _ctx(request)
     t = web.translator(request)

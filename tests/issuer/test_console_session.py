@@ -50,3 +50,18 @@ def test_revoking_the_api_token_ends_its_console_sessions(
     parent = next(t for t in items if t["name"] != "console session")
     assert client.delete(inst.path(f"/tokens/{parent['id']}"), headers=inst.headers).is_success
     assert _console(client, session) != 200
+
+
+def test_an_oversized_before_cursor_is_a_4xx_not_a_500(
+    client: TestClient, inst: Institution
+) -> None:
+    """Issue 14 item 10: ``before`` beyond a 64-bit integer overflowed into a 500."""
+    huge = "9" * 30
+    for path in (inst.path("/credentials"), inst.path("/audit")):
+        answer = client.get(path, params={"before": huge}, headers=inst.headers)
+        assert 400 <= answer.status_code < 500, (path, answer.status_code, answer.text)
+        assert answer.json().get("code")
+    session = _log_in(client, inst)
+    client.cookies.set(COOKIE, session)
+    page = client.get("/console/credentials", params={"before": huge}, follow_redirects=False)
+    assert 400 <= page.status_code < 500
