@@ -168,6 +168,7 @@ def create(
     with ctx.db.session() as session:
         module = issuance.module_row(session, institution, request.module_id)
     issuance.check_grade(module.definition.get("grading"), request.result)
+    issuance.refuse_expired(ctx, request.valid_until, "valid_until")
     handle = new_token(nbytes=32)
     pin = (
         "".join(str(secrets.randbelow(10)) for _ in range(request.pin_length))
