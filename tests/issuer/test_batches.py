@@ -119,7 +119,8 @@ def test_batch_credentials_verify_and_carry_the_learner(
     credential = stored["verifiableCredential"]
     assert stored["learner_ref"] == "600001" and stored["source"] == "batch"
     assert credential["credentialSubject"]["id"].startswith("did:key:z6Mk")
-    assert len(credential["credentialSubject"]["identifier"]) == 2
+    # the DID binds it; no reversible hash of the student number or e-mail (issue 14 item 9)
+    assert "identifier" not in credential["credentialSubject"]
     with live_server(app, port):
         report = verifier().verify_credential(credential)
     assert report.verified, report.to_dict()
