@@ -170,9 +170,11 @@ class PresentationRequestService:
         max_body: int,
         clock: Clock,
         identity: VerifierIdentity | None = None,
+        result_retention_hours: float = 1,
     ) -> None:
         self.db = db
         self.identity = identity
+        self.result_retention = timedelta(hours=result_retention_hours)
         self.verification = verification
         self.public_url = public_url.rstrip("/")
         self.default_ttl = default_ttl
@@ -473,6 +475,13 @@ class PresentationRequestService:
                 "result_token_required",
                 "the result of a presentation request is only shown with its result token",
                 headers={"WWW-Authenticate": "Bearer"},
+            )
+        ended = row.completed_at or row.expires_at
+        if ended is not None and utc(ended) + self.result_retention <= utc(self.clock()):
+            # retention is enforced when read, not only when the purge runs (issue 14 item 9):
+            # a result names the learner and their grades
+            raise ProblemError(
+                410, "result_expired", "this result is past its retention and is not shown"
             )
         status = row.status
         if status == PENDING and self._expired(row):
