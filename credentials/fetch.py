@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import logging
 import socket
 import ssl
 import time
@@ -43,6 +44,8 @@ import httpcore
 import httpx
 
 from .errors import FetchError
+
+log = logging.getLogger("microcred.fetch")
 
 __all__ = [
     "PINNED_ADDRESS_EXTENSION",
@@ -517,9 +520,13 @@ class SafeFetcher:
             reason = address_refusal_reason(address, allow_insecure=self.policy.allow_insecure)
             if reason is not None:
                 literal = len(addresses) == 1 and _is_ip_literal(host)
-                shown = host if literal else f"{host} (resolves to {address})"
+                # A name's resolved address is the deployment's internal DNS: never shown
+                # to the caller (issue 14 item 9), only to the operator's log.
+                if not literal:
+                    log.info("refused %s: %s resolves to %s (%s)", parsed, host, address, reason)
+                shown = f"is a {reason}" if literal else "does not resolve to a public address"
                 raise FetchError(
-                    f"refusing to fetch {parsed}: host {shown} is a {reason}",
+                    f"refusing to fetch {parsed}: host {host} {shown}",
                     code="fetch_refused_address",
                 )
         return CheckedURL(url=parsed, host=host, address=addresses[0])
@@ -533,18 +540,15 @@ class SafeFetcher:
         try:
             raw = list(self._resolver(host, port))
         except (OSError, UnicodeError) as exc:
-            raise FetchError(
-                f"cannot resolve host {host}: {exc}", code="fetch_unreachable"
-            ) from None
+            log.info("cannot resolve %s: %s", host, exc)  # the resolver's words stay here
+            raise FetchError(f"cannot resolve host {host}", code="fetch_unreachable") from None
         addresses: list[str] = []
         for item in raw:
             try:
                 addresses.append(str(_parse_ip(item)))
             except ValueError:
-                raise FetchError(
-                    f"the resolver returned a non-address {item!r} for {host}",
-                    code="fetch_unreachable",
-                ) from None
+                log.info("the resolver returned a non-address %r for %s", item, host)
+                raise FetchError(f"cannot resolve host {host}", code="fetch_unreachable") from None
         if not addresses:
             raise FetchError(f"host {host} has no addresses", code="fetch_unreachable")
         return addresses

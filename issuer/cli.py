@@ -19,6 +19,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 
 from credentials.errors import MicrocredError
+from servicekit.db import make_owner_only
 from servicekit.migrations import SchemaOutOfDate, ensure_current
 from servicekit.problems import ProblemError
 
@@ -292,6 +293,9 @@ def issue_batch(
     ] = None,
     report: Annotated[Path | None, typer.Option(help="write the per-row report here")] = None,
     workers: Annotated[int, typer.Option(help="signing processes (-1: one per CPU)")] = -1,
+    allow_duplicates: Annotated[
+        bool, typer.Option(help="issue rows that repeat an earlier (module, learner, result)")
+    ] = False,
     database_url: DatabaseUrl = None,
     public_url: PublicUrl = None,
     dev: Dev = False,
@@ -321,12 +325,20 @@ def issue_batch(
                 bar.update(task, completed=done, total=total)
 
             result = batch.run(
-                ctx, row, module, data, actor=actor(), idempotency_key=key, progress=progress
+                ctx,
+                row,
+                module,
+                data,
+                actor=actor(),
+                idempotency_key=key,
+                progress=progress,
+                allow_duplicates=allow_duplicates,
             )
         rows = result.pop("rows")
         if report is not None:
+            make_owner_only(report)  # the report names learners (issue 14 item 4)
             report.write_text(json.dumps({**result, "rows": rows}, indent=2, ensure_ascii=False))
-        problems = [r for r in rows if r["status"] in ("failed", "conflict")]
+        problems = [r for r in rows if r["status"] in ("failed", "conflict", "duplicate")]
         print_json({**result, "problems": problems[:50]})
         if problems:
             raise typer.Exit(1)

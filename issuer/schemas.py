@@ -37,6 +37,7 @@ SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,62})$"
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
 STUDENT_NUMBER_PATTERN = r"^[A-Za-z0-9._/-]{1,64}$"
 DID_PATTERN = r"^did:[a-z0-9]+:[A-Za-z0-9._:%-]+$"
+EXAMPLE_DID_PREFIX = "did:example:"
 LANGUAGE_PATTERN = r"^[a-z]{2,4}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$"
 
 
@@ -192,6 +193,10 @@ class LearnerIn(Strict):
     def cross_check(self) -> list[tuple[str, str]]:
         if not (self.email or self.student_number or self.did):
             return [("email", "a learner needs an email, a student_number or a did")]
+        if self.did and self.did.startswith(EXAMPLE_DID_PREFIX):
+            # did:example is reserved for documentation and resolves nowhere: a credential
+            # bound to it is bound to nobody (issue 14 item 10)
+            return [("did", "did:example is for examples; give the learner's real DID")]
         return []
 
     @property

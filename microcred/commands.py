@@ -59,9 +59,20 @@ def serve(
         str | None, typer.Option(help="verifier: trust registry file")
     ] = None,
     workers: Annotated[int, typer.Option(help="uvicorn worker processes")] = 1,
+    trusted_proxies: Annotated[
+        str | None,
+        typer.Option(help="comma-separated proxy addresses whose X-Forwarded-For is believed"),
+    ] = None,
 ) -> None:
     """Run a service under uvicorn."""
+    import os
+
     import uvicorn
+
+    from servicekit.serving import TRUSTED_PROXIES_ENV, uvicorn_options
+
+    if trusted_proxies is not None:
+        os.environ[TRUSTED_PROXIES_ENV] = trusted_proxies  # worker processes inherit it
 
     from servicekit.migrations import SchemaOutOfDate, ensure_current
 
@@ -88,8 +99,6 @@ def serve(
     except MicrocredError as exc:
         fail(exc.message)
     if workers > 1:
-        import os
-
         os.environ.update(settings_environment(settings))
         uvicorn.run(
             f"{service.value}.main:app_from_environment",
@@ -98,9 +107,16 @@ def serve(
             port=settings.port,
             workers=workers,
             log_level="warning",
+            **uvicorn_options(),
         )
         return
-    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        application,
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        **uvicorn_options(),
+    )
 
 
 def settings_environment(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]

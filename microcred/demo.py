@@ -520,7 +520,10 @@ def running(config: DemoConfig, log_dir: Path | None = None) -> Iterator[dict[st
             output: Any = None
             if log_dir is not None:
                 log_dir.mkdir(parents=True, exist_ok=True)
-                output = open(log_dir / f"{service}.log", "ab")  # noqa: SIM115
+                # owner-only (issue 14 item 4): the logs carry request paths and errors
+                flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+                fd = os.open(log_dir / f"{service}.log", flags, 0o600)
+                output = os.fdopen(fd, "ab")
                 logs.append(output)
             processes[service] = subprocess.Popen(
                 serve_command(config, service),

@@ -15,6 +15,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from .db import is_unavailable
 from .problems import install_problem_handlers, problem_response
+from .serving import install_access_log_redaction
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -139,6 +140,7 @@ def create_app(
 ) -> FastAPI:
     app = FastAPI(title=title, version="0.1.0")
     install_problem_handlers(app)
+    install_access_log_redaction()
 
     @app.exception_handler(SQLAlchemyError)
     async def _database(request: Request, exc: SQLAlchemyError) -> JSONResponse:

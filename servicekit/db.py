@@ -33,8 +33,32 @@ def normalise_url(url: str) -> str:
 
 
 def sqlite_url(data_dir: Path, name: str) -> str:
-    data_dir.mkdir(parents=True, exist_ok=True)
+    # owner-only: the data directory holds the databases, keys and web secrets (issue 14
+    # item 4); an existing directory is the operator's to set
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     return f"sqlite:///{(data_dir / f'{name}.db').resolve()}"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file of a ``sqlite:///`` URL, or None (in-memory databases, other engines)."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix) or url[len(prefix) :] in ("", ":memory:"):
+        return None
+    return Path(url[len(prefix) :].split("?", 1)[0])
+
+
+def make_owner_only(path: Path) -> None:
+    """Create ``path`` if missing and give it mode 0600, whatever the umask.
+
+    SQLite creates the ``-wal`` and ``-shm`` files with the database file's mode, so making
+    the database owner-only before the first connection covers them too; files an older
+    version left at 0644 are tightened here as well.
+    """
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if each.exists():
+            os.chmod(each, 0o600)
 
 
 def _seconds(name: str, default: float) -> float:
@@ -53,6 +77,9 @@ def make_engine(url: str) -> Engine:
         # locked" (a 503). 30 s rides out any ordinary lock; MICROCRED_DB_BUSY_TIMEOUT
         # shortens it where failing fast matters more than waiting.
         busy = _seconds("MICROCRED_DB_BUSY_TIMEOUT", 30.0)
+        file = sqlite_path(url)
+        if file is not None:
+            make_owner_only(file)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": busy})
 
         @event.listens_for(engine, "connect")

@@ -51,6 +51,8 @@ class Settings(ServiceSettings):
     max_import_body: int = 20 * 1024 * 1024
     """Body limit of ``POST /api/import`` (a whole wallet export)."""
     login_attempts_per_minute: int = 20
+    max_concurrent_hashes: int = 4
+    """argon2 computations allowed at once (each takes ``password_memory_kib``); more wait."""
     """Per client address, for log-in and registration (argon2 is deliberately slow)."""
 
     def __post_init__(self) -> None:

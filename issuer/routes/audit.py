@@ -22,7 +22,7 @@ def audit_log(
     actor: str | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
-    before: int | None = None,
+    before: int | None = Query(default=None, ge=1, le=2**31 - 1),  # a 500 when unbounded
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
     """Newest first; pass ``next`` back as ``before`` for the following page."""

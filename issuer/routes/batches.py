@@ -22,9 +22,12 @@ async def run_batch(
     request: Request,
     key: IdempotencyKey,
     module_id: str | None = None,
+    allow_duplicates: bool = False,
 ) -> dict[str, Any]:
     """Issue ``module_id`` to every row; the per-row report (see services/batch.py for the
-    columns). ``Idempotency-Key`` names the batch: a re-run issues nothing twice."""
+    columns). ``Idempotency-Key`` names the batch: a re-run issues nothing twice. Rows that repeat
+    an earlier (module, learner, result) come back ``duplicate`` unless
+    ``allow_duplicates=true``."""
     main, sub = media_type(request)
     if (main, sub) == ("text", "csv"):
         data = await request.body()
@@ -52,4 +55,5 @@ async def run_batch(
         data,
         actor=principal.actor,
         idempotency_key=key,
+        allow_duplicates=allow_duplicates,
     )

@@ -69,7 +69,7 @@ def list_credentials(
     principal: Member,
     learner: str | None = None,
     module: str | None = None,
-    before: int | None = None,
+    before: int | None = Query(default=None, ge=1, le=2**31 - 1),  # a 500 when unbounded
     limit: int = Query(default=100, ge=1, le=1000),
 ) -> dict[str, Any]:
     return records.listing(

@@ -36,8 +36,9 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Depends, File, Form, Request, UploadFile
+from fastapi import Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
+from sqlmodel import col, select
 
 from credentials.microcredential import PARTICIPATION_FORMS, SUPERVISION, read_microcredential
 from servicekit.problems import ProblemError
@@ -53,7 +54,7 @@ from servicekit.web import (
 )
 
 from ..deps import Principal
-from ..models import Institution
+from ..models import ApiToken, Institution
 from ..schemas import IssueModuleIn, ModuleIn, OfferIn, validate
 from ..services import (
     audit,
@@ -67,6 +68,7 @@ from ..services import (
     tokens,
     urls,
 )
+from ..services.clock import aware
 from ..services.context import IssuerContext
 
 HERE = Path(__file__).resolve().parent.parent
@@ -423,12 +425,18 @@ def _principal(request: Request) -> Principal | None:
     sealed = web.unseal(request, "console", request.cookies.get(SESSION_COOKIE))
     if not sealed or "|" not in sealed:
         return None
-    slug, _, token = sealed.partition("|")
+    slug, _, rest = sealed.partition("|")
+    token, _, parent_id = rest.partition("|")
     ctx = _ctx(request)
     with ctx.db.session() as session:
         row = tokens.authenticate(session, token)
         if row is None:
             return None
+        if parent_id:
+            # the session ends with the token that opened it
+            parent = session.get(ApiToken, parent_id)
+            if parent is None or parent.revoked_at is not None:
+                return None
         try:
             institution = institutions.by_slug(session, slug)
         except ProblemError:
@@ -504,14 +512,61 @@ def login(
         flash=("success", "issuer.login.ok"),
         name=institution.name,
     )
-    sealed = web.seal(request, "console", f"{institution.slug}|{token}", SESSION_SECONDS)
+    session_token = _open_console_session(ctx, institution, row)
+    sealed = web.seal(
+        request, "console", f"{institution.slug}|{session_token}|{row.id}", SESSION_SECONDS
+    )
     web.set_cookie(request, response, SESSION_COOKIE, sealed, max_age=SESSION_SECONDS)
     return response
+
+
+CONSOLE_SESSION = "console session"
+
+
+def _open_console_session(ctx: IssuerContext, institution: Institution, parent: Any) -> str:
+    """A token of its own for this console session, so that log-out can end it server-side.
+
+    Issue 14 item 10: the cookie used to carry the API token itself, so a copy of the cookie
+    kept working after log-out. Now log-out revokes the session token; sessions nobody
+    logged out of are revoked at a later log-in once older than the cookie's lifetime.
+    """
+    now = ctx.now()
+    with ctx.db.session() as session:
+        stale = session.exec(
+            select(ApiToken).where(
+                ApiToken.institution_id == institution.id,
+                ApiToken.name == CONSOLE_SESSION,
+                col(ApiToken.revoked_at).is_(None),
+            )
+        ).all()
+        for old in stale:
+            created = aware(old.created_at) or now
+            if (now - created).total_seconds() > SESSION_SECONDS:
+                old.revoked_at = now
+                session.add(old)
+        _, plain = tokens.create(
+            session,
+            institution,
+            name=CONSOLE_SESSION,
+            scopes=parent.scopes,
+            actor=f"console:{parent.id}",
+            now=now,
+        )
+    return plain
 
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
     response = web.redirect(request, "/", flash=("info", "issuer.logout.ok"))
+    sealed = web.unseal(request, "console", request.cookies.get(SESSION_COOKIE))
+    if sealed and sealed.count("|") == 2:
+        _, token, _ = sealed.split("|")
+        ctx = _ctx(request)
+        with ctx.db.session() as session:
+            row = tokens.authenticate(session, token)
+            if row is not None and row.name == CONSOLE_SESSION:
+                row.revoked_at = ctx.now()
+                session.add(row)
     web.delete_cookie(request, response, SESSION_COOKIE)
     return response
 
@@ -985,7 +1040,7 @@ def credential_list(
     principal: Console,
     learner: str = "",
     module: str = "",
-    before: int | None = None,
+    before: int | None = Query(default=None, ge=1, le=2**31 - 1),
 ) -> Response:
     ctx = _ctx(request)
     t = web.translator(request)

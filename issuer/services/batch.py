@@ -95,7 +95,7 @@ class RowReport:
     row: int
     row_key: str | None
     status: str
-    """issued, already_issued, conflict or failed."""
+    """issued, already_issued, conflict, duplicate (asks for confirmation) or failed."""
     credential_id: str | None = None
     error: dict[str, Any] | None = None
 
@@ -230,8 +230,16 @@ def run(
     actor: str,
     idempotency_key: str | None = None,
     progress: Progress | None = None,
+    allow_duplicates: bool = False,
 ) -> dict[str, Any]:
-    """Issue the module to every row of the CSV ``data``; the per-row report."""
+    """Issue the module to every row of the CSV ``data``; the per-row report.
+
+    A row whose (module, learner, result) was issued before — by another batch, or earlier
+    in this file under another row key — is not issued but reported ``duplicate``: the
+    registrar is asked, and confirms with ``allow_duplicates`` (issue 14 item 10: a cohort
+    file re-uploaded with one row fixed and no Idempotency-Key gave four learners a second
+    credential).
+    """
     started = time.perf_counter()
     warm_up(ctx, data)
     parsed = parse_csv(data, max_rows=ctx.settings.max_batch_rows)
@@ -247,7 +255,14 @@ def run(
     earlier = _earlier_rows(ctx, batch)
     grading = module.definition.get("grading")
     pending: list[Row] = []
+    elsewhere = {} if allow_duplicates else _issued_elsewhere(ctx, institution, module, batch)
+    in_file: dict[str, int] = {}
     for row in parsed.rows:
+        if row.row_key not in earlier and not allow_duplicates:
+            duplicate = _duplicate_report(row, elsewhere, in_file)
+            if duplicate is not None:
+                reports.append(duplicate)
+                continue
         if row.row_key in earlier:
             digest, credential_id = earlier[row.row_key]
             status = "already_issued" if digest == row.row_hash else "conflict"
@@ -282,6 +297,9 @@ def run(
         status: sum(1 for r in reports if r.status == status)
         for status in ("issued", "already_issued", "conflict", "failed")
     }
+    duplicates = sum(1 for r in reports if r.status == "duplicate")
+    if duplicates:  # only then, so that reports of ordinary runs keep their shape
+        counts["duplicate"] = duplicates
     seconds = time.perf_counter() - started
     summary = {
         "batch_id": batch.id,
@@ -301,6 +319,54 @@ def run(
         session.add(row)
         audit.record(session, institution.id, actor, "batch.run", ctx.now(), details=summary)
     return {**summary, "rows": [r.to_dict() for r in reports]}
+
+
+def _issued_elsewhere(
+    ctx: IssuerContext, institution: Institution, module: ModuleRow, batch: Batch
+) -> dict[str, str]:
+    """Row hash → credential id of this module's live batch credentials in other batches.
+
+    The row hash covers the learner's identity columns and the result, so equal hashes mean
+    the same (module, learner, result). Revoked credentials do not count: issuing anew after
+    a revocation is the intended way to correct one.
+    """
+    table = IssuedCredential
+    with ctx.db.engine.connect() as connection:
+        found = connection.execute(
+            select(table.row_hash, table.credential_id).where(
+                table.institution_id == institution.id,
+                table.module_id == module.id,
+                table.batch_id != batch.id,
+                table.row_hash.is_not(None),  # type: ignore[union-attr]
+                table.revoked_at.is_(None),  # type: ignore[union-attr]
+            )
+        ).all()
+    return {row_hash: credential_id for row_hash, credential_id in found}
+
+
+def _duplicate_report(
+    row: Row, elsewhere: dict[str, str], in_file: dict[str, int]
+) -> RowReport | None:
+    """A ``duplicate`` report when this row's (learner, result) was seen; else None."""
+    earlier_line = in_file.setdefault(row.row_hash, row.line)
+    if row.row_hash in elsewhere:
+        message = "this learner already has a credential for this module with this result"
+        credential_id: str | None = elsewhere[row.row_hash]
+    elif earlier_line != row.line:
+        message = f"line {earlier_line} has the same learner and result"
+        credential_id = None
+    else:
+        return None
+    return RowReport(
+        row.line,
+        row.row_key,
+        "duplicate",
+        credential_id=credential_id,
+        error={
+            "code": "possible_duplicate",
+            "message": message + "; run again with allow_duplicates to issue it anyway",
+        },
+    )
 
 
 def _earlier_rows(ctx: IssuerContext, batch: Batch) -> dict[str, tuple[str | None, str]]:

@@ -142,7 +142,15 @@ def module_definition(achievement_id: str, spec: dict[str, Any]) -> ModuleDefini
 
 def _learners(spec: LearnerSpec, salts: tuple[str, str]) -> tuple[Learner, Learner | None]:
     """The core ``Learner`` (e-mail before student number) and, when both are given, the
-    second identity (the student number), each with its own salt."""
+    second identity (the student number), each with its own salt.
+
+    A learner with a DID gets no identity hashes (issue 14 item 9): the DID binds the
+    credential, and a salted hash of a student number travels with its salt, so anyone
+    holding a shared credential recovers the number by trying them all (0.3 s). Only a
+    credential without a DID still names its learner by hash, since it has nothing else.
+    """
+    if spec.did:
+        return Learner(did=spec.did), None
     if spec.email:
         first = Learner(
             did=spec.did, identity=spec.email.lower(), identity_type="emailAddress", salt=salts[0]

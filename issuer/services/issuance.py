@@ -20,6 +20,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -158,6 +159,9 @@ def prepare(
         issued = document["validFrom"]
     if is_badge:
         document.setdefault("awardedDate", issued)
+    until = document.get("validUntil") or document.get("expirationDate")
+    if isinstance(until, str):
+        refuse_expired(ctx, parse_moment(until), "validUntil" if not legacy else "expirationDate")
     try:
         check_credential(document)
     except MicrocredError as exc:
@@ -166,6 +170,31 @@ def prepare(
         extra = {"field": field} if sep and " " not in field else {}
         raise ProblemError(400, exc.code, exc.message, **extra) from None
     return document
+
+
+def parse_moment(text: str) -> datetime | None:
+    """An XML Schema dateTime as an aware datetime; None when unreadable (the schema
+    check reports that)."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def refuse_expired(ctx: IssuerContext, until: datetime | None, field: str) -> None:
+    """Refuse to sign a credential whose validity already ended (issue 14 item 10).
+
+    Such a credential fails every verification from the moment it exists; signing it is
+    always a mistake in the request (a wrong year, a copied date), never an intent.
+    """
+    if until is not None and until.tzinfo is not None and until <= ctx.now():
+        raise ProblemError(
+            400,
+            "already_expired",
+            f"{field} {until.isoformat()} has passed; a credential would be born expired",
+            field=field,
+        )
 
 
 VC_V1 = "https://www.w3.org/2018/credentials/v1"
@@ -281,6 +310,7 @@ def issue_module(
     with ctx.db.session() as session:
         module = module_row(session, institution, request.module_id)
     check_grade(module.definition.get("grading"), request.result)
+    refuse_expired(ctx, request.valid_until, "valid_until")
     job = job_for(ctx, request, holder_did=holder_did)
     definition = compose.module_definition(
         urls.module_url(ctx.settings.public_url, institution.slug, module.slug), module.definition

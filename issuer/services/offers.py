@@ -169,6 +169,7 @@ def create(
     with ctx.db.session() as session:
         module = issuance.module_row(session, institution, request.module_id)
     issuance.check_grade(module.definition.get("grading"), request.result)
+    issuance.refuse_expired(ctx, request.valid_until, "valid_until")
     handle = new_token(nbytes=32)
     pin = (
         "".join(str(secrets.randbelow(10)) for _ in range(request.pin_length))
@@ -351,6 +352,8 @@ def token(ctx: IssuerContext, institution: Institution, form: dict[str, str]) ->
     if offer.tx_code_hash is not None:
         if not pin:
             raise OAuthError(400, "invalid_request", "this offer requires the tx_code (PIN)")
+        if not _reserve_pin_attempt(ctx, offer):
+            raise invalid
         if _hash(f"{offer.id}:{pin}") != offer.tx_code_hash:
             _count_wrong_pin(ctx, offer)
             raise OAuthError(400, "invalid_grant", "the tx_code (PIN) is wrong")
@@ -384,14 +387,30 @@ def token(ctx: IssuerContext, institution: Institution, form: dict[str, str]) ->
     }
 
 
-def _count_wrong_pin(ctx: IssuerContext, offer: Offer) -> None:
-    limit = ctx.settings.tx_code_attempts
+def _reserve_pin_attempt(ctx: IssuerContext, offer: Offer) -> bool:
+    """Take one of the offer's PIN attempts before the PIN is compared (issue 14 item 8).
+
+    A single conditional UPDATE, so concurrent guesses cannot all read "4 failures so far"
+    and all be evaluated: at most ``tx_code_attempts`` comparisons ever happen per offer. The
+    counter therefore counts attempts; a right PIN redeems the offer, so that is harmless.
+    """
     with ctx.db.session() as session:
-        session.execute(
+        taken = session.execute(
             update(Offer)
-            .where(col(Offer.id) == offer.id, col(Offer.state) == "offered")
+            .where(
+                col(Offer.id) == offer.id,
+                col(Offer.state) == "offered",
+                col(Offer.tx_code_failures) < ctx.settings.tx_code_attempts,
+            )
             .values(tx_code_failures=Offer.tx_code_failures + 1)
         )
+    return taken.rowcount == 1
+
+
+def _count_wrong_pin(ctx: IssuerContext, offer: Offer) -> None:
+    """Burn the offer once its attempts (reserved by ``_reserve_pin_attempt``) are used up."""
+    limit = ctx.settings.tx_code_attempts
+    with ctx.db.session() as session:
         session.execute(
             update(Offer)
             .where(

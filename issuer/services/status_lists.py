@@ -166,6 +166,26 @@ def _open_list(ctx: IssuerContext, session: Session, institution: Institution) -
     ).first()
     if row is not None:
         return row
+    # No open list: take the institution's row lock (a no-op UPDATE: a row lock on
+    # PostgreSQL, the write lock on SQLite) and look again, so that instances starting at
+    # once share one new list instead of opening one each. Two instances opened 8 lists, 7
+    # with a single credential: a list that small hides nobody (issue 14 item 10).
+    session.execute(
+        update(Institution)
+        .where(col(Institution.id) == institution.id)
+        .values(id=Institution.id)
+    )
+    row = session.exec(
+        select(StatusListRow)
+        .where(
+            StatusListRow.institution_id == institution.id,
+            col(StatusListRow.full_at).is_(None),
+        )
+        .order_by(col(StatusListRow.created_at).desc())
+        .limit(1)
+    ).first()
+    if row is not None:
+        return row
     now = ctx.now()
     row = StatusListRow(
         id=secrets.token_hex(8),

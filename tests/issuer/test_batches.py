@@ -119,7 +119,8 @@ def test_batch_credentials_verify_and_carry_the_learner(
     credential = stored["verifiableCredential"]
     assert stored["learner_ref"] == "600001" and stored["source"] == "batch"
     assert credential["credentialSubject"]["id"].startswith("did:key:z6Mk")
-    assert len(credential["credentialSubject"]["identifier"]) == 2
+    # the DID binds it; no reversible hash of the student number or e-mail (issue 14 item 9)
+    assert "identifier" not in credential["credentialSubject"]
     with live_server(app, port):
         report = verifier().verify_credential(credential)
     assert report.verified, report.to_dict()
@@ -301,3 +302,50 @@ def test_another_institution_cannot_reuse_a_batch_key(
     assert upload(client, inst, text, key="shared").json()["counts"]["issued"] == 1
     # keys are per institution: the same key elsewhere is a different batch
     assert upload(client, other, text, key="shared").json()["counts"]["issued"] == 1
+
+
+COHORT = (
+    HEADER
+    + "600001,anna@example.nl,8,2026-06-30\n"
+    + "600002,bert@example.nl,7,2026-06-30\n"
+    + "600003,cees@example.nl,4,2026-06-30\n"  # below the pass mark: fixed in the re-upload
+    + "600004,dirk@example.nl,9,2026-06-30\n"
+    + "600005,eva@example.nl,6,2026-06-30\n"
+)
+
+
+def test_a_reupload_with_one_row_fixed_asks_before_issuing_anyone_twice(
+    client: TestClient, app: Any, inst: Institution, module: Any
+) -> None:
+    """Issue 14 item 10: without an Idempotency-Key the fixed file is a new batch, and the
+    four unchanged learners got a second credential. Now they are ``duplicate`` rows."""
+    first = upload(client, inst, COHORT, key=None).json()
+    assert first["counts"]["issued"] == 4 and first["counts"]["failed"] == 1
+    fixed = COHORT.replace("600003,cees@example.nl,4", "600003,cees@example.nl,6")
+    second = upload(client, inst, fixed, key=None)
+    assert second.status_code == 200, second.text
+    report = second.json()
+    assert report["counts"]["issued"] == 1 and report["counts"]["duplicate"] == 4
+    rows = {r["row_key"]: r for r in report["rows"]}
+    assert rows["600003"]["status"] == "issued"
+    earlier = {r["row_key"]: r["credential_id"] for r in first["rows"] if "credential_id" in r}
+    for key in ("600001", "600002", "600004", "600005"):
+        assert rows[key]["status"] == "duplicate"
+        assert rows[key]["error"]["code"] == "possible_duplicate"
+        assert rows[key]["credential_id"] == earlier[key]
+    assert counts(app)[0] == 5
+    # the registrar confirms: then they are issued
+    confirmed = upload(client, inst, fixed, key=None, allow_duplicates="true").json()
+    assert confirmed["counts"]["issued"] == 4
+    assert counts(app)[0] == 9
+
+
+def test_the_same_learner_and_result_twice_in_one_file_is_asked_about(
+    client: TestClient, app: Any, inst: Institution, module: Any
+) -> None:
+    text = "row_key,student_number,grade\nr1,700001,8\nr2,700001,8\nr3,700002,8\n"
+    report = upload(client, inst, text).json()
+    rows = {r["row_key"]: r for r in report["rows"]}
+    assert rows["r1"]["status"] == "issued" and rows["r3"]["status"] == "issued"
+    assert rows["r2"]["status"] == "duplicate"
+    assert "line 2" in rows["r2"]["error"]["message"]

@@ -270,6 +270,34 @@ def test_a_wrong_pin_is_refused_and_too_many_burn_the_offer(
     assert state["state"] == "burnt"
 
 
+def test_a_concurrent_burst_of_pin_guesses_gets_no_more_than_the_limit_evaluated(
+    client: TestClient, app: Any, inst: Institution, module: Any, clock: Clock
+) -> None:
+    """Issue 14 item 8: 7 of a burst were evaluated against a limit of 5; now at most 5."""
+    created = create_offer(client, inst, pin=True)
+    code = code_of(created["credential_offer"])
+    wrong = "0" * 6 if created["pin"] != "0" * 6 else "1" * 6
+    answers: list[str] = []
+    start = threading.Barrier(16)
+
+    def guess() -> None:
+        with TestClient(app) as own:
+            start.wait()
+            answer = Wallet(own, clock).token(inst.path("/token"), code, wrong)
+            answers.append(answer.json().get("error_description", ""))
+
+    threads = [threading.Thread(target=guess) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(answers) == 16
+    evaluated = [a for a in answers if "PIN" in a and "wrong" in a]
+    assert len(evaluated) <= 5
+    state = client.get(inst.path(f"/offers/{created['id']}"), headers=inst.headers).json()
+    assert state["state"] == "burnt"
+
+
 def test_the_right_pin_after_a_wrong_one_works(
     client: TestClient, inst: Institution, module: Any, clock: Clock
 ) -> None:

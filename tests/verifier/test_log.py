@@ -196,3 +196,33 @@ def test_request_results_are_stored_for_the_employer_only_until_retention(
         assert session.get(PresentationRequest, created["id"]) is None
     engine.dispose()
     assert client.get(f"/requests/{created['id']}/result").status_code == 404
+
+
+def test_a_result_past_retention_is_not_shown_even_before_the_purge(make_client: Any) -> None:
+    """Issue 14 item 9: results stayed readable past retention until a purge ran."""
+    clock = Clock()
+    client = make_client(clock=clock)
+    created = client.post("/requests", json={"purpose": "x", "expires_in": 60}).json()
+    auth = {"authorization": f"Bearer {created['result_token']}"}
+    assert client.get(f"/requests/{created['id']}/result", headers=auth).status_code == 200
+    clock.now += timedelta(seconds=60 + 3600)  # the default retention (1 h) after it ended
+    late = client.get(f"/requests/{created['id']}/result", headers=auth)
+    assert late.status_code == 410 and late.json()["code"] == "result_expired"
+
+
+def test_a_credential_from_a_failed_presentation_is_not_logged_as_verified(
+    client: Any, migrated_url: str, issuer: Multikey, holder: Multikey
+) -> None:
+    """Issue 14 item 10: a failed share check (a presentation lifted to another URL) was
+    logged ``verified: true`` because the credential inside was fine on its own."""
+    good = microcredential(issuer, holder, credential_id=CREDENTIAL_ID)
+    vp = create_presentation([good], holder, challenge="c", domain="https://wallet.example/s/a")
+    options = {"challenge": "c", "domain": "https://wallet.example/s/b"}
+    answer = client.post(
+        "/presentations/verify", json={"verifiablePresentation": vp, "options": options}
+    )
+    assert answer.json()["verified"] is False
+    settle(client)
+    (entry,) = rows(migrated_url)
+    assert entry.verified is False
+    assert "domain_mismatch" in entry.failed_checks

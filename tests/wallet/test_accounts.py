@@ -147,3 +147,29 @@ def test_log_in_is_rate_limited(wallet: WalletHarness) -> None:
         for _ in range(wallet.settings.login_attempts_per_minute)
     ]
     assert statuses[-1] == 429
+
+
+def test_concurrent_log_ins_hash_no_more_than_the_configured_slots(wallet: WalletHarness) -> None:
+    """Issue 14 item 8: 30 concurrent failed log-ins ran 30 argon2 hashes (64 MiB each) at
+    once; the number running at once is now bounded by ``max_concurrent_hashes``."""
+    import threading
+
+    from fastapi.testclient import TestClient
+
+    accounts = wallet.client.app.state.services.accounts  # type: ignore[attr-defined]
+    start = threading.Barrier(16)
+    statuses: list[int] = []
+
+    def attempt(n: int) -> None:
+        with TestClient(wallet.client.app, client=(f"192.0.2.{n + 1}", 50000)) as own:
+            start.wait()
+            answer = own.post("/api/session", json={"username": f"u{n}x", "password": "x" * 12})
+            statuses.append(answer.status_code)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert statuses == [401] * 16
+    assert 1 <= accounts.peak_hashing <= wallet.settings.max_concurrent_hashes

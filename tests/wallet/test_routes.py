@@ -158,3 +158,24 @@ def test_remove_a_route(wallet: WalletHarness) -> None:
     assert wallet.client.get(f"/api/routes/{route_id}", headers=account.headers).status_code == 404
     unknown = wallet.client.post("/api/routes", json={"published": "nope"}, headers=account.headers)
     assert unknown.status_code == 404
+
+
+def test_progress_re_checks_a_stale_status_instead_of_trusting_the_stored_one(
+    wallet: WalletHarness,
+) -> None:
+    """Issue 14 item 10: route progress used the last stored status; a credential revoked
+    since kept counting until someone opened its detail page."""
+    account = wallet.signup()
+    issuer = wallet.internet.issuer
+    route_id = wallet.client.post(
+        "/api/routes", json={"route": _route(issuer.key.controller)}, headers=account.headers
+    ).json()["id"]
+    credential = credential_for(issuer.key, account.did, status=issuer.status_entry())
+    wallet.store(account, credential)
+    before = wallet.client.get(f"/api/routes/{route_id}", headers=account.headers).json()
+    assert before["ectsTotal"] == 7.5
+    issuer.revoke(credential)
+    wallet.clock.advance(wallet.settings.status_recheck_seconds + 1)
+    after = wallet.client.get(f"/api/routes/{route_id}", headers=account.headers).json()
+    assert after["ectsTotal"] == 0
+    assert [c["code"] for c in after["credentials"] if "code" in c] == ["revoked"]

@@ -101,6 +101,7 @@ def build_services(
         max_body=settings.max_body,
         clock=clock,
         identity=identity,
+        result_retention_hours=settings.result_retention_hours,
     )
     shares = ShareVerifier(verification, fetcher, max_bytes=settings.max_body)
     admissions = AdmissionService(vcapi, clock=clock)

@@ -58,10 +58,33 @@ def credential_id_hash(credential: Any) -> str | None:
 
 @dataclass(frozen=True)
 class LoggedCredential:
-    """What one log row is made from (the document is used only with keep_full_log)."""
+    """What one log row is made from (the document is used only with keep_full_log).
+
+    ``presentation`` is the report of the presentation the credential came in, if any: a
+    credential logged from a presentation that failed (a share link on the wrong domain, a
+    holder signature that does not match) is logged as not verified, with the
+    presentation's failed checks. Before, such a row said ``verified: true`` because the
+    credential on its own was fine (issue 14 item 10).
+    """
 
     document: Any
     report: VerificationReport
+    presentation: VerificationReport | None = None
+
+    def _presentation_failures(self) -> list[Any]:
+        """The presentation's own failed checks (not those of its other credentials)."""
+        if self.presentation is None or self.presentation is self.report:
+            return []
+        return [c for c in self.presentation.failed if not c.id.startswith("credential[")]
+
+    @property
+    def verified(self) -> bool:
+        return self.report.verified and not self._presentation_failures()
+
+    @property
+    def failed_checks(self) -> str:
+        failed = [*self._presentation_failures(), *self.report.failed]
+        return ",".join(dict.fromkeys(f"{c.id}:{c.code}" for c in failed))
 
 
 class VerificationLog:
@@ -131,10 +154,10 @@ class VerificationLog:
         return {
             "created_at": now,
             "kind": kind,
-            "verified": item.report.verified,
+            "verified": item.verified,
             "issuer": issuer,
             "credential_id_hash": credential_id_hash(document),
-            "failed_checks": ",".join(f"{c.id}:{c.code}" for c in item.report.failed),
+            "failed_checks": item.failed_checks,
             "document": document if self.keep_full else None,
         }
 

@@ -188,10 +188,12 @@ class PresentationRequestService:
         clock: Clock,
         identity: VerifierIdentity | None = None,
         default_name: str = "microcred verifier",
+        result_retention_hours: float = 1,
     ) -> None:
         self.db = db
         self.default_name = default_name
         self.identity = identity
+        self.result_retention = timedelta(hours=result_retention_hours)
         self.verification = verification
         self.public_url = public_url.rstrip("/")
         self.default_ttl = default_ttl
@@ -510,6 +512,13 @@ class PresentationRequestService:
                 "result_token_required",
                 "the result of a presentation request is only shown with its result token",
                 headers={"WWW-Authenticate": "Bearer"},
+            )
+        ended = row.completed_at or row.expires_at
+        if ended is not None and utc(ended) + self.result_retention <= utc(self.clock()):
+            # retention is enforced when read, not only when the purge runs (issue 14 item 9):
+            # a result names the learner and their grades
+            raise ProblemError(
+                410, "result_expired", "this result is past its retention and is not shown"
             )
         status = row.status
         if status == PENDING and self._expired(row):

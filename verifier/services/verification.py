@@ -336,7 +336,7 @@ class VerificationService:
         """Log a result: one row per credential (or one for the whole, if it has none)."""
         if result.is_presentation and result.credential_reports:
             items = [
-                LoggedCredential(c, r)
+                LoggedCredential(c, r, presentation=result.report)
                 for c, r in zip(result.credentials, result.credential_reports, strict=False)
             ]
         else:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel, Field
 
-from servicekit.ratelimit import RateLimiter, limit
+from servicekit.ratelimit import RateLimiter, client_key, limit
 
 from ..deps import LearnerDep, ServicesDep, presented_token
 from ..services.clock import iso
@@ -53,8 +53,10 @@ def delete_me(learner: LearnerDep, services: ServicesDep) -> Response:
 
 
 @router.post("/session", dependencies=[Depends(_login_limit)])
-def login(body: Credentials, services: ServicesDep, response: Response) -> dict:
-    token, expires = services.accounts.login(body.username, body.password)
+def login(body: Credentials, request: Request, services: ServicesDep, response: Response) -> dict:
+    token, expires = services.accounts.login(
+        body.username, body.password, client=client_key(request)
+    )
     response.headers["Cache-Control"] = "no-store"
     return {"token": token, "tokenType": "Bearer", "expiresAt": iso(expires)}
 

@@ -27,6 +27,7 @@ from fastapi.responses import Response
 
 from credentials.reading import read_credential
 from servicekit.problems import ProblemError
+from servicekit.ratelimit import client_key
 from servicekit.web import (
     LoginRequired,
     NavItem,
@@ -510,7 +511,7 @@ def login(
     services = _services(request)
     t = web.translator(request)
     try:
-        token, _ = services.accounts.login(username, password, SESSION)
+        token, _ = services.accounts.login(username, password, SESSION, client_key(request))
     except ProblemError:
         return _render(
             request,

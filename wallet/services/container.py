@@ -76,6 +76,7 @@ def build_services(
         session_ttl=settings.session_ttl,
         time_cost=settings.password_time_cost,
         memory_kib=settings.password_memory_kib,
+        max_concurrent_hashes=settings.max_concurrent_hashes,
     )
     store = CredentialStore(
         db, checker, clock=clock, recheck_seconds=settings.status_recheck_seconds

@@ -172,7 +172,7 @@ class RouteService:
     def _evaluate(self, learner: Learner, row: LearnerRoute) -> dict[str, Any]:
         route = Route.from_dict(row.definition)
         views, excluded = [], []
-        for credential in self.store.rows(learner.id):
+        for credential in self.store.current_rows(learner.id):  # status re-checked when stale
             view = replace(read_credential(credential.document), credential_id=credential.id)
             if not credential.verified:
                 excluded.append(

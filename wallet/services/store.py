@@ -230,6 +230,23 @@ class CredentialStore:
             session.refresh(row)
             return row
 
+    def current_rows(self, learner_id: str) -> list[StoredCredential]:
+        """The learner's credentials with a status no older than ``recheck_seconds``.
+
+        For decisions made from the status (route progress, issue 14 item 10): a credential
+        revoked since its last check must not keep counting because the stored status said
+        "active". Checks older than ``recheck_seconds`` are redone, as on the detail page.
+        """
+        now = self.clock()
+        out = []
+        for row in self.rows(learner_id):
+            checked_at = aware(row.status_checked_at)
+            if checked_at is None or now - checked_at >= timedelta(seconds=self.recheck_seconds):
+                checks = self.checker.status(row.document, fresh=False)
+                row = self._update_status(learner_id, row.id, checks, now)
+            out.append(row)
+        return out
+
     def _update_status(
         self, learner_id: str, credential_id: str, checks: list[Check], now: datetime
     ) -> StoredCredential:
