@@ -213,7 +213,6 @@ def test_a_route_from_three_sources_and_the_same_file_at_the_verifier(
     response = verifier.post("/admissions/evaluate", json={"credentials": documents, "rule": rule})
     assert response.status_code == 200, response.text
     outcome = response.json()
-    _skip_before_the_profile_verdict(outcome, ids, wallet, account)
     assert outcome["rejected"] == [], outcome["rejected"]
     assert outcome["satisfied"] is True, outcome
     assert outcome["ects_total"] == 17.5
@@ -228,21 +227,3 @@ def test_a_route_from_three_sources_and_the_same_file_at_the_verifier(
     ).json()
     assert short["satisfied"] is False
 
-
-def _skip_before_the_profile_verdict(
-    outcome: dict[str, Any], ids: dict[str, str], wallet: WalletHarness, account: Account
-) -> None:
-    """Until the verifier's verdict is about authenticity (issue 13, Build 2: a plain OB 3.0
-    credential is genuine although it lacks the EU profile), the verifier refuses the
-    foreign OB 3.0 credential on its profile alone. Then the other two sources must still
-    count, and the rest of this test waits for that change (it runs once it is merged)."""
-    rejected = outcome["rejected"]
-    if len(rejected) != 1:
-        return
-    foreign = wallet.client.get(f"/api/credentials/{ids['ob3']}", headers=account.headers)
-    (reason,) = rejected[0]["reasons"]
-    if rejected[0]["credential_id"] == foreign.json()["credentialId"] and (
-        "microcredential context" in reason
-    ):
-        assert outcome["ects_total"] == 12.5  # the microcred module and the OB 2.0 badge
-        pytest.skip("the verifier still requires the EU profile of plain OB 3.0 (Build 2)")
