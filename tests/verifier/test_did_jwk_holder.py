@@ -20,15 +20,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from credentials.did_jwk import did_jwk_for, public_jwk
-from credentials.fetch import FetchPolicy, SafeFetcher
 from credentials.jose import sign_jwt
 from credentials.keys import Multikey
 from credentials.verify import create_presentation
-from servicekit.migrations import upgrade
-from tests.support.databases import fresh_database
+from tests.verifier.support import dev_verifier
 from tests.wallet.test_with_issuer import LiveIssuer, live_issuer  # noqa: F401 (fixture)
-from verifier.config import Settings
-from verifier.main import create_app
 
 PRE_AUTH = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 CONFIGURATION = "MicroCredential_ldp_vc"
@@ -36,17 +32,8 @@ CONFIGURATION = "MicroCredential_ldp_vc"
 
 @pytest.fixture
 def verifier(tmp_path: Path) -> Iterator[TestClient]:
-    with fresh_database(tmp_path, "verifier") as url:
-        upgrade("verifier", url)
-        settings = Settings(
-            database_url=url,
-            public_url="http://127.0.0.1:8003",
-            dev=True,
-            data_dir=tmp_path / "verifier",
-        )
-        fetcher = SafeFetcher(FetchPolicy(allow_insecure=True, timeout=30))
-        with TestClient(create_app(settings, fetcher=fetcher)) as client:
-            yield client
+    with dev_verifier(tmp_path) as client:
+        yield client
 
 
 def issue_to_jwk(issuer: LiveIssuer, key: Multikey) -> dict[str, Any]:

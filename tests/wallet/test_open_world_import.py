@@ -28,64 +28,74 @@ OB_V3P0_2 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.2.json"
 ED25519_2020 = "https://w3id.org/security/suites/ed25519-2020/v1"
 
 
-def achievement() -> dict[str, Any]:
-    return {
-        "id": "https://courses.tu-nord.example/achievements/machine-learning",
-        "type": ["Achievement"],
-        "name": "Machine Learning",
-        "description": "Supervised and unsupervised learning, model evaluation.",
-        "criteria": {"narrative": "Passed the exam and the project."},
-        "creditsAvailable": 5,
-        "alignment": [
-            {
-                "type": ["Alignment"],
-                "targetName": "EQF level 6",
-                "targetUrl": "https://europass.europa.eu/en/description-eight-eqf-levels",
-                "targetFramework": "European Qualifications Framework",
-                "targetCode": "6",
-                "targetType": "ext:EQF",
-            }
-        ],
-    }
+FOREIGN_ACHIEVEMENT = "https://courses.tu-nord.example/achievements/machine-learning"
 
 
-def plain_ob3(issuer: Multikey, holder: str) -> dict[str, Any]:
-    """OB 3.0 as any OB 3.0 issuer signs it: no microcred context, no microcred terms."""
+def foreign_ob3(
+    issuer: Multikey,
+    holder: str,
+    *,
+    contexts: tuple[str, ...] = (CREDENTIALS_V2, OB_V3P0),
+    issued: str = "2026-01-10T09:00:00Z",
+    cryptosuite: str | None = None,
+) -> dict[str, Any]:
+    """An OB 3.0 credential as any OB 3.0 issuer signs it: no microcred context or terms,
+    ECTS as ``creditsAvailable`` and the EQF level as an ``ext:EQF`` alignment."""
+    vcdm11 = contexts[0] == VC_V1
     return sign(
         {
-            "@context": [CREDENTIALS_V2, OB_V3P0],
+            "@context": list(contexts),
             "id": f"urn:uuid:{uuid.uuid4()}",
             "type": ["VerifiableCredential", "OpenBadgeCredential"],
-            "issuer": {"id": issuer.controller, "type": ["Profile"], "name": "TU Nord"},
-            "validFrom": "2026-01-10T09:00:00Z",
+            "issuer": {
+                "id": issuer.controller,
+                "type": ["Profile"],
+                "name": "Technische Universität Nord",
+                "url": "https://www.tu-nord.example/",
+            },
+            ("issuanceDate" if vcdm11 else "validFrom"): issued,
             "name": "Machine Learning",
             "credentialSubject": {
                 "id": holder,
                 "type": ["AchievementSubject"],
-                "achievement": achievement(),
+                "achievement": {
+                    "id": FOREIGN_ACHIEVEMENT,
+                    "type": ["Achievement"],
+                    "name": "Machine Learning",
+                    "description": "Supervised and unsupervised learning, model evaluation.",
+                    "criteria": {"narrative": "Passed the exam and the project."},
+                    "creditsAvailable": 5,
+                    "alignment": [
+                        {
+                            "type": ["Alignment"],
+                            "targetName": "EQF level 6",
+                            "targetUrl": (
+                                "https://europass.europa.eu/en/description-eight-eqf-levels"
+                            ),
+                            "targetFramework": "European Qualifications Framework",
+                            "targetCode": "6",
+                            "targetType": "ext:EQF",
+                        }
+                    ],
+                },
             },
         },
         issuer,
+        cryptosuite=cryptosuite,
     )
+
+
+def plain_ob3(issuer: Multikey, holder: str) -> dict[str, Any]:
+    """VC 2.0 + OB 3.0.3 contexts only, signed eddsa-rdfc-2022."""
+    return foreign_ob3(issuer, holder)
 
 
 def vcdm11_ob3(issuer: Multikey, holder: str) -> dict[str, Any]:
     """The VCDM 1.1 shape in circulation: issuanceDate, OB 3.0.2, Ed25519Signature2020."""
-    return sign(
-        {
-            "@context": [VC_V1, OB_V3P0_2, ED25519_2020],
-            "id": f"urn:uuid:{uuid.uuid4()}",
-            "type": ["VerifiableCredential", "OpenBadgeCredential"],
-            "issuer": {"id": issuer.controller, "type": ["Profile"], "name": "TU Nord"},
-            "issuanceDate": "2026-01-10T09:00:00Z",
-            "name": "Machine Learning",
-            "credentialSubject": {
-                "id": holder,
-                "type": ["AchievementSubject"],
-                "achievement": achievement(),
-            },
-        },
+    return foreign_ob3(
         issuer,
+        holder,
+        contexts=(VC_V1, OB_V3P0_2, ED25519_2020),
         cryptosuite="Ed25519Signature2020",
     )
 

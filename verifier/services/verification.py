@@ -283,14 +283,7 @@ class VerificationService:
                     if check.id in ("trust", "policy") and check.outcome in ("failed", "warning"):
                         if check.id == "policy" and check.code != "policy_untrusted_issuer":
                             continue  # the core folded the other policy checks in already
-                        report.add(
-                            Check(
-                                f"credential[{index}].{check.id}",
-                                check.outcome,
-                                check.code,
-                                check.message,
-                            )
-                        )
+                        report.add(check.within(index))
         report.extend(list(extra_checks))
         if isinstance(presentation, dict) and not _failed(report, "structure"):
             report.summary = {
