@@ -49,10 +49,10 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from .errors import FetchError, MicrocredError
 from .fetch import FetchHTTPError, SafeFetcher
 from .microcredential import (  # the same readers as OB 3.0's
-    AlignmentView,
     MicrocredentialView,
     _datetime,
     _text,
+    alignment_views,
 )
 from .microcredential import _number as _any_number
 from .profile import summary_of
@@ -712,17 +712,7 @@ def read_ob2(assertion: Mapping[str, Any]) -> MicrocredentialView:
     badge: Mapping[str, Any] = badge_value if isinstance(badge_value, Mapping) else {}
     issuer_value = badge.get("issuer")
     issuer: Mapping[str, Any] = issuer_value if isinstance(issuer_value, Mapping) else {}
-    alignments = tuple(
-        AlignmentView(
-            target_name=_text(a.get("targetName")),
-            target_url=_text(a.get("targetUrl")),
-            target_type=_text(a.get("targetType")),
-            target_framework=_text(a.get("targetFramework")),
-            target_code=_text(a.get("targetCode")),
-        )
-        for a in (badge.get("alignment") if isinstance(badge.get("alignment"), list) else [])
-        if isinstance(a, Mapping)
-    )
+    alignments = alignment_views(badge.get("alignment"))
     eqf = _number(_extension(badge, EQF_EXTENSION, "EQF"))
     criteria = badge.get("criteria")
     outcomes = _extension(badge, LEARNING_OUTCOME_EXTENSION, "LearningOutcome")
