@@ -82,6 +82,11 @@ def test_the_verifier_names_the_format_and_labels_every_check(
     assert page.locator(".credential-card .format").inner_text() == (
         "Open Badges 2.0 · gehost (niet ondertekend)"
     )
+    # nothing is signed: the verdict says where the confirmation comes from, not "ondertekend"
+    verdict = page.locator(".verdict h1").inner_text()
+    assert verdict.startswith("!Bevestigd door de server van de uitgever"), verdict
+    assert "ondertekend" not in verdict
+    assert "niet digitaal ondertekend" in page.locator(".verdict").inner_text()
     assert_labels_in_words(
         page,
         {

@@ -93,6 +93,18 @@ MESSAGES: dict[str, dict[str, str]] = {
             "De handtekening klopt, maar de uitgever staat niet in het register van erkende "
             "instellingen. Ga na wie dit heeft uitgegeven."
         ),
+        "verifier.verdict.hosted_verified.title": "Bevestigd door de server van de uitgever",
+        "verifier.verdict.hosted_untrusted.title": (
+            "Bevestigd door de server van de uitgever, instelling niet erkend"
+        ),
+        "verifier.verdict.hosted_unknown.title": (
+            "Bevestigd door de server van de uitgever, status onbekend"
+        ),
+        "verifier.verdict.hosted.text": (
+            "Deze Open Badge 2.0 is niet digitaal ondertekend. Hij klopt met wat de server van "
+            "de uitgever nu bewaart en is zo betrouwbaar als die server: wie die beheert, kan "
+            "hem veranderen."
+        ),
         "verifier.verdict.unknown.title": "Echt, status onbekend",
         "verifier.verdict.unknown.text": (
             "De handtekening klopt, maar of de instelling hem heeft ingetrokken kon nu niet "
@@ -237,6 +249,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "verifier.verdict.untrusted.text": (
             "The signature is correct, but the issuer is not in the register of recognised "
             "institutions. Find out who issued it."
+        ),
+        "verifier.verdict.hosted_verified.title": "Confirmed by the issuer's server",
+        "verifier.verdict.hosted_untrusted.title": (
+            "Confirmed by the issuer's server, institution not recognised"
+        ),
+        "verifier.verdict.hosted_unknown.title": "Confirmed by the issuer's server, status unknown",
+        "verifier.verdict.hosted.text": (
+            "This Open Badge 2.0 is not digitally signed. It matches what the issuer's server "
+            "holds now and is only as trustworthy as that server: whoever controls it can "
+            "change it."
         ),
         "verifier.verdict.unknown.title": "Genuine, status unknown",
         "verifier.verdict.unknown.text": (
