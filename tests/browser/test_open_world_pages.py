@@ -17,6 +17,7 @@ import pytest
 
 from credentials.keys import Multikey
 from tests.browser.conftest import LAPTOP, Stack, Visitor
+from tests.browser.support import import_credential_file, signup_wallet
 from tests.support.badge_host import BadgeHost, badge_host
 from tests.wallet.test_open_world_import import vcdm11_ob3
 
@@ -120,20 +121,10 @@ def test_the_wallet_detail_names_the_format(
 ) -> None:
     visitor = new_visitor(LAPTOP)
     page = visitor.page
-    page.goto(f"{stack.wallet}/")
-    page.locator("#signup-username").fill("femke")
-    page.locator("#signup-password").fill("Zeeuwse-klei-2026")
-    page.get_by_role("button", name="Account maken").click()
-    page.wait_for_url(f"{stack.wallet}/credentials")
-    page.goto(f"{stack.wallet}/data")
-    did = page.locator("code").first.inner_text()
-
+    did = signup_wallet(page, stack.wallet, "femke", "Zeeuwse-klei-2026")
     path = tmp_path / "vcdm11.json"
     path.write_text(json.dumps(vcdm11_ob3(Multikey.generate("ed25519"), did)))
-    page.goto(f"{stack.wallet}/receive")
-    page.get_by_label("Credential-bestand (JSON)").set_input_files(str(path))
-    page.get_by_role("button", name="Importeren").click()
-    page.wait_for_url(re.compile(r".*/credentials/[0-9a-f-]{36}$"))
+    import_credential_file(page, stack.wallet, path)
     assert page.locator("h1").inner_text() == "Machine Learning"
     assert page.locator("p.format").inner_text() == "Soort: VCDM 1.1 · Ed25519Signature2020"
     assert_labels_in_words(page, {"schema": "Volledig volgens het EU-microcredentialprofiel"})
