@@ -9,8 +9,8 @@ https://github.com/quartzjer/did-jwk/blob/main/spec.md).
 
 The document follows the method specification: one ``JsonWebKey2020`` verification method
 ``#0`` carrying ``publicKeyJwk``, listed under every relationship a signing key may serve.
-Only the key types the core can verify are accepted: Ed25519 (``OKP``/``Ed25519``) and
-P-256 (``EC``/``P-256``). A JWK that carries private members is refused: a DID built from
+Only the key types the core can verify are accepted (``keys.public_key_from_jwk``:
+Ed25519, P-256, P-384). A JWK that carries private members is refused: a DID built from
 it would publish the secret.
 """
 
@@ -20,11 +20,17 @@ import base64
 import json
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ec, ed25519
-
 from .errors import DidResolutionError, KeyFormatError, UnsupportedError
-from .keys import Algorithm, Multikey
+from .keys import Algorithm, Multikey, public_jwk, public_key_from_jwk
+
+__all__ = [
+    "did_jwk_document",
+    "did_jwk_for",
+    "jwk_of",
+    "key_from_jwk",
+    "key_from_method",
+    "public_jwk",
+]
 
 PREFIX = "did:jwk:"
 DID_CONTEXT = "https://www.w3.org/ns/did/v1"
@@ -32,10 +38,6 @@ JWS_2020_CONTEXT = "https://w3id.org/security/suites/jws-2020/v1"
 _PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi", "oth", "k")
 _MAX_DID_LENGTH = 2048
 _B64URL = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-
-
-def _b64e(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
 def _b64d(text: str) -> bytes:
@@ -47,56 +49,19 @@ def _b64d(text: str) -> bytes:
         raise KeyFormatError("not base64url") from None
 
 
-def _members(algorithm: str, public_key: Any) -> dict[str, str]:
-    if algorithm == "Ed25519":
-        raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return {"crv": "Ed25519", "kty": "OKP", "x": _b64e(raw)}
-    numbers = public_key.public_numbers()
-    return {
-        "crv": "P-256",
-        "kty": "EC",
-        "x": _b64e(numbers.x.to_bytes(32, "big")),
-        "y": _b64e(numbers.y.to_bytes(32, "big")),
-    }
-
-
-def public_jwk(key: Multikey) -> dict[str, str]:
-    """The public JWK of a key, with only the members that identify it (RFC 7638 order)."""
-    return _members(key.algorithm, key.public_key)
-
-
 def _parse(jwk: Any) -> tuple[Algorithm, Any]:
-    """(algorithm, public key) of a JWK; private members and other key types are refused."""
-    if not isinstance(jwk, dict):
-        raise KeyFormatError("a JWK must be a JSON object")
-    if any(member in jwk for member in _PRIVATE_MEMBERS):
+    """(algorithm, public key) of a JWK; any private member is refused (a did:jwk built
+    from it would publish the secret), the key itself is read by ``keys``."""
+    if isinstance(jwk, dict) and any(member in jwk for member in _PRIVATE_MEMBERS):
         raise KeyFormatError("the JWK carries private key material")
-    kty, crv = jwk.get("kty"), jwk.get("crv")
-    try:
-        if kty == "OKP" and crv == "Ed25519":
-            x = _b64d(str(jwk.get("x", "")))
-            if len(x) != 32:
-                raise KeyFormatError("an Ed25519 JWK's x must be 32 bytes")
-            return "Ed25519", ed25519.Ed25519PublicKey.from_public_bytes(x)
-        if kty == "EC" and crv == "P-256":
-            x, y = _b64d(str(jwk.get("x", ""))), _b64d(str(jwk.get("y", "")))
-            if len(x) != 32 or len(y) != 32:
-                raise KeyFormatError("a P-256 JWK's x and y must be 32 bytes each")
-            numbers = ec.EllipticCurvePublicNumbers(
-                int.from_bytes(x, "big"), int.from_bytes(y, "big"), ec.SECP256R1()
-            )
-            return "P-256", numbers.public_key()
-    except ValueError as exc:  # a point that is not on the curve
-        raise KeyFormatError(f"invalid JWK: {exc}") from None
-    raise UnsupportedError(
-        f"unsupported JWK (kty {kty!r}, crv {crv!r}): only Ed25519 and P-256 keys",
-        code="unsupported_key_type",
-    )
+    return public_key_from_jwk(jwk)
 
 
-def _did_for(algorithm: str, public_key: Any) -> str:
-    canonical = json.dumps(_members(algorithm, public_key), separators=(",", ":"), sort_keys=True)
-    return PREFIX + _b64e(canonical.encode())
+def _did_for(algorithm: Algorithm, public_key: Any) -> str:
+    # only the identifying members, sorted: RFC 7638's order, so one key gives one DID
+    members = public_jwk(Multikey(algorithm, public_key, None, "", ""))
+    canonical = json.dumps(members, separators=(",", ":"), sort_keys=True)
+    return PREFIX + base64.urlsafe_b64encode(canonical.encode()).rstrip(b"=").decode()
 
 
 def key_from_jwk(jwk: Any, *, controller: str = "", id: str = "") -> Multikey:

@@ -683,16 +683,7 @@ def read_microcredential(credential: Mapping[str, Any]) -> MicrocredentialView:
     address = _mapping(issuer_obj.get("address"))
     subject = _first_mapping(credential.get("credentialSubject"))
     achievement = _mapping(subject.get("achievement"))
-    alignments = tuple(
-        AlignmentView(
-            target_name=_text(a.get("targetName")),
-            target_url=_text(a.get("targetUrl")),
-            target_type=_text(a.get("targetType")),
-            target_framework=_text(a.get("targetFramework")),
-            target_code=_text(a.get("targetCode")),
-        )
-        for a in _mappings(achievement.get("alignment"))
-    )
+    alignments = alignment_views(achievement.get("alignment"))
     fields = _Fields(achievement, alignments)
     quality = next((a for a in alignments if a.target_type == QUALITY_ASSURANCE), None)
     result = next(iter(_mappings(subject.get("result"))), {})
@@ -832,6 +823,21 @@ def _mapping(value: Any) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
+def alignment_views(value: Any) -> tuple[AlignmentView, ...]:
+    """The alignment objects of an achievement (OB 3.0) or a BadgeClass (OB 2.0): the two
+    formats name the fields alike."""
+    return tuple(
+        AlignmentView(
+            target_name=_text(a.get("targetName")),
+            target_url=_text(a.get("targetUrl")),
+            target_type=_text(a.get("targetType")),
+            target_framework=_text(a.get("targetFramework")),
+            target_code=_text(a.get("targetCode")),
+        )
+        for a in _mappings(value)
+    )
+
+
 def _mappings(value: Any) -> list[Mapping[str, Any]]:
     items = value if isinstance(value, list) else [value]
     return [item for item in items if isinstance(item, Mapping)]
@@ -938,6 +944,7 @@ __all__ = [
     "ModuleDefinition",
     "QualityAssurance",
     "Result",
+    "alignment_views",
     "build_credential",
     "identity_hash",
     "identity_matches",

@@ -48,7 +48,14 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
 from .errors import FetchError, MicrocredError
 from .fetch import FetchHTTPError, SafeFetcher
-from .microcredential import AlignmentView, MicrocredentialView
+from .microcredential import (  # the same readers as OB 3.0's
+    MicrocredentialView,
+    _datetime,
+    _text,
+    alignment_views,
+)
+from .microcredential import _number as _any_number
+from .profile import summary_of
 from .report import Check, VerificationReport
 
 OB2_CONTEXT = "https://w3id.org/openbadges/v2"
@@ -230,7 +237,7 @@ def verify_ob2(
     if jws is not None and kind == "signed":
         resolved = {**resolved, JWS_KEY: jws}
     view = read_ob2(resolved)
-    report.summary = {"format": label, **_summary(view)}
+    report.summary = {"format": label, **summary_of(view)}
     return Ob2Result(report, resolved, kind)
 
 
@@ -671,35 +678,13 @@ def _date(value: Any) -> datetime | None:
             return datetime.fromtimestamp(value, UTC)  # OB 1.x allowed Unix timestamps
         except (OverflowError, OSError, ValueError):
             return None
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _text(value: Any) -> str | None:
-    if isinstance(value, str):
-        return value.strip() or None
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return str(value)
-    return None
+    return _datetime(value)
 
 
 def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        return float(value) if value >= 0 else None
-    if isinstance(value, str):
-        try:
-            number = float(value.strip().replace(",", "."))
-        except ValueError:
-            return None
-        return number if number >= 0 else None
-    return None
+    """A non-negative number (edubadges writes "5" and "2,5" as well as 5 and 2.5)."""
+    number = _any_number(value)
+    return number if number is not None and number >= 0 else None
 
 
 def _extension(badge: Mapping[str, Any], name: str, field: str) -> Any:
@@ -727,17 +712,7 @@ def read_ob2(assertion: Mapping[str, Any]) -> MicrocredentialView:
     badge: Mapping[str, Any] = badge_value if isinstance(badge_value, Mapping) else {}
     issuer_value = badge.get("issuer")
     issuer: Mapping[str, Any] = issuer_value if isinstance(issuer_value, Mapping) else {}
-    alignments = tuple(
-        AlignmentView(
-            target_name=_text(a.get("targetName")),
-            target_url=_text(a.get("targetUrl")),
-            target_type=_text(a.get("targetType")),
-            target_framework=_text(a.get("targetFramework")),
-            target_code=_text(a.get("targetCode")),
-        )
-        for a in (badge.get("alignment") if isinstance(badge.get("alignment"), list) else [])
-        if isinstance(a, Mapping)
-    )
+    alignments = alignment_views(badge.get("alignment"))
     eqf = _number(_extension(badge, EQF_EXTENSION, "EQF"))
     criteria = badge.get("criteria")
     outcomes = _extension(badge, LEARNING_OUTCOME_EXTENSION, "LearningOutcome")
@@ -765,21 +740,6 @@ def read_ob2(assertion: Mapping[str, Any]) -> MicrocredentialView:
         valid_until=_date(assertion.get("expires")),
         holder_identities=recipient_identities(assertion),
     )
-
-
-def _summary(view: MicrocredentialView) -> dict[str, Any]:
-    return {
-        "issuer": view.issuer_id,
-        "issuerName": view.issuer_name,
-        "module": view.title,
-        "ects": view.ects,
-        "hours": view.hours,
-        "eqfLevel": view.eqf_level,
-        "nlqfLevel": None,
-        "awarded": view.issued.isoformat().replace("+00:00", "Z") if view.issued else None,
-        "holder": None,
-        "grade": None,
-    }
 
 
 try:  # the core's format dispatch (credentials/formats.py), where this checkout has it

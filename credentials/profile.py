@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .microcredential import read_microcredential
+from .microcredential import MicrocredentialView, read_microcredential
 from .report import Check
 from .schema import EU_ELEMENTS, microcredential_problems
 
@@ -129,7 +129,12 @@ def _message(result: ProfileResult) -> str:
 
 def summarize(credential: dict[str, Any]) -> dict[str, Any]:
     """What an employer reads first: who issued what, how much, at which level, when."""
-    view = read_microcredential(credential)
+    return summary_of(read_microcredential(credential))
+
+
+def summary_of(view: MicrocredentialView) -> dict[str, Any]:
+    """The report summary of a read credential, whatever format it was read from (OB 3.0
+    here, Open Badges 2.0 in ``credentials.ob2``), so every report names the same fields."""
     return {
         "issuer": view.issuer_id,
         "issuerName": view.issuer_name,

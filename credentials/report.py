@@ -23,6 +23,11 @@ class Check:
     def to_dict(self) -> dict[str, str]:
         return {"id": self.id, "outcome": self.outcome, "code": self.code, "message": self.message}
 
+    def within(self, index: int) -> Check:
+        """This check of the presentation's ``index``-th credential, as the presentation's
+        report lists it (``credential[i].<id>``)."""
+        return Check(f"credential[{index}].{self.id}", self.outcome, self.code, self.message)
+
     @classmethod
     def passed(cls, id: str, message: str, code: str = "ok") -> Check:
         return cls(id, "passed", code, message)

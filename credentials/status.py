@@ -12,10 +12,23 @@
   ``statusSize`` (one bit per entry);
 * ``1EdTechRevocationList`` (1EdTech Revocation List Status Method, used by Open Badges
   3.0): the entry's ``id`` is the URL of a revocation list, a JSON object whose
-  ``revokedCredentials`` lists ``{id, revocationReason?}`` of revoked credentials; the
-  credential is revoked when its own ``id`` is listed. The list carries no proof, so it is
+  ``revokedCredentials`` lists ``{id, revoked?, revocationReason?}``; the credential is
+  revoked when its own ``id`` is listed with ``revoked`` true or absent (an entry with
+  ``revoked: false`` is a reinstated credential). The list carries no proof, so it is
   only as trustworthy as the HTTPS server that serves it (its ``issuer``, when given, must
   be the credential's issuer).
+
+  Where this shape comes from: Open Badges 3.0 (1EdTech/openbadges-specification,
+  ob_v3p0/verification.md, § "OpenBadgeCredential Verification", step "Check the status",
+  and the same step of § "EndorsementCredential Verification") says a credential is
+  revoked when its ``credentialStatus`` has type ``1EdTechRevocationList`` "and … has been
+  revoked as shown in [VCRL-10]"; ob_v3p0/common_credentials.lines, class
+  ``CredentialStatus``: ``id`` "MUST be the URL of the issuer's credential status method",
+  ``type`` the method's name. VCRL-10 (1EdTech Revocation List Status Method 1.0,
+  https://www.imsglobal.org/spec/vcrl/v1p0/) is not part of that repository; its rule — the
+  credential's ``id`` is in ``revokedCredentials`` and ``revoked`` is true or omitted — is
+  read as 1EdTech's own validator applies it (digital-credentials-public-validator,
+  RevocationListProbe). Checked against those texts for issue 13.
 
 Any other ``credentialStatus`` type is a warning ``status_unknown``, never a failure: the
 credential is not known to be revoked, and an unknown method is not a forgery.
@@ -621,13 +634,17 @@ def _check_revocation_list(
         )
     revoked = document.get("revokedCredentials", []) if isinstance(document, dict) else None
     if not isinstance(revoked, list) or not all(
-        isinstance(item, dict) and isinstance(item.get("id"), str) for item in revoked
+        isinstance(item, dict)
+        and isinstance(item.get("id"), str)
+        and isinstance(item.get("revoked", True), bool)
+        for item in revoked
     ):
         return Check.failed(
             CHECK_ID,
             "status_list_not_a_credential",
             f"{list_url} did not return a 1EdTech revocation list "
-            "(an object whose revokedCredentials are objects with an id)",
+            "(an object whose revokedCredentials are objects with an id and, optionally, "
+            "a boolean revoked)",
         )
     list_issuer = _issuer_id(document)
     if list_issuer is not None and list_issuer != _issuer_id(credential):
@@ -638,7 +655,8 @@ def _check_revocation_list(
             f"credential's issuer {_issuer_id(credential) or '(none)'}",
         )
     for item in revoked:
-        if item["id"] == credential_id:
+        # VCRL 1.0: listed with revoked true or omitted; revoked false is a reinstatement
+        if item["id"] == credential_id and item.get("revoked", True):
             reason = item.get("revocationReason")
             because = f": {reason}" if isinstance(reason, str) and reason else ""
             return Check.failed(

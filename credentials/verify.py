@@ -53,6 +53,8 @@ ProfileChecker = Callable[[dict[str, Any]], list[Check]]
 Summarizer = Callable[[dict[str, Any]], dict[str, Any]]
 PROFILE_CHECK_IDS = ("profile", "schema")
 """Check ids under which a profile checker reports (``profile-required`` reads them)."""
+NO_PROFILE = "{} carries no EU micro-credential profile"
+"""Why a format verified by a handler (Open Badges 2.0) does not meet ``profile-required``."""
 
 
 @dataclass
@@ -98,6 +100,9 @@ class Verifier:
         # Open Badges 2.0 (hosted or signed) goes to the handler credentials/ob2.py registers
         refused = self._refuse_or_dispatch(fmt, credential, now, check_status)
         if refused is not None:
+            if fmt.supported and Policy.PROFILE_REQUIRED in active:
+                # a format without the EU profile (Open Badges 2.0) cannot meet the policy
+                refused.add(policy.failed(Policy.PROFILE_REQUIRED, NO_PROFILE.format(fmt.label)))
             return refused
         report = VerificationReport(format=fmt.label if fmt.family != "unknown" else None)
         try:

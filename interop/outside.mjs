@@ -40,8 +40,9 @@
 import net from 'node:net';
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
-import {createInterface} from 'node:readline';
 import {fileURLToPath} from 'node:url';
+
+import {describeError, serveJsonLines} from './jsonlines.mjs';
 
 // ------------------------------------------------------- network guard
 
@@ -186,23 +187,6 @@ function plain(value, depth = 0) {
     return out;
   }
   return value;
-}
-
-function describeError(error) {
-  if(!error) {
-    return 'not verified';
-  }
-  if(Array.isArray(error.errors) && error.errors.length > 0) {
-    return error.errors.map(describeError).join('; ');
-  }
-  let message = error.message || String(error);
-  const event = error.details?.event;
-  if(event) {
-    message += ` [${event.code}] ${event.message} ` +
-      JSON.stringify(event.details ?? {}).slice(0, 300);
-  }
-  const cause = error.details?.cause ?? error.cause;
-  return cause ? `${message} (${describeError(cause)})` : message;
 }
 
 // ===================================================== DCC verifier-core
@@ -488,44 +472,4 @@ const OPS = {
   'db.present': dbPresent
 };
 
-async function handle(line) {
-  let request;
-  try {
-    request = JSON.parse(line);
-  } catch(e) {
-    return {ok: false, error: `Invalid JSON request: ${e.message}`};
-  }
-  const reply = {};
-  if(request && request.id !== undefined) {
-    reply.id = request.id;
-  }
-  const op = Object.hasOwn(OPS, request?.op) ? OPS[request.op] : null;
-  if(!op) {
-    return {...reply, ok: false, error: `Unknown op "${request?.op}".`};
-  }
-  try {
-    const result = await op(request);
-    return {...reply, ok: true, result: result ?? null};
-  } catch(e) {
-    return {...reply, ok: false, error: describeError(e)};
-  }
-}
-
-function main() {
-  const lines = createInterface({input: process.stdin, crlfDelay: Infinity});
-  let queue = Promise.resolve();
-  lines.on('line', line => {
-    if(!line.trim()) {
-      return;
-    }
-    queue = queue.then(async () => {
-      const reply = await handle(line);
-      process.stdout.write(JSON.stringify(reply) + '\n');
-    });
-  });
-  lines.on('close', () => {
-    queue.then(() => process.exit(0));
-  });
-}
-
-main();
+serveJsonLines(OPS);

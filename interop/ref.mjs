@@ -25,8 +25,9 @@
  */
 import {readFileSync} from 'node:fs';
 import path from 'node:path';
-import {createInterface} from 'node:readline';
 import {fileURLToPath} from 'node:url';
+
+import {describeError, serveJsonLines} from './jsonlines.mjs';
 
 import * as vc from '@digitalbazaar/vc';
 import * as EcdsaMultikey from '@digitalbazaar/ecdsa-multikey';
@@ -281,25 +282,6 @@ async function issueCredential(
   });
 }
 
-function describeError(error) {
-  if(!error) {
-    return 'not verified';
-  }
-  if(Array.isArray(error.errors) && error.errors.length > 0) {
-    return error.errors.map(describeError).join('; ');
-  }
-  let message = error.message || String(error);
-  // jsonld safe mode: the reason is in the event, not the message
-  const event = error.details?.event;
-  if(event) {
-    const details = JSON.stringify(event.details ?? {}).slice(0, 300);
-    message += ` [${event.code}] ${event.message} ${details}`;
-  }
-  // jsonld wraps document loader failures; keep the loader's own reason
-  const cause = error.details?.cause ?? error.cause;
-  return cause ? `${message} (${describeError(cause)})` : message;
-}
-
 function credentialOptions({checkIssuer = true, now} = {}) {
   const options = {suite: verifySuites(), checkStatus: statusNotChecked};
   if(!checkIssuer) {
@@ -463,45 +445,4 @@ const OPS = {
   bench
 };
 
-async function handle(line) {
-  let request;
-  try {
-    request = JSON.parse(line);
-  } catch(e) {
-    return {ok: false, error: `Invalid JSON request: ${e.message}`};
-  }
-  const reply = {};
-  if(request && request.id !== undefined) {
-    reply.id = request.id;
-  }
-  const op = OPS[request?.op];
-  if(!op) {
-    return {...reply, ok: false, error: `Unknown op "${request?.op}".`};
-  }
-  try {
-    const result = await op(request);
-    return {...reply, ok: true, result: result ?? null};
-  } catch(e) {
-    return {...reply, ok: false, error: describeError(e)};
-  }
-}
-
-function main() {
-  const lines = createInterface({input: process.stdin, crlfDelay: Infinity});
-  // one request at a time, so replies come back in request order
-  let queue = Promise.resolve();
-  lines.on('line', line => {
-    if(!line.trim()) {
-      return;
-    }
-    queue = queue.then(async () => {
-      const reply = await handle(line);
-      process.stdout.write(JSON.stringify(reply) + '\n');
-    });
-  });
-  lines.on('close', () => {
-    queue.then(() => process.exit(0));
-  });
-}
-
-main();
+serveJsonLines(OPS);

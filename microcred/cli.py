@@ -41,7 +41,9 @@ def read_json_input(path: Path | None, *, credential: bool = False) -> Any:
     """Read a JSON document from a file or stdin, refusing anything unusable.
 
     With ``credential``, input that is not JSON but a recognised unsupported format (a
-    compact JWT, an SD-JWT) is refused as that format rather than as broken JSON.
+    compact JWT, an SD-JWT) is refused as that format rather than as broken JSON, and a
+    signed Open Badges 2.0 assertion (a compact JWS, which is how such badges travel) is
+    returned as its text for the OB 2.0 verifier.
     """
     try:
         data = path.read_bytes() if path else sys.stdin.buffer.read()
@@ -51,9 +53,12 @@ def read_json_input(path: Path | None, *, credential: bool = False) -> Any:
         return parse_json(data)
     except MicrocredError as exc:
         if credential:
-            found = detect_format(data[:1_048_576].decode("ascii", "replace"))
+            text = data[:1_048_576].decode("ascii", "replace").strip()
+            found = detect_format(text)
             if not found.supported:
                 fail(found.message)
+            if found.family == "ob2":
+                return text
         fail(exc.message)
 
 
@@ -143,13 +148,13 @@ def verify(
     found = detect_format(document)
     if not found.supported:
         fail(found.message)
-    if not isinstance(document, dict):
+    if not isinstance(document, dict) and found.family != "ob2":
         fail("the input is not a JSON object")
     if found.family in ("vc2", "vc11", "unknown") and not document.get("proof"):
         fail("the document has no proof")
     verifier = build_verifier(dev=dev)
     verifier.policies = policies
-    types = document.get("type") or []
+    types = (document.get("type") or []) if isinstance(document, dict) else []
     types = types if isinstance(types, list) else [types]
     if "VerifiablePresentation" in types:
         report, _ = verifier.verify_presentation(

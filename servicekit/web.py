@@ -110,6 +110,17 @@ KIT_MESSAGES: dict[str, dict[str, str]] = {
         "check.trust": "Erkende onderwijsinstelling",
         "check.schema": "Volledig volgens het EU-microcredentialprofiel",
         "check.policy": "Beleid van deze controle",
+        "check.format": "Soort credential",
+        "check.related_resource": "Gekoppelde bestanden ongewijzigd",
+        "check.badge_class": "Beschrijving van de badge",
+        "check.hosting": "Bewaard op de server van de uitgever",
+        "check.origin": "Staat waar de uitgever het toestaat",
+        "check.recipient": "Ontvanger van de badge",
+        "field.format": "Soort",
+        "format.hosted": "gehost (niet ondertekend)",
+        "format.signed": "ondertekend",
+        "format.presentation": "presentatie",
+        "format.unknown": "onbekend",
         "profile.genuine": "Echt en geldig",
         "profile.missing": "{n} van de {total} EU-elementen ontbreken",
         "profile.missing_one": "{n} van de {total} EU-elementen ontbreekt",
@@ -212,6 +223,17 @@ KIT_MESSAGES: dict[str, dict[str, str]] = {
         "check.trust": "Recognised education institution",
         "check.schema": "Complete under the EU micro-credential profile",
         "check.policy": "Policy of this check",
+        "check.format": "Kind of credential",
+        "check.related_resource": "Linked files unchanged",
+        "check.badge_class": "Description of the badge",
+        "check.hosting": "Kept on the issuer's server",
+        "check.origin": "Hosted where the issuer allows it",
+        "check.recipient": "Recipient of the badge",
+        "field.format": "Format",
+        "format.hosted": "hosted (not signed)",
+        "format.signed": "signed",
+        "format.presentation": "presentation",
+        "format.unknown": "unknown",
         "profile.genuine": "Genuine and valid",
         "profile.missing": "{n} of the {total} EU elements missing",
         "profile.missing_one": "{n} of the {total} EU elements missing",
@@ -881,6 +903,10 @@ class ReportView:
     summary: dict[str, Any]
     profile: dict[str, Any] | None = None
     """The EU profile result (``credentials.profile``); shown next to the verdict."""
+    format: str | None = None
+    """The format the report met, as the core names it ("VCDM 1.1 · Ed25519Signature2020")."""
+    format_label: str | None = None
+    """The same in the page's language ("Open Badges 2.0 · gehost (niet ondertekend)")."""
 
     @property
     def failed(self) -> tuple[CheckRow, ...]:
@@ -912,6 +938,27 @@ def _check_label(check_id: str, t: Translator, message: str = "") -> str:
     return t(key) if t.has(key) else check_id
 
 
+def format_text(label: str | None, t: Translator) -> str | None:
+    """A report's format line in the page's language.
+
+    Model and proof names ("VCDM 1.1", "Ed25519Signature2020") are proper names and stay as
+    they are; the few words in the line ("hosted", "signed", "presentation") are translated,
+    so a Dutch page never shows an English fragment or a raw code.
+    """
+    if not label:
+        return None
+    parts = []
+    for part in label.split(" · "):
+        head, _, last = part.rpartition(" ")
+        if t.has(f"format.{part}"):
+            parts.append(t(f"format.{part}"))
+        elif head and t.has(f"format.{last}"):
+            parts.append(f"{head} {t(f'format.{last}')}")
+        else:
+            parts.append(part)
+    return " · ".join(parts)
+
+
 def report_view(report: VerificationReport | Mapping[str, Any], t: Translator) -> ReportView:
     """Turn a report (object or its dict form) into rows a template can show as-is.
 
@@ -923,12 +970,14 @@ def report_view(report: VerificationReport | Mapping[str, Any], t: Translator) -
         verified = report.verified
         summary = dict(report.summary or {})
         profile = report.profile
+        fmt = report.format
     else:
         raw_checks = [c for c in report.get("checks", []) if isinstance(c, Mapping)]
         verified = bool(report.get("verified"))
         summary = dict(report.get("summary") or {})
         found = report.get("profile")
         profile = dict(found) if isinstance(found, Mapping) else None
+        fmt = report.get("format") if isinstance(report.get("format"), str) else None
     rows = tuple(
         CheckRow(
             id=str(c.get("id", "")),
@@ -941,7 +990,8 @@ def report_view(report: VerificationReport | Mapping[str, Any], t: Translator) -
         for c in raw_checks
     )
     return ReportView(verified=verified, state=report_state(verified, rows), checks=rows,
-                      summary=summary, profile=profile)  # fmt: skip
+                      summary=summary, profile=profile, format=fmt,
+                      format_label=format_text(fmt, t))  # fmt: skip
 
 
 def report_state(verified: bool, checks: Sequence[CheckRow] | Sequence[Mapping[str, Any]]) -> str:
@@ -1104,6 +1154,7 @@ __all__ = [
     "deployment_secret",
     "format_date",
     "format_number",
+    "format_text",
     "level_text",
     "merge_messages",
     "microcredential_rows",

@@ -262,3 +262,35 @@ def test_verify_policies(key_file: Path) -> None:
     assert json.loads(strict.stdout)["errors"][0]["code"] == "policy_inline_context"
     typo = run("verify", "--policy", "no-inline", stdin=signed)
     assert typo.returncode == 2 and "unknown policy" in typo.stderr
+
+
+@pytest.mark.parametrize("tamper", [False, True], ids=["genuine", "tampered"])
+def test_verify_a_signed_open_badges_2_assertion_given_as_a_bare_jws(
+    tmp_path: Path, tamper: bool
+) -> None:
+    """A signed OB 2.0 badge travels as a compact JWS file, not as JSON: exit 0 when its
+    signature and its issuer's key verify, 1 when the payload was changed (never exit 2
+    "not a JSON object"); the issuer's key is served by a local badge host (--dev)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    from credentials.ob2 import sign_ob2
+    from tests.credentials.test_ob2 import _signed_setup
+    from tests.support.badge_host import badge_host
+
+    key = rsa.generate_private_key(65537, 2048)
+    with badge_host() as host:
+        assertion = _signed_setup(host, key, "RS256")
+        jws = sign_ob2(assertion, key)
+        if tamper:
+            header, _, signature = jws.split(".")
+            forged = sign_ob2({**assertion, "issuedOn": "2019-01-01T00:00:00Z"}, key)
+            jws = f"{header}.{forged.split('.')[1]}.{signature}"
+        path = tmp_path / "badge.jws"
+        path.write_text(jws + "\n")
+        result = run("verify", "--dev", str(path))
+    assert "Traceback" not in result.stderr
+    assert result.returncode == (1 if tamper else 0), (result.stdout, result.stderr)
+    report = json.loads(result.stdout)
+    assert report["format"] == "Open Badges 2.0 · signed"
+    proof = next(c for c in report["checks"] if c["id"] == "proof")
+    assert proof["code"] == ("invalid_signature" if tamper else "ob2_signed")

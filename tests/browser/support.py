@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -184,3 +185,22 @@ def settle_status_lists(stack: Any, slug: str, learner_ref: str) -> None:
     delay = latest + 1.05 - datetime.now(UTC).timestamp()
     if delay > 0:
         time.sleep(delay)
+
+
+def signup_wallet(page: Any, base: str, username: str, password: str) -> str:
+    """Sign up on the wallet's start page; returns the new learner's DID (from /data)."""
+    page.goto(f"{base}/")
+    page.locator("#signup-username").fill(username)
+    page.locator("#signup-password").fill(password)
+    page.get_by_role("button", name="Account maken").click()
+    page.wait_for_url(f"{base}/credentials")
+    page.goto(f"{base}/data")
+    return str(page.locator("code").first.inner_text())
+
+
+def import_credential_file(page: Any, base: str, path: Any) -> None:
+    """Import a credential file on the wallet's receive page and wait for its detail page."""
+    page.goto(f"{base}/receive")
+    page.get_by_label("Credential-bestand (JSON)").set_input_files(str(path))
+    page.get_by_role("button", name="Importeren").click()
+    page.wait_for_url(re.compile(r".*/credentials/[0-9a-f-]{36}$"))

@@ -350,3 +350,15 @@ def test_a_linked_document_of_the_wrong_shape_is_a_finding(host: BadgeHost, dev:
     host.serve(BADGE, {**host.fixture("badgeclass"), "issuer": {"id": ["a", "list"]}})
     report = dev.verify_credential(assertion, now=NOW)
     assert not report.verified and report.failed
+
+
+def test_profile_required_is_not_met_by_an_ob2_badge(host: BadgeHost) -> None:
+    """OB 2.0 has no EU micro-credential profile: under ``profile-required`` the genuine
+    badge fails that policy by name (its proof still passed), and only under it."""
+    strict = default_verifier(allow_insecure=True, policies=["profile-required"])
+    report = strict.verify_credential(host.publish_edubadges(), now=NOW)
+    assert [(c.id, c.code) for c in report.failed] == [("policy", "policy_profile_required")]
+    assert outcome(report, "proof") == ("passed", "ob2_hosted")
+    assert default_verifier(allow_insecure=True).verify_credential(
+        host.publish_edubadges(), now=NOW
+    ).verified

@@ -804,6 +804,26 @@ def test_1edtech_revocation_list_names_the_revoked_credential(
     assert "issued in error" in check.message
 
 
+def test_1edtech_revocation_list_entry_with_revoked_true_or_false(
+    server: StatusServer, fetcher: SafeFetcher, cache: StatusListCache
+) -> None:
+    """VCRL 1.0 (the method OB 3.0 § "OpenBadgeCredential Verification" defers to): a
+    listed credential is revoked when its entry's ``revoked`` is true or omitted; an entry
+    with ``revoked: false`` (reinstated) is not a revocation."""
+    revoked = server.serve(
+        "/revoked", revocation_list({"id": CREDENTIAL_ID, "revoked": True})
+    )
+    check = only(run(edtech_credential(revoked), fetcher, cache))
+    assert (check.outcome, check.code) == ("failed", "revoked")
+    reinstated = server.serve(
+        "/reinstated", revocation_list({"id": CREDENTIAL_ID, "revoked": False})
+    )
+    assert only(run(edtech_credential(reinstated), fetcher, cache)).outcome == "passed"
+    garbled = server.serve("/garbled", revocation_list({"id": CREDENTIAL_ID, "revoked": "no"}))
+    check = only(run(edtech_credential(garbled), fetcher, cache))
+    assert (check.outcome, check.code) == ("failed", "status_list_not_a_credential")
+
+
 def test_1edtech_revocation_list_without_the_credential_passes(
     server: StatusServer, fetcher: SafeFetcher, cache: StatusListCache
 ) -> None:

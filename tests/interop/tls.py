@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import ipaddress
 import ssl
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import uvicorn
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -30,6 +27,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from credentials.fetch import FetchPolicy, PinnedTransport, SafeFetcher
 from credentials.setup import default_verifier
 from credentials.verify import Verifier
+from tests.support.servers import live_server
 
 
 @dataclass(frozen=True)
@@ -128,28 +126,10 @@ def make_local_tls(directory: Path) -> LocalTls:
 @contextmanager
 def live_https_server(app: Any, port: int, tls: LocalTls) -> Iterator[str]:
     """Serve ``app`` over TLS on 127.0.0.1:``port`` until the block ends; yields its URL."""
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_level="warning",
-        lifespan="on",
-        ssl_certfile=str(tls.cert_file),
-        ssl_keyfile=str(tls.key_file),
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the https test server did not start")
-        time.sleep(0.02)
-    try:
-        yield f"https://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with live_server(
+        app, port, ssl_certfile=str(tls.cert_file), ssl_keyfile=str(tls.key_file)
+    ) as base:
+        yield base
 
 
 class LoopbackHttpsTransport(PinnedTransport):

@@ -217,3 +217,28 @@ def counting_server() -> Iterator[CountingServer]:
         yield server
     finally:
         server.close()
+
+
+@contextmanager
+def dev_verifier(tmp_path: Path) -> Iterator[Any]:
+    """The verifier app in dev mode on a fresh migrated database, behind a fetcher that
+    reaches loopback (issuers and badge hosts that other tests run on 127.0.0.1)."""
+    from fastapi.testclient import TestClient
+
+    from credentials.fetch import FetchPolicy, SafeFetcher
+    from servicekit.migrations import upgrade
+    from tests.support.databases import fresh_database
+    from verifier.config import Settings
+    from verifier.main import create_app
+
+    with fresh_database(tmp_path, "verifier") as url:
+        upgrade("verifier", url)
+        settings = Settings(
+            database_url=url,
+            public_url="http://127.0.0.1:8003",
+            dev=True,
+            data_dir=tmp_path / "verifier",
+        )
+        fetcher = SafeFetcher(FetchPolicy(allow_insecure=True, timeout=30))
+        with TestClient(create_app(settings, fetcher=fetcher)) as client:
+            yield client

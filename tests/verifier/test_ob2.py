@@ -155,3 +155,18 @@ def test_the_check_page_shows_a_hosted_badge(dev_client: TestClient, host: Badge
     assert pasted.status_code == 200, pasted.text
     assert "Statistics for Data Science" in pasted.text
     assert "ob2_signed" in pasted.text or "ES256 signature" in pasted.text
+
+
+def test_profile_required_refuses_a_badge_by_that_policy(
+    make_client: Any, host: BadgeHost, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An OB 2.0 badge carries no EU micro-credential profile: where the deployment sets
+    ``profile-required`` it is refused by that policy's name, its proof still passed."""
+    monkeypatch.setenv("MICROCRED_VERIFIER_POLICIES", "profile-required")
+    client = make_client(dev=True, public_url="http://localhost:8003")
+    assertion = host.publish_edubadges()
+    response = client.post("/credentials/verify", json={"verifiableCredential": assertion})
+    assert response.status_code == 400, response.text
+    errors = {(c["id"], c["code"]) for c in response.json()["errors"]}
+    assert errors == {("policy", "policy_profile_required")}
+    assert _checks(response.json())["proof"][0] == "passed"

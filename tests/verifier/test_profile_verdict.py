@@ -127,3 +127,73 @@ def test_the_result_page_says_genuine_and_what_is_missing(
     assert _verdict(english) == "Genuine and valid · 3 of the 11 EU elements missing"
     whole = _check(client, complete(issuer, holder))
     assert _verdict(whole) == "Echt en geldig"
+
+
+# --------------------------------------------------------------------------- the setting
+
+
+def test_profile_required_as_the_vc_api_setting_over_http(
+    make_client: Any, issuer: Multikey, holder: Multikey, monkeypatch: Any
+) -> None:
+    """``MICROCRED_VERIFIER_POLICIES=profile-required``: the VC-API refuses an incomplete
+    credential by that policy's name (400, ``policy``/``policy_profile_required``), a
+    complete one still verifies, and a presentation names the credential it refused."""
+    monkeypatch.setenv("MICROCRED_VERIFIER_POLICIES", "profile-required")
+    client = make_client()
+    body = {"verifiableCredential": incomplete(issuer, holder)}
+    refused = client.post("/credentials/verify", json=body)
+    assert refused.status_code == 400, refused.text
+    errors = {(c["id"], c["code"]) for c in refused.json()["errors"]}
+    assert errors == {("policy", "policy_profile_required")}
+    assert refused.json()["profile"]["missing"] == [
+        "assessment", "participation", "quality_assurance"
+    ]  # fmt: skip
+    accepted = client.post(
+        "/credentials/verify", json={"verifiableCredential": complete(issuer, holder)}
+    )
+    assert accepted.status_code == 200, accepted.json()["errors"]
+
+    from credentials.verify import create_presentation
+
+    challenge = client.post("/challenges", json={}).json()["challenge"]
+    presentation = create_presentation([incomplete(issuer, holder)], holder, challenge=challenge)
+    answer = client.post(
+        "/presentations/verify",
+        json={"verifiablePresentation": presentation, "options": {"challenge": challenge}},
+    )
+    assert answer.status_code == 400, answer.text
+    codes = {(c["id"], c["code"]) for c in answer.json()["errors"]}
+    assert ("credential[0].policy", "policy_profile_required") in codes
+
+
+def test_without_the_setting_the_vc_api_reports_the_profile_as_a_warning(
+    client: TestClient, issuer: Multikey, holder: Multikey
+) -> None:
+    answer = client.post(
+        "/credentials/verify", json={"verifiableCredential": incomplete(issuer, holder)}
+    )
+    assert answer.status_code == 200
+    assert {(c["id"], c["code"]) for c in answer.json()["warnings"]} >= {
+        ("schema", "profile_incomplete")
+    }
+
+
+def test_profile_required_as_the_page_setting_names_the_policy(
+    make_client: Any, issuer: Multikey, holder: Multikey, monkeypatch: Any
+) -> None:
+    """``MICROCRED_VERIFIER_PAGE_POLICIES=profile-required``: the employer's page refuses
+    the same credential and says which policy it did not meet, in Dutch."""
+    monkeypatch.setenv("MICROCRED_VERIFIER_PAGE_POLICIES", "profile-required")
+    client = make_client(dev=True, public_url="http://localhost:8003")
+    html = _check(client, incomplete(issuer, holder))
+    assert re.search(r'data-verdict="failed"', html)
+    policy = re.search(
+        r'data-check-id="policy".*?class="check-label">([^<]+)<.*?class="check-message">([^<]+)<',
+        html,
+        re.S,
+    )
+    assert policy, html[-3000:]
+    assert policy.group(1) == "Beleid van deze controle"
+    assert "profile-required" in policy.group(2)
+    whole = re.search(r'data-verdict="(\w+)"', _check(client, complete(issuer, holder)))
+    assert whole and whole.group(1) == "untrusted"  # genuine and complete; no trust registry

@@ -18,7 +18,6 @@ credentials and evaluates the same route as an admission rule.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,64 +26,23 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from contexts import CREDENTIALS_V2, OB_V3P0
 from credentials.fetch import FetchPolicy, SafeFetcher
 from credentials.keys import Multikey
-from credentials.proofs import sign
 from servicekit.migrations import upgrade
 from tests.support.badge_host import ASSERTION, ISSUER, BadgeHost, badge_host
-from tests.support.databases import fresh_database
+from tests.verifier.support import dev_verifier
 from tests.wallet.conftest import PUBLIC_URL, Account, WalletHarness, make_keystore
 from tests.wallet.fakes import Clock, FakeInternet
+from tests.wallet.test_open_world_import import FOREIGN_ACHIEVEMENT, foreign_ob3
 from tests.wallet.test_with_issuer import LiveIssuer, live_issuer  # noqa: F401 (fixture)
 from wallet.config import Settings as WalletSettings
 from wallet.main import create_app as create_wallet
-
-verifier_main = pytest.importorskip("verifier.main")
-from verifier.config import Settings as VerifierSettings  # noqa: E402
-
-FOREIGN_ACHIEVEMENT = "https://courses.tu-nord.example/achievements/machine-learning"
 
 
 def plain_ob3(issuer: Multikey, holder_did: str) -> dict[str, Any]:
     """An OB 3.0 credential as any OB 3.0 issuer makes it: no microcred context or terms."""
     issued = (datetime.now(UTC) - timedelta(days=30)).replace(microsecond=0)
-    credential = {
-        "@context": [CREDENTIALS_V2, OB_V3P0],
-        "id": f"urn:uuid:{uuid.uuid4()}",
-        "type": ["VerifiableCredential", "OpenBadgeCredential"],
-        "issuer": {
-            "id": issuer.controller,
-            "type": ["Profile"],
-            "name": "Technische Universität Nord",
-            "url": "https://www.tu-nord.example/",
-        },
-        "validFrom": issued.isoformat().replace("+00:00", "Z"),
-        "name": "Machine Learning",
-        "credentialSubject": {
-            "id": holder_did,
-            "type": ["AchievementSubject"],
-            "achievement": {
-                "id": FOREIGN_ACHIEVEMENT,
-                "type": ["Achievement"],
-                "name": "Machine Learning",
-                "description": "Supervised and unsupervised learning, model evaluation.",
-                "criteria": {"narrative": "Passed the exam and the project."},
-                "creditsAvailable": 5,
-                "alignment": [
-                    {
-                        "type": ["Alignment"],
-                        "targetName": "EQF level 6",
-                        "targetUrl": "https://europass.europa.eu/en/description-eight-eqf-levels",
-                        "targetFramework": "European Qualifications Framework",
-                        "targetCode": "6",
-                        "targetType": "ext:EQF",
-                    }
-                ],
-            },
-        },
-    }
-    return sign(credential, issuer)
+    return foreign_ob3(issuer, holder_did, issued=issued.isoformat().replace("+00:00", "Z"))
 
 
 def route(microcred_issuer: str, foreign_issuer: str, badge_issuer: str) -> dict[str, Any]:
@@ -132,17 +90,8 @@ def wallet(
 
 @pytest.fixture
 def verifier(tmp_path: Path) -> Iterator[TestClient]:
-    with fresh_database(tmp_path, "verifier") as url:
-        upgrade("verifier", url)
-        settings = VerifierSettings(
-            database_url=url,
-            public_url="http://127.0.0.1:8003",
-            dev=True,
-            data_dir=tmp_path / "verifier",
-        )
-        fetcher = SafeFetcher(FetchPolicy(allow_insecure=True, timeout=30))
-        with TestClient(verifier_main.create_app(settings, fetcher=fetcher)) as client:
-            yield client
+    with dev_verifier(tmp_path) as client:
+        yield client
 
 
 def _receive_all(
@@ -213,7 +162,6 @@ def test_a_route_from_three_sources_and_the_same_file_at_the_verifier(
     response = verifier.post("/admissions/evaluate", json={"credentials": documents, "rule": rule})
     assert response.status_code == 200, response.text
     outcome = response.json()
-    _skip_before_the_profile_verdict(outcome, ids, wallet, account)
     assert outcome["rejected"] == [], outcome["rejected"]
     assert outcome["satisfied"] is True, outcome
     assert outcome["ects_total"] == 17.5
@@ -228,21 +176,3 @@ def test_a_route_from_three_sources_and_the_same_file_at_the_verifier(
     ).json()
     assert short["satisfied"] is False
 
-
-def _skip_before_the_profile_verdict(
-    outcome: dict[str, Any], ids: dict[str, str], wallet: WalletHarness, account: Account
-) -> None:
-    """Until the verifier's verdict is about authenticity (issue 13, Build 2: a plain OB 3.0
-    credential is genuine although it lacks the EU profile), the verifier refuses the
-    foreign OB 3.0 credential on its profile alone. Then the other two sources must still
-    count, and the rest of this test waits for that change (it runs once it is merged)."""
-    rejected = outcome["rejected"]
-    if len(rejected) != 1:
-        return
-    foreign = wallet.client.get(f"/api/credentials/{ids['ob3']}", headers=account.headers)
-    (reason,) = rejected[0]["reasons"]
-    if rejected[0]["credential_id"] == foreign.json()["credentialId"] and (
-        "microcredential context" in reason
-    ):
-        assert outcome["ects_total"] == 12.5  # the microcred module and the OB 2.0 badge
-        pytest.skip("the verifier still requires the EU profile of plain OB 3.0 (Build 2)")

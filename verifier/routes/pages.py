@@ -25,6 +25,7 @@ from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from credentials.errors import MicrocredError
+from credentials.formats import detect_format
 from credentials.ob2 import is_ob2
 from credentials.reading import read_credential
 from servicekit.problems import ProblemError
@@ -92,6 +93,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "verifier.verdict.untrusted.text": (
             "De handtekening klopt, maar de uitgever staat niet in het register van erkende "
             "instellingen. Ga na wie dit heeft uitgegeven."
+        ),
+        "verifier.verdict.hosted_verified.title": "Bevestigd door de server van de uitgever",
+        "verifier.verdict.hosted_untrusted.title": (
+            "Bevestigd door de server van de uitgever, instelling niet erkend"
+        ),
+        "verifier.verdict.hosted_unknown.title": (
+            "Bevestigd door de server van de uitgever, status onbekend"
+        ),
+        "verifier.verdict.hosted.text": (
+            "Deze Open Badge 2.0 is niet digitaal ondertekend. Hij klopt met wat de server van "
+            "de uitgever nu bewaart en is zo betrouwbaar als die server: wie die beheert, kan "
+            "hem veranderen."
         ),
         "verifier.verdict.unknown.title": "Echt, status onbekend",
         "verifier.verdict.unknown.text": (
@@ -237,6 +250,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "verifier.verdict.untrusted.text": (
             "The signature is correct, but the issuer is not in the register of recognised "
             "institutions. Find out who issued it."
+        ),
+        "verifier.verdict.hosted_verified.title": "Confirmed by the issuer's server",
+        "verifier.verdict.hosted_untrusted.title": (
+            "Confirmed by the issuer's server, institution not recognised"
+        ),
+        "verifier.verdict.hosted_unknown.title": "Confirmed by the issuer's server, status unknown",
+        "verifier.verdict.hosted.text": (
+            "This Open Badge 2.0 is not digitally signed. It matches what the issuer's server "
+            "holds now and is only as trustworthy as that server: whoever controls it can "
+            "change it."
         ),
         "verifier.verdict.unknown.title": "Genuine, status unknown",
         "verifier.verdict.unknown.text": (
@@ -514,8 +537,13 @@ def check_credential(
         )
     text = raw[: services.settings.max_body].decode("utf-8", errors="replace").strip()
     try:
-        # a signed Open Badges 2.0 assertion is a compact JWS, not JSON
-        parsed = text if is_ob2(text) else parse_body(raw, max_bytes=services.settings.max_body)
+        # a signed Open Badges 2.0 assertion is a compact JWS, not JSON; a JWT-secured VC or
+        # an SD-JWT is named as that unsupported format, not refused as broken JSON
+        parsed = (
+            text
+            if is_ob2(text) or not detect_format(text).supported
+            else parse_body(raw, max_bytes=services.settings.max_body)
+        )
     except MicrocredError as exc:
         return _render_result(
             request, _recorded(services, malformed("credential", exc.code, exc.message))

@@ -36,7 +36,7 @@ from credentials.reading import read_credential
 from credentials.report import Check, VerificationReport
 from credentials.setup import default_verifier
 from credentials.status import StatusListCache
-from credentials.verify import Verifier
+from credentials.verify import NO_PROFILE, Verifier
 
 from .clock import Clock
 from .log import LoggedCredential, VerificationLog
@@ -218,6 +218,9 @@ class VerificationService:
                 self._add_trust(checked, report, self.clock(), active)
             else:
                 checked = credential if isinstance(credential, dict) else None
+            if Policy.PROFILE_REQUIRED in active:
+                label = report.format or "Open Badges 2.0"
+                report.add(policy_failed(Policy.PROFILE_REQUIRED, NO_PROFILE.format(label)))
         else:
             report = self._credential_report(credential, self.clock(), active)
             checked = credential if isinstance(credential, dict) else None
@@ -306,14 +309,7 @@ class VerificationService:
                     if check.id in ("trust", "policy") and check.outcome in ("failed", "warning"):
                         if check.id == "policy" and check.code != "policy_untrusted_issuer":
                             continue  # the core folded the other policy checks in already
-                        report.add(
-                            Check(
-                                f"credential[{index}].{check.id}",
-                                check.outcome,
-                                check.code,
-                                check.message,
-                            )
-                        )
+                        report.add(check.within(index))
         report.extend(list(extra_checks))
         if isinstance(presentation, dict) and not _failed(report, "structure"):
             report.summary = {

@@ -734,6 +734,16 @@ def receive_offer(
     )
 
 
+def _to_credential(request: Request, stored: dict[str, Any]) -> Response:
+    """After an import: the stored credential's page, with the flash that names it."""
+    return web.redirect(
+        request,
+        f"/credentials/{stored['id']}",
+        flash=("success", "wallet.receive.ok"),
+        title=stored.get("title") or "",
+    )
+
+
 @router.post("/receive/file")
 def receive_file(
     request: Request,
@@ -758,12 +768,7 @@ def receive_file(
             file_error=t("wallet.receive.failed", detail=exc.detail),
             status_code=exc.status,
         )
-    return web.redirect(
-        request,
-        f"/credentials/{stored['id']}",
-        flash=("success", "wallet.receive.ok"),
-        title=stored.get("title") or "",
-    )
+    return _to_credential(request, stored)
 
 
 @router.post("/receive/badge")
@@ -787,12 +792,7 @@ def receive_badge(
             badge_error=t("wallet.receive.failed", detail=exc.detail),
             status_code=exc.status,
         )
-    return web.redirect(
-        request,
-        f"/credentials/{stored['id']}",
-        flash=("success", "wallet.receive.ok"),
-        title=stored.get("title") or "",
-    )
+    return _to_credential(request, stored)
 
 
 # --------------------------------------------------------------------------- routes
