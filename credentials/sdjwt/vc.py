@@ -35,6 +35,7 @@ from urllib.parse import urlsplit
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
 
+from ..dids import did_web_from_url
 from ..errors import InvalidProof, MalformedInput, MicrocredError
 from ..keys import Multikey
 from ..microcredential import read_microcredential
@@ -494,7 +495,9 @@ class SdJwtVcVerifier:
             )
         except core.SdJwtError as exc:
             report.add(Check.failed("disclosures", exc.code or "invalid_disclosure", exc.message))
-            return report
+            # go on with the signed, always-disclosed claims (vct, status, key binding), so
+            # the report names every reason and the KB-JWT still tells whose answer this is
+            claims = {k: v for k, v in payload.items() if k not in ("_sd", "_sd_alg")}
         vct = claims.get("vct")
         known = None if self.known_vcts is None else set(self.known_vcts)
         if not isinstance(vct, str):
@@ -526,13 +529,9 @@ class SdJwtVcVerifier:
         else:
             report.add(Check.skipped("status", "status was not checked"))
         if self.trust_checker is not None:
-            issuer = (
-                claims.get("awarding_body", {}).get("id")
-                if isinstance(claims.get("awarding_body"), dict)
-                else None
-            )
-            report.add(self.trust_checker(str(issuer or claims.get("iss") or "")))
+            report.add(self.trust_checker(issuer_identity(str(claims.get("iss") or ""))))
         report.summary = summary(claims)
+        report.summary["issuer"] = issuer_identity(str(claims.get("iss") or ""))
         return report
 
     def _status(self, claims: dict[str, Any], keys: list[Multikey], moment: int) -> Check:
@@ -567,6 +566,19 @@ class SdJwtVcVerifier:
         return Check.passed("status", "valid in the issuer's token status list")
 
 
+def issuer_identity(iss: str) -> str:
+    """The identity the trust registry knows an SD-JWT VC issuer by.
+
+    microcred's registry lists institutions by DID. An https ``iss`` is taken as the did:web
+    of the same URL (``https://host/institutions/x`` → ``did:web:host:institutions:x``),
+    which is exactly the DID microcred's issuer publishes for that credential issuer; the
+    ``awarding_body.id`` claim is never used for trust, since any key holder could write it.
+    """
+    if iss.startswith(("https://", "http://")):
+        return did_web_from_url(iss)
+    return iss
+
+
 def _validity(claims: dict[str, Any], moment: int, skew: int) -> Check:
     exp, nbf = claims.get("exp"), claims.get("nbf")
     if isinstance(exp, int | float) and exp + skew < moment:
@@ -577,14 +589,28 @@ def _validity(claims: dict[str, Any], moment: int, skew: int) -> Check:
 
 
 def summary(claims: dict[str, Any]) -> dict[str, Any]:
-    """What the report and the employer view show: the disclosed claims, flattened a little."""
+    """What the report and the employer view show: the same keys as the OB 3.0 summary
+    (``credentials.profile.summarize``), plus the format, ``vct`` and the disclosed claims."""
     body = {k: v for k, v in claims.items() if k not in ("cnf", "_sd_alg")}
-    awarding = claims.get("awarding_body") if isinstance(claims.get("awarding_body"), dict) else {}
+    awarding = claims.get("awarding_body")
+    awarding = awarding if isinstance(awarding, dict) else {}
+    learner = claims.get("learner")
+    learner = learner if isinstance(learner, dict) else {}
+    result = claims.get("result")
+    result = result if isinstance(result, dict) else {}
     return {
+        "issuer": awarding.get("id") or claims.get("iss"),
+        "issuerName": awarding.get("name"),
+        "module": claims.get("title"),
+        "ects": claims.get("ects"),
+        "hours": claims.get("workload_hours"),
+        "eqfLevel": claims.get("eqf_level"),
+        "nlqfLevel": claims.get("nlqf_level"),
+        "awarded": claims.get("date_of_issuing"),
+        "holder": learner.get("id"),
+        "grade": result.get("grade"),
         "format": FORMAT,
         "title": claims.get("title"),
-        "issuer": awarding.get("name") or claims.get("iss"),
-        "issuer_id": awarding.get("id") or claims.get("iss"),
         "vct": claims.get("vct"),
         "credential_id": claims.get("jti"),
         "claims": body,
@@ -609,7 +635,7 @@ def _handler(
     def fetch_text(url: str) -> str:
         if fetcher is None:
             raise MicrocredError("no fetcher", code="fetch_unavailable")
-        return fetcher.get(url, accept=MEDIA_TYPE).text()
+        return fetcher.get(url, accept=MEDIA_TYPE).text
 
     sd = SdJwtVcVerifier(
         keys=IssuerKeys(

@@ -25,6 +25,7 @@ AUDIENCE = "https://verifier.example.nl"
 class SdJwtIssuer:
     algorithm: str = "P-256"
     iss: str = ISS
+    status_uri: str = STATUS_URI
     key: Multikey = field(init=False)
     kid: str = "key-1"
     statuses: TokenStatusList = field(default_factory=lambda: TokenStatusList(size=1024))
@@ -43,8 +44,8 @@ class SdJwtIssuer:
         self.documents[vc.well_known_url(self.iss)] = vc.issuer_metadata(
             self.iss, [(self.kid, self.key)]
         )
-        self.documents[STATUS_URI] = sign_status_list(
-            self.statuses, STATUS_URI, self.key, issuer=self.iss, kid=self.kid
+        self.documents[self.status_uri] = sign_status_list(
+            self.statuses, self.status_uri, self.key, issuer=self.iss, kid=self.kid
         )
 
     def fetch_json(self, url: str) -> Any:
@@ -74,7 +75,7 @@ class SdJwtIssuer:
             self.claims(**kwargs),
             self.key,
             holder_jwk=jose.jwk_of(holder),
-            status=status_reference(STATUS_URI, index),
+            status=status_reference(self.status_uri, index),
             kid=self.kid,
         )
         return token, index

@@ -47,6 +47,8 @@ async def create_request(body: PresentationRequestCreate, services: ServicesDep)
             rule=body.rule,
             expires_in=body.expires_in,
             client_name=body.client_name,
+            formats=body.formats,
+            vct_values=body.vct_values,
         )
     )
     return JSONResponse(
