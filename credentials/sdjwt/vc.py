@@ -178,9 +178,21 @@ def issue_sd_jwt_vc(
         header["kid"] = kid
     if x5c:
         header["x5c"] = x5c
-    return core.issue(
-        payload, SELECTIVE if frame is None else frame, key, header=header
-    ).serialize()
+    chosen = selective_frame(claims) if frame is None else frame
+    return core.issue(payload, chosen, key, header=header).serialize()
+
+
+def selective_frame(claims: dict[str, Any]) -> dict[str, Any]:
+    """:data:`SELECTIVE`, with every member the learner and result objects have (so an
+    identity claim added later, e.g. a student number, is never disclosed by default)."""
+    frame: dict[str, Any] = {"_sd": list(SELECTIVE["_sd"])}
+    for name in ("learner", "result"):
+        members = claims.get(name)
+        listed = list(SELECTIVE[name]["_sd"])
+        if isinstance(members, dict):
+            listed += [k for k in members if k not in listed]
+        frame[name] = {"_sd": listed}
+    return frame
 
 
 # ---------------------------------------------------------------- metadata documents
