@@ -230,3 +230,18 @@ def test_type_metadata_names_the_type_in_dutch_and_english() -> None:
     assert {d["lang"] for d in doc["display"]} == {"nl", "en"}
     learner = next(c for c in doc["claims"] if c["path"] == ["learner"])
     assert learner["sd"] == "always"
+
+
+def test_the_core_verifier_dispatches_an_sd_jwt_vc_to_its_handler(holder: Multikey) -> None:
+    from credentials.verify import Verifier
+
+    key = Multikey.generate("Ed25519")
+    claims = SdJwtIssuer().claims()
+    claims["iss"] = key.controller  # a DID issuer: did:key resolves offline
+    token = vc.issue_sd_jwt_vc(claims, key, holder_jwk=jose.jwk_of(holder), kid=key.id)
+    report = Verifier().verify_credential(token)
+    assert report.format == "SD-JWT VC · EdDSA"
+    assert report.verified, report.to_dict()
+    assert report.outcome_of("proof").message.endswith("(did)")  # type: ignore[union-attr]
+    forged = token.replace(token.split(".")[2][:8], "AAAAAAAA", 1)
+    assert not Verifier().verify_credential(forged).verified
