@@ -21,6 +21,7 @@
  *   statusList  their status list: {statuses: [..], bits, uri, issuerJwk (private)}
  *               -> {jwt}
  *   readStatus  their reading of a status list JWT: {jwt, indexes: [..]} -> {statuses}
+ *   bench       {what: "issue"|"verify", items, …} -> {n, seconds}, timed inside Node
  */
 import crypto from 'node:crypto';
 
@@ -143,6 +144,20 @@ const ops = {
       {alg: algOf(issuerJwk)});
     const jwt = new Jwt({header, payload});
     return {jwt: await jwt.sign(await signerFor(issuerJwk))};
+  },
+
+  /** Timed inside Node (bench/sdjwt.py): issue the claims, or verify the presentations. */
+  async bench({what, items, frame, issuerJwk, nonce, statusListJwt}) {
+    const sdjwt = await instance({issuerJwk, statusListJwt});
+    const started = process.hrtime.bigint();
+    for(const item of items) {
+      if(what === 'issue') {
+        await sdjwt.issue(item, frame, {header: {kid: 'key-1'}});
+      } else {
+        await sdjwt.verify(item, {keyBindingNonce: nonce});
+      }
+    }
+    return {n: items.length, seconds: Number(process.hrtime.bigint() - started) / 1e9};
   },
 
   async readStatus({jwt, indexes}) {
