@@ -379,10 +379,14 @@ class IssuerKeys:
         if not trusted:
             top = certs[-1]
             for anchor in self.x5c_anchors:
-                if anchor.subject == top.issuer:
+                if anchor.subject != top.issuer:
+                    continue
+                try:
                     _check_signed(top, anchor)
-                    trusted = True
-                    break
+                except InvalidProof:
+                    continue  # same name, another key: not this anchor
+                trusted = True
+                break
         if not trusted:
             raise InvalidProof(
                 "the x5c chain does not lead to a trusted anchor", code="x5c_untrusted"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import pytest
 
@@ -245,3 +246,81 @@ def test_the_core_verifier_dispatches_an_sd_jwt_vc_to_its_handler(holder: Multik
     assert report.outcome_of("proof").message.endswith("(did)")  # type: ignore[union-attr]
     forged = token.replace(token.split(".")[2][:8], "AAAAAAAA", 1)
     assert not Verifier().verify_credential(forged).verified
+
+
+# ---------------------------------------------------------------- x5c, trusted by the verifier
+
+
+def _certificates(host: str, leaf_key: Multikey) -> tuple[Any, list[str]]:
+    """A CA certificate (the verifier's anchor) and the x5c chain [leaf] for ``host``."""
+    import base64
+    from datetime import UTC, datetime, timedelta
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.now(UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "Test Trust Anchor")])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .sign(ca_key, hashes.SHA256())
+    )
+    leaf = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+        .issuer_name(ca_name)
+        .public_key(leaf_key.public_key)
+        .serial_number(2)
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    der = leaf.public_bytes(serialization.Encoding.DER)
+    return ca, [base64.b64encode(der).decode()]
+
+
+def test_x5c_is_accepted_only_under_the_verifiers_anchors(holder: Multikey) -> None:
+    issuer = SdJwtIssuer()
+    ca, chain = _certificates("issuer.example.nl", issuer.key)
+    token = vc.issue_sd_jwt_vc(
+        issuer.claims(), issuer.key, holder_jwk=jose.jwk_of(holder), x5c=chain
+    )
+    shown = _present(token, holder, set())
+    anchored = vc.SdJwtVcVerifier(keys=vc.IssuerKeys(x5c_anchors=[ca]))
+    report = anchored.verify(shown, audience=AUDIENCE, nonce="n-1", check_status=False)
+    assert report.verified, report.to_dict()
+    assert report.outcome_of("proof").message.endswith("(x5c)")  # type: ignore[union-attr]
+    # no anchors configured: x5c is not a way in
+    unanchored = vc.SdJwtVcVerifier(keys=vc.IssuerKeys())
+    assert _reason(unanchored.verify(shown, audience=AUDIENCE, nonce="n-1"), "proof") == (
+        "x5c_untrusted"
+    )
+    # another anchor: untrusted; a certificate for another host: refused
+    other_ca, _ = _certificates("issuer.example.nl", Multikey.generate("P-256"))
+    other = vc.SdJwtVcVerifier(keys=vc.IssuerKeys(x5c_anchors=[other_ca]))
+    assert _reason(other.verify(shown, audience=AUDIENCE, nonce="n-1"), "proof") == (
+        "x5c_untrusted"
+    )
+    ca2, chain2 = _certificates("evil.example", issuer.key)
+    token2 = vc.issue_sd_jwt_vc(
+        issuer.claims(), issuer.key, holder_jwk=jose.jwk_of(holder), x5c=chain2
+    )
+    wrong_host = vc.SdJwtVcVerifier(keys=vc.IssuerKeys(x5c_anchors=[ca2]))
+    assert (
+        _reason(
+            wrong_host.verify(_present(token2, holder, set()), audience=AUDIENCE, nonce="n-1"),
+            "proof",
+        )
+        == "x5c_iss_mismatch"
+    )
