@@ -67,7 +67,7 @@ class Disclosure:
     def parse(cls, encoded: str) -> Disclosure:
         try:
             items = json.loads(jose.b64d(encoded))
-        except (ValueError, MalformedInput):
+        except (ValueError, RecursionError, MalformedInput):
             raise SdJwtError(
                 "a disclosure is not base64url JSON", code="invalid_disclosure"
             ) from None
@@ -333,7 +333,10 @@ def reconstruct(sd_jwt: SdJwt) -> dict[str, Any]:
             return items
         return node
 
-    claims = walk(payload)
+    try:
+        claims = walk(payload)
+    except RecursionError:
+        raise SdJwtError("the claims are nested too deeply", code="invalid_sd_jwt") from None
     stray = set(by_digest) - used
     if stray:
         raise SdJwtError(

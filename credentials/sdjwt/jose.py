@@ -93,7 +93,7 @@ def decode(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     head, body, _ = token.split(".")
     try:
         header, payload = json.loads(b64d(head)), json.loads(b64d(body))
-    except (ValueError, MalformedInput):
+    except (ValueError, RecursionError, MalformedInput):
         raise MalformedInput("the JWT header or payload is not JSON", code="invalid_jwt") from None
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise MalformedInput("the JWT header and payload must be objects", code="invalid_jwt")

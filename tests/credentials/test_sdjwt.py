@@ -324,3 +324,22 @@ def test_x5c_is_accepted_only_under_the_verifiers_anchors(holder: Multikey) -> N
         )
         == "x5c_iss_mismatch"
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "~",
+        "a.b.c~",
+        "eyJhbGciOiJFUzI1NiJ9.e30.c2ln~not-base64!~",
+        "eyJhbGciOiJFUzI1NiIsInR5cCI6ImRjK3NkLWp3dCJ9.e30.c2ln~"
+        + jose.b64e(("[" * 5000 + "]" * 5000).encode())
+        + "~",
+        "eyJhbGciOiJub25lIiwidHlwIjoiZGMrc2Qtand0In0.eyJpc3MiOiJodHRwczovL3gifQ.~",
+    ],
+    ids=["empty", "junk-jws", "bad-disclosure", "deep-disclosure", "alg-none"],
+)
+def test_hostile_sd_jwts_are_failed_checks_never_exceptions(text: str) -> None:
+    report = SdJwtIssuer().verifier().verify(text, audience=AUDIENCE, nonce="n")
+    assert not report.verified
+    assert report.failed and all(c.code for c in report.failed)
