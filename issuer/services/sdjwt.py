@@ -37,7 +37,7 @@ from servicekit.problems import ProblemError
 
 from ..models import Institution, StatusBitstring
 from ..models import StatusList as StatusListRow
-from . import keys, urls
+from . import audit, keys, urls
 from .context import IssuerContext
 
 CONFIGURATION_ID = "MicroCredential_dc_sd_jwt"
@@ -135,9 +135,21 @@ def issue(
     with ctx.db.session() as session:
         key, generation = keys.signer(ctx, session, institution)
     kid = urls.verification_method(ctx.settings.public_url, institution.slug, generation)
-    return vc.issue_sd_jwt_vc(
+    token = vc.issue_sd_jwt_vc(
         claims, key, holder_jwk=holder_jwk(ctx, proof_jwt), status=status, kid=kid
     )
+    # the registrar's trail: one credential (credential.issue), delivered in this format too
+    with ctx.db.session() as session:
+        audit.record(
+            session,
+            institution.id,
+            "wallet",
+            "credential.deliver_sd_jwt",
+            ctx.now(),
+            credential_id=credential.get("id"),
+            details={"format": FORMAT, "vct": claims["vct"], "status": status},
+        )
+    return token
 
 
 def _entries(value: Any) -> list[dict[str, Any]]:

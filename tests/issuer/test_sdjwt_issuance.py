@@ -95,6 +95,11 @@ def test_an_offer_collected_as_sd_jwt_vc_is_one_credential_with_a_token_status_l
         assert state["state"] == "issued" and state["credential_id"] == credential_id
         stored = client.get(inst.path(f"/credentials/{credential_id}"), headers=inst.headers)
         assert stored.status_code == 200
+        trail = client.get(
+            inst.path("/audit"), params={"credential_id": credential_id}, headers=inst.headers
+        ).json()
+        actions = sorted(e["action"] for e in trail["events"])
+        assert actions == ["credential.deliver_sd_jwt", "credential.issue"], trail
         # the same suspend and revoke actions reach the SD-JWT VC's status list
         assert set_status(client, inst, credential_id, "suspended").status_code == 200
         report = _verifier(http, issuer).verify(present(), audience=AUDIENCE, nonce="n-1")
