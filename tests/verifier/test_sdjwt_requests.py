@@ -74,6 +74,12 @@ def test_a_dcql_request_for_the_sd_jwt_vc_is_answered_and_shown(
     }
     for check in ("proof", "disclosures", "vct", "key_binding", "status"):
         assert checks[check] == "passed", checks
+    # the employer view renders it like any credential (module title, verdict)
+    dev_client.cookies.set("mc_verifier_result", created["result_token"])
+    page = dev_client.get(f"/check/request/{created['id']}/result")
+    dev_client.cookies.clear()
+    assert page.status_code == 200 and title in page.text
+    assert sd_issuer.claims()["awarding_body"]["name"] in page.text  # from the card only
     # tamper: the same answer again (a reused nonce) is refused
     again = _answer(dev_client, params, {"module_1_sd_jwt": [_present(token, holder, params)]})
     assert again.status_code == 400 and again.json()["code"] == "nonce_replayed"
