@@ -152,3 +152,24 @@ def test_tamper_revoked_unknown_vct_and_foreign_disclosure_are_not_accepted(
         [report] = outcome["presentations"][0]["credentials"]
         failed = {(c["id"], c["code"]) for c in report["errors"]}
         assert (check, code) in failed, report
+
+
+def test_a_pasted_sd_jwt_vc_is_checked_on_the_page_and_by_vc_api(
+    dev_client: Any, sd_issuer: SdJwtIssuer
+) -> None:
+    import re
+
+    holder = Multikey.generate("P-256")
+    token, _ = sd_issuer.issue(holder)
+    page = dev_client.get("/")
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    shown = dev_client.post(
+        "/check/credential", data={"document": token, "csrf_token": csrf.group(1)}
+    )
+    assert shown.status_code == 200
+    assert sd_issuer.claims()["awarding_body"]["name"] in shown.text
+    answer = dev_client.post("/credentials/verify", json={"verifiableCredential": token})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["verified"] is True, answer.json()
+    assert answer.json()["format"].startswith("SD-JWT VC")

@@ -25,6 +25,7 @@ from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
 from credentials.errors import MicrocredError
+from credentials.formats import detect_format
 from credentials.ob2 import is_ob2
 from credentials.reading import read_credential
 from servicekit.problems import ProblemError
@@ -513,7 +514,9 @@ def check_credential(
     text = raw[: services.settings.max_body].decode("utf-8", errors="replace").strip()
     try:
         # a signed Open Badges 2.0 assertion is a compact JWS, not JSON
-        parsed = text if is_ob2(text) else parse_body(raw, max_bytes=services.settings.max_body)
+        # … nor is an SD-JWT VC (issue 19): both go to the format handlers as text
+        as_text = is_ob2(text) or detect_format(text).family == "sdjwt"
+        parsed = text if as_text else parse_body(raw, max_bytes=services.settings.max_body)
     except MicrocredError as exc:
         return _render_result(
             request, _recorded(services, malformed("credential", exc.code, exc.message))
