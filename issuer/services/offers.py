@@ -565,7 +565,9 @@ def _check_request(body: dict[str, Any]) -> bool:
         return "proof" in body
     if "format" in body:  # draft 13: format + credential_definition
         if body.get("format") not in ("ldp_vc", sdjwt.FORMAT):
-            raise OAuthError(400, "unsupported_credential_format", "only ldp_vc and dc+sd-jwt are issued")
+            raise OAuthError(
+                400, "unsupported_credential_format", "only ldp_vc and dc+sd-jwt are issued"
+            )
         return True
     raise OAuthError(400, "invalid_credential_request", "credential_configuration_id is required")
 
