@@ -550,6 +550,15 @@ class SdJwtVcVerifier:
         report.summary["issuer"] = issuer_identity(str(claims.get("iss") or ""))
         return report
 
+    def _status_keys(self, token: str, claims: dict[str, Any]) -> list[Multikey]:
+        """The keys the status list token's own header names, for the credential's issuer."""
+        try:
+            header, _ = jose.decode(token.strip())
+            found, _ = self.keys.keys_for(header, {"iss": claims.get("iss")})
+        except (MalformedInput, InvalidProof):
+            return []
+        return found
+
     def _status(self, claims: dict[str, Any], keys: list[Multikey], moment: int) -> Check:
         status = claims.get("status")
         ref = status.get("status_list") if isinstance(status, dict) else None
@@ -565,7 +574,9 @@ class SdJwtVcVerifier:
             return Check.warning("status", "status_unknown", "no status fetcher configured")
         try:
             token = self.fetch_status(ref["uri"])
-            value = read_status_list_token(token, ref["uri"], keys, now=moment).get(ref["idx"])
+            # the list may be signed by a newer key of the same issuer (after a rotation)
+            signers = [*keys, *self._status_keys(token, claims)]
+            value = read_status_list_token(token, ref["uri"], signers, now=moment).get(ref["idx"])
         except (StatusListTokenError, IndexError) as exc:
             code = getattr(exc, "code", None) or "status_invalid"
             return Check.failed("status", code, str(exc))

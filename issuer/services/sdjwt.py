@@ -87,10 +87,18 @@ def configuration(ctx: IssuerContext, institution: Institution, algorithm: str) 
 
 
 def jwt_vc_issuer_metadata(ctx: IssuerContext, institution: Institution) -> dict[str, Any]:
+    """Every key the DID document lists as an assertion method (current and retired, not
+    compromised), so SD-JWT VCs signed before a key rotation keep verifying and those
+    signed with a compromised key stop, exactly as for the OB 3.0 credentials."""
     with ctx.db.session() as session:
-        key, generation = keys.signer(ctx, session, institution)
-    kid = urls.verification_method(ctx.settings.public_url, institution.slug, generation)
-    return vc.issuer_metadata(issuer_url(ctx, institution), [(kid, key)])
+        document = keys.did_document(ctx, session, institution)
+    usable = set(document["assertionMethod"])
+    listed = [
+        (vm["id"], Multikey.from_public_multibase(vm["publicKeyMultibase"]))
+        for vm in document["verificationMethod"]
+        if vm["id"] in usable
+    ]
+    return vc.issuer_metadata(issuer_url(ctx, institution), listed)
 
 
 def type_metadata(ctx: IssuerContext, institution: Institution, module_type: str) -> dict[str, Any]:

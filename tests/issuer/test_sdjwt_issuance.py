@@ -100,6 +100,12 @@ def test_an_offer_collected_as_sd_jwt_vc_is_one_credential_with_a_token_status_l
         ).json()
         actions = sorted(e["action"] for e in trail["events"])
         assert actions == ["credential.deliver_sd_jwt", "credential.issue"], trail
+        # a routine key rotation: the SD-JWT VC and its (newly signed) status list still
+        # verify, through the retired key in the jwks and the new key of the status list
+        rotated = client.post(inst.path("/keys/rotate"), json={}, headers=inst.headers)
+        assert rotated.status_code == 201, rotated.text
+        report = _verifier(http, issuer).verify(present(), audience=AUDIENCE, nonce="n-1")
+        assert report.verified, report.to_dict()
         # the same suspend and revoke actions reach the SD-JWT VC's status list
         assert set_status(client, inst, credential_id, "suspended").status_code == 200
         report = _verifier(http, issuer).verify(present(), audience=AUDIENCE, nonce="n-1")
@@ -128,3 +134,20 @@ def test_an_unknown_configuration_is_still_refused(
     )
     assert answer.status_code == 400
     assert answer.json()["error"] == "unknown_credential_configuration"
+
+
+def test_a_compromised_key_takes_its_sd_jwt_vcs_down(
+    client: TestClient, app: Any, inst: Institution, module: Any, clock: Clock, port: int
+) -> None:
+    created = create_offer(client, inst)
+    issuer = f"http://127.0.0.1:{port}/institutions/hsr"
+    with live_server(app, port), httpx.Client() as http:
+        wallet = Wallet(http, clock, algorithm="P-256")
+        sd_jwt = core.SdJwt.parse(_collect(http, wallet, created, issuer))
+        rotated = client.post(
+            inst.path("/keys/rotate"), json={"compromised": True}, headers=inst.headers
+        )
+        assert rotated.status_code == 201, rotated.text
+        shown = core.present(sd_jwt, set(), wallet.key, audience=AUDIENCE, nonce="n")
+        report = _verifier(http, issuer).verify(shown, audience=AUDIENCE, nonce="n")
+        assert report.outcome_of("proof").code == "key_unresolved"  # type: ignore[union-attr]
