@@ -246,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-cohort", action="store_true", help="skip row 2")
     parser.add_argument("--no-load", action="store_true", help="skip rows 3 and 4")
+    parser.add_argument("--no-sdjwt", action="store_true", help="skip row 5 (SD-JWT VC)")
     parser.add_argument("--load-duration", type=float, default=30.0, help="seconds (row 3)")
     parser.add_argument(
         "--load-total", type=int, default=100_000, help="verifications in all (row 4)"
@@ -273,6 +274,12 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(not_measured(4, "verifier memory", "skipped (--no-load/--quick)"))
     else:
         rows.extend(rows_verifier(args))
+    if args.no_sdjwt:
+        rows.append(not_measured(5, "SD-JWT VC issue/verify", "skipped (--no-sdjwt)"))
+    else:
+        from . import sdjwt
+
+        rows.extend(sdjwt.rows(min(args.iterations, 1000), args.rounds))
 
     print(table(rows))
     result = {

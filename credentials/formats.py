@@ -12,10 +12,12 @@ Detected families:
 * ``vc11`` – VC Data Model 1.1 (first context ``https://www.w3.org/2018/credentials/v1``);
 * ``ob2`` – Open Badges 2.0 assertions, hosted (JSON) or signed (a compact JWS whose payload
   is an assertion); verified by a handler registered here (see below);
+* ``sdjwt`` – SD-JWT VC (``~``-separated disclosures, ``typ`` ``dc+sd-jwt`` or the former
+  ``vc+sd-jwt``); verified by the handler ``credentials.sdjwt.vc`` registers (issue 19);
 * ``unsupported`` – recognised but not verifiable here: JWT-secured VCs and VPs (a compact
   JWS with a ``vc``/``vp`` claim, ``application/vc+jwt``), ``EnvelopedVerifiableCredential``
-  and ``EnvelopedVerifiablePresentation``, SD-JWT (``~``-separated disclosures,
-  ``application/vc+sd-jwt`` / ``dc+sd-jwt``), the selective-disclosure cryptosuites
+  and ``EnvelopedVerifiablePresentation``, SD-JWTs that are not SD-JWT VCs (no ``dc+sd-jwt``
+  / ``vc+sd-jwt`` ``typ``), the selective-disclosure cryptosuites
   ``bbs-2023`` and ``ecdsa-sd-2023``, and ``JwtProof2020`` / BBS+ 2020 proofs;
 * ``unknown`` – anything else; the data-model checks then say what is wrong with it.
 
@@ -72,6 +74,8 @@ JWT_MEDIA_TYPES = {
     "application/vc+cose": "a COSE-secured credential (application/vc+cose)",
     "application/jwt": "a JWT (application/jwt)",
 }
+SD_JWT_VC_TYPS = ("dc+sd-jwt", "vc+sd-jwt")
+"""``typ`` values of an SD-JWT VC (``vc+sd-jwt`` is the drafts' former name)."""
 _JWS = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 _MAX_TOKEN = 1024 * 1024
 
@@ -174,6 +178,11 @@ def _string_format(text: str) -> Format:
     if not text:
         return Format("unknown", "unknown")
     if "~" in text and _JWS.match(text.split("~", 1)[0]):
+        header, _ = _jws_parts(text.split("~", 1)[0])
+        typ = str((header or {}).get("typ", "")).lower()
+        if typ.removeprefix("application/") in SD_JWT_VC_TYPS:
+            alg = str((header or {}).get("alg", ""))[:20]
+            return Format("sdjwt", "SD-JWT VC", (alg,) if alg else ())
         return Format("unsupported", "SD-JWT", reason="an SD-JWT (selective disclosure JWT)")
     if len(text) <= _MAX_TOKEN and _JWS.match(text):
         header, claims = _jws_parts(text)
@@ -283,7 +292,7 @@ def _strings(value: Any) -> list[str]:
 Handler = Callable[..., Any]
 """``handler(document, *, verifier, now, check_status) -> VerificationReport``."""
 
-PLUGIN_MODULES: dict[str, str] = {"ob2": "credentials.ob2"}
+PLUGIN_MODULES: dict[str, str] = {"ob2": "credentials.ob2", "sdjwt": "credentials.sdjwt.vc"}
 """Family -> module that registers its handler when imported (loaded on first need)."""
 
 _HANDLERS: dict[str, Handler] = {}

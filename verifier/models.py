@@ -116,3 +116,7 @@ class PresentationRequestCreate(sqlmodel.SQLModel):
     """A route definition (credentials.rules) evaluated over the verified answer."""
     expires_in: int | None = Field(default=None, ge=1)
     client_name: str | None = Field(default=None, min_length=1, max_length=200)
+    formats: list[str] | None = Field(default=None, max_length=2)
+    """``ldp_vc`` (default), ``dc+sd-jwt`` or both: either format answers (issue 19)."""
+    vct_values: list[str] | None = Field(default=None, max_length=20)
+    """The SD-JWT VC types accepted (DCQL ``meta.vct_values``); needed for dc+sd-jwt."""

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from . import admin, audit, batches, credentials, institutions, modules, offers, oid4vci, status
+from . import (
+    admin,
+    audit,
+    batches,
+    credentials,
+    institutions,
+    modules,
+    offers,
+    oid4vci,
+    sdjwt,
+    status,
+)
 
 
 def include_all(app: FastAPI) -> None:
@@ -14,6 +25,7 @@ def include_all(app: FastAPI) -> None:
         modules,
         credentials,
         batches,
+        sdjwt,  # before status: …/status/<list>/token is not a purpose
         status,
         offers,
         oid4vci,

@@ -24,6 +24,7 @@ ACTIONS = (
     "module.update",
     "module.archive",
     "credential.issue",
+    "credential.deliver_sd_jwt",  # issue 19: the same credential delivered as dc+sd-jwt
     "credential.revoke",
     "credential.suspend",
     "credential.unsuspend",

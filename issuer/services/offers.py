@@ -48,7 +48,7 @@ from servicekit.tokens import new_token, token_hash
 from ..models import Institution, Nonce, Offer
 from ..models import Module as ModuleRow
 from ..schemas import IssueModuleIn, OfferIn
-from . import audit, issuance, keys, urls
+from . import audit, issuance, keys, sdjwt, urls
 from .clock import aware, iso
 from .context import IssuerContext
 
@@ -132,7 +132,9 @@ def issuer_metadata(ctx: IssuerContext, institution: Institution) -> dict[str, A
                         {"path": ["issuer", "name"]},
                     ],
                 },
-            }
+            },
+            # issue 19: the same offer collected as an SD-JWT VC
+            sdjwt.CONFIGURATION_ID: sdjwt.configuration(ctx, institution, algorithm),
         },
     }
 
@@ -228,7 +230,7 @@ def offer_json(
         }
     return {
         "credential_issuer": issuer_id(ctx, institution),
-        "credential_configuration_ids": [CONFIGURATION_ID],
+        "credential_configuration_ids": [CONFIGURATION_ID, sdjwt.CONFIGURATION_ID],
         "grants": {PRE_AUTHORIZED_GRANT: grant},
     }
 
@@ -548,8 +550,17 @@ def credential(
             .where(col(Offer.id) == offer.id)
             .values(state="issued", issued_at=ctx.now(), credential_id=issued.credential["id"])
         )
+    if _wants_sd_jwt(body):  # issue 19: the SD-JWT VC of the same, recorded credential
+        token = sdjwt.issue(ctx, institution, issued.credential, jwt, stored.get("learner") or {})
+        answer: dict[str, Any] = {
+            "credentials": [{"credential": token}],
+            "notification_id": offer.id,
+        }
+        if draft13:
+            answer["credential"] = token
+        return answer
     # the wallet says with this id whether it kept the credential (``notification``)
-    answer: dict[str, Any] = {
+    answer = {
         "credentials": [{"credential": issued.credential}],
         "notification_id": offer.id,
     }
@@ -675,16 +686,26 @@ def _check_request(body: dict[str, Any]) -> bool:
         )
     configuration = body.get("credential_configuration_id")
     if configuration is not None:
-        if configuration != CONFIGURATION_ID:
+        if configuration not in (CONFIGURATION_ID, sdjwt.CONFIGURATION_ID):
             raise OAuthError(
                 400, "unknown_credential_configuration", f"unknown configuration {configuration!r}"
             )
         return "proof" in body
     if "format" in body:  # draft 13: format + credential_definition
-        if body.get("format") != "ldp_vc":
-            raise OAuthError(400, "unsupported_credential_format", "only ldp_vc is issued")
+        if body.get("format") not in ("ldp_vc", sdjwt.FORMAT):
+            raise OAuthError(
+                400, "unsupported_credential_format", "only ldp_vc and dc+sd-jwt are issued"
+            )
         return True
     raise OAuthError(400, "invalid_credential_request", "credential_configuration_id is required")
+
+
+def _wants_sd_jwt(body: dict[str, Any]) -> bool:
+    """Whether the wallet asked for the ``dc+sd-jwt`` configuration (or format, draft 13)."""
+    return (
+        body.get("credential_configuration_id") == sdjwt.CONFIGURATION_ID
+        or body.get("format") == sdjwt.FORMAT
+    )
 
 
 def _proof_jwt(body: dict[str, Any]) -> str:

@@ -21,6 +21,7 @@ from tests.support.servers import live_server
 
 PRE_AUTH = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 CONFIGURATION = "MicroCredential_ldp_vc"
+SDJWT_CONFIGURATION = "MicroCredential_dc_sd_jwt"
 
 
 class Wallet:
@@ -108,7 +109,7 @@ def test_the_whole_flow_with_a_pin_against_the_running_issuer(
         wallet = Wallet(http, clock)
         offer = wallet.offer(created["offer_uri"])
         assert offer["credential_issuer"] == issuer
-        assert offer["credential_configuration_ids"] == [CONFIGURATION]
+        assert offer["credential_configuration_ids"] == [CONFIGURATION, SDJWT_CONFIGURATION]
         assert offer["grants"][PRE_AUTH]["tx_code"]["length"] == 6
         meta, server = wallet.metadata(issuer)
         configuration = meta["credential_configurations_supported"][CONFIGURATION]

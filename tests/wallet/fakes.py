@@ -86,6 +86,8 @@ class FakeIssuer:
     status: StatusList = field(default_factory=StatusList)
     next_index: int = 41
     requests: list[str] = field(default_factory=list)
+    also_sd_jwt: bool = False
+    """Offer the credential as dc+sd-jwt too (microcred's issuer does, issue 19)."""
 
     @property
     def identifier(self) -> str:
@@ -103,7 +105,8 @@ class FakeIssuer:
             grant["tx_code"] = {"input_mode": "numeric", "length": len(tx_code)}
         return {
             "credential_issuer": self.identifier,
-            "credential_configuration_ids": [self.config_id],
+            "credential_configuration_ids": [self.config_id]
+            + (["MicroCredential_dc_sd_jwt"] if self.also_sd_jwt else []),
             "grants": {"urn:ietf:params:oauth:grant-type:pre-authorized_code": grant},
         }
 
@@ -173,7 +176,12 @@ class FakeIssuer:
                     "proof_types_supported": {
                         "jwt": {"proof_signing_alg_values_supported": ["EdDSA"]}
                     },
-                }
+                },
+                "MicroCredential_dc_sd_jwt": {
+                    "format": "dc+sd-jwt",
+                    "vct": self.identifier + "/vct/microcredential",
+                    "cryptographic_binding_methods_supported": ["jwk"],
+                },
             },
         }
 

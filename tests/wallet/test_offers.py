@@ -178,6 +178,15 @@ def test_an_offer_for_another_kind_of_wallet_is_refused(wallet: WalletHarness) -
     assert _count(wallet, account) == 0
 
 
+def test_an_offer_in_two_formats_is_collected_once_as_ldp_vc(wallet: WalletHarness) -> None:
+    account = wallet.signup()
+    wallet.internet.issuer.also_sd_jwt = True
+    response = _offer(wallet, account, wallet.internet.issuer.offer_uri())
+    assert response.status_code in (200, 201), response.json()
+    assert len(wallet.internet.issuer.issued) == 1
+    assert _count(wallet, account) == 1
+
+
 def test_a_failing_credential_from_an_offer_is_kept_as_received_not_verified(
     wallet: WalletHarness,
 ) -> None:

@@ -537,13 +537,12 @@ def check_credential(
         )
     text = raw[: services.settings.max_body].decode("utf-8", errors="replace").strip()
     try:
-        # a signed Open Badges 2.0 assertion is a compact JWS, not JSON; a JWT-secured VC or
-        # an SD-JWT is named as that unsupported format, not refused as broken JSON
-        parsed = (
-            text
-            if is_ob2(text) or not detect_format(text).supported
-            else parse_body(raw, max_bytes=services.settings.max_body)
-        )
+        # a signed Open Badges 2.0 assertion is a compact JWS, not JSON, nor is an SD-JWT VC
+        # (issue 19): both go to the format handlers as text; a JWT-secured VC or another
+        # unsupported format is named as that format, not refused as broken JSON
+        detected = detect_format(text)
+        as_text = is_ob2(text) or detected.family == "sdjwt" or not detected.supported
+        parsed = text if as_text else parse_body(raw, max_bytes=services.settings.max_body)
     except MicrocredError as exc:
         return _render_result(
             request, _recorded(services, malformed("credential", exc.code, exc.message))

@@ -60,6 +60,8 @@ async def create_request(
             expires_in=body.expires_in,
             client_name=body.client_name,
             requester=requester,
+            formats=body.formats,
+            vct_values=body.vct_values,
         )
     )
     return JSONResponse(

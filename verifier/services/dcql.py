@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -31,6 +31,11 @@ from credentials.errors import MalformedInput
 from credentials.rules import Route
 
 FORMAT = "ldp_vc"
+SD_JWT_FORMAT = "dc+sd-jwt"
+FORMATS = (FORMAT, SD_JWT_FORMAT)
+#: where the SD-JWT VC claims carry what ACHIEVEMENT_ID / ACHIEVEMENT_NAME point at
+SD_JWT_PATHS = {("credentialSubject", "achievement", "id"): ("achievement_id",),
+                ("credentialSubject", "achievement", "name"): ("title",)}
 DEFAULT_TYPES: tuple[str, ...] = ("VerifiableCredential", "OpenBadgeCredential")
 MAX_MODULES = 20
 _TYPE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,99}$")
@@ -49,6 +54,10 @@ class RequestSpec:
     credential_types: tuple[str, ...] = DEFAULT_TYPES
     modules: tuple[str, ...] = ()
     rule: Mapping[str, Any] | None = None
+    formats: tuple[str, ...] = (FORMAT,)
+    """``ldp_vc``, ``dc+sd-jwt`` or both (issue 19: "either format" via credential_sets)."""
+    vct_values: tuple[str, ...] = ()
+    """The SD-JWT VC types accepted (DCQL ``meta.vct_values``; required for dc+sd-jwt)."""
 
     @classmethod
     def parse(
@@ -56,6 +65,8 @@ class RequestSpec:
         credential_types: Sequence[str] | None,
         modules: Sequence[str] | None,
         rule: Mapping[str, Any] | None,
+        formats: Sequence[str] | None = None,
+        vct_values: Sequence[str] | None = None,
     ) -> RequestSpec:
         types = list(credential_types or DEFAULT_TYPES)
         for name in types:
@@ -70,7 +81,17 @@ class RequestSpec:
             raise _invalid(f"at most {MAX_MODULES} modules can be asked for at once")
         if rule is not None:
             Route.from_dict(rule)  # refuse a bad rule now, not when the learner answers
-        return cls(tuple(dict.fromkeys(types)), tuple(dict.fromkeys(wanted)), rule)
+        kinds = tuple(dict.fromkeys(formats or (FORMAT,)))
+        if not kinds or any(f not in FORMATS for f in kinds):
+            raise _invalid(f"formats must be among {', '.join(FORMATS)}")
+        vcts = tuple(dict.fromkeys(v for v in vct_values or () if isinstance(v, str) and v))
+        if SD_JWT_FORMAT in kinds and not vcts:
+            raise _invalid("asking for dc+sd-jwt needs vct_values (the SD-JWT VC types accepted)")
+        if len(vcts) > MAX_MODULES or any(len(v) > 300 for v in vcts):
+            raise _invalid(f"at most {MAX_MODULES} vct_values of at most 300 characters")
+        return cls(
+            tuple(dict.fromkeys(types)), tuple(dict.fromkeys(wanted)), rule, kinds, vcts
+        )
 
     @property
     def route(self) -> Route | None:
@@ -81,11 +102,19 @@ class RequestSpec:
             "credential_types": list(self.credential_types),
             "modules": list(self.modules),
             "rule": dict(self.rule) if self.rule is not None else None,
+            "formats": list(self.formats),
+            "vct_values": list(self.vct_values),
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> RequestSpec:
-        return cls.parse(data.get("credential_types"), data.get("modules"), data.get("rule"))
+        return cls.parse(
+            data.get("credential_types"),
+            data.get("modules"),
+            data.get("rule"),
+            data.get("formats"),
+            data.get("vct_values"),
+        )
 
 
 @dataclass(frozen=True)
@@ -98,8 +127,14 @@ class CredentialQuery:
     claim_path: tuple[str, ...] | None = None
     claim_values: tuple[str, ...] = ()
     label: str = ""
+    format: str = FORMAT
+    vct_values: tuple[str, ...] = ()
+    group: str = ""
+    """The logical query this one answers (its alternatives in other formats share it)."""
 
     def to_dcql(self) -> dict[str, Any]:
+        if self.format == SD_JWT_FORMAT:
+            return self._sd_jwt_dcql()
         query: dict[str, Any] = {
             "id": self.id,
             "format": FORMAT,
@@ -111,9 +146,29 @@ class CredentialQuery:
             query["claims"] = [{"path": list(self.claim_path), "values": list(self.claim_values)}]
         return query
 
+    def _sd_jwt_dcql(self) -> dict[str, Any]:
+        query: dict[str, Any] = {
+            "id": self.id,
+            "format": SD_JWT_FORMAT,
+            "meta": {"vct_values": list(self.vct_values)},
+        }
+        if self.multiple:
+            query["multiple"] = True
+        if self.claim_path is not None:
+            path = SD_JWT_PATHS.get(self.claim_path, self.claim_path)
+            query["claims"] = [{"path": list(path), "values": list(self.claim_values)}]
+        return query
+
     def matches(self, credential: Any) -> bool:
         if not isinstance(credential, dict):
             return False
+        if self.format == SD_JWT_FORMAT:  # the disclosed claims of an SD-JWT VC
+            if credential.get("vct") not in self.vct_values:
+                return False
+            if self.claim_path is None:
+                return True
+            value = _at(credential, SD_JWT_PATHS.get(self.claim_path, self.claim_path))
+            return isinstance(value, str) and value.strip() in self.claim_values
         raw = credential.get("type")
         names = tuple(t for t in (raw if isinstance(raw, list) else [raw]) if isinstance(t, str))
         # compared as IRIs, so an alias (AchievementCredential = OpenBadgeCredential) fits
@@ -130,6 +185,30 @@ class CredentialQuery:
 
 
 def queries_for(spec: RequestSpec) -> list[CredentialQuery]:
+    """One query per logical query and asked format (ids ``<id>`` and ``<id>_sd_jwt``)."""
+    out: list[CredentialQuery] = []
+    for query in _logical_queries(spec):
+        if FORMAT in spec.formats:
+            out.append(replace(query, group=query.id))
+        if SD_JWT_FORMAT in spec.formats:
+            out.append(
+                replace(
+                    query,
+                    id=f"{query.id}_sd_jwt",
+                    label=(
+                        "an SD-JWT VC of type " + ", ".join(spec.vct_values)
+                        if query.id == "credential"
+                        else f"{query.label} (SD-JWT VC)"
+                    ),
+                    format=SD_JWT_FORMAT,
+                    vct_values=spec.vct_values,
+                    group=query.id,
+                )
+            )
+    return out
+
+
+def _logical_queries(spec: RequestSpec) -> list[CredentialQuery]:
     queries: list[CredentialQuery] = []
     for number, module in enumerate(spec.modules, start=1):
         by_id = module.startswith(("https://", "http://", "urn:"))
@@ -160,7 +239,18 @@ def queries_for(spec: RequestSpec) -> list[CredentialQuery]:
 
 
 def dcql_query(queries: Sequence[CredentialQuery]) -> dict[str, Any]:
-    return {"credentials": [q.to_dcql() for q in queries]}
+    """The DCQL query; alternatives in two formats become one ``credential_sets`` entry
+    whose options each name one of them (§6.2), so either format answers it."""
+    out: dict[str, Any] = {"credentials": [q.to_dcql() for q in queries]}
+    groups: dict[str, list[str]] = {}
+    for query in queries:
+        groups.setdefault(query.group or query.id, []).append(query.id)
+    if any(len(ids) > 1 for ids in groups.values()):
+        out["credential_sets"] = [
+            {"options": [[query_id] for query_id in ids], "required": True}
+            for ids in groups.values()
+        ]
+    return out
 
 
 @lru_cache(maxsize=256)

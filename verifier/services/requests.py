@@ -42,14 +42,16 @@ from servicekit.qr import qr_png_data_uri, qr_svg
 from servicekit.tokens import new_token, same, token_hash
 
 from ..models import PresentationRequest
+from . import sdjwt
 from .admissions import evaluate_results
 from .clock import Clock, aware, iso, utc
-from .dcql import RequestSpec, dcql_query, queries_for
+from .dcql import SD_JWT_FORMAT, RequestSpec, dcql_query, queries_for
 from .signing import VerifierIdentity
 from .vcapi import parse_body
 from .verification import VerificationResult, VerificationService
 
 CRYPTOSUITES = ("eddsa-rdfc-2022", "ecdsa-rdfc-2019")
+SD_JWT_ALGS = ("ES256", "ES384", "EdDSA")
 QR_MAX_CHARS = 1800
 MAX_PRESENTATIONS = 20
 PENDING, COMPLETED, DECLINED, EXPIRED = "pending", "completed", "declined", "expired"
@@ -121,7 +123,12 @@ def authorization_parameters(
                 "ldp_vc": {
                     "proof_type_values": ["DataIntegrityProof"],
                     "cryptosuite_values": list(CRYPTOSUITES),
-                }
+                },
+                # issue 19: SD-JWT VC with key binding (OpenID4VP 1.0 §B.3.4)
+                "dc+sd-jwt": {
+                    "sd-jwt_alg_values": list(SD_JWT_ALGS),
+                    "kb-jwt_alg_values": list(SD_JWT_ALGS),
+                },
             },
         },
         "purpose": row.purpose,
@@ -151,6 +158,8 @@ def redirect_client_id(public_url: str, request_id: str) -> str:
 
 def _proof_domains(presentation: Any) -> set[str]:
     """The ``domain`` values a presentation's proof(s) claim (to pick the client id)."""
+    if sdjwt.is_sd_jwt(presentation):  # an SD-JWT VC names its audience in the KB-JWT
+        return sdjwt.kb_audience(presentation)
     if not isinstance(presentation, dict):
         return set()
     proofs = presentation.get("proof")
@@ -213,6 +222,8 @@ class PresentationRequestService:
         expires_in: int | None = None,
         client_name: str | None = None,
         requester: str | None = None,
+        formats: list[str] | None = None,
+        vct_values: list[str] | None = None,
     ) -> CreatedRequest:
         """Store a request. ``requester`` is the verified requester name (from the verifier's
         registry of requester keys, ``requester_names``); an anonymous caller may not name
@@ -225,7 +236,7 @@ class PresentationRequestService:
                 "API key as a Bearer token), not from the request body",
             )
         try:
-            spec = RequestSpec.parse(credential_types, modules, rule)
+            spec = RequestSpec.parse(credential_types, modules, rule, formats, vct_values)
             query = dcql_query(queries_for(spec))
         except MicrocredError as exc:
             raise ProblemError(400, exc.code, exc.message) from None
@@ -347,7 +358,12 @@ class PresentationRequestService:
         results = [
             (
                 query_id,
-                self.verification.verify_presentation(
+                sdjwt.verify_sd_jwt_presentation(
+                    self.verification, vp, nonce=row.nonce, audience=client_id,
+                    vct_values=spec.vct_values,
+                )
+                if sdjwt.is_sd_jwt(vp)
+                else self.verification.verify_presentation(
                     vp, challenge=row.nonce, domain=client_id, kind="request", log=False
                 ),
             )
@@ -407,7 +423,10 @@ class PresentationRequestService:
             if len(presentations) > 1 and not queries[query_id].multiple:
                 raise _invalid(f"query {query_id!r} takes exactly one presentation")
             for presentation in presentations:
-                if isinstance(presentation, str):
+                if queries[query_id].format == SD_JWT_FORMAT:
+                    if not sdjwt.is_sd_jwt(presentation):
+                        raise _invalid(f"vp_token[{query_id!r}] must hold SD-JWT presentations")
+                elif isinstance(presentation, str):
                     try:
                         presentation = parse_body(presentation.encode(), max_bytes=self.max_body)
                     except MicrocredError as exc:
@@ -444,7 +463,13 @@ class PresentationRequestService:
         all_results = [r for _, r in results]
         holders = {r.report.summary.get("holder") for r in all_results if r.report.summary}
         verified = bool(all_results) and all(r.verified for r in all_results)
-        matches = all(q["matched"] for q in queries) and len(holders) <= 1
+        # a logical query is met when any of its alternatives (one per format) is
+        groups: dict[str, bool] = {}
+        for query, entry in zip(queries_for(spec), queries, strict=True):
+            groups[query.group or query.id] = groups.get(query.group or query.id, False) or bool(
+                entry["matched"]
+            )
+        matches = all(groups.values()) and len(holders) <= 1
         rule = None
         if spec.rule is not None and spec.route is not None:
             rule = evaluate_results(spec.route, all_results, now=self.clock()).to_dict()

@@ -95,14 +95,14 @@ class ReceiveService:
         _check_tx_code(offer, tx_code)
         try:
             metadata = self.client.issuer_metadata(offer.credential_issuer)
-            _check_configurations(offer, metadata)
+            wanted = _check_configurations(offer, metadata)
             token_endpoint = self.client.token_endpoint(offer, metadata)
             access_token = self.client.redeem(offer, token_endpoint, tx_code)
             self._remember(learner, offer, offer_hash)
             key = self.keys.key_for(learner)
             responses = [
                 self.client.credential_response(metadata, access_token, cid, key)
-                for cid in offer.configuration_ids
+                for cid in wanted
             ]
         except OfferError as exc:
             raise _problem(exc) from None
@@ -274,8 +274,19 @@ def _check_tx_code(offer: CredentialOffer, tx_code: str | None) -> None:
         raise bad_request("invalid_tx_code", f"the transaction code has {wanted.length} characters")
 
 
-def _check_configurations(offer: CredentialOffer, metadata: IssuerMetadata) -> None:
-    for cid in offer.configuration_ids:
+def _check_configurations(offer: CredentialOffer, metadata: IssuerMetadata) -> tuple[str, ...]:
+    """The configurations to collect. An offer may list one credential in several formats
+    (microcred's issuer lists ldp_vc and dc+sd-jwt, issue 19): the ldp_vc ones are taken
+    and the alternatives this wallet cannot hold are left alone; an offer with no ldp_vc
+    configuration at all is refused as meant for another kind of wallet."""
+    ldp = tuple(
+        cid
+        for cid in offer.configuration_ids
+        if isinstance(metadata.configurations.get(cid), dict)
+        and metadata.configurations[cid].get("format") == LDP_VC
+    )
+    wanted = ldp or offer.configuration_ids
+    for cid in wanted:
         config = metadata.configurations.get(cid)
         if not isinstance(config, dict):
             raise OfferError(
@@ -308,6 +319,7 @@ def _check_configurations(offer: CredentialOffer, metadata: IssuerMetadata) -> N
                 f"the issuer accepts no jwt key proof for {cid!r}",
                 code="unsupported_proof_type",
             )
+    return wanted
 
 
 __all__ = ["ReceiveService"]

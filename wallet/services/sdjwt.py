@@ -1,0 +1,149 @@
+"""The wallet's SD-JWT VC side (issue 19): collect, check, show the choices, present.
+
+Service-level only for now: the functions below drive the real protocols (OpenID4VCI with
+the ``dc+sd-jwt`` configuration, OpenID4VP with a DCQL ``dc+sd-jwt`` query) with the
+wallet's own fetcher and holder key, and are tested against the running issuer and
+verifier. They are not yet wired to the wallet's store, pages and routes (the stored
+document is JSON-LD-shaped there); docs/sd-jwt-vc.md lists that as open.
+
+* :func:`collect` — offer → token (tx_code) → nonce → key proof (the learner's did:key) →
+  the SD-JWT VC, checked on arrival (issuer key from ``/.well-known/jwt-vc-issuer``,
+  disclosures, status) and refused when ``cnf`` is not this wallet's key;
+* :func:`choices` — what the learner can choose to disclose (path, label, value);
+* :func:`answer` — the ``direct_post`` form for a request: only the chosen disclosures and
+  a KB-JWT with ``aud`` = the request's client id and its ``nonce``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from credentials.errors import FetchError, MicrocredError
+from credentials.fetch import FetchHTTPError
+from credentials.keys import Multikey
+from credentials.report import VerificationReport
+from credentials.sdjwt import core, jose, vc
+from credentials.sdjwt.status import MEDIA_TYPE
+
+from .openid4vci import OfferError, Openid4vciClient, read_offer
+from .openid4vp import PresentationRequest
+
+FORMAT = vc.FORMAT
+
+
+@dataclass(frozen=True)
+class Collected:
+    token: str
+    report: VerificationReport
+    configuration_id: str
+
+
+def _verifier(client: Openid4vciClient) -> vc.SdJwtVcVerifier:
+    fetcher = client.fetcher
+    return vc.SdJwtVcVerifier(
+        keys=vc.IssuerKeys(fetch_json=lambda url: fetcher.get_json(url)[0]),
+        fetch_status=lambda url: fetcher.get(url, accept=MEDIA_TYPE).text,
+    )
+
+
+def collect(
+    client: Openid4vciClient, offer_value: Any, key: Multikey, *, tx_code: str | None = None
+) -> Collected:
+    """The SD-JWT VC of an offer that lists a ``dc+sd-jwt`` configuration."""
+    offer = read_offer(offer_value, client.fetcher)
+    metadata = client.issuer_metadata(offer.credential_issuer)
+    chosen = next(
+        (
+            cid
+            for cid in offer.configuration_ids
+            if (metadata.configurations.get(cid) or {}).get("format") == FORMAT
+        ),
+        None,
+    )
+    if chosen is None:
+        raise OfferError("the offer has no dc+sd-jwt configuration", code="unsupported_format")
+    access = client.redeem(offer, client.token_endpoint(offer, metadata), tx_code)
+    body = {
+        "credential_configuration_id": chosen,
+        "proofs": {"jwt": [client.proof(key, metadata.credential_issuer, client.nonce(metadata))]},
+    }
+    try:
+        response = client.fetcher.post_json(
+            metadata.credential_endpoint, body, headers={"authorization": f"Bearer {access}"}
+        )
+        answer = json.loads(response.content)
+    except FetchHTTPError as exc:
+        raise OfferError(
+            f"the issuer refused the credential request: {exc.message}",
+            code="credential_request_refused",
+        ) from None
+    except (FetchError, ValueError) as exc:
+        raise OfferError(
+            f"no credential from the issuer: {exc}", code="issuer_unreachable", status=502
+        ) from None
+    items = answer.get("credentials") if isinstance(answer, dict) else None
+    token = items[0].get("credential") if isinstance(items, list) and items else None
+    if not isinstance(token, str):
+        raise OfferError("the issuer sent no SD-JWT VC", code="unsupported_credential_format")
+    report = _verifier(client).verify(token, require_key_binding=False)
+    try:
+        bound = core.holder_key(core.SdJwt.parse(token).payload)
+    except MicrocredError:
+        bound = None
+    if bound is None or jose.jwk_of(bound) != jose.jwk_of(key):
+        raise OfferError("the SD-JWT VC is bound to another key", code="holder_mismatch")
+    return Collected(token, report, chosen)
+
+
+def choices(token: str) -> list[dict[str, Any]]:
+    """The claims the learner may disclose or withhold: ``{path, value}`` each."""
+    sd_jwt = core.SdJwt.parse(token)
+    paths = core.disclosure_paths(sd_jwt)
+    by_digest = {d.digest: d for d in sd_jwt.disclosures}
+    return [
+        {"path": path, "value": by_digest[dg].value}
+        for dg, path in sorted(paths.items(), key=lambda item: item[1])
+        if not isinstance(by_digest[dg].value, dict)  # containers follow their members
+    ]
+
+
+def matching_query(request: PresentationRequest, token: str) -> str | None:
+    """The id of the request's ``dc+sd-jwt`` query this credential answers, if any."""
+    claims = core.reconstruct(core.SdJwt.parse(token))
+    for query in request.dcql.credentials:
+        if query.format != FORMAT:
+            continue
+        if all(
+            not claim.values or _at(claims, claim.path) in claim.values for claim in query.claims
+        ):
+            return query.id
+    return None
+
+
+def answer(
+    request: PresentationRequest, token: str, key: Multikey, disclose: set[str]
+) -> dict[str, str]:
+    """The ``direct_post`` form: ``vp_token`` (query id → [presentation]) and ``state``."""
+    query_id = matching_query(request, token)
+    if query_id is None:
+        raise MicrocredError(
+            "this credential answers none of the request's queries", code="no_matching_query"
+        )
+    presentation = core.present(
+        core.SdJwt.parse(token), disclose, key, audience=request.client_id, nonce=request.nonce
+    )
+    form = {"vp_token": json.dumps({query_id: [presentation]})}
+    if request.state:
+        form["state"] = request.state
+    return form
+
+
+def _at(claims: dict[str, Any], path: tuple[Any, ...]) -> Any:
+    node: Any = claims
+    for part in path:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(part)
+    return node
