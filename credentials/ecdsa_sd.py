@@ -36,7 +36,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import cbor2
-from cryptography.hazmat.primitives.asymmetric import ec
 from pyld import jsonld
 from pyld.nquads import parse_nquads
 
@@ -44,7 +43,7 @@ from . import _fastrdf, multibase
 from ._urdna import BoundedURDNA2015
 from .canonical import canonicalize
 from .documents import DocumentLoader
-from .errors import CanonicalizationError, MalformedInput, MicrocredError
+from .errors import CanonicalizationError, MicrocredError
 from .keys import Multikey
 
 NAME = "ecdsa-sd-2023"
@@ -157,7 +156,9 @@ def _decode_proof_value(value: object, header: bytes) -> list[Any]:
     try:
         decoded = cbor2.loads(raw[3:])
     except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError, RecursionError):
-        raise SdError("the proofValue is not the expected CBOR", code="sd_proof_value_cbor") from None
+        raise SdError(
+            "the proofValue is not the expected CBOR", code="sd_proof_value_cbor"
+        ) from None
     if not isinstance(decoded, list) or len(decoded) != 5:
         raise SdError(
             "the proofValue's CBOR is not an array of five components",
@@ -288,8 +289,8 @@ def select_json_ld(pointers: list[str], document: dict[str, Any]) -> dict[str, A
     """The part of ``document`` the pointers select, with ids and types to anchor it."""
     if not pointers:
         return None
-    selection = _initial_selection(document)
-    selection["@context"] = copy.deepcopy(document.get("@context"))
+    selection = {"@context": copy.deepcopy(document.get("@context"))}
+    selection.update(_initial_selection(document))
     for pointer in pointers:
         paths = parse_pointer(pointer)
         value: Any = document
@@ -542,7 +543,8 @@ def derive(
             code="sd_signature_count",
         )
     filtered = [
-        sig for sig, absolute in zip(base.signatures, non_mandatory, strict=True)
+        sig
+        for sig, absolute in zip(base.signatures, non_mandatory, strict=True)
         if absolute in selective_set
     ]
     reveal = select_json_ld(combined, document) or {"@context": document.get("@context")}
@@ -585,8 +587,7 @@ def verify_derived(
     non_mandatory = [q for i, q in enumerate(quads) if i not in wanted]
     if len(non_mandatory) != len(derived.signatures):
         raise SdError(
-            f"{len(non_mandatory)} disclosed statements but {len(derived.signatures)} "
-            "signatures",
+            f"{len(non_mandatory)} disclosed statements but {len(derived.signatures)} signatures",
             code="sd_signature_count",
         )
     ephemeral = _ephemeral(derived.public_key)
@@ -657,11 +658,9 @@ __all__ = [
     "MAX_POINTERS",
     "BaseProof",
     "DerivedProof",
-    "MalformedInput",
     "SdError",
     "create_base_proof_value",
     "derive",
-    "ec",
     "select_json_ld",
     "verify_base",
     "verify_derived",
