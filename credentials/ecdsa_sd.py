@@ -359,6 +359,32 @@ def _translate(exc: BaseException) -> MicrocredError:
     return CanonicalizationError(f"invalid JSON-LD: {str(exc).splitlines()[0][:200]}")
 
 
+def _skolemize_compact(value: Any, counter: list[int]) -> Any:
+    """Name every JSON object that looks like a node object, in place of expanding.
+
+    Only a guess (a term with ``@json`` type or a map container would fool it), so
+    :func:`canonicalize_and_group` checks the result against the document's own canonical
+    form and takes the spec's expand–skolemise–compact route when they differ.
+    """
+    if isinstance(value, list):
+        return [_skolemize_compact(v, counter) for v in value]
+    if not isinstance(value, dict) or "@value" in value:
+        return value
+    out = {
+        k: (v if k == "@context" else _skolemize_compact(v, counter)) for k, v in value.items()
+    }
+    if "@list" in value or "@set" in value:
+        return out
+    id_key = "@id" if "@id" in out else "id"
+    node_id = out.get(id_key)
+    if node_id is None:
+        out[id_key] = f"{SKOLEM_PREFIX}b{counter[0]}"
+        counter[0] += 1
+    elif isinstance(node_id, str) and node_id.startswith("_:"):
+        out[id_key] = SKOLEM_PREFIX + node_id[2:]
+    return out
+
+
 def skolemize(document: dict[str, Any], loader: DocumentLoader) -> dict[str, Any]:
     """The compact document with every blank node named ``urn:bnid:…`` (spec §3.4.x)."""
     with _fastrdf._lock:
@@ -373,14 +399,12 @@ def skolemize(document: dict[str, Any], loader: DocumentLoader) -> dict[str, Any
 
 
 def deskolemized_nquads(document: dict[str, Any], loader: DocumentLoader) -> list[str]:
-    """N-Quads (one string per quad, ``\\n``-terminated) with skolem IRIs as blank nodes."""
-    with _fastrdf._lock:
-        try:
-            text = jsonld.to_rdf(
-                document, {**_jsonld_options(loader), "format": "application/n-quads"}
-            )
-        except (jsonld.JsonLdError, ValueError, TypeError, KeyError) as exc:
-            raise _translate(exc) from None
+    """N-Quads (one string per quad, ``\\n``-terminated) with skolem IRIs as blank nodes.
+
+    A skolemised document has no blank nodes, so its RDFC-1.0 form is just its quads,
+    sorted: the canonicalisation fast path makes them (falling back to pyld by itself).
+    """
+    text = canonicalize(document, loader, strict=False)
     return [_SKOLEM_IRI.sub(r"_:\1", line) + "\n" for line in text.splitlines() if line]
 
 
@@ -443,9 +467,14 @@ def canonicalize_and_group(
     loader: DocumentLoader,
 ) -> Groups:
     """Spec "canonicalizeAndGroup" with the HMAC label map factory."""
-    skolemized = skolemize(document, loader)
+    skolemized = _skolemize_compact(document, [0])
     all_quads = deskolemized_nquads(skolemized, loader)
-    _, c14n_map = canonical_id_map(all_quads)
+    canonical, c14n_map = canonical_id_map(all_quads)
+    if "".join(canonical) != canonicalize(document, loader, strict=False):
+        # the quick skolemisation changed the graph: do it the spec's way
+        skolemized = skolemize(document, loader)
+        all_quads = deskolemized_nquads(skolemized, loader)
+        _, c14n_map = canonical_id_map(all_quads)
     label_map = {inp: hmac_label(hmac_key, c14n) for inp, c14n in c14n_map.items()}
     nquads = sorted(relabel(q, label_map) for q in all_quads)
     index = {q: i for i, q in enumerate(nquads)}
@@ -578,6 +607,13 @@ def verify_derived(
     text = canonical_document or canonicalize(document, loader, strict=False)
     quads = sorted(relabel(q, derived.label_map) for q in text.splitlines(keepends=True))
     indexes = derived.mandatory_indexes
+    if len(quads) != len(indexes) + len(derived.signatures):
+        raise SdError(
+            f"{len(quads)} disclosed statements, but the proof covers "
+            f"{len(indexes)} mandatory and {len(derived.signatures)} signed ones: statements "
+            "were removed from or added to what the holder disclosed",
+            code="sd_signature_count",
+        )
     if any(i >= len(quads) for i in indexes) or indexes != sorted(set(indexes)):
         raise SdError(
             "mandatoryIndexes point outside the disclosed statements", code="sd_mandatory_index"

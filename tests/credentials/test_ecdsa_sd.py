@@ -269,7 +269,7 @@ def test_a_proof_value_that_is_not_the_expected_cbor_fails_with_a_code(
 def test_mandatory_indexes_pointing_at_nothing_fail_with_a_code() -> None:
     reveal = vec("employ", "derivedRevealDocument.json")
     derived = sd.parse_derived(reveal["proof"]["proofValue"])
-    derived.mandatory_indexes = [0, 4, 5, 99]
+    derived.mandatory_indexes = [0, 4, 99, 5]
     assert proof_outcome(_with_value(reveal, sd.serialize_derived(derived))) == (
         "failed",
         "sd_mandatory_index",
