@@ -135,3 +135,23 @@ def dcql_disclosure(credential: dict[str, Any], claim_paths: list[list[Any]]) ->
             ):
                 wanted.append(field.key)
     return wanted
+
+
+def withheld_in_derived(credential: Any) -> list[tuple[str, str]]:
+    """For a verifier: the usual disclosable fields a *derived* ecdsa-sd-2023 credential
+    does not show, as (Dutch, English) labels — "cijfer niet gedeeld" rather than silence.
+    Empty for any other credential (nothing was left out by the learner there)."""
+    if not is_selective(credential):
+        return []
+    from .ecdsa_sd import is_derived
+
+    if not is_derived(credential["proof"].get("proofValue")):
+        return []
+    subject = credential.get("credentialSubject")
+    subject = subject if isinstance(subject, dict) else {}
+    out = []
+    if "result" not in subject:
+        out.append(("cijfer", "grade"))
+    if "identifier" not in subject:
+        out.append(("studentnummer (versleuteld)", "student number (hashed)"))
+    return out
