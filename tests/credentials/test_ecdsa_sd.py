@@ -305,3 +305,15 @@ def test_an_ed25519_key_cannot_make_an_sd_proof() -> None:
             strict=False,
         )
     assert getattr(caught.value, "code", "") == "wrong_key_type"
+
+
+def test_the_quick_nquads_reader_reads_what_pyld_reads() -> None:
+    from pyld.nquads import parse_nquads
+
+    quads = list(vec("employ", "addBaseDocHMACCanon.json"))
+    quads += [
+        '_:b0 <https://schema.org/name> "say \\"hi\\"\\n\\\\ok"@nl-NL .\n',
+        '<urn:x> <https://schema.org/p> "7"^^<http://www.w3.org/2001/XMLSchema#integer> _:g .\n',
+        "<urn:x> <https://schema.org/q> <urn:y> <urn:graph> .\n",
+    ]
+    assert sd._dataset(quads) == parse_nquads("".join(quads))
