@@ -176,3 +176,5 @@ class Disclosure(WalletModel, table=True):
     outcome: str = Field(max_length=20)
     """sent or declined."""
     sent_at: datetime
+    fields: dict[str, list[str]] | None = Field(default=None, sa_type=JSON)
+    """Selective disclosure: per credential sent, the field keys shown (the rest withheld)."""

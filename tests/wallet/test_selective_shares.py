@@ -101,3 +101,69 @@ def test_disclosure_input_is_checked(wallet: WalletHarness) -> None:
         response = share(wallet, account, [cid, plain], disclose=disclose)
         assert response.status_code == 400, (disclose, response.text)
         assert response.json()["code"] == code
+
+
+# --- OpenID4VP: a DCQL request pre-selects exactly the claims it asks for ---------------------
+
+VC = "https://www.w3.org/2018/credentials#VerifiableCredential"
+OB = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#OpenBadgeCredential"
+MODULE_ID = "https://hsrijnland.example/microcredentials/data-wrangling"
+
+
+def dcql_asking(*paths: list[str]) -> dict[str, Any]:
+    claims = [{"path": ["credentialSubject", "achievement", "id"], "values": [MODULE_ID]}]
+    claims += [{"path": p} for p in paths]
+    return {
+        "credentials": [
+            {
+                "id": "module_1",
+                "format": "ldp_vc",
+                "meta": {"type_values": [[VC, OB]]},
+                "claims": claims,
+            }
+        ]
+    }
+
+
+def test_a_dcql_request_for_the_grade_preselects_exactly_the_grade(wallet: WalletHarness) -> None:
+    account = wallet.signup()
+    cid = wallet.store(account, sd_credential(account.did))
+    link = wallet.internet.verifier.create(dcql_asking(["credentialSubject", "result"]))
+    preview = wallet.client.post(
+        "/api/requests/preview", json={"request": link}, headers=account.headers
+    ).json()
+    (match,) = preview["queries"][0]["matches"]
+    assert [f["key"] for f in match["disclosable"]] == ["grade", "email"]
+    assert match["preselected"] == ["grade"]
+    # the learner agrees as pre-selected: the grade goes, the hashed e-mail does not
+    response = wallet.client.post(
+        "/api/requests/respond",
+        json={"request": link, "credentialIds": [cid], "consent": True},
+        headers=account.headers,
+    )
+    assert response.status_code == 200, response.text
+    answer = wallet.internet.verifier.answers[link.rsplit("/", 1)[1]]
+    (vp,) = answer["vp_token"]["module_1"]
+    subject = vp["verifiableCredential"][0]["credentialSubject"]
+    assert subject["result"][0]["value"] == "8.5" and "identifier" not in subject
+    assert all(r.verified for r in answer["reports"]["module_1"])
+    log = wallet.client.get("/api/disclosures", headers=account.headers).json()
+    assert [(d["verifierName"], d["disclosed"]) for d in log] == [("Employer BV", {cid: ["grade"]})]
+
+
+def test_a_dcql_request_for_the_module_only_preselects_nothing(wallet: WalletHarness) -> None:
+    account = wallet.signup()
+    cid = wallet.store(account, sd_credential(account.did))
+    link = wallet.internet.verifier.create(dcql_asking())
+    preview = wallet.client.post(
+        "/api/requests/preview", json={"request": link}, headers=account.headers
+    ).json()
+    assert preview["queries"][0]["matches"][0]["preselected"] == []
+    response = wallet.client.post(
+        "/api/requests/respond",
+        json={"request": link, "credentialIds": [cid], "consent": True, "disclose": {cid: []}},
+        headers=account.headers,
+    )
+    assert response.status_code == 200, response.text
+    (vp,) = wallet.internet.verifier.answers[link.rsplit("/", 1)[1]]["vp_token"]["module_1"]
+    assert "result" not in vp["verifiableCredential"][0]["credentialSubject"]

@@ -1032,7 +1032,9 @@ async def present_respond(request: Request, learner: LearnerPage) -> Response:
         return _consent(request, learner, value, preview, error=t("wallet.consent.need"),
                         status_code=400)  # fmt: skip
     try:
-        sent = services.requests.respond(learner, value, picked, consent)
+        sent = services.requests.respond(
+            learner, value, picked, consent, _disclose_form(form, picked)
+        )
     except ProblemError as exc:
         preview = services.requests.preview(learner, value)
         return _consent(request, learner, value, preview, error=exc.detail,

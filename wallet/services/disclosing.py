@@ -66,3 +66,8 @@ def fields_for(document: dict[str, Any]) -> list[dict[str, str]]:
     if not disclosure.is_selective(document):
         return []
     return [f.to_dict() for f in disclosure.disclosable_fields(document)]
+
+
+def requested(document: dict[str, Any], claim_paths: list[Any]) -> list[str]:
+    """The disclosable fields a DCQL query's claim paths ask for: exactly those."""
+    return disclosure.dcql_disclosure(document, [list(p) for p in claim_paths])

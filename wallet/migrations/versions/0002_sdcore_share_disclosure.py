@@ -1,4 +1,4 @@
-"""shares: which selectively disclosable fields each shared credential shows (issue 18)
+"""shares and disclosures: which selectively disclosable fields went along (issue 18)
 
 Revision ID: 0002_sdcore
 Revises: 0001
@@ -19,8 +19,12 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("shares") as batch:
         batch.add_column(sa.Column("disclosure", sa.JSON(), nullable=True))
+    with op.batch_alter_table("disclosures") as batch:
+        batch.add_column(sa.Column("fields", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("disclosures") as batch:
+        batch.drop_column("fields")
     with op.batch_alter_table("shares") as batch:
         batch.drop_column("disclosure")
