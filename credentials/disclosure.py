@@ -16,6 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .report import Check
+
 SUITE = "ecdsa-sd-2023"
 _ALWAYS_TOP = ("issuer", "validFrom", "validUntil", "credentialStatus", "awardedDate", "name")
 _SUBJECT_FIXED = ("id", "type", "achievement")
@@ -155,3 +157,19 @@ def withheld_in_derived(credential: Any) -> list[tuple[str, str]]:
     if "identifier" not in subject:
         out.append(("studentnummer (versleuteld)", "student number (hashed)"))
     return out
+
+
+def disclosure_checks(credential: Any) -> list[Check]:
+    """A report line for a derived credential: what the learner chose not to show, so a
+    reader (or a rule that would need it) learns it was withheld, not missing by mistake."""
+    withheld = withheld_in_derived(credential)
+    if not withheld:
+        return []
+    names = ", ".join(f"{nl} ({en})" for nl, en in withheld)
+    return [
+        Check.passed(
+            "selective_disclosure",
+            f"selectively disclosed (ecdsa-sd-2023): the learner chose not to show {names}",
+            code="fields_withheld",
+        )
+    ]

@@ -27,6 +27,7 @@ from typing import Any
 from . import policies as policy
 from .canonical import canonicalize, undefined_terms
 from .dids import DidResolver
+from .disclosure import disclosure_checks
 from .documents import DocumentLoader, refuse_inline_contexts
 from .errors import DocumentLoaderError, MicrocredError
 from .fetch import SafeFetcher
@@ -121,6 +122,7 @@ class Verifier:
         )
         report.extend(checks)
         report.extend(related_resource_checks(credential))
+        report.extend(disclosure_checks(credential))  # issue 18: what the learner withheld
         report.add(_issuer_binding(credential, keys))
         report.add(self._validity(credential, now))
         if self.status_checker is not None and check_status:

@@ -317,3 +317,33 @@ def test_the_quick_nquads_reader_reads_what_pyld_reads() -> None:
         "<urn:x> <https://schema.org/q> <urn:y> <urn:graph> .\n",
     ]
     assert sd._dataset(quads) == parse_nquads("".join(quads))
+
+
+def test_the_verifier_report_names_what_the_learner_withheld() -> None:
+    from dataclasses import replace
+
+    from credentials.disclosure import mandatory_pointers, selective_pointers
+    from credentials.microcredential import Learner
+    from credentials.verify import Verifier
+    from tests.credentials.microcred_samples import HBO, sample_credential
+
+    issuer = Multikey.generate("P-256")
+    unsigned = sample_credential(
+        issuer=replace(HBO, id=issuer.controller),
+        learner=Learner(did=Multikey.generate().controller, identity="a@b.nl", salt="00ff00ff"),
+    )
+    base = sign(
+        unsigned,
+        issuer,
+        cryptosuite="ecdsa-sd-2023",
+        mandatory_pointers=mandatory_pointers(unsigned),
+    )
+    assert Verifier().verify_credential(base, check_status=False).outcome_of(
+        "selective_disclosure"
+    ) is None  # nothing withheld in the base credential
+    reveal = sd.derive(base, selective_pointers(unsigned, set()), DocumentLoader())
+    report = Verifier().verify_credential(reveal, check_status=False)
+    assert report.verified, report.to_dict()
+    check = report.outcome_of("selective_disclosure")
+    assert check is not None and check.code == "fields_withheld"
+    assert "cijfer (grade)" in check.message
