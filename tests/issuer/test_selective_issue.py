@@ -77,3 +77,18 @@ def test_an_unknown_proof_suite_is_refused_at_the_catalogue(
     spec = module_spec(proof_suite="bbs-2023")
     response = client.post(inst.path("/modules"), json=spec, headers=inst.headers)
     assert response.status_code == 422
+
+
+def test_the_console_module_form_carries_the_choice() -> None:
+    from issuer.routes.pages import _module_body
+
+    form = {"name": "M", "description": "D", "participation_form": "online"}
+    assert "proof_suite" not in _module_body(form)
+    assert _module_body({**form, "proof_suite": "ecdsa-sd-2023"})["proof_suite"] == (
+        "ecdsa-sd-2023"
+    )
+    template = (
+        __import__("pathlib").Path(__file__).resolve().parents[2]
+        / "issuer/templates/modules.html"
+    ).read_text()
+    assert 'name="proof_suite"' in template and 'value="ecdsa-sd-2023"' in template
