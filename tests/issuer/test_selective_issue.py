@@ -92,3 +92,23 @@ def test_the_console_module_form_carries_the_choice() -> None:
         / "issuer/templates/modules.html"
     ).read_text()
     assert 'name="proof_suite"' in template and 'value="ecdsa-sd-2023"' in template
+
+
+def test_a_reissued_selective_credential_stays_selective(client: TestClient, app: Any) -> None:
+    inst = make_institution(app, "roc", name="ROC Noordkust", key_type="p256")
+    original = issue(client, inst, sd_module(client, inst)).json()["verifiableCredential"]
+    rotated = client.post(
+        inst.path("/keys/rotate"), json={"compromised": True}, headers=inst.headers
+    )
+    assert rotated.status_code == 201, rotated.text
+    answer = client.post(inst.path("/keys/1/reissue"), headers=inst.headers).json()
+    assert answer["counts"]["reissued"] == 1, answer
+    (replacement,) = answer["replacements"]
+    stored = client.get(
+        inst.path(f"/credentials/{replacement['replaced_by']}"), headers=inst.headers
+    ).json()["verifiableCredential"]
+    assert stored["proof"]["cryptosuite"] == "ecdsa-sd-2023"
+    assert stored["id"] != original["id"]
+    assert ecdsa_sd.parse_base(stored["proof"]["proofValue"]).mandatory_pointers == (
+        disclosure.mandatory_pointers(stored)
+    )
