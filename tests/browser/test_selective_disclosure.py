@@ -1,7 +1,8 @@
 """Issue 18 in real Chromium: a learner shares a microcredential without the grade.
 
 A P-256 institution issues a module with selective disclosure (ecdsa-sd-2023) through the
-ordinary offer (OpenID4VCI); the learner's share form lists what may be left out ("cijfer",
+ordinary offer (OpenID4VCI) — one module chosen over the API, one in the console's module
+form; the learner's share form lists what may be left out ("cijfer",
 "studentnummer (versleuteld)"); she ticks nothing; the employer opens the link and sees
 the module and its level with "cijfer niet gedeeld"; the verifier checks it; and the raw
 share JSON does not contain the grade, byte for byte.
@@ -16,11 +17,12 @@ from pathlib import Path
 import httpx
 
 from tests.browser.conftest import LAPTOP, PHONE, Stack, Visitor
-from tests.browser.support import issue_to_learner, login_wallet
+from tests.browser.support import issue_to_learner, login_issuer, login_wallet, wallet_token
 
 SLUG = "roc-selectief"
 MODULE = "Data Wrangling met Python (selectief)"
 GRADE = "9.7"
+CONSOLE_MODULE = "Veilig werken met data"
 
 
 def _selective_institution(stack: Stack) -> str:
@@ -55,10 +57,38 @@ def _selective_institution(stack: Stack) -> str:
     return created.token
 
 
+def _console_module(stack: Stack, visitor: Visitor, token: str, shot: Callable[..., Path]) -> str:
+    """The registrar picks selective disclosure for a module in the console; its id."""
+    page = visitor.page
+    login_issuer(page, stack.issuer, token)
+    page.goto(f"{stack.issuer}/console/modules")
+    page.get_by_label("Naam van de module").fill(CONSOLE_MODULE)
+    page.get_by_label("Omschrijving").fill("Privacy en beveiliging in de praktijk.")
+    page.get_by_label("Leerresultaten (één per regel)").fill("past de AVG toe op eigen werk")
+    page.get_by_label("Soort toetsing").fill("casustoets")
+    page.get_by_label("Kwaliteitszorg (naam)").fill("Kwaliteitskader microcredentials mbo")
+    page.get_by_label("Kwaliteitszorg (link)").fill("https://example.org/kwaliteit")
+    page.get_by_label("ECTS").fill("1.5")
+    page.get_by_label("Ondertekening").select_option("ecdsa-sd-2023")
+    page.get_by_role("button", name="Module opslaan").click()
+    assert "is aangemaakt" in page.locator(".flash").inner_text()
+    shot(page, "sd-00-issuer-module-created")
+    listed = httpx.get(
+        f"{stack.issuer}/institutions/{SLUG}/modules",
+        headers={"Authorization": f"Bearer {token}"},
+    ).json()
+    items = listed if isinstance(listed, list) else listed.get("modules", [])
+    (module,) = [m for m in items if m.get("name") == CONSOLE_MODULE]
+    assert module.get("proof_suite") == "ecdsa-sd-2023", module
+    return str(module["id"])
+
+
 def test_share_without_the_grade(
     stack: Stack, new_visitor: Callable[..., Visitor], shot: Callable[..., Path]
 ) -> None:
     token = _selective_institution(stack)
+    registrar = new_visitor(LAPTOP)
+    console_module = _console_module(stack, registrar, token, shot)
     credential_id = issue_to_learner(stack, SLUG, "data-wrangling-sd", token, grade=GRADE)
     learner, employer = new_visitor(PHONE), new_visitor(LAPTOP)
 
@@ -108,5 +138,15 @@ def test_share_without_the_grade(
     assert "cijfer niet gedeeld" in card.inner_text()
     assert GRADE not in desk.locator("main").inner_text()
     shot(desk, "sd-03-verifier-share")
-    for visitor in (learner, employer):
+    # -- a module the registrar set up in the console issues selectively too
+    other = issue_to_learner(stack, SLUG, console_module, token, grade="6.1")
+    other_share = httpx.post(
+        f"{stack.wallet}/api/shares",
+        json={"credentialIds": [other], "disclose": {other: []}},
+        headers={"Authorization": f"Bearer {wallet_token(stack)}"},
+    )
+    assert other_share.status_code == 201, other_share.text
+    raw = httpx.get(other_share.json()["url"], headers={"Accept": "application/json"})
+    assert CONSOLE_MODULE.encode() in raw.content and b'"6.1"' not in raw.content
+    for visitor in (registrar, learner, employer):
         visitor.problems.assert_clean()
