@@ -27,7 +27,7 @@ from typing import Any
 from . import policies as policy
 from .canonical import canonicalize, undefined_terms
 from .dids import DidResolver
-from .disclosure import disclosure_checks
+from .disclosure import disclosure_checks, withheld_in_derived
 from .documents import DocumentLoader, refuse_inline_contexts
 from .errors import DocumentLoaderError, MicrocredError
 from .fetch import SafeFetcher
@@ -150,6 +150,10 @@ class Verifier:
                 report.summary = self.summarizer(credential)
             except (MicrocredError, ValueError, TypeError, KeyError, AttributeError):
                 report.summary = {}
+        withheld = withheld_in_derived(credential)
+        if withheld and isinstance(report.summary, dict):
+            # issue 18: what the learner left out travels with the summary (pages show it)
+            report.summary["withheld"] = [{"nl": nl, "en": en} for nl, en in withheld]
         return report
 
     def _refuse_or_dispatch(

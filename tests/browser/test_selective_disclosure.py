@@ -25,14 +25,14 @@ GRADE = "9.7"
 CONSOLE_MODULE = "Veilig werken met data"
 
 
-def _selective_institution(stack: Stack) -> str:
+def _selective_institution(stack: Stack, slug: str = SLUG) -> str:
     from issuer.services import institutions
     from issuer.services.context import IssuerContext
 
     ctx = IssuerContext(stack.config.settings("issuer"))
     try:
         created = institutions.create(
-            ctx, slug=SLUG, name="ROC Selectief", key_type="p256", actor="test"
+            ctx, slug=slug, name="ROC Selectief", key_type="p256", actor="test"
         )
     finally:
         ctx.close()
@@ -49,7 +49,7 @@ def _selective_institution(stack: Stack) -> str:
         "proof_suite": "ecdsa-sd-2023",
     }
     answer = httpx.post(
-        f"{stack.issuer}/institutions/{SLUG}/modules",
+        f"{stack.issuer}/institutions/{slug}/modules",
         json=module,
         headers={"Authorization": f"Bearer {created.token}"},
     )
@@ -149,4 +149,48 @@ def test_share_without_the_grade(
     raw = httpx.get(other_share.json()["url"], headers={"Accept": "application/json"})
     assert CONSOLE_MODULE.encode() in raw.content and b'"6.1"' not in raw.content
     for visitor in (registrar, learner, employer):
+        visitor.problems.assert_clean()
+
+
+def test_a_presentation_request_for_the_module_leaves_the_grade_out(
+    stack: Stack, new_visitor: Callable[..., Visitor], shot: Callable[..., Path]
+) -> None:
+    """OpenID4VP: the request asks for the module only, so the consent screen offers the
+    grade unticked; the verifier's result says "cijfer niet gedeeld"."""
+    slug = "roc-selectief-vp"
+    token = _selective_institution(stack, slug)
+    issue_to_learner(stack, slug, "data-wrangling-sd", token, grade=GRADE)
+    learner, employer = new_visitor(PHONE), new_visitor(LAPTOP)
+    desk = employer.page
+    desk.goto(f"{stack.verifier}/check/request")
+    desk.get_by_label("Waarvoor vraagt u het?").fill("Sollicitatie data-analist")
+    desk.get_by_label("Een bepaalde module").check()
+    desk.get_by_label("Naam van de module").fill(MODULE)
+    desk.get_by_role("button", name="Maak verzoek met QR-code").click()
+    desk.wait_for_url(re.compile(r".*/check/request/[A-Za-z0-9_-]+$"))
+    request_link = desk.locator(".qr input").input_value()
+
+    phone = learner.page
+    phone.goto(f"{stack.wallet}/")
+    login_wallet(phone, stack.state.learner_username, stack.state.learner_password)
+    phone.goto(f"{stack.wallet}/present")
+    phone.get_by_label("Plak de link of code van het verzoek").fill(request_link)
+    phone.get_by_role("button", name="Bekijk het verzoek").click()
+    choice = phone.locator(".consent-item", has_text=MODULE).first
+    grade_box = choice.locator("input[data-field='grade']")
+    assert "cijfer" in choice.locator("fieldset.disclose").inner_text()
+    assert grade_box.count() == 1 and not grade_box.is_checked()  # not asked: not pre-ticked
+    choice.locator("input[name='credential']").check()
+    shot(phone, "sd-04-wallet-consent")
+    phone.get_by_label("Ik geef toestemming om dit te delen").check()
+    phone.get_by_role("button", name="Delen", exact=True).click()
+    phone.wait_for_url(f"{stack.wallet}/shares")
+
+    desk.wait_for_url(re.compile(r".*/check/request/[A-Za-z0-9_-]+/result$"), timeout=20_000)
+    card = desk.locator(".credential-card").first
+    assert card.locator(".module").inner_text() == MODULE
+    assert "cijfer niet gedeeld" in card.inner_text()
+    assert GRADE not in desk.locator("main").inner_text()
+    shot(desk, "sd-05-verifier-request-result")
+    for visitor in (learner, employer):
         visitor.problems.assert_clean()

@@ -429,7 +429,11 @@ def _card(
         rows=rows,
         withheld=[
             f"{nl} niet gedeeld" if t.lang == "nl" else f"{en} not shared"
-            for nl, en in disclosure.withheld_in_derived(credential)
+            for nl, en in (
+                disclosure.withheld_in_derived(credential)
+                if credential is not None
+                else [(w.get("nl"), w.get("en")) for w in summary.get("withheld") or []]
+            )
         ],
     )
 
