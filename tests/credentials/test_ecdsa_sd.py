@@ -347,3 +347,26 @@ def test_the_verifier_report_names_what_the_learner_withheld() -> None:
     check = report.outcome_of("selective_disclosure")
     assert check is not None and check.code == "fields_withheld"
     assert "cijfer (grade)" in check.message
+
+
+def test_a_document_the_quick_skolemisation_gets_wrong_takes_the_spec_route() -> None:
+    """An ``@json`` literal holding an object: naming that object would change the literal,
+    the canonical forms then differ, and the expand–skolemise–compact route is taken."""
+    document = {
+        "@context": [
+            "https://www.w3.org/ns/credentials/v2",
+            {"settings": {"@id": "https://example.org/settings", "@type": "@json"}},
+        ],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:issuer",
+        "credentialSubject": {"settings": {"a": 1, "b": [True]}},
+    }
+    quick = sd._skolemize_compact(document, [0])
+    assert "id" in quick["credentialSubject"]["settings"]  # the quick guess is wrong here
+    groups = sd.canonicalize_and_group(
+        document, HMAC_KEY, {"mandatory": ["/credentialSubject/settings"]}, LOADER
+    )
+    canonical = canonicalize(document, LOADER, strict=False)
+    assert len(groups.nquads) == len(canonical.splitlines())
+    assert any('{\\"a\\":1,\\"b\\":[true]}' in q for q in groups.nquads)
+    assert len(groups.matching["mandatory"]) >= 2
