@@ -247,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-cohort", action="store_true", help="skip row 2")
     parser.add_argument("--no-load", action="store_true", help="skip rows 3 and 4")
     parser.add_argument("--no-sdjwt", action="store_true", help="skip row 5 (SD-JWT VC)")
+    parser.add_argument("--no-sd", action="store_true", help="skip the ecdsa-sd-2023 rows")
     parser.add_argument("--load-duration", type=float, default=30.0, help="seconds (row 3)")
     parser.add_argument(
         "--load-total", type=int, default=100_000, help="verifications in all (row 4)"
@@ -265,6 +266,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     load_before = os.getloadavg()
     rows = row_sign_verify(args.iterations, args.warmup, args.rounds)
+    if not args.no_sd:
+        # selective disclosure (issue 18): base sign, derive, derived verify vs the reference
+        from bench.selective import rows_selective
+
+        rows.extend(rows_selective(max(args.iterations // 5, 40), 20, args.rounds))
     if args.no_cohort:
         rows.append(not_measured(2, "cohort issuance", "skipped (--no-cohort/--quick)"))
     else:

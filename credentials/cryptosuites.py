@@ -14,7 +14,7 @@ differ in four places, and a ``Cryptosuite`` is exactly those four:
 - which key algorithms may sign.
 
 A suite is looked up from a proof object; one the specs define but microcred does not
-implement (selective-disclosure suites, BBS, JWT or RSA signatures) is reported as
+implement (BBS selective disclosure, JWT or RSA signatures) is reported as
 ``unsupported_cryptosuite`` / ``unsupported_proof_type``, never as a failed signature.
 """
 
@@ -44,6 +44,8 @@ class Cryptosuite:
     algorithms: tuple[Algorithm, ...]
     proof_type: str = DATA_INTEGRITY_PROOF
     transform: str = "rdfc"  # "rdfc" (RDFC-1.0 N-Quads) or "jcs" (RFC 8785)
+    #: a selective-disclosure suite (ecdsa-sd-2023): base / derived proofs, see ecdsa_sd.py
+    selective: bool = False
 
     @property
     def algorithm(self) -> Algorithm:
@@ -119,17 +121,20 @@ EDDSA_RDFC_2022 = Cryptosuite("eddsa-rdfc-2022", ("Ed25519",))
 ECDSA_RDFC_2019 = Cryptosuite("ecdsa-rdfc-2019", ("P-256", "P-384"))
 EDDSA_JCS_2022 = Cryptosuite("eddsa-jcs-2022", ("Ed25519",), transform="jcs")
 ECDSA_JCS_2019 = Cryptosuite("ecdsa-jcs-2019", ("P-256", "P-384"), transform="jcs")
+#: selective disclosure: signs statement by statement (credentials/ecdsa_sd.py does the work)
+ECDSA_SD_2023 = Cryptosuite("ecdsa-sd-2023", ("P-256",), selective=True)
 ED25519_2020 = Cryptosuite(ED25519_SIGNATURE_2020, ("Ed25519",), proof_type=ED25519_SIGNATURE_2020)
 
 SUITES: dict[str, Cryptosuite] = {
-    s.name: s for s in (EDDSA_RDFC_2022, ECDSA_RDFC_2019, EDDSA_JCS_2022, ECDSA_JCS_2019)
+    s.name: s
+    for s in (EDDSA_RDFC_2022, ECDSA_RDFC_2019, EDDSA_JCS_2022, ECDSA_JCS_2019, ECDSA_SD_2023)
 }
 #: Proof types other than DataIntegrityProof that microcred verifies (and can sign).
 PROOF_TYPES: dict[str, Cryptosuite] = {ED25519_SIGNATURE_2020: ED25519_2020}
 
 #: Data Integrity cryptosuites that exist but microcred does not implement.
 KNOWN_UNSUPPORTED_CRYPTOSUITES = frozenset(
-    {"bbs-2023", "ecdsa-sd-2023", "bbs-2022", "ecdsa-2019", "eddsa-2022", "sd-jwt"}
+    {"bbs-2023", "bbs-2022", "ecdsa-2019", "eddsa-2022", "sd-jwt"}
 )
 #: Proof types in circulation that microcred recognises but does not verify.
 KNOWN_UNSUPPORTED_PROOF_TYPES = frozenset(

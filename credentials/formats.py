@@ -17,8 +17,9 @@ Detected families:
 * ``unsupported`` – recognised but not verifiable here: JWT-secured VCs and VPs (a compact
   JWS with a ``vc``/``vp`` claim, ``application/vc+jwt``), ``EnvelopedVerifiableCredential``
   and ``EnvelopedVerifiablePresentation``, SD-JWTs that are not SD-JWT VCs (no ``dc+sd-jwt``
-  / ``vc+sd-jwt`` ``typ``), the selective-disclosure cryptosuites
-  ``bbs-2023`` and ``ecdsa-sd-2023``, and ``JwtProof2020`` / BBS+ 2020 proofs;
+  / ``vc+sd-jwt`` ``typ``), the selective-disclosure cryptosuite ``bbs-2023``
+  (``ecdsa-sd-2023`` is verified: credentials/ecdsa_sd.py), and ``JwtProof2020`` / BBS+
+  2020 proofs;
 * ``unknown`` – anything else; the data-model checks then say what is wrong with it.
 
 Dispatch for other families: a module that can verify a family registers a handler with
@@ -59,7 +60,6 @@ OB_V2_CONTEXTS = ("https://w3id.org/openbadges/v2", "https://openbadgespec.org/v
 
 UNSUPPORTED_CRYPTOSUITES = {
     "bbs-2023": "BBS selective disclosure (bbs-2023)",
-    "ecdsa-sd-2023": "ECDSA selective disclosure (ecdsa-sd-2023)",
 }
 UNSUPPORTED_PROOF_TYPES = {
     "JwtProof2020": "a JWT proof (JwtProof2020)",

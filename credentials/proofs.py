@@ -19,6 +19,8 @@ import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from . import ecdsa_sd
+from .canonical import canonicalize
 from .cryptosuites import Cryptosuite, suite_for_key, suite_for_proof, suite_named
 from .dids import DidResolver
 from .documents import DocumentLoader, refuse_inline_contexts
@@ -124,13 +126,15 @@ def sign(
     cryptosuite: str | None = None,
     proof_id: str | None = None,
     previous_proof: str | list[str] | None = None,
+    mandatory_pointers: list[str] | None = None,
 ) -> dict[str, Any]:
     """A copy of ``document`` secured with one more proof by ``key``.
 
     ``cryptosuite`` picks the suite (a Data Integrity cryptosuite name, or
     ``Ed25519Signature2020``); by default it follows the key (eddsa-rdfc-2022 /
     ecdsa-rdfc-2019). A document that already has proofs gets a proof set; naming some of
-    them (by ``id``) in ``previous_proof`` makes a proof chain.
+    them (by ``id``) in ``previous_proof`` makes a proof chain. ``ecdsa-sd-2023`` makes a
+    base proof whose ``mandatory_pointers`` (JSON pointers) always travel with it.
     """
     if purpose not in PURPOSES:
         raise MicrocredError(f"unsupported proof purpose {purpose!r}", code="unsupported_purpose")
@@ -168,14 +172,25 @@ def sign(
                 code="previous_proof_missing",
             )
         signed_input = {**unsecured, "proof": matching}
-    hash_data = suite.hash_data(
-        signed_input,
-        _proof_config(unsecured, proof, suite),
-        loader or DocumentLoader(),
-        strict=strict,
-        algorithm=key.algorithm,
-    )
-    proof["proofValue"] = suite.sign(hash_data, key)
+    if suite.selective:
+        if strict:
+            canonicalize(signed_input, loader or DocumentLoader(), strict=True)
+        proof["proofValue"] = ecdsa_sd.create_base_proof_value(
+            signed_input,
+            _proof_config(unsecured, proof, suite),
+            key,
+            list(mandatory_pointers or []),
+            loader or DocumentLoader(),
+        )
+    else:
+        hash_data = suite.hash_data(
+            signed_input,
+            _proof_config(unsecured, proof, suite),
+            loader or DocumentLoader(),
+            strict=strict,
+            algorithm=key.algorithm,
+        )
+        proof["proofValue"] = suite.sign(hash_data, key)
     secured = _copy_json(unsecured)
     if existing_list:
         secured["proof"] = [*existing_list, proof]
@@ -324,6 +339,10 @@ def _verify_one(
         # the JCS suites sign the document under the proof's context (checked to be a
         # prefix of the document's by the shape check)
         unsecured = {**unsecured, "@context": proof["@context"]}
+    if suite.selective:
+        return _verify_selective(
+            unsecured, proof, suite, loader, key, canonical_document, checks, purpose_check
+        )
     try:
         hash_data = suite.hash_data(
             unsecured,
@@ -350,6 +369,36 @@ def _purpose_passed(checks: list[Check]) -> bool:
     """Whether the purpose check among one proof's checks passed (a key counts as the
     document's only then; its signature alone still names a signer)."""
     return any(c.id == "proof_purpose" and c.outcome == "passed" for c in checks)
+
+
+def _verify_selective(
+    unsecured: dict[str, Any],
+    proof: dict[str, Any],
+    suite: Cryptosuite,
+    loader: DocumentLoader,
+    key: Multikey,
+    canonical_document: str | None,
+    checks: list[Check],
+    purpose_check: Check,
+) -> tuple[list[Check], Multikey | None]:
+    """ecdsa-sd-2023: a derived proof (what a verifier is shown) or a base proof (what the
+    holder receives from the issuer; she has its HMAC key and checks every statement)."""
+    config = _proof_config(unsecured, proof, suite)
+    value = proof["proofValue"]
+    try:
+        if ecdsa_sd.is_derived(value):
+            ecdsa_sd.verify_derived(
+                unsecured, config, value, key, loader, canonical_document=canonical_document
+            )
+            message = "ecdsa-sd-2023 derived proof verified (selectively disclosed)"
+        else:
+            ecdsa_sd.verify_base(unsecured, config, value, key, loader)
+            message = "ecdsa-sd-2023 base proof verified (every statement)"
+    except MicrocredError as exc:
+        checks.append(Check.failed("proof", exc.code, exc.message))
+        return checks, None
+    checks.append(Check.passed("proof", message))
+    return checks, (key if purpose_check.outcome == "passed" else None)
 
 
 def _proof_shape_problem(

@@ -27,6 +27,7 @@ from typing import Any
 from . import policies as policy
 from .canonical import canonicalize, undefined_terms
 from .dids import DidResolver
+from .disclosure import disclosure_checks, withheld_in_derived
 from .documents import DocumentLoader, refuse_inline_contexts
 from .errors import DocumentLoaderError, MicrocredError
 from .fetch import SafeFetcher
@@ -126,6 +127,7 @@ class Verifier:
         )
         report.extend(checks)
         report.extend(related_resource_checks(credential))
+        report.extend(disclosure_checks(credential))  # issue 18: what the learner withheld
         report.add(_issuer_binding(credential, keys))
         report.add(self._validity(credential, now))
         if self.status_checker is not None and check_status:
@@ -153,6 +155,10 @@ class Verifier:
                 report.summary = self.summarizer(credential)
             except (MicrocredError, ValueError, TypeError, KeyError, AttributeError):
                 report.summary = {}
+        withheld = withheld_in_derived(credential)
+        if withheld and isinstance(report.summary, dict):
+            # issue 18: what the learner left out travels with the summary (pages show it)
+            report.summary["withheld"] = [{"nl": nl, "en": en} for nl, en in withheld]
         return report
 
     def _refuse_or_dispatch(

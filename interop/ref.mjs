@@ -12,7 +12,9 @@
  * stderr so a chatty dependency cannot corrupt the stream).
  *
  * Operations: info, generateKey, sign, verify, present, verifyPresentation,
- * canonize, bench. See the handlers below and tests/interop/reference.py.
+ * canonize, bench, sdSign, sdDerive. `sdSign` makes an ecdsa-sd-2023 base
+ * proof over `mandatoryPointers`; `sdDerive` derives a reveal document over
+ * `selectivePointers`; `verify` also verifies ecdsa-sd-2023 derived proofs. See the handlers below and tests/interop/reference.py.
  * `sign` takes an optional `suite` (eddsa-rdfc-2022, ecdsa-rdfc-2019,
  * eddsa-jcs-2022, ecdsa-jcs-2019 or Ed25519Signature2020; default: by key
  * type); `verify` accepts proofs of any of those suites.
@@ -41,6 +43,7 @@ import {cryptosuite as eddsaRdfc2022} from
   '@digitalbazaar/eddsa-rdfc-2022-cryptosuite';
 import * as eddsaJcs2022 from '@digitalbazaar/eddsa-jcs-2022-cryptosuite';
 import * as ecdsaJcs2019 from '@digitalbazaar/ecdsa-jcs-2019-cryptosuite';
+import * as ecdsaSd2023 from '@digitalbazaar/ecdsa-sd-2023-cryptosuite';
 import {Ed25519Signature2020} from '@digitalbazaar/ed25519-signature-2020';
 import jsigs from 'jsonld-signatures';
 
@@ -262,6 +265,9 @@ function verifySuites() {
     new DataIntegrityProof({
       cryptosuite: ecdsaJcs2019.createVerifyCryptosuite()
     }),
+    new DataIntegrityProof({
+      cryptosuite: ecdsaSd2023.createVerifyCryptosuite()
+    }),
     new Ed25519Signature2020()
   ];
 }
@@ -376,9 +382,36 @@ async function canonize({document, safe = true, documents}) {
   });
 }
 
+// ------------------------------------------------- selective disclosure
+
+async function sdSign({credential, key, created, mandatoryPointers = [],
+  documents}) {
+  const {keyPair} = await importKey(key);
+  const suite = new DataIntegrityProof({
+    signer: keyPair.signer(), date: created,
+    cryptosuite: ecdsaSd2023.createSignCryptosuite({mandatoryPointers})
+  });
+  return vc.issue({
+    credential, suite, documentLoader: makeDocumentLoader(documents)
+  });
+}
+
+async function sdDerive({credential, selectivePointers = [], documents}) {
+  const suite = new DataIntegrityProof({
+    cryptosuite: ecdsaSd2023.createDiscloseCryptosuite({selectivePointers})
+  });
+  return vc.derive({
+    verifiableCredential: credential, suite,
+    documentLoader: makeDocumentLoader(documents)
+  });
+}
+
 // ------------------------------------------------------------------- bench
 
-async function bench({kind, credentials, key, created, documents, checkIssuer}) {
+async function bench({
+  kind, credentials, key, created, documents, checkIssuer,
+  mandatoryPointers = [], selectivePointers = []
+}) {
   if(!Array.isArray(credentials)) {
     throw new TypeError('"credentials" must be an array.');
   }
@@ -401,8 +434,27 @@ async function bench({kind, credentials, key, created, documents, checkIssuer}) 
           describeError(result.error));
       }
     }
+  } else if(kind === 'sdSign') {
+    const {keyPair} = await importKey(key);
+    const suite = new DataIntegrityProof({
+      signer: keyPair.signer(), date: created,
+      cryptosuite: ecdsaSd2023.createSignCryptosuite({mandatoryPointers})
+    });
+    start = process.hrtime.bigint();
+    for(const credential of credentials) {
+      await vc.issue({credential, suite, documentLoader});
+    }
+  } else if(kind === 'sdDerive') {
+    const suite = new DataIntegrityProof({
+      cryptosuite: ecdsaSd2023.createDiscloseCryptosuite({selectivePointers})
+    });
+    start = process.hrtime.bigint();
+    for(const credential of credentials) {
+      await vc.derive({verifiableCredential: credential, suite, documentLoader});
+    }
   } else {
-    throw new Error(`Unknown bench kind "${kind}" (use "sign" or "verify").`);
+    throw new Error(`Unknown bench kind "${kind}" (use "sign", "verify", ` +
+      '"sdSign" or "sdDerive").');
   }
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   return {count: credentials.length, seconds};
@@ -417,6 +469,7 @@ function info() {
     '@digitalbazaar/ecdsa-rdfc-2019-cryptosuite',
     '@digitalbazaar/eddsa-jcs-2022-cryptosuite',
     '@digitalbazaar/ecdsa-jcs-2019-cryptosuite',
+    '@digitalbazaar/ecdsa-sd-2023-cryptosuite',
     '@digitalbazaar/ed25519-signature-2020',
     '@digitalbazaar/ed25519-multikey', '@digitalbazaar/ecdsa-multikey',
     '@digitalbazaar/did-method-key', 'jsonld', 'rdf-canonize',
@@ -442,7 +495,9 @@ const OPS = {
   present,
   verifyPresentation,
   canonize,
-  bench
+  bench,
+  sdSign,
+  sdDerive
 };
 
 serveJsonLines(OPS);

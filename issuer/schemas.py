@@ -152,6 +152,12 @@ class ModuleIn(Strict):
     alignments: list[AlignmentIn] = Field(default_factory=list, max_length=50)
     tags: list[Short] = Field(default_factory=list, max_length=50)
     grading: GradingIn | None = None
+    proof_suite: Literal["ecdsa-sd-2023"] | None = Field(
+        default=None,
+        description="ecdsa-sd-2023: selective disclosure (the learner may leave out the "
+        "grade, her name and identities; needs a P-256 institution key); none: the "
+        "institution's default suite",
+    )
 
     def cross_check(self) -> list[tuple[str, str]]:
         problems = []

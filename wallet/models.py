@@ -116,6 +116,9 @@ class Share(WalletModel, table=True):
     max_views: int | None = None
     views: int = 0
     revoked_at: datetime | None = None
+    disclosure: dict[str, list[str]] | None = Field(default=None, sa_type=JSON)
+    """Per selectively disclosable (ecdsa-sd-2023) credential: the field keys the learner
+    chose to show (``grade``, ``name``, ``student_number`` …); the rest is withheld."""
 
 
 class ShareAccess(WalletModel, table=True):
@@ -173,3 +176,5 @@ class Disclosure(WalletModel, table=True):
     outcome: str = Field(max_length=20)
     """sent or declined."""
     sent_at: datetime
+    fields: dict[str, list[str]] | None = Field(default=None, sa_type=JSON)
+    """Selective disclosure: per credential sent, the field keys shown (the rest withheld)."""

@@ -124,6 +124,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "issuer.module.nlqf": "NLQF-niveau",
         "issuer.module.assessment": "Soort toetsing",
         "issuer.module.participation": "Vorm van deelname",
+        "issuer.module.proof_suite": "Ondertekening",
+        "issuer.module.proof_suite.default": "standaard (alles of niets delen)",
+        "issuer.module.proof_suite.sd": "selectief delen (ecdsa-sd-2023, P-256-sleutel): "
+        "de student kan cijfer, naam en studentnummer weglaten",
         "issuer.module.supervision": "Toezicht bij de toets",
         "issuer.module.identity_check": "Identiteit gecontroleerd bij de toets",
         "issuer.module.qa_name": "Kwaliteitszorg (naam)",
@@ -281,6 +285,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "issuer.module.nlqf": "NLQF level",
         "issuer.module.assessment": "Type of assessment",
         "issuer.module.participation": "Form of participation",
+        "issuer.module.proof_suite": "Signature",
+        "issuer.module.proof_suite.default": "default (share all or nothing)",
+        "issuer.module.proof_suite.sd": "selective disclosure (ecdsa-sd-2023, P-256 key): "
+        "the learner may leave out grade, name and student number",
         "issuer.module.supervision": "Supervision during assessment",
         "issuer.module.identity_check": "Identity checked at assessment",
         "issuer.module.qa_name": "Quality assurance (name)",
@@ -639,7 +647,7 @@ def _module_body(form: dict[str, str]) -> dict[str, Any]:
                 body[key] = kind(float(raw)) if kind is int else kind(raw)
             except ValueError:
                 body[key] = raw  # the API names the field
-    for key in ("language", "supervision"):
+    for key in ("language", "supervision", "proof_suite"):
         if form.get(key, "").strip():
             body[key] = form[key].strip()
     if form.get("identity_check"):

@@ -460,6 +460,7 @@ def _issue_rows(
             module.definition.get("grading"),
             compose.KeyMaterial.of(key),
             now,
+            module.definition.get("proof_suite"),
         ),
         pooled=len(rows) >= INLINE_BELOW,
     )

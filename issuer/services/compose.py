@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from credentials import disclosure
 from credentials.errors import MicrocredError, SchemaError
 from credentials.keys import Multikey
 from credentials.microcredential import (
@@ -317,8 +318,28 @@ def with_status(credential: dict[str, Any], entries: list[dict[str, Any]]) -> di
     return credential
 
 
-def sign_credential(credential: dict[str, Any], key: Multikey, created: datetime) -> dict[str, Any]:
-    """Sign with strict canonicalisation: an undefined term is an error, never dropped."""
+def sign_credential(
+    credential: dict[str, Any], key: Multikey, created: datetime, *, suite: str | None = None
+) -> dict[str, Any]:
+    """Sign with strict canonicalisation: an undefined term is an error, never dropped.
+
+    ``suite`` ``ecdsa-sd-2023`` makes a selective-disclosure base proof whose mandatory
+    part is the issuer, the achievement, validity and status (``credentials.disclosure``).
+    """
+    if suite == disclosure.SUITE:
+        if key.algorithm != "P-256":
+            raise MicrocredError(
+                "selective disclosure (ecdsa-sd-2023) needs a P-256 institution key; this "
+                f"institution signs with {key.algorithm}",
+                code="selective_disclosure_needs_p256",
+            )
+        return sign(
+            credential,
+            key,
+            created=created,
+            cryptosuite=suite,
+            mandatory_pointers=disclosure.mandatory_pointers(credential),
+        )
     return sign(credential, key, created=created)
 
 
@@ -332,6 +353,8 @@ class Constants:
     material: KeyMaterial
     created: datetime
     """The proofs' ``created``: one moment for the whole batch."""
+    suite: str | None = None
+    """``ecdsa-sd-2023`` for a module issued with selective disclosure; else the key's."""
 
 
 def ready() -> bool:
@@ -369,7 +392,9 @@ def sign_chunk(constants: Constants, jobs: list[Job]) -> list[Outcome]:
     processes (hence plain, picklable arguments) and in-process alike."""
     key = constants.material.key()
     composer = composer_for(constants.profile, constants.module, constants.grading)
-    return [_sign_job(composer, key, constants.created, job) for job in jobs]
+    return [
+        _sign_job(composer, key, constants.created, job, constants.suite) for job in jobs
+    ]
 
 
 def sign_jobs(
@@ -384,10 +409,14 @@ def sign_jobs(
     return sign_chunk(Constants(profile, module, grading, material, created), jobs)
 
 
-def _sign_job(composer: Composer, key: Multikey, created: datetime, job: Job) -> Outcome:
+def _sign_job(
+    composer: Composer, key: Multikey, created: datetime, job: Job, suite: str | None = None
+) -> Outcome:
     try:
         credential = composer.compose(job)
-        signed = sign_credential(with_status(credential, job.status_entries), key, created)
+        signed = sign_credential(
+            with_status(credential, job.status_entries), key, created, suite=suite
+        )
     except SchemaError as exc:
         return Outcome(
             job.row, job.credential_id, code=exc.code, field=exc.field, message=exc.message

@@ -59,6 +59,8 @@ class Record:
     holder_did: str | None = None
     batch_id: int | None = None
     row_key: str | None = None
+    suite: str | None = None
+    """The module's proof suite choice (``ecdsa-sd-2023``), else the key's default."""
     row_hash: str | None = None
 
 
@@ -332,6 +334,7 @@ def issue_module(
         module_id=module.id,
         learner_ref=request.learner.reference or learner_did,
         holder_did=learner_did,
+        suite=module.definition.get("proof_suite"),
     )
     return _issue(
         ctx,
@@ -416,6 +419,7 @@ def _issue(
                     status_lists.entries(ctx.settings.public_url, institution.slug, slot),
                 ),
                 key,
+                suite=record.suite,
             )
             store(ctx, session, institution, signed, slot, generation, record, actor=actor)
             if idempotency is not None:
@@ -441,10 +445,14 @@ def _issue(
         ) from None
 
 
-def _sign(ctx: IssuerContext, credential: dict[str, Any], key: Multikey) -> dict[str, Any]:
+def _sign(
+    ctx: IssuerContext, credential: dict[str, Any], key: Multikey, *, suite: str | None = None
+) -> dict[str, Any]:
     try:
-        return compose.sign_credential(credential, key, ctx.now())
+        return compose.sign_credential(credential, key, ctx.now(), suite=suite)
     except MicrocredError as exc:
+        if exc.code == "selective_disclosure_needs_p256":
+            raise ProblemError(409, exc.code, exc.message) from None
         # undefined_term, unknown_context, jsonld_error …: the caller's document is at fault
         raise ProblemError(400, exc.code, exc.message) from None
 

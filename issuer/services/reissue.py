@@ -45,6 +45,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
+from credentials import disclosure
 from credentials.errors import MicrocredError
 from servicekit.problems import ProblemError
 
@@ -353,11 +354,16 @@ def _sign_again(
     try:
         with ctx.db.session() as session:
             key, current = keys.signer(ctx, session, institution)
-            document = replacement_document(json.loads(row.document), new_id, now)
+            original = json.loads(row.document)
+            document = replacement_document(original, new_id, now)
+            # a selectively disclosable credential is re-signed selectively (issue 18)
+            suite = disclosure.SUITE if disclosure.is_selective(original) else None
             slot = status_lists.allocate(ctx, session, institution, [new_id])[new_id]
             entries = status_lists.entries(ctx.settings.public_url, institution.slug, slot)
             try:
-                signed = compose.sign_credential(compose.with_status(document, entries), key, now)
+                signed = compose.sign_credential(
+                    compose.with_status(document, entries), key, now, suite=suite
+                )
             except MicrocredError as exc:
                 raise ProblemError(422, exc.code, exc.message) from None
             record = issuance.Record(

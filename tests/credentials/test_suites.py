@@ -415,7 +415,6 @@ def test_two_proofs_of_different_suites_by_the_issuer_both_verify() -> None:
     ("proof", "code"),
     [
         ({"type": "DataIntegrityProof", "cryptosuite": "bbs-2023"}, "unsupported_cryptosuite"),
-        ({"type": "DataIntegrityProof", "cryptosuite": "ecdsa-sd-2023"}, "unsupported_cryptosuite"),
         ({"type": "DataIntegrityProof", "cryptosuite": "made-up-2099"}, "unsupported_cryptosuite"),
         ({"type": "JwtProof2020", "jwt": "eyJhbGciOiJFUzI1NiJ9.e30.sig"}, "unsupported_proof_type"),
         (

@@ -285,11 +285,6 @@ UNSUPPORTED = {
         "type": ["VerifiableCredential"],
         "proof": {"type": "DataIntegrityProof", "cryptosuite": "bbs-2023", "proofValue": "u"},
     },
-    "ecdsa-sd-2023": {
-        "@context": [V2],
-        "type": ["VerifiableCredential"],
-        "proof": {"type": "DataIntegrityProof", "cryptosuite": "ecdsa-sd-2023"},
-    },
     "JwtProof2020": {
         "@context": ["https://www.w3.org/2018/credentials/v1"],
         "type": ["VerifiableCredential"],

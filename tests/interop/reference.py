@@ -30,7 +30,7 @@ REF_SCRIPT = INTEROP_DIR / "ref.mjs"
 NODE_MODULES = INTEROP_DIR / "node_modules"
 
 KeyType = Literal["ed25519", "p256", "p384"]
-BenchKind = Literal["sign", "verify"]
+BenchKind = Literal["sign", "verify", "sdSign", "sdDerive"]
 JSON = dict[str, Any]
 
 
@@ -353,6 +353,26 @@ class ReferenceImplementation:
         (safe mode, so undefined terms raise instead of vanishing)."""
         return self.call("canonize", document=document, safe=safe, documents=documents)
 
+    def sd_sign(
+        self,
+        credential: JSON,
+        key: JSON,
+        mandatory_pointers: list[str],
+        created: str | None = None,
+    ) -> JSON:
+        """An ecdsa-sd-2023 base proof by the reference over ``mandatory_pointers``."""
+        return self.call(
+            "sdSign",
+            credential=credential,
+            key=key,
+            created=created,
+            mandatoryPointers=mandatory_pointers,
+        )
+
+    def sd_derive(self, credential: JSON, selective_pointers: list[str]) -> JSON:
+        """The reference's reveal document (derived proof) over ``selective_pointers``."""
+        return self.call("sdDerive", credential=credential, selectivePointers=selective_pointers)
+
     def bench(
         self,
         kind: BenchKind,
@@ -361,6 +381,8 @@ class ReferenceImplementation:
         *,
         created: str | None = None,
         check_issuer: bool = True,
+        mandatory_pointers: list[str] | None = None,
+        selective_pointers: list[str] | None = None,
     ) -> tuple[int, float]:
         """Sign (needs ``key``) or verify (pre-signed) all ``credentials``
         one after another inside Node → ``(count, seconds)``. Timed with
@@ -374,6 +396,8 @@ class ReferenceImplementation:
             key=key,
             created=created,
             checkIssuer=check_issuer,
+            mandatoryPointers=mandatory_pointers or [],
+            selectivePointers=selective_pointers or [],
         )
         return int(result["count"]), float(result["seconds"])
 

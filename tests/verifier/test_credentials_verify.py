@@ -247,7 +247,7 @@ def assert_unsupported(response: Any) -> None:
     assert body["verified"] is False
 
 
-@pytest.mark.parametrize("suite", ["bbs-2023", "ecdsa-sd-2023"])
+@pytest.mark.parametrize("suite", ["bbs-2023"])
 def test_a_selective_disclosure_proof_is_an_unsupported_format(
     client: Any, issuer: Multikey, holder: Multikey, suite: str
 ) -> None:

@@ -24,6 +24,7 @@ from typing import Annotated, Any
 from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
+from credentials import disclosure
 from credentials.errors import MicrocredError
 from credentials.formats import detect_format
 from credentials.ob2 import is_ob2
@@ -409,6 +410,8 @@ class CredentialCard:
     grade: str | None
     report: ReportView | None = None
     rows: list[FieldRow] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)
+    """Selective disclosure: what the learner chose not to show ("cijfer niet gedeeld")."""
 
 
 def _level(summary: dict[str, Any], t: Translator) -> str:
@@ -449,6 +452,14 @@ def _card(
         grade=summary.get("grade"),
         report=report,
         rows=rows,
+        withheld=[
+            f"{nl} niet gedeeld" if t.lang == "nl" else f"{en} not shared"
+            for nl, en in (
+                disclosure.withheld_in_derived(credential)
+                if credential is not None
+                else [(w.get("nl"), w.get("en")) for w in summary.get("withheld") or []]
+            )
+        ],
     )
 
 

@@ -42,6 +42,7 @@ from servicekit.web import (
 
 from ..deps import SESSION_COOKIE
 from ..models import Learner
+from ..services import disclosing
 from ..services.accounts import SESSION
 from ..services.container import Services
 from ..services.store import CredentialFilter
@@ -156,6 +157,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wallet.shares.max_views": "Hoe vaak mag de link bekeken worden? (leeg: onbeperkt)",
         "wallet.shares.label": "Voor wie? (alleen voor jezelf)",
         "wallet.shares.submit": "Maak deellink",
+        "wallet.shares.leave_out": "Wat gaat er mee? Wat je niet aanvinkt, blijft in je wallet:",
         "wallet.shares.none_picked": "Kies minstens één microcredential.",
         "wallet.shares.list": "Mijn deellinks",
         "wallet.shares.none": "Je hebt nog niets gedeeld.",
@@ -335,6 +337,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wallet.shares.max_views": "How often may the link be viewed? (empty: no limit)",
         "wallet.shares.label": "For whom? (only for you)",
         "wallet.shares.submit": "Create share link",
+        "wallet.shares.leave_out": "What goes along? What you do not tick stays in your wallet:",
         "wallet.shares.none_picked": "Pick at least one microcredential.",
         "wallet.shares.list": "My share links",
         "wallet.shares.none": "You have not shared anything yet.",
@@ -872,8 +875,14 @@ def _shares_page(request: Request, learner: Learner, **context: Any) -> Response
     services = _services(request)
     t = web.translator(request)
     items = services.store.browse(learner.id, CredentialFilter())
+    documents = {row.id: row.document for row in services.store.rows(learner.id)}
     for item in items:
         item["state"] = card_state(item)
+        # selective disclosure (issue 18): what the learner may leave out of this one
+        item["disclosable"] = [
+            {**f, "label": f["label_nl"] if t.lang == "nl" else f["label_en"]}
+            for f in disclosing.fields_for(documents.get(item["id"], {}))
+        ]
     titles = {i["id"]: i.get("title") for i in items}
     shares = services.shares.list(learner)
     for share in shares:
@@ -920,6 +929,7 @@ async def share_create(request: Request, learner: LearnerPage) -> Response:
             expires_in=expires_in if expires_in in SHARE_EXPIRY else 7 * 86_400,
             max_views=int(raw_views) if raw_views.isdigit() else None,
             label=label,
+            disclose=_disclose_form(form, picked),
         )
     except ProblemError as exc:
         return _shares_page(request, learner, error=exc.detail, picked=picked,
@@ -927,6 +937,17 @@ async def share_create(request: Request, learner: LearnerPage) -> Response:
     return web.redirect(
         request, f"/shares/{created['id']}", flash=("success", "wallet.share.created")
     )
+
+
+def _disclose_form(form: Any, picked: list[str]) -> dict[str, list[str]] | None:
+    """The ticked ``disclose:<credential id>`` boxes; the service keeps only selectively
+    disclosable credentials and checks every name."""
+    choice = {
+        cid: [v for v in form.getlist(f"disclose:{cid}") if isinstance(v, str)]
+        for cid in picked
+        if f"disclose-offered:{cid}" in form
+    }
+    return choice or None
 
 
 @router.get("/shares/{share_id}")
@@ -1021,7 +1042,9 @@ async def present_respond(request: Request, learner: LearnerPage) -> Response:
         return _consent(request, learner, value, preview, error=t("wallet.consent.need"),
                         status_code=400)  # fmt: skip
     try:
-        sent = services.requests.respond(learner, value, picked, consent)
+        sent = services.requests.respond(
+            learner, value, picked, consent, _disclose_form(form, picked)
+        )
     except ProblemError as exc:
         preview = services.requests.preview(learner, value)
         return _consent(request, learner, value, preview, error=exc.detail,

@@ -37,6 +37,8 @@ class ShareCreate(BaseModel):
     expires_in: int | None = Field(default=None, alias="expiresIn")
     max_views: int | None = Field(default=None, alias="maxViews")
     label: str | None = Field(default=None, max_length=200)
+    disclose: dict[str, list[str]] | None = Field(default=None, max_length=50)
+    """Selective disclosure: credential id → the fields to show (the rest is withheld)."""
 
 
 @router.post("/api/shares", status_code=201)
@@ -47,6 +49,7 @@ def create_share(body: ShareCreate, learner: LearnerDep, services: ServicesDep) 
         expires_in=body.expires_in,
         max_views=body.max_views,
         label=body.label,
+        disclose=body.disclose,
     )
 
 
@@ -153,9 +156,16 @@ def _page(answer: ShareAnswer) -> str:
             ("Issued", item["issued"]),
             ("Grade", item["grade"]),
         ]
+        withheld = [
+            f"{w['nl']} niet gedeeld ({w['en']} not shared)" for w in item.get("withheldLabels", [])
+        ]
         facts = "".join(
             f"<dt>{e(label)}</dt><dd>{e(str(value))}</dd>" for label, value in rows if value
         )
+        if withheld:
+            facts += "<dt>Niet gedeeld / Not shared</dt>" + "".join(
+                f'<dd class="withheld">{e(text)}</dd>' for text in withheld
+            )
         check = _VERDICTS.get(item["verdict"], _VERDICTS["unverified"])
         items.append(
             f"<section><h2>{e(item['title'] or 'Credential')}</h2><dl>{facts}</dl>"

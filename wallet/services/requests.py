@@ -32,6 +32,7 @@ from servicekit.db import Database
 from servicekit.problems import ProblemError
 
 from ..models import Disclosure, Learner, StoredCredential
+from . import disclosing
 from .checking import CredentialChecker
 from .clock import Clock, iso
 from .dcql import CredentialQuery, select_path
@@ -91,6 +92,14 @@ class RequestService:
                     {**c.to_dict(), "value": _values(row.document, c.path)} for c in claims
                 ]
                 item["sharedFields"] = shared_fields(row.document)
+                # selective disclosure (issue 18): what may be left out, and exactly what
+                # the request's claims ask for, pre-selected
+                item["disclosable"] = disclosing.fields_for(row.document)
+                item["preselected"] = (
+                    disclosing.requested(row.document, [c.path for c in claims])
+                    if item["disclosable"]
+                    else []
+                )
                 matches.append(item)
             usable = [m for m in matches if m["verified"] and m["status"] not in ("revoked",)]
             selected = [m["id"] for m in (usable or matches)][: (None if query.multiple else 1)]
@@ -124,8 +133,16 @@ class RequestService:
     # -- step 2 ------------------------------------------------------------------------
 
     def respond(
-        self, learner: Learner, value: Any, credential_ids: list[str], consent: bool
+        self,
+        learner: Learner,
+        value: Any,
+        credential_ids: list[str],
+        consent: bool,
+        disclose: dict[str, list[str]] | None = None,
     ) -> dict[str, Any]:
+        """``disclose`` (credential id → field keys) chooses what of a selectively
+        disclosable credential goes; by default exactly the fields the request's claims
+        ask for."""
         if consent is not True:
             raise bad_request(
                 "consent_required",
@@ -153,11 +170,12 @@ class RequestService:
                 "nothing was sent: the chosen credentials do not answer every required part "
                 "of the request",
             )
+        chosen_fields = _chosen_fields(assignment, disclose, request.dcql.credentials)
         key = self.keys.key_for(learner)
         vp_token = {
             query_id: [
                 create_presentation(
-                    [row.document],
+                    [disclosing.shown(row.document, chosen_fields.get(row.id, []))],
                     key,
                     challenge=request.nonce,
                     domain=request.client_id,
@@ -174,7 +192,7 @@ class RequestService:
             form["state"] = request.state
         answer = self._post(request, form)
         sent = [row.id for row in rows]
-        record = self._record(learner, request, sent, "sent")
+        record = self._record(learner, request, sent, "sent", chosen_fields or None)
         out: dict[str, Any] = {
             "status": "sent",
             "disclosure": record,
@@ -237,7 +255,12 @@ class RequestService:
         return data if isinstance(data, dict) else {}
 
     def _record(
-        self, learner: Learner, request: PresentationRequest, ids: list[str], outcome: str
+        self,
+        learner: Learner,
+        request: PresentationRequest,
+        ids: list[str],
+        outcome: str,
+        fields: dict[str, list[str]] | None = None,
     ) -> dict[str, Any]:
         row = Disclosure(
             id=str(uuid.uuid4()),
@@ -249,6 +272,7 @@ class RequestService:
             credential_ids=ids,
             outcome=outcome,
             sent_at=self.clock(),
+            fields=fields,
         )
         with self.db.session() as session:
             session.add(row)
@@ -311,4 +335,35 @@ def disclosure_dict(row: Disclosure) -> dict[str, Any]:
         "credentialIds": list(row.credential_ids),
         "outcome": row.outcome,
         "at": iso(row.sent_at),
+        "disclosed": dict(row.fields or {}),
     }
+
+
+def _chosen_fields(
+    assignment: dict[str, list[StoredCredential]],
+    disclose: dict[str, list[str]] | None,
+    queries: tuple[CredentialQuery, ...],
+) -> dict[str, list[str]]:
+    """Per selectively disclosable credential sent: the learner's choice, else exactly the
+    fields its query's claims ask for (issue 18)."""
+    disclose = disclose or {}
+    by_id = {q.id: q for q in queries}
+    sent = {row.id: (by_id[qid], row) for qid, rows in assignment.items() for row in rows}
+    stray = [cid for cid in disclose if cid not in sent]
+    if stray:
+        raise bad_request("invalid_disclosure", "disclose names credentials not being sent")
+    out: dict[str, list[str]] = {}
+    for cid, (query, row) in sent.items():
+        if not disclosing.fields_for(row.document):
+            if cid in disclose:
+                raise bad_request(
+                    "not_selectively_disclosable",
+                    "this credential's proof cannot leave fields out: it is shared whole",
+                )
+            continue
+        if cid in disclose:
+            out[cid] = disclosing.validated(row.document, disclose[cid])
+        else:
+            claims = query.matching_claims(row.document) or []
+            out[cid] = disclosing.requested(row.document, [c.path for c in claims])
+    return out

@@ -42,6 +42,7 @@ from servicekit.qr import qr_png_data_uri, qr_svg
 from servicekit.tokens import new_token, token_hash
 
 from ..models import Learner, Share, ShareAccess
+from . import disclosing
 from .checking import CredentialChecker, status_of
 from .clock import Clock, aware, iso
 from .errors import bad_request, not_found
@@ -125,7 +126,10 @@ class ShareService:
         expires_in: int | None,
         max_views: int | None,
         label: str | None = None,
+        disclose: dict[str, list[str]] | None = None,
     ) -> dict[str, Any]:
+        """``disclose`` (credential id → field keys) is what the learner ticked for each
+        selectively disclosable credential; what she did not tick is withheld."""
         if not credential_ids or len(credential_ids) > MAX_CREDENTIALS:
             raise bad_request(
                 "invalid_share", f"credentialIds must name 1 to {MAX_CREDENTIALS} credentials"
@@ -139,7 +143,8 @@ class ShareService:
             )
         if max_views is not None and not 1 <= max_views <= self.max_views:
             raise bad_request("invalid_max_views", f"maxViews must be from 1 to {self.max_views}")
-        self.store.rows(learner.id, credential_ids)  # 404 unless every one is the learner's
+        rows = self.store.rows(learner.id, credential_ids)  # 404 unless all are the learner's
+        chosen = _disclosure_choice(rows, disclose)
         share_id = str(uuid.uuid4())
         token = new_token(nbytes=32)
         now = self.clock()
@@ -154,6 +159,7 @@ class ShareService:
             created_at=now,
             expires_at=now + timedelta(seconds=seconds),
             max_views=max_views,
+            disclosure=chosen,
         )
         with self.db.session() as session:
             session.add(share)
@@ -203,7 +209,10 @@ class ShareService:
                 .where(ShareAccess.learner_id == learner.id)
                 .order_by(col(ShareAccess.accessed_at), col(ShareAccess.id))
             ).all()
-        return [access_dict(row) for row in rows]
+        share = self._own(learner.id, share_id)
+        disclosed = share.disclosure or {}
+        # the share log says which fields went to whom: each access got the share's choice
+        return [{**access_dict(row), "disclosed": disclosed} for row in rows]
 
     # -- the public link ---------------------------------------------------------------
 
@@ -222,7 +231,8 @@ class ShareService:
         answer = ShareAnswer(outcome, url, expires_at=iso(share.expires_at))
         if outcome == SERVED:
             rows = self.store.rows(share.learner_id, share.credential_ids)
-            documents = [row.document for row in rows]
+            choice = share.disclosure or {}
+            documents = [disclosing.shown(row.document, choice.get(row.id, [])) for row in rows]
             if wants_json:
                 with self.db.session() as session:
                     learner = session.get(Learner, share.learner_id)
@@ -239,8 +249,11 @@ class ShareService:
                 answer = ShareAnswer(outcome, url, presentation, expires_at=answer.expires_at)
             else:
                 views = tuple(
-                    _page_item(row.document, self.verdict(row.document, row.verified))
-                    for row in rows
+                    {
+                        **_page_item(shown, self.verdict(row.document, row.verified)),
+                        **disclosing.summary(row.document, choice.get(row.id, [])),
+                    }
+                    for shown, row in zip(documents, rows, strict=True)
                 )
                 answer = ShareAnswer(outcome, url, None, views, expires_at=answer.expires_at)
         with self.db.session() as session:
@@ -319,6 +332,7 @@ class ShareService:
             "views": share.views,
             "revokedAt": iso(share.revoked_at),
             "state": _state(share, self.clock()),
+            "disclosure": share.disclosure or {},
         }
 
     @staticmethod
@@ -368,3 +382,25 @@ def _page_item(document: dict[str, Any], verdict: str) -> dict[str, Any]:
         "grade": view.grade,
         "verdict": verdict,
     }
+
+
+def _disclosure_choice(
+    rows: list[Any], disclose: dict[str, list[str]] | None
+) -> dict[str, list[str]] | None:
+    """The learner's ticks per selectively disclosable credential (issue 18); a credential
+    with another proof is shared whole and may not be named."""
+    disclose = disclose or {}
+    by_id = {row.id: row for row in rows}
+    stray = [cid for cid in disclose if cid not in by_id]
+    if stray:
+        raise bad_request("invalid_disclosure", "disclose names credentials not in the share")
+    chosen: dict[str, list[str]] = {}
+    for row in rows:
+        if disclosing.fields_for(row.document):
+            chosen[row.id] = disclosing.validated(row.document, disclose.get(row.id))
+        elif row.id in disclose:
+            raise bad_request(
+                "not_selectively_disclosable",
+                "this credential's proof cannot leave fields out: it is shared whole",
+            )
+    return chosen or None
