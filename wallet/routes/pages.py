@@ -117,6 +117,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "wallet.receive.from": "Aanbod van {host}",
         "wallet.receive.pin": "Pincode (als je instelling je er een gaf)",
+        "wallet.receive.format": "Vorm van het bewijs",
+        "wallet.receive.format_ob3": "Open Badges 3.0 (standaard)",
+        "wallet.receive.format_sdjwt": "SD-JWT VC (voor Europese wallets; je kiest per "
+        "gegeven wat je deelt)",
         "wallet.receive.keep": ("Toch bewaren als ‘niet geverifieerd’ als de controle mislukt"),
         "wallet.receive.submit": "Ontvangen",
         "wallet.receive.file_title": "Of importeer een bestand",
@@ -296,6 +300,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "wallet.receive.from": "Offer from {host}",
         "wallet.receive.pin": "PIN (if your institution gave you one)",
+        "wallet.receive.format": "Form of the credential",
+        "wallet.receive.format_ob3": "Open Badges 3.0 (default)",
+        "wallet.receive.format_sdjwt": "SD-JWT VC (for European wallets; you choose each "
+        "item you share)",
         "wallet.receive.keep": "Keep it as ‘not verified’ if the check fails",
         "wallet.receive.submit": "Receive",
         "wallet.receive.file_title": "Or import a file",
@@ -711,11 +719,16 @@ def receive_offer(
     offer: Annotated[str, Form()] = "",
     pin: Annotated[str, Form()] = "",
     keep: Annotated[str, Form()] = "",
+    format: Annotated[str, Form()] = "",
 ) -> Response:
     t = web.translator(request)
     try:
         received = _services(request).receive.receive_offer(
-            learner, offer.strip(), tx_code=pin.strip() or None, keep_unverified=bool(keep)
+            learner,
+            offer.strip(),
+            tx_code=pin.strip() or None,
+            keep_unverified=bool(keep),
+            format=format.strip() or None,
         )
     except ProblemError as exc:
         return _receive_page(

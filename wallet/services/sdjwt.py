@@ -27,7 +27,7 @@ from credentials.report import VerificationReport
 from credentials.sdjwt import core, jose, vc
 from credentials.sdjwt.status import MEDIA_TYPE
 
-from .openid4vci import OfferError, Openid4vciClient, read_offer
+from .openid4vci import IssuerMetadata, OfferError, Openid4vciClient, read_offer
 from .openid4vp import PresentationRequest
 
 FORMAT = vc.FORMAT
@@ -65,6 +65,18 @@ def collect(
     if chosen is None:
         raise OfferError("the offer has no dc+sd-jwt configuration", code="unsupported_format")
     access = client.redeem(offer, client.token_endpoint(offer, metadata), tx_code)
+    token, _ = request_credential(client, metadata, access, chosen, key)
+    report = _verifier(client).verify(token, require_key_binding=False)
+    if not bound_to(token, key):
+        raise OfferError("the SD-JWT VC is bound to another key", code="holder_mismatch")
+    return Collected(token, report, chosen)
+
+
+def request_credential(
+    client: Openid4vciClient, metadata: IssuerMetadata, access: str, chosen: str, key: Multikey
+) -> tuple[str, dict[str, Any]]:
+    """The issuer's SD-JWT VC for configuration ``chosen`` (key proof with ``key``), and its
+    whole credential response (for the notification id)."""
     body = {
         "credential_configuration_id": chosen,
         "proofs": {"jwt": [client.proof(key, metadata.credential_issuer, client.nonce(metadata))]},
@@ -87,14 +99,16 @@ def collect(
     token = items[0].get("credential") if isinstance(items, list) and items else None
     if not isinstance(token, str):
         raise OfferError("the issuer sent no SD-JWT VC", code="unsupported_credential_format")
-    report = _verifier(client).verify(token, require_key_binding=False)
+    return token, answer
+
+
+def bound_to(token: str, key: Multikey) -> bool:
+    """Whether the SD-JWT VC's ``cnf`` is ``key`` (the learner's holder key)."""
     try:
         bound = core.holder_key(core.SdJwt.parse(token).payload)
     except MicrocredError:
-        bound = None
-    if bound is None or jose.jwk_of(bound) != jose.jwk_of(key):
-        raise OfferError("the SD-JWT VC is bound to another key", code="holder_mismatch")
-    return Collected(token, report, chosen)
+        return False
+    return bound is not None and jose.jwk_of(bound) == jose.jwk_of(key)
 
 
 def choices(token: str) -> list[dict[str, Any]]:

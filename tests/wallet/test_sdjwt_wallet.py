@@ -1,0 +1,100 @@
+"""The wallet's own SD-JWT VC support (issue 19, build 4), against the real issuer app:
+collect the dc+sd-jwt configuration of a two-format offer when the learner asks for it
+(OB 3.0 stays the default), store it, show it (API and page, no raw token), re-check its
+status through the Token Status List, and count it for a learning route."""
+
+from __future__ import annotations
+
+from sqlmodel import select
+
+from servicekit.web import LANG_COOKIE
+from tests.wallet.conftest import Account, WalletHarness
+from wallet.models import Learner as LearnerRow
+from tests.wallet.test_with_issuer import (  # noqa: F401  (fixtures)
+    MODULE,
+    LiveIssuer,
+    _claim,
+    live_issuer,
+    wallet_live,
+)
+
+
+def test_a_two_format_offer_is_collected_as_sd_jwt_vc_when_asked(
+    wallet_live: WalletHarness,  # noqa: F811
+    live_issuer: LiveIssuer,  # noqa: F811
+) -> None:
+    wallet = wallet_live
+    account = wallet.signup()
+    response = _claim(wallet, account, live_issuer.offer()["offer_uri"], format="dc+sd-jwt")
+    assert response.status_code == 201, response.text
+    (received,) = response.json()["credentials"]
+    assert received["format"] == "dc+sd-jwt"
+    assert received["verified"] is True and received["status"] == "active", received
+    assert received["title"] == MODULE["name"] and received["ects"] == 7.5
+    assert received["level"] == 6 and received["issued"]
+    assert received["institution"]["name"] == "Hogeschool Rijnland"
+    assert received["warnings"] == []  # the issuer is known: iss is its did:web
+
+    detail = wallet.client.get(f"/api/credentials/{received['id']}", headers=account.headers)
+    data = detail.json()
+    assert isinstance(data["credential"], str) and data["credential"].count("~") >= 2
+    checks = {c["id"]: c["outcome"] for c in data["report"]["checks"]}
+    assert checks["proof"] == checks["disclosures"] == checks["status"] == "passed", checks
+    assert {e["number"]: e["value"] for e in data["elements"]}[7].startswith("7.5 ECTS")
+
+    # the same credential's id in the issuer's registry: revoke it, the status list says so
+    live_issuer.revoke(data["credentialId"])
+    wallet.clock.advance(wallet.settings.status_recheck_seconds + 1)
+    detail = wallet.client.get(f"/api/credentials/{received['id']}", headers=account.headers)
+    assert detail.json()["status"] == "revoked", detail.json()["statusCheck"]
+    listed = wallet.client.get("/api/credentials", headers=account.headers).json()
+    assert [c["status"] for c in listed] == ["revoked"]
+
+
+def test_ob3_stays_the_default_and_an_unknown_format_is_refused(
+    wallet_live: WalletHarness,  # noqa: F811
+    live_issuer: LiveIssuer,  # noqa: F811
+) -> None:
+    account = wallet_live.signup()
+    bad = _claim(wallet_live, account, live_issuer.offer()["offer_uri"], format="mso_mdoc")
+    assert bad.status_code == 400 and bad.json()["code"] == "invalid_format", bad.text
+    response = _claim(wallet_live, account, live_issuer.offer()["offer_uri"])
+    assert response.status_code == 201, response.text
+    assert response.json()["credentials"][0]["format"] == "ldp_vc"
+
+
+def test_the_pages_show_an_sd_jwt_vc_like_any_credential(
+    wallet_live: WalletHarness,  # noqa: F811
+    live_issuer: LiveIssuer,  # noqa: F811
+) -> None:
+    wallet = wallet_live
+    account = wallet.signup()
+    offer = live_issuer.offer()
+    (received,) = _claim(wallet, account, offer["offer_uri"], format="dc+sd-jwt").json()[
+        "credentials"
+    ]
+    token = wallet.client.get(
+        f"/api/credentials/{received['id']}", headers=account.headers
+    ).json()["credential"]
+    page_session(wallet, account)
+    for lang, words in (("nl", "SD-JWT VC"), ("en", "SD-JWT VC")):
+        wallet.client.cookies.set(LANG_COOKIE, lang)
+        listing = wallet.client.get("/credentials")
+        assert listing.status_code == 200 and MODULE["name"] in listing.text
+        assert words in listing.text
+        detail = wallet.client.get(f"/credentials/{received['id']}")
+        assert detail.status_code == 200
+        html = detail.text
+        assert MODULE["name"] in html and "Hogeschool Rijnland" in html and "7.5" in html
+        assert words in html
+        assert token.split("~")[0] not in html  # no raw token on the page
+
+
+def page_session(wallet: WalletHarness, account: Account) -> None:
+    services = wallet.client.app.state.services
+    with services.db.session() as session:
+        learner = session.exec(
+            select(LearnerRow).where(LearnerRow.username == account.username)
+        ).one()
+    cookie, _ = services.accounts.issue_token(learner.id, "session")
+    wallet.client.cookies.set("microcred_wallet_session", cookie)
