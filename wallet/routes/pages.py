@@ -118,6 +118,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wallet.receive.from": "Aanbod van {host}",
         "wallet.receive.pin": "Pincode (als je instelling je er een gaf)",
         "wallet.receive.format": "Vorm van het bewijs",
+        "wallet.format.sdjwt_hint": "SD-JWT VC: je kiest bij het delen welke gegevens meegaan",
+        "wallet.format.sdjwt_note": "Dit bewijs is een SD-JWT VC. Je deelt het als een "
+        "werkgever of instelling erom vraagt (een verzoek via OpenID4VP); je kiest dan zelf "
+        "welke gegevens meegaan.",
         "wallet.receive.format_ob3": "Open Badges 3.0 (standaard)",
         "wallet.receive.format_sdjwt": "SD-JWT VC (voor Europese wallets; je kiest per "
         "gegeven wat je deelt)",
@@ -301,6 +305,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wallet.receive.from": "Offer from {host}",
         "wallet.receive.pin": "PIN (if your institution gave you one)",
         "wallet.receive.format": "Form of the credential",
+        "wallet.format.sdjwt_hint": "SD-JWT VC: when you share it you choose which items go",
+        "wallet.format.sdjwt_note": "This credential is an SD-JWT VC. You share it when an "
+        "employer or institution asks for it (a request over OpenID4VP); you then choose "
+        "which items go.",
         "wallet.receive.format_ob3": "Open Badges 3.0 (default)",
         "wallet.receive.format_sdjwt": "SD-JWT VC (for European wallets; you choose each "
         "item you share)",
@@ -656,6 +664,15 @@ def credential_detail(
 @router.get("/credentials/{credential_id}/download")
 def credential_download(request: Request, learner: LearnerPage, credential_id: str) -> Response:
     detail = _services(request).store.detail(learner, credential_id)
+    if isinstance(detail["credential"], str):  # an SD-JWT VC: its compact form, as issued
+        return Response(
+            detail["credential"],
+            media_type="application/dc+sd-jwt",
+            headers={
+                "Content-Disposition": 'attachment; filename="microcredential.sd-jwt"',
+                "Cache-Control": "no-store",
+            },
+        )
     body = json.dumps(detail["credential"], indent=2, ensure_ascii=False)
     return Response(
         body,
