@@ -180,3 +180,7 @@ class Disclosure(WalletModel, table=True):
     outcome: str = Field(max_length=20)
     """sent or declined."""
     sent_at: datetime
+    disclosed: dict[str, list[str]] | None = Field(default=None, sa_type=JSON)
+    """For SD-JWT VCs (issue 19): wallet credential id -> the selectively disclosable claims
+    the learner let go (paths like ``result.grade``); the always-disclosed claims are not
+    listed. None for Data Integrity credentials, which always go whole."""

@@ -5,11 +5,15 @@ status through the Token Status List, and count it for a learning route."""
 
 from __future__ import annotations
 
+from typing import Any
+
+import httpx
 from sqlmodel import select
 
+from credentials.sdjwt.reading import sd_jwt_claims
 from servicekit.web import LANG_COOKIE
+from tests.interop.test_oid4vc_clients import live_verifier  # noqa: F401  (fixture)
 from tests.wallet.conftest import Account, WalletHarness
-from wallet.models import Learner as LearnerRow
 from tests.wallet.test_with_issuer import (  # noqa: F401  (fixtures)
     MODULE,
     LiveIssuer,
@@ -17,6 +21,7 @@ from tests.wallet.test_with_issuer import (  # noqa: F401  (fixtures)
     live_issuer,
     wallet_live,
 )
+from wallet.models import Learner as LearnerRow
 
 
 def test_a_two_format_offer_is_collected_as_sd_jwt_vc_when_asked(
@@ -98,3 +103,134 @@ def page_session(wallet: WalletHarness, account: Account) -> None:
         ).one()
     cookie, _ = services.accounts.issue_token(learner.id, "session")
     wallet.client.cookies.set("microcred_wallet_session", cookie)
+
+
+GRADED = {
+    "learner": {"email": "jan@example.nl", "student_number": "500123"},
+    "result": {"grade": "8"},
+}
+
+
+def _sd_jwt_request(verifier: str, vct: str) -> dict[str, Any]:
+    created = httpx.post(
+        f"{verifier}/requests",
+        json={"purpose": "Sollicitatie", "formats": ["dc+sd-jwt"], "vct_values": [vct]},
+        timeout=30,
+    )
+    assert created.status_code == 201, created.text
+    return created.json()
+
+
+def test_the_learner_presents_an_sd_jwt_vc_with_chosen_disclosures(
+    wallet_live: WalletHarness,  # noqa: F811
+    live_issuer: LiveIssuer,  # noqa: F811
+    live_verifier: str,  # noqa: F811
+) -> None:
+    wallet = wallet_live
+    account = wallet.signup()
+    (received,) = _claim(
+        wallet, account, live_issuer.offer(**GRADED)["offer_uri"], format="dc+sd-jwt"
+    ).json()["credentials"]
+    token = wallet.client.get(
+        f"/api/credentials/{received['id']}", headers=account.headers
+    ).json()["credential"]
+    vct = sd_jwt_claims(token)["vct"]
+    created = _sd_jwt_request(live_verifier, vct)
+    uri = created["openid4vp_by_reference_uri"]
+
+    preview = wallet.client.post(
+        "/api/requests/preview", json={"request": uri}, headers=account.headers
+    )
+    assert preview.status_code == 200, preview.text
+    (query,) = preview.json()["queries"]
+    (match,) = query["matches"]
+    assert match["id"] == received["id"] and query["selected"] == [received["id"]]
+    offered = {d["path"]: d["requested"] for d in match["disclosable"]}
+    assert {"learner.email", "result.grade"} <= set(offered)
+    assert not any(offered.values())  # the request names no disclosable claim
+    assert "title" in {f["path"] for f in match["sharedFields"]}
+
+    unknown = wallet.client.post(
+        "/api/requests/respond",
+        json={
+            "request": uri,
+            "credentialIds": [received["id"]],
+            "consent": True,
+            "disclose": {received["id"]: ["iss"]},
+        },
+        headers=account.headers,
+    )
+    assert unknown.status_code == 400 and unknown.json()["code"] == "unknown_disclosure"
+
+    sent = wallet.client.post(
+        "/api/requests/respond",
+        json={
+            "request": uri,
+            "credentialIds": [received["id"]],
+            "consent": True,
+            "disclose": {received["id"]: ["result.grade"]},
+        },
+        headers=account.headers,
+    )
+    assert sent.status_code == 200, sent.text
+    assert sent.json()["disclosure"]["disclosed"] == {received["id"]: ["result.grade"]}
+    shown = httpx.get(
+        created["result_uri"], headers={"Authorization": f"Bearer {created['result_token']}"}
+    ).json()["result"]
+    assert shown["accepted"], shown
+    [credential] = shown["summary"]["credentials"]
+    assert credential["module"] == MODULE["name"]
+    assert "grade" in credential["claims"].get("result", {})
+    assert "learner" not in credential["claims"]  # e-mail, student number: left out
+    log = wallet.client.get("/api/disclosures", headers=account.headers)
+    assert log.status_code == 200, log.text
+    assert log.json()[-1]["disclosed"] == {received["id"]: ["result.grade"]}
+
+
+def test_dcql_claims_are_preselected_exactly(
+    wallet_live: WalletHarness,  # noqa: F811
+    live_issuer: LiveIssuer,  # noqa: F811
+) -> None:
+    """A request whose DCQL names ``result.grade``: exactly that claim starts ticked, and
+    answering without a choice sends exactly it (parsed by the wallet's own reader)."""
+    from wallet.services import sdjwt
+    from wallet.services.dcql import parse_dcql
+
+    wallet = wallet_live
+    account = wallet.signup()
+    (received,) = _claim(
+        wallet, account, live_issuer.offer(**GRADED)["offer_uri"], format="dc+sd-jwt"
+    ).json()["credentials"]
+    token = wallet.client.get(
+        f"/api/credentials/{received['id']}", headers=account.headers
+    ).json()["credential"]
+    vct = sd_jwt_claims(token)["vct"]
+    dcql = parse_dcql(
+        {
+            "credentials": [
+                {
+                    "id": "mc",
+                    "format": "dc+sd-jwt",
+                    "meta": {"vct_values": [vct]},
+                    "claims": [{"path": ["result", "grade"]}, {"path": ["title"]}],
+                }
+            ]
+        }
+    )
+    (query,) = dcql.credentials
+    claims = sdjwt.query_fits(query, token)
+    assert claims is not None
+    ticked = {
+        d["path"]
+        for d in sdjwt.disclosable(token, {sdjwt.path_text(c.path) for c in claims})
+        if d["requested"]
+    }
+    assert ticked == {"result.grade"}
+    other = parse_dcql(
+        {
+            "credentials": [
+                {"id": "x", "format": "dc+sd-jwt", "meta": {"vct_values": ["urn:other"]}}
+            ]
+        }
+    ).credentials[0]
+    assert sdjwt.query_fits(other, token) is None  # another vct: not a match

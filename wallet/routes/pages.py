@@ -200,6 +200,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wallet.present.request_hint": "Begint met openid4vp:// of https://.",
         "wallet.present.open": "Bekijk het verzoek",
         "wallet.consent.title": "Wil je dit delen?",
+        "wallet.consent.sd_choose": "Kies welke persoonlijke gegevens meegaan",
+        "wallet.consent.sd_asked": "gevraagd",
+        "wallet.consent.sd_always": "Deze gegevens gaan altijd mee ({count})",
+        "wallet.consent.sd_note": "Bij een SD-JWT VC gaan alleen de aangevinkte gegevens mee, "
+        "plus de gegevens die altijd meegaan; je wallet ondertekent het antwoord voor deze "
+        "ene vraag.",
+        "sdclaim.learner.email": "E-mailadres",
+        "sdclaim.learner.student_number": "Studentnummer",
+        "sdclaim.learner.id": "Wallet-kenmerk (DID)",
+        "sdclaim.learner.given_name": "Voornaam",
+        "sdclaim.learner.family_name": "Achternaam",
+        "sdclaim.result.grade": "Cijfer",
+        "sdclaim.result.status": "Uitslag",
         "wallet.consent.who": "Wie vraagt het",
         "wallet.consent.where": "Het antwoord gaat naar",
         "wallet.consent.why": "Waarvoor",
@@ -387,6 +400,18 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wallet.present.request_hint": "Starts with openid4vp:// or https://.",
         "wallet.present.open": "View the request",
         "wallet.consent.title": "Do you want to share this?",
+        "wallet.consent.sd_choose": "Choose which personal details go along",
+        "wallet.consent.sd_asked": "asked for",
+        "wallet.consent.sd_always": "These details always go along ({count})",
+        "wallet.consent.sd_note": "With an SD-JWT VC only the ticked details go, plus the "
+        "details that always go; your wallet signs the answer for this one request.",
+        "sdclaim.learner.email": "E-mail address",
+        "sdclaim.learner.student_number": "Student number",
+        "sdclaim.learner.id": "Wallet identifier (DID)",
+        "sdclaim.learner.given_name": "Given name",
+        "sdclaim.learner.family_name": "Family name",
+        "sdclaim.result.grade": "Grade",
+        "sdclaim.result.status": "Result",
         "wallet.consent.who": "Who asks",
         "wallet.consent.where": "The answer goes to",
         "wallet.consent.why": "What for",
@@ -1035,6 +1060,19 @@ def _consent(
     )
 
 
+def _disclose(form: Any) -> dict[str, list[str]]:
+    """The ticked SD-JWT VC claims: ``disclose`` values ``<wallet id>|<path>``; every SD-JWT
+    VC on the page is named in ``sdjwt``, so one with nothing ticked sends no disclosure."""
+    out: dict[str, list[str]] = {
+        v: [] for v in form.getlist("sdjwt") if isinstance(v, str) and v
+    }
+    for value in form.getlist("disclose"):
+        if isinstance(value, str) and "|" in value:
+            row_id, path = value.split("|", 1)
+            out.setdefault(row_id, []).append(path)
+    return out
+
+
 @router.post("/present/respond")
 async def present_respond(request: Request, learner: LearnerPage) -> Response:
     services = _services(request)
@@ -1051,7 +1089,7 @@ async def present_respond(request: Request, learner: LearnerPage) -> Response:
         return _consent(request, learner, value, preview, error=t("wallet.consent.need"),
                         status_code=400)  # fmt: skip
     try:
-        sent = services.requests.respond(learner, value, picked, consent)
+        sent = services.requests.respond(learner, value, picked, consent, _disclose(form))
     except ProblemError as exc:
         preview = services.requests.preview(learner, value)
         return _consent(request, learner, value, preview, error=exc.detail,

@@ -22,6 +22,8 @@ class Answer(BaseModel):
     request: str = Field(max_length=32_768)
     credential_ids: list[str] = Field(alias="credentialIds", max_length=50)
     consent: bool = False
+    disclose: dict[str, list[str]] | None = Field(default=None, max_length=50)
+    """Per chosen SD-JWT VC (wallet id): the disclosable claims to send (issue 19)."""
 
 
 @router.post("/requests/preview")
@@ -31,7 +33,9 @@ def preview(body: RequestRef, learner: LearnerDep, services: ServicesDep) -> dic
 
 @router.post("/requests/respond")
 def respond(body: Answer, learner: LearnerDep, services: ServicesDep) -> dict[str, Any]:
-    return services.requests.respond(learner, body.request, body.credential_ids, body.consent)
+    return services.requests.respond(
+        learner, body.request, body.credential_ids, body.consent, body.disclose
+    )
 
 
 @router.post("/requests/decline")

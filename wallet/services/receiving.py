@@ -38,10 +38,10 @@ from servicekit.db import Database
 from servicekit.problems import ProblemError
 
 from ..models import Learner, RedeemedOffer
+from . import sdjwt
 from .checking import CredentialChecker, is_unusable
 from .clock import Clock
 from .errors import bad_request, conflict
-from . import sdjwt
 from .keys import HolderKeys
 from .openid4vci import (
     CredentialOffer,

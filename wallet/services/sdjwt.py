@@ -25,8 +25,10 @@ from credentials.fetch import FetchHTTPError
 from credentials.keys import Multikey
 from credentials.report import VerificationReport
 from credentials.sdjwt import core, jose, vc
+from credentials.sdjwt.reading import sd_jwt_claims
 from credentials.sdjwt.status import MEDIA_TYPE
 
+from .dcql import Claim, CredentialQuery
 from .openid4vci import IssuerMetadata, OfferError, Openid4vciClient, read_offer
 from .openid4vp import PresentationRequest
 
@@ -161,3 +163,78 @@ def _at(claims: dict[str, Any], path: tuple[Any, ...]) -> Any:
             return None
         node = node.get(part)
     return node
+
+
+# ----------------------------------------------------------------- the consent page (issue 19)
+
+
+def query_fits(query: CredentialQuery, token: str) -> list[Claim] | None:
+    """The query's claims when this SD-JWT VC answers ``query`` (a ``dc+sd-jwt`` query whose
+    ``vct_values`` name its type and whose claims it holds, with an asked value if any)."""
+    if query.format != FORMAT:
+        return None
+    claims = sd_jwt_claims(token)
+    if query.vct_values and claims.get("vct") not in query.vct_values:
+        return None
+    for claim in query.claims:
+        value = _at(claims, claim.path)
+        if value is None or (claim.values and value not in claim.values):
+            return None
+    return list(query.claims)
+
+
+def path_text(path: tuple[Any, ...] | list[Any]) -> str:
+    """A DCQL claim path as the dotted path the disclosures are named by."""
+    return ".".join(str(p) for p in path)
+
+
+def disclosable(token: str, requested: set[str]) -> list[dict[str, Any]]:
+    """The claims the learner may tick: ``{path, value, requested}``; exactly the ones the
+    request's DCQL claims name (or lie under) start ticked."""
+    return [
+        {
+            **item,
+            "requested": any(
+                item["path"] == r or item["path"].startswith(r + ".") for r in requested
+            ),
+        }
+        for item in choices(token)
+    ]
+
+
+def always_shown(token: str) -> list[dict[str, Any]]:
+    """The claims that go with every presentation (signed in the clear, not disclosable)."""
+    payload = core.SdJwt.parse(token).payload
+    out: list[dict[str, Any]] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key not in ("_sd", "_sd_alg", "cnf"):
+                    walk(value, f"{path}.{key}" if path else key)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                if not (isinstance(value, dict) and set(value) == {"..."}):
+                    walk(value, f"{path}.{index}")
+        else:
+            out.append({"path": path, "value": node})
+
+    walk(payload, "")
+    return out
+
+
+def presentation(
+    request: PresentationRequest, token: str, key: Multikey, disclose: set[str]
+) -> str:
+    """The SD-JWT VC with only ``disclose`` and a KB-JWT bound to the request's nonce and
+    client id (its ``aud``)."""
+    known = {c["path"] for c in choices(token)}
+    unknown = disclose - known
+    if unknown:
+        raise MicrocredError(
+            "not a disclosable claim of this credential: " + ", ".join(sorted(unknown)),
+            code="unknown_disclosure",
+        )
+    return core.present(
+        core.SdJwt.parse(token), disclose, key, audience=request.client_id, nonce=request.nonce
+    )

@@ -1,4 +1,4 @@
-"""credential format column (SD-JWT VC in the wallet, issue 19)
+"""credential format column, disclosed SD-JWT claims (SD-JWT VC in the wallet, issue 19)
 
 Revision ID: 0002_sdwallet
 Revises: 0001
@@ -27,8 +27,12 @@ def upgrade() -> None:
                 server_default="ldp_vc",
             )
         )
+    with op.batch_alter_table("disclosures") as batch:
+        batch.add_column(sa.Column("disclosed", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("disclosures") as batch:
+        batch.drop_column("disclosed")
     with op.batch_alter_table("credentials") as batch:
         batch.drop_column("format")
