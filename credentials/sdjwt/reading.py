@@ -16,7 +16,7 @@ from typing import Any
 from ..errors import MalformedInput
 from ..microcredential import MicrocredentialView
 from . import core
-from .vc import TYPS
+from .vc import TYPS, issuer_identity
 
 
 def is_sd_jwt_vc(value: Any) -> bool:
@@ -54,7 +54,9 @@ def view_from_claims(claims: dict[str, Any]) -> MicrocredentialView:
     return MicrocredentialView(
         credential_id=_text(claims.get("jti")),
         types=("SD-JWT VC", _text(claims.get("vct")) or ""),
-        issuer_id=_text(body.get("id")) or _text(claims.get("iss")),
+        # the signer (iss, as the DID the registry knows), never awarding_body.id: routes
+        # and trust decide on this, and anyone with a key could write awarding_body
+        issuer_id=issuer_identity(iss) if (iss := _text(claims.get("iss"))) else None,
         issuer_name=_text(body.get("name")),
         issuer_url=_text(body.get("url")),
         country=_text(body.get("country")),

@@ -46,6 +46,28 @@ def test_a_two_format_offer_is_collected_as_sd_jwt_vc_when_asked(
     checks = {c["id"]: c["outcome"] for c in data["report"]["checks"]}
     assert checks["proof"] == checks["disclosures"] == checks["status"] == "passed", checks
     assert {e["number"]: e["value"] for e in data["elements"]}[7].startswith("7.5 ECTS")
+    assert data["institution"]["id"] == live_issuer.did  # iss, as the registry's DID
+
+    # route progress counts it (credentials.rules works on the view)
+    route = {
+        "id": "minor-data",
+        "name": "Minor Data",
+        "min_ects": 5,
+        "accepted_issuers": [live_issuer.did],
+        "required_modules": [
+            {"id": "w", "name": "Wrangling", "achievement_ids": [data["moduleId"]]}
+        ],
+    }
+    added = wallet.client.post("/api/routes", json={"route": route}, headers=account.headers)
+    assert added.status_code == 201, added.text
+    progress = wallet.client.get(f"/api/routes/{added.json()['id']}", headers=account.headers)
+    assert progress.json()["satisfied"] is True and progress.json()["ectsTotal"] == 7.5
+
+    # not shared by link (a Data Integrity presentation cannot carry it): a clear 400
+    share = wallet.client.post(
+        "/api/shares", json={"credentialIds": [received["id"]]}, headers=account.headers
+    )
+    assert share.status_code == 400 and share.json()["code"] == "unsupported_format"
 
     # the same credential's id in the issuer's registry: revoke it, the status list says so
     live_issuer.revoke(data["credentialId"])
@@ -54,6 +76,8 @@ def test_a_two_format_offer_is_collected_as_sd_jwt_vc_when_asked(
     assert detail.json()["status"] == "revoked", detail.json()["statusCheck"]
     listed = wallet.client.get("/api/credentials", headers=account.headers).json()
     assert [c["status"] for c in listed] == ["revoked"]
+    progress = wallet.client.get(f"/api/routes/{added.json()['id']}", headers=account.headers)
+    assert progress.json()["satisfied"] is False  # a revoked one no longer counts
 
 
 def test_ob3_stays_the_default_and_an_unknown_format_is_refused(
