@@ -42,7 +42,7 @@ def test_collect_show_and_present_an_sd_jwt_vc_with_a_claim_left_out(
     phone.goto(f"{stack.wallet}/receive")
     phone.get_by_label("Plak de link of de code van het aanbod").fill(offer.json()["offer_uri"])
     assert phone.get_by_label("Open Badges 3.0 (standaard)").is_checked()
-    phone.get_by_label(re.compile("^SD-JWT VC")).check()
+    phone.locator("input[name='format'][value='dc+sd-jwt']").check()
     phone.get_by_role("button", name="Ontvangen", exact=True).click()
     phone.wait_for_url(re.compile(r".*/credentials/[0-9a-f-]{36}$"))
 
