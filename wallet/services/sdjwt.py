@@ -1,10 +1,10 @@
 """The wallet's SD-JWT VC side (issue 19): collect, check, show the choices, present.
 
-Service-level only for now: the functions below drive the real protocols (OpenID4VCI with
-the ``dc+sd-jwt`` configuration, OpenID4VP with a DCQL ``dc+sd-jwt`` query) with the
-wallet's own fetcher and holder key, and are tested against the running issuer and
-verifier. They are not yet wired to the wallet's store, pages and routes (the stored
-document is JSON-LD-shaped there); docs/sd-jwt-vc.md lists that as open.
+The functions below drive the real protocols (OpenID4VCI with the ``dc+sd-jwt``
+configuration, OpenID4VP with a DCQL ``dc+sd-jwt`` query) with the wallet's own fetcher and
+holder key. ``receiving`` uses :func:`request_credential` / :func:`bound_to` to store an
+SD-JWT VC, ``requests`` uses :func:`query_fits`, :func:`disclosable`, :func:`always_shown`
+and :func:`presentation` for the consent page (docs/sd-jwt-vc.md, "Wallet").
 
 * :func:`collect` — offer → token (tx_code) → nonce → key proof (the learner's did:key) →
   the SD-JWT VC, checked on arrival (issuer key from ``/.well-known/jwt-vc-issuer``,
