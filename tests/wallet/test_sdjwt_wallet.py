@@ -45,6 +45,7 @@ def test_a_two_format_offer_is_collected_as_sd_jwt_vc_when_asked(
     assert isinstance(data["credential"], str) and data["credential"].count("~") >= 2
     checks = {c["id"]: c["outcome"] for c in data["report"]["checks"]}
     assert checks["proof"] == checks["disclosures"] == checks["status"] == "passed", checks
+    assert checks["holder"] == "passed"  # cnf is this learner's did:key
     assert {e["number"]: e["value"] for e in data["elements"]}[7].startswith("7.5 ECTS")
     assert data["institution"]["id"] == live_issuer.did  # iss, as the registry's DID
 
@@ -258,3 +259,26 @@ def test_dcql_claims_are_preselected_exactly(
         }
     ).credentials[0]
     assert sdjwt.query_fits(other, token) is None  # another vct: not a match
+
+
+def test_an_export_carries_the_sd_jwt_vc_into_a_new_account(
+    wallet_live: WalletHarness,  # noqa: F811
+    live_issuer: LiveIssuer,  # noqa: F811
+) -> None:
+    wallet = wallet_live
+    account = wallet.signup()
+    (received,) = _claim(
+        wallet, account, live_issuer.offer()["offer_uri"], format="dc+sd-jwt"
+    ).json()["credentials"]
+    bundle = wallet.client.get("/api/export", headers=account.headers)
+    assert bundle.status_code == 200, bundle.text
+    fresh = wallet.signup()
+    restored = wallet.client.post("/api/import", json=bundle.json(), headers=fresh.headers)
+    assert restored.status_code == 201, restored.text
+    [item] = wallet.client.get("/api/credentials", headers=fresh.headers).json()
+    assert item["format"] == "dc+sd-jwt" and item["title"] == MODULE["name"]
+    detail = wallet.client.get(f"/api/credentials/{item['id']}", headers=fresh.headers).json()
+    holder = next(c for c in detail["report"]["checks"] if c["id"] == "holder")
+    # bound to the old account's key: said so, never "issued to you"
+    assert holder["code"] in ("bound_to_previous_did", "holder_mismatch"), holder
+    assert received["id"] != item["id"]

@@ -39,9 +39,12 @@ from typing import Any
 
 from credentials.errors import MicrocredError
 from credentials.fetch import SafeFetcher
+from credentials.keys import Multikey
 from credentials.model import subject_ids
 from credentials.ob2 import is_ob2, verify_with
 from credentials.report import Check, VerificationReport
+from credentials.sdjwt import core as sdjwt_core
+from credentials.sdjwt import jose as sdjwt_jose
 from credentials.sdjwt import vc as sdjwt_vc
 from credentials.sdjwt.reading import is_sd_jwt_vc
 from credentials.sdjwt.status import MEDIA_TYPE as STATUS_LIST_MEDIA_TYPE
@@ -144,7 +147,10 @@ class CredentialChecker:
     ) -> VerificationReport:
         """The full arrival report, wallet checks included."""
         if is_sd_jwt_vc(credential):
-            return self.verify_sd_jwt(credential)
+            report = self.verify_sd_jwt(credential)
+            if not any(c.id == "format" for c in report.failed):
+                report.add(_sd_jwt_holder_check(credential, holder_did, set(previous_dids)))
+            return report
         if is_ob2(credential):
             return self.verify_ob2(credential)[0]
         report = self.verifier.verify_credential(credential, now=self.clock())
@@ -276,4 +282,39 @@ def _holder_check(credential: dict[str, Any], did: str, previous: set[str]) -> C
         "holder",
         "holder_mismatch",
         f"the credential was issued to {', '.join(subjects)}, not to your wallet ({did})",
+    )
+
+
+def _did_key_jwk(did: str) -> dict[str, Any] | None:
+    if not did.startswith("did:key:"):
+        return None
+    try:
+        return sdjwt_jose.jwk_of(Multikey.from_public_multibase(did.split(":", 2)[2]))
+    except MicrocredError:
+        return None
+
+
+def _sd_jwt_holder_check(token: str, did: str, previous: set[str]) -> Check:
+    """The SD-JWT VC's ``cnf`` key against the learner's did:key (as ``_holder_check`` does
+    with the subject DID): a KB-JWT by this wallet is only accepted for its own key."""
+    try:
+        bound = sdjwt_core.holder_key(sdjwt_core.SdJwt.parse(token).payload)
+    except MicrocredError:
+        bound = None
+    if bound is None:
+        return Check.warning(
+            "holder", "holder_not_bound", "the SD-JWT VC names no holder key (cnf)"
+        )
+    jwk = sdjwt_jose.jwk_of(bound)
+    if jwk == _did_key_jwk(did):
+        return Check.passed("holder", "issued to you (bound to your wallet's key)")
+    if any(jwk == _did_key_jwk(p) for p in previous):
+        return Check.warning(
+            "holder",
+            "bound_to_previous_did",
+            "bound to the key of your previous wallet; presentations made by this wallet "
+            "will not be accepted for it",
+        )
+    return Check.failed(
+        "holder", "holder_mismatch", "the SD-JWT VC is bound to another key, not your wallet's"
     )

@@ -173,7 +173,7 @@ class ReceiveService:
                     "the issuer sent an SD-JWT VC bound to another key (cnf), not to your "
                     "wallet's key; it was not stored",
                 )
-            report = self.checker.verify_sd_jwt(token)
+            report = self.checker.verify(token, learner.did)
             if is_unusable(report) or any(c.id == "format" for c in report.failed):
                 raise bad_request("unsupported_format", "the issuer sent no readable SD-JWT VC")
             saved = self.store.save([self.store.new_row(learner, token, report, "offer")])
