@@ -17,7 +17,15 @@ from .ob2 import is_ob2, read_ob2
 
 
 def read_credential(document: Mapping[str, Any] | str) -> MicrocredentialView:
-    """Flatten ``document`` whatever its format; tolerant of missing fields, like its readers."""
+    """Flatten ``document`` whatever its format; tolerant of missing fields, like its readers.
+
+    A compact SD-JWT VC (``dc+sd-jwt``, as the wallet stores it) is read from its disclosed
+    claims by ``credentials.sdjwt.reading`` (imported here lazily: it pulls in JOSE)."""
+    if isinstance(document, str) and "~" in document:
+        from .sdjwt.reading import is_sd_jwt_vc, read_sd_jwt_vc
+
+        if is_sd_jwt_vc(document):
+            return read_sd_jwt_vc(document)
     if is_ob2(document):
         return read_ob2(document)  # type: ignore[arg-type]
     return read_microcredential(document)  # type: ignore[arg-type]

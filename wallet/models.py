@@ -62,7 +62,14 @@ class StoredCredential(WalletModel, table=True):
     learner_id: str = Field(foreign_key=_LEARNER_FK, ondelete="CASCADE", index=True, max_length=36)
     fingerprint: str = Field(max_length=64)
     """SHA-256 of the credential's canonical JSON: the same credential is stored once."""
-    document: dict[str, Any] = Field(sa_type=JSON)
+    document: dict[str, Any] | str = Field(sa_type=JSON)
+    """The credential as received: a JSON-LD object, or for ``dc+sd-jwt`` the compact SD-JWT
+    VC with every disclosure the issuer gave (a JSON string)."""
+    format: str = Field(
+        default="ldp_vc", max_length=20, sa_column_kwargs={"server_default": "ldp_vc"}
+    )
+    """``ldp_vc`` (W3C VC / OB 3.0 with a Data Integrity proof, or an OB 2.0 assertion) or
+    ``dc+sd-jwt`` (SD-JWT VC, issue 19): decides how it is verified, shown and presented."""
     credential_id: str | None = Field(default=None, sa_type=Text)
     """The credential's own ``id`` (usually ``urn:uuid:…``), for display and routes."""
     issuer_id: str | None = Field(default=None, sa_type=Text)
@@ -178,3 +185,7 @@ class Disclosure(WalletModel, table=True):
     sent_at: datetime
     fields: dict[str, list[str]] | None = Field(default=None, sa_type=JSON)
     """Selective disclosure: per credential sent, the field keys shown (the rest withheld)."""
+    disclosed: dict[str, list[str]] | None = Field(default=None, sa_type=JSON)
+    """For SD-JWT VCs (issue 19): wallet credential id -> the selectively disclosable claims
+    the learner let go (paths like ``result.grade``); the always-disclosed claims are not
+    listed. None for Data Integrity credentials, which always go whole."""

@@ -19,7 +19,9 @@ Keys: ``iss`` is the credential issuer URL; the JWT VC Issuer Metadata at
 
 from __future__ import annotations
 
+import threading
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from credentials.errors import MicrocredError
 from credentials.jose import _did_key, decode_unverified
@@ -166,7 +168,12 @@ def _entries(value: Any) -> list[dict[str, Any]]:
 
 
 def token_status_list(ctx: IssuerContext, institution: Institution, list_id: str) -> str:
-    """The signed Token Status List of one status slot list (revoked 1, suspended 2)."""
+    """The signed Token Status List of one status slot list (revoked 1, suspended 2).
+
+    Signed once and served again while nothing it says has changed: the cache entry is
+    keyed by both bitstrings and the signing key's generation, so a revoke, suspend or key
+    rotation is in the very next answer; otherwise a token is re-signed once half its
+    ``ttl`` (``status_max_age``) has passed, so a reader always gets at least half of it."""
     with ctx.db.session() as session:
         owner = session.get(StatusListRow, list_id)
         if owner is None or owner.institution_id != institution.id:
@@ -175,6 +182,14 @@ def token_status_list(ctx: IssuerContext, institution: Institution, list_id: str
         suspended = session.get(StatusBitstring, (list_id, "suspension"))
         key, generation = keys.signer(ctx, session, institution)
     assert revoked is not None and suspended is not None
+    now = int(ctx.now().timestamp())
+    ttl = ctx.settings.status_max_age
+    content = (revoked.encoded_list, suspended.encoded_list, generation)
+    cache = _signed_lists(ctx)
+    with _cache_lock:
+        hit = cache.get(list_id)
+    if hit is not None and hit[0] == content and 0 <= now - hit[2] < ttl // 2:
+        return hit[1]
     revocation_bits = StatusList.decode(revoked.encoded_list)
     suspension_bits = StatusList.decode(suspended.encoded_list)
     tokens = TokenStatusList(bits=2, size=len(revocation_bits))
@@ -182,15 +197,30 @@ def token_status_list(ctx: IssuerContext, institution: Institution, list_id: str
         tokens.set(index, SUSPENDED)
     for index in revocation_bits.set_indexes():
         tokens.set(index, INVALID)  # revoked wins over suspended
-    return sign_status_list(
+    token = sign_status_list(
         tokens,
         token_list_url(ctx, institution, list_id),
         key,
         issuer=issuer_url(ctx, institution),
         kid=urls.verification_method(ctx.settings.public_url, institution.slug, generation),
-        ttl=ctx.settings.status_max_age,
-        now=int(ctx.now().timestamp()),
+        ttl=ttl,
+        now=now,
     )
+    with _cache_lock:
+        cache[list_id] = (content, token, now)
+    return token
+
+
+_cache_lock = threading.Lock()
+_signed: WeakKeyDictionary[IssuerContext, dict[str, tuple[tuple[str, str, int], str, int]]] = (
+    WeakKeyDictionary()
+)
+
+
+def _signed_lists(ctx: IssuerContext) -> dict[str, tuple[tuple[str, str, int], str, int]]:
+    """This issuer's signed Token Status Lists: list id -> (what it says, token, signed at)."""
+    with _cache_lock:
+        return _signed.setdefault(ctx, {})
 
 
 def signing_keys(ctx: IssuerContext, institution: Institution) -> list[Multikey]:

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from fastapi.testclient import TestClient
 
-from credentials.sdjwt import core, vc
+from credentials.sdjwt import core, jose, vc
 from tests.issuer.support import Clock, Institution
 from tests.issuer.test_oid4vci import (
     CONFIGURATION,
@@ -151,3 +151,38 @@ def test_a_compromised_key_takes_its_sd_jwt_vcs_down(
         shown = core.present(sd_jwt, set(), wallet.key, audience=AUDIENCE, nonce="n")
         report = _verifier(http, issuer).verify(shown, audience=AUDIENCE, nonce="n")
         assert report.outcome_of("proof").code == "key_unresolved"  # type: ignore[union-attr]
+
+
+def test_the_token_status_list_is_signed_once_until_it_changes(
+    client: TestClient, inst: Institution, clock: Clock
+) -> None:
+    """The Token Status List is cached: the same token while nothing changed (and less than
+    half its ttl has passed); a revoke is in the very next answer; an old one is re-signed."""
+    from credentials.sdjwt.status import TokenStatusList
+    from tests.issuer.test_status import issue
+
+    credential = issue(client, inst)
+    entry = credential["credentialStatus"][0]
+    base = "/" + entry["statusListCredential"].split("/", 3)[3].rsplit("/", 1)[0]
+    index = int(entry["statusListIndex"])
+
+    def served() -> str:
+        answer = client.get(f"{base}/token")
+        assert answer.status_code == 200, answer.text
+        return answer.text
+
+    def value(token: str) -> int:
+        _, payload = jose.decode(token)
+        return TokenStatusList.decode(payload["status_list"]).get(index)
+
+    first = served()
+    clock.advance(5)  # a new signature would carry another iat
+    assert served() == first  # not signed again
+    assert value(first) == 0
+    assert set_status(client, inst, credential["id"], "revoked").status_code == 200
+    after = served()
+    assert after != first and value(after) == 1  # revoked: at once, not after the cache
+    clock.advance(31)  # more than half of status_max_age (60 s)
+    again = served()
+    assert again != after and value(again) == 1
+    assert jose.decode(again)[1]["iat"] == jose.decode(after)[1]["iat"] + 31

@@ -173,3 +173,30 @@ def test_a_pasted_sd_jwt_vc_is_checked_on_the_page_and_by_vc_api(
     assert answer.status_code == 200, answer.text
     assert answer.json()["verified"] is True, answer.json()
     assert answer.json()["format"].startswith("SD-JWT VC")
+
+
+def test_a_bare_dc_sd_jwt_body_is_verified(dev_client: Any, sd_issuer: SdJwtIssuer) -> None:
+    """``POST /credentials/verify`` with ``Content-Type: application/dc+sd-jwt`` and the
+    SD-JWT VC as the body: the same report as the string in ``verifiableCredential``; a
+    tampered one fails with its reason (it was "unsupported format" by media type)."""
+    holder = Multikey.generate("P-256")
+    token, _ = sd_issuer.issue(holder)
+    answer = dev_client.post(
+        "/credentials/verify",
+        content=token.encode(),
+        headers={"Content-Type": "application/dc+sd-jwt"},
+    )
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["verified"] is True and answer.json()["format"].startswith("SD-JWT VC")
+    jwt, *rest = token.split("~")
+    head, payload, signature = jwt.split(".")
+    forged = ".".join([head, payload, ("A" if signature[0] != "A" else "B") + signature[1:]])
+    bad = dev_client.post(
+        "/credentials/verify",
+        content="~".join([forged, *rest]).encode(),
+        headers={"Content-Type": "application/dc+sd-jwt; charset=ascii"},
+    )
+    assert bad.status_code == 400, bad.text
+    assert {c["id"]: c.get("code") for c in bad.json()["checks"] if c["outcome"] == "failed"}[
+        "proof"
+    ] == "invalid_signature"

@@ -170,11 +170,23 @@ def test_a_credential_bound_to_another_wallet_is_refused(wallet: WalletHarness) 
 
 def test_an_offer_for_another_kind_of_wallet_is_refused(wallet: WalletHarness) -> None:
     account = wallet.signup()
-    wallet.internet.issuer.format = "dc+sd-jwt"
+    wallet.internet.issuer.format = "mso_mdoc"  # dc+sd-jwt is collected since issue 19
     response = _offer(wallet, account, wallet.internet.issuer.offer_uri())
     assert response.status_code == 400
     assert response.json()["code"] == "unsupported_credential_format"
     assert "another kind of wallet" in response.json()["detail"]
+    assert _count(wallet, account) == 0
+
+
+def test_an_sd_jwt_offer_that_brings_no_sd_jwt_vc_is_refused(wallet: WalletHarness) -> None:
+    """A dc+sd-jwt-only offer is collected as SD-JWT VC; an issuer that answers it with
+    something else is refused with its reason and nothing is stored."""
+    account = wallet.signup()
+    wallet.internet.issuer.format = "dc+sd-jwt"
+    response = _offer(wallet, account, wallet.internet.issuer.offer_uri())
+    assert response.status_code == 400
+    assert response.json()["code"] == "unsupported_credential_format"
+    assert "no SD-JWT VC" in response.json()["detail"]
     assert _count(wallet, account) == 0
 
 

@@ -88,6 +88,17 @@ class VcApi:
     def verify_credential_body(
         self, raw: bytes, content_type: str | None = None
     ) -> VerificationResult:
+        if _media_type(content_type) in SD_JWT_MEDIA_TYPES:
+            # a bare SD-JWT VC (issue 19): the same checks as the string value of
+            # verifiableCredential, under the deployment's VC-API policies
+            if len(raw) > self.max_body:
+                result = malformed("credential", "body_too_large", "the body is too large")
+                self.verification.record(result)
+                return result
+            text = raw.decode("ascii", "replace").strip()
+            return self.verification.verify_credential(
+                text, policies=self.verification.vcapi_policies
+            )
         body = self._body(raw, "credential", content_type)
         if isinstance(body, VerificationResult):
             self.verification.record(body)
@@ -153,3 +164,10 @@ class VcApi:
                 result.report.add(check)
         self.verification.record(result)
         return result
+
+
+SD_JWT_MEDIA_TYPES = frozenset({"application/dc+sd-jwt", "application/vc+sd-jwt"})
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()

@@ -38,8 +38,13 @@ async def receive_offer(request: Request, learner: LearnerDep, services: Service
         tx_code = str(tx_code) if isinstance(tx_code, int) else None
     if "offer" not in data:
         raise ProblemError(400, "invalid_offer", "offer is required")
+    wanted = data.get("format")
     received = services.receive.receive_offer(
-        learner, data["offer"], tx_code=tx_code, keep_unverified=flag(data, "keepUnverified")
+        learner,
+        data["offer"],
+        tx_code=tx_code,
+        keep_unverified=flag(data, "keepUnverified"),
+        format=wanted if isinstance(wanted, str) else None,
     )
     return {"credentials": received}
 

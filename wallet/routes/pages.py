@@ -118,6 +118,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "wallet.receive.from": "Aanbod van {host}",
         "wallet.receive.pin": "Pincode (als je instelling je er een gaf)",
+        "wallet.receive.format": "Vorm van het bewijs",
+        "wallet.format.sdjwt_hint": "SD-JWT VC: je kiest bij het delen welke gegevens meegaan",
+        "wallet.format.sdjwt_note": "Dit bewijs is een SD-JWT VC. Je deelt het als een "
+        "werkgever of instelling erom vraagt (een verzoek via OpenID4VP); je kiest dan zelf "
+        "welke gegevens meegaan.",
+        "wallet.receive.format_ob3": "Open Badges 3.0 (standaard)",
+        "wallet.receive.format_sdjwt": "SD-JWT VC (voor Europese wallets; je kiest per "
+        "gegeven wat je deelt)",
         "wallet.receive.keep": ("Toch bewaren als ‘niet geverifieerd’ als de controle mislukt"),
         "wallet.receive.submit": "Ontvangen",
         "wallet.receive.file_title": "Of importeer een bestand",
@@ -188,12 +196,27 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wallet.share.outcome.exhausted": "geweigerd: opgebruikt",
         "wallet.disclosures.title": "Gedeeld op verzoek van verifiers",
         "wallet.disclosures.sent": "gedeeld",
+        "wallet.disclosures.claims": "Persoonlijke gegevens meegegeven",
+        "wallet.disclosures.no_claims": "geen (alleen de vaste gegevens van het bewijs)",
         "wallet.disclosures.declined": "geweigerd",
         "wallet.present.title": "Een verzoek beantwoorden",
         "wallet.present.request": "Plak de link of code van het verzoek",
         "wallet.present.request_hint": "Begint met openid4vp:// of https://.",
         "wallet.present.open": "Bekijk het verzoek",
         "wallet.consent.title": "Wil je dit delen?",
+        "wallet.consent.sd_choose": "Kies welke persoonlijke gegevens meegaan",
+        "wallet.consent.sd_asked": "gevraagd",
+        "wallet.consent.sd_always": "Deze gegevens gaan altijd mee ({count})",
+        "wallet.consent.sd_note": "Bij een SD-JWT VC gaan alleen de aangevinkte gegevens mee, "
+        "plus de gegevens die altijd meegaan; je wallet ondertekent het antwoord voor deze "
+        "ene vraag.",
+        "sdclaim.learner.email": "E-mailadres",
+        "sdclaim.learner.student_number": "Studentnummer",
+        "sdclaim.learner.id": "Wallet-kenmerk (DID)",
+        "sdclaim.learner.given_name": "Voornaam",
+        "sdclaim.learner.family_name": "Achternaam",
+        "sdclaim.result.grade": "Cijfer",
+        "sdclaim.result.status": "Uitslag",
         "wallet.consent.who": "Wie vraagt het",
         "wallet.consent.where": "Het antwoord gaat naar",
         "wallet.consent.why": "Waarvoor",
@@ -298,6 +321,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "wallet.receive.from": "Offer from {host}",
         "wallet.receive.pin": "PIN (if your institution gave you one)",
+        "wallet.receive.format": "Form of the credential",
+        "wallet.format.sdjwt_hint": "SD-JWT VC: when you share it you choose which items go",
+        "wallet.format.sdjwt_note": "This credential is an SD-JWT VC. You share it when an "
+        "employer or institution asks for it (a request over OpenID4VP); you then choose "
+        "which items go.",
+        "wallet.receive.format_ob3": "Open Badges 3.0 (default)",
+        "wallet.receive.format_sdjwt": "SD-JWT VC (for European wallets; you choose each "
+        "item you share)",
         "wallet.receive.keep": "Keep it as ‘not verified’ if the check fails",
         "wallet.receive.submit": "Receive",
         "wallet.receive.file_title": "Or import a file",
@@ -368,12 +399,26 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wallet.share.outcome.exhausted": "refused: used up",
         "wallet.disclosures.title": "Shared at a verifier's request",
         "wallet.disclosures.sent": "shared",
+        "wallet.disclosures.claims": "Personal details given",
+        "wallet.disclosures.no_claims": "none (only the credential's fixed details)",
         "wallet.disclosures.declined": "declined",
         "wallet.present.title": "Answer a request",
         "wallet.present.request": "Paste the request's link or code",
         "wallet.present.request_hint": "Starts with openid4vp:// or https://.",
         "wallet.present.open": "View the request",
         "wallet.consent.title": "Do you want to share this?",
+        "wallet.consent.sd_choose": "Choose which personal details go along",
+        "wallet.consent.sd_asked": "asked for",
+        "wallet.consent.sd_always": "These details always go along ({count})",
+        "wallet.consent.sd_note": "With an SD-JWT VC only the ticked details go, plus the "
+        "details that always go; your wallet signs the answer for this one request.",
+        "sdclaim.learner.email": "E-mail address",
+        "sdclaim.learner.student_number": "Student number",
+        "sdclaim.learner.id": "Wallet identifier (DID)",
+        "sdclaim.learner.given_name": "Given name",
+        "sdclaim.learner.family_name": "Family name",
+        "sdclaim.result.grade": "Grade",
+        "sdclaim.result.status": "Result",
         "wallet.consent.who": "Who asks",
         "wallet.consent.where": "The answer goes to",
         "wallet.consent.why": "What for",
@@ -651,6 +696,15 @@ def credential_detail(
 @router.get("/credentials/{credential_id}/download")
 def credential_download(request: Request, learner: LearnerPage, credential_id: str) -> Response:
     detail = _services(request).store.detail(learner, credential_id)
+    if isinstance(detail["credential"], str):  # an SD-JWT VC: its compact form, as issued
+        return Response(
+            detail["credential"],
+            media_type="application/dc+sd-jwt",
+            headers={
+                "Content-Disposition": 'attachment; filename="microcredential.sd-jwt"',
+                "Cache-Control": "no-store",
+            },
+        )
     body = json.dumps(detail["credential"], indent=2, ensure_ascii=False)
     return Response(
         body,
@@ -714,11 +768,16 @@ def receive_offer(
     offer: Annotated[str, Form()] = "",
     pin: Annotated[str, Form()] = "",
     keep: Annotated[str, Form()] = "",
+    format: Annotated[str, Form()] = "",
 ) -> Response:
     t = web.translator(request)
     try:
         received = _services(request).receive.receive_offer(
-            learner, offer.strip(), tx_code=pin.strip() or None, keep_unverified=bool(keep)
+            learner,
+            offer.strip(),
+            tx_code=pin.strip() or None,
+            keep_unverified=bool(keep),
+            format=format.strip() or None,
         )
     except ProblemError as exc:
         return _receive_page(
@@ -1026,6 +1085,19 @@ def _consent(
     )
 
 
+def _disclose(form: Any) -> dict[str, list[str]]:
+    """The ticked SD-JWT VC claims: ``disclose`` values ``<wallet id>|<path>``; every SD-JWT
+    VC on the page is named in ``sdjwt``, so one with nothing ticked sends no disclosure."""
+    out: dict[str, list[str]] = {
+        v: [] for v in form.getlist("sdjwt") if isinstance(v, str) and v
+    }
+    for value in form.getlist("disclose"):
+        if isinstance(value, str) and "|" in value:
+            row_id, path = value.split("|", 1)
+            out.setdefault(row_id, []).append(path)
+    return out
+
+
 @router.post("/present/respond")
 async def present_respond(request: Request, learner: LearnerPage) -> Response:
     services = _services(request)
@@ -1042,9 +1114,9 @@ async def present_respond(request: Request, learner: LearnerPage) -> Response:
         return _consent(request, learner, value, preview, error=t("wallet.consent.need"),
                         status_code=400)  # fmt: skip
     try:
-        sent = services.requests.respond(
-            learner, value, picked, consent, _disclose_form(form, picked)
-        )
+        # ecdsa-sd-2023 fields (issue 18) and SD-JWT VC claims (issue 19), per credential
+        disclose = {**(_disclose_form(form, picked) or {}), **_disclose(form)}
+        sent = services.requests.respond(learner, value, picked, consent, disclose or None)
     except ProblemError as exc:
         preview = services.requests.preview(learner, value)
         return _consent(request, learner, value, preview, error=exc.detail,

@@ -23,7 +23,9 @@ class Answer(BaseModel):
     credential_ids: list[str] = Field(alias="credentialIds", max_length=50)
     consent: bool = False
     disclose: dict[str, list[str]] | None = Field(default=None, max_length=50)
-    """Selective disclosure: credential id → fields to show; default: what the request asks."""
+    """Selective disclosure, credential id → what goes: field keys of an ecdsa-sd-2023
+    credential (issue 18) or claim paths of an SD-JWT VC (issue 19); by default exactly what
+    the request asks for."""
 
 
 @router.post("/requests/preview")

@@ -39,9 +39,15 @@ from typing import Any
 
 from credentials.errors import MicrocredError
 from credentials.fetch import SafeFetcher
+from credentials.keys import Multikey
 from credentials.model import subject_ids
 from credentials.ob2 import is_ob2, verify_with
 from credentials.report import Check, VerificationReport
+from credentials.sdjwt import core as sdjwt_core
+from credentials.sdjwt import jose as sdjwt_jose
+from credentials.sdjwt import vc as sdjwt_vc
+from credentials.sdjwt.reading import is_sd_jwt_vc
+from credentials.sdjwt.status import MEDIA_TYPE as STATUS_LIST_MEDIA_TYPE
 from credentials.setup import default_verifier
 from credentials.status import StatusListCache, check_status
 
@@ -120,11 +126,31 @@ class CredentialChecker:
             fetcher=fetcher,
             status_cache=self.cache,
         )
+        self.sd_jwt = sdjwt_vc.SdJwtVcVerifier(
+            keys=sdjwt_vc.IssuerKeys(fetch_json=lambda url: fetcher.get_json(url)[0]),
+            fetch_status=lambda url: fetcher.get(url, accept=STATUS_LIST_MEDIA_TYPE).text,
+            trust_checker=known.check,
+        )
+
+    def verify_sd_jwt(self, token: str) -> VerificationReport:
+        """An SD-JWT VC's arrival report (issue 19): issuer key, disclosures, vct, validity,
+        Token Status List, trust. Key binding is the wallet's own (``cnf`` is compared when
+        it is collected); a KB-JWT is made only when the learner presents it."""
+        report = self.sd_jwt.verify(
+            token, require_key_binding=False, now=int(self.clock().timestamp())
+        )
+        report.checks = [c for c in report.checks if c.id != "key_binding"]
+        return report
 
     def verify(
         self, credential: Any, holder_did: str, *, previous_dids: Iterable[str] = ()
     ) -> VerificationReport:
         """The full arrival report, wallet checks included."""
+        if is_sd_jwt_vc(credential):
+            report = self.verify_sd_jwt(credential)
+            if not any(c.id == "format" for c in report.failed):
+                report.add(_sd_jwt_holder_check(credential, holder_did, set(previous_dids)))
+            return report
         if is_ob2(credential):
             return self.verify_ob2(credential)[0]
         report = self.verifier.verify_credential(credential, now=self.clock())
@@ -160,6 +186,10 @@ class CredentialChecker:
 
     def status(self, credential: dict[str, Any], *, fresh: bool = False) -> list[Check]:
         """The credential's status now; ``fresh`` bypasses the list cache."""
+        if is_sd_jwt_vc(credential):  # the Token Status List, fetched and its signature read
+            report = self.verify_sd_jwt(credential)  # type: ignore[arg-type]
+            checks = [c for c in report.checks if c.id == "status"]
+            return checks or [c for c in report.failed][:1]
         if is_ob2(credential):  # revoked flag and revocation list, fetched again
             report = verify_with(self.verifier, credential, now=self.clock()).report
             checks = [c for c in report.checks if c.id == "status"]
@@ -252,4 +282,39 @@ def _holder_check(credential: dict[str, Any], did: str, previous: set[str]) -> C
         "holder",
         "holder_mismatch",
         f"the credential was issued to {', '.join(subjects)}, not to your wallet ({did})",
+    )
+
+
+def _did_key_jwk(did: str) -> dict[str, Any] | None:
+    if not did.startswith("did:key:"):
+        return None
+    try:
+        return sdjwt_jose.jwk_of(Multikey.from_public_multibase(did.split(":", 2)[2]))
+    except MicrocredError:
+        return None
+
+
+def _sd_jwt_holder_check(token: str, did: str, previous: set[str]) -> Check:
+    """The SD-JWT VC's ``cnf`` key against the learner's did:key (as ``_holder_check`` does
+    with the subject DID): a KB-JWT by this wallet is only accepted for its own key."""
+    try:
+        bound = sdjwt_core.holder_key(sdjwt_core.SdJwt.parse(token).payload)
+    except MicrocredError:
+        bound = None
+    if bound is None:
+        return Check.warning(
+            "holder", "holder_not_bound", "the SD-JWT VC names no holder key (cnf)"
+        )
+    jwk = sdjwt_jose.jwk_of(bound)
+    if jwk == _did_key_jwk(did):
+        return Check.passed("holder", "issued to you (bound to your wallet's key)")
+    if any(jwk == _did_key_jwk(p) for p in previous):
+        return Check.warning(
+            "holder",
+            "bound_to_previous_did",
+            "bound to the key of your previous wallet; presentations made by this wallet "
+            "will not be accepted for it",
+        )
+    return Check.failed(
+        "holder", "holder_mismatch", "the SD-JWT VC is bound to another key, not your wallet's"
     )

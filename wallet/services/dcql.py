@@ -52,6 +52,8 @@ class CredentialQuery:
     claims: tuple[Claim, ...] = ()
     claim_sets: tuple[tuple[str, ...], ...] = ()
     multiple: bool = False
+    vct_values: tuple[str, ...] = ()
+    """For a ``dc+sd-jwt`` query: the SD-JWT VC types asked for (``meta.vct_values``)."""
 
     def describe(self) -> str:
         """What is asked, in words."""
@@ -196,6 +198,11 @@ def _parse_query(raw: Any, index: int) -> CredentialQuery:
         claims=tuple(claims),
         claim_sets=tuple(tuple(s) for s in claim_sets),
         multiple=raw.get("multiple") is True,
+        vct_values=tuple(
+            v for v in (meta.get("vct_values") or []) if isinstance(v, str)
+        )
+        if isinstance(meta.get("vct_values"), list)
+        else (),
     )
 
 

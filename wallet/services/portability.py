@@ -39,6 +39,7 @@ from credentials.model import subject_ids
 from credentials.proofs import sign, verify_proofs
 from credentials.report import Check, VerificationReport
 from credentials.rules import Route
+from credentials.sdjwt.reading import is_sd_jwt_vc
 from servicekit.db import Database
 from servicekit.tokens import new_token, token_hash
 
@@ -202,12 +203,12 @@ class Portability:
         seen: set[str] = set()
         for index, entry in enumerate(items["credentials"]):
             credential = entry.get("credential") if isinstance(entry, dict) else None
-            if not isinstance(credential, dict):
+            if not isinstance(credential, dict) and not is_sd_jwt_vc(credential):
                 raise bad_request("invalid_export", f"credentials[{index}].credential is missing")
             report = self.checker.verify(
                 credential, learner.did, previous_dids=[previous] if previous else []
             )
-            if previous is None and isinstance(claimed, str):
+            if previous is None and isinstance(claimed, str) and isinstance(credential, dict):
                 report = _unproven(report, credential, claimed)
             if is_unusable(report):
                 raise bad_request(

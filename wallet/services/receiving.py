@@ -38,6 +38,7 @@ from servicekit.db import Database
 from servicekit.problems import ProblemError
 
 from ..models import Learner, RedeemedOffer
+from . import sdjwt
 from .checking import CredentialChecker, is_unusable
 from .clock import Clock
 from .errors import bad_request, conflict
@@ -54,6 +55,7 @@ from .openid4vci import (
 from .store import CredentialStore, summary
 
 LDP_VC = "ldp_vc"
+SD_JWT = sdjwt.FORMAT
 
 
 class ReceiveService:
@@ -77,8 +79,19 @@ class ReceiveService:
     # -- offers ------------------------------------------------------------------------
 
     def receive_offer(
-        self, learner: Learner, value: Any, *, tx_code: str | None, keep_unverified: bool
+        self,
+        learner: Learner,
+        value: Any,
+        *,
+        tx_code: str | None,
+        keep_unverified: bool,
+        format: str | None = None,
     ) -> list[dict[str, Any]]:
+        """Redeem an offer. ``format`` ``dc+sd-jwt`` asks for the SD-JWT VC configuration of
+        an offer listing both (issue 19); an offer with only ``dc+sd-jwt`` is collected as
+        that; otherwise the OB 3.0 (ldp_vc) configurations are taken, as before."""
+        if format not in (None, "", LDP_VC, SD_JWT):
+            raise bad_request("invalid_format", "format must be ldp_vc or dc+sd-jwt")
         try:
             offer = read_offer(value, self.client.fetcher)
             self.client.check_offer_urls(offer)
@@ -95,6 +108,9 @@ class ReceiveService:
         _check_tx_code(offer, tx_code)
         try:
             metadata = self.client.issuer_metadata(offer.credential_issuer)
+            sd_jwt = _sd_jwt_configuration(offer, metadata, format)
+            if sd_jwt is not None:
+                return self._receive_sd_jwt(learner, offer, offer_hash, metadata, sd_jwt, tx_code)
             wanted = _check_configurations(offer, metadata)
             token_endpoint = self.client.token_endpoint(offer, metadata)
             access_token = self.client.redeem(offer, token_endpoint, tx_code)
@@ -123,6 +139,44 @@ class ReceiveService:
                 report = self._checked(learner, credential, keep_unverified=True)
                 rows.append(self.store.new_row(learner, credential, report, "offer"))
             saved = self.store.save(rows)
+        except ProblemError as exc:
+            self._notify(metadata, access_token, received, "credential_failure", exc.detail)
+            raise
+        self._notify(metadata, access_token, received, "credential_accepted", None)
+        return [_received(row) for row in saved]
+
+    def _receive_sd_jwt(
+        self,
+        learner: Learner,
+        offer: CredentialOffer,
+        offer_hash: str,
+        metadata: IssuerMetadata,
+        configuration_id: str,
+        tx_code: str | None,
+    ) -> list[dict[str, Any]]:
+        """Collect the SD-JWT VC with the learner's holder key and store it (``dc+sd-jwt``).
+
+        The same rules as for OB 3.0: bound to another key is refused, a credential the
+        issuer handed over is kept even when a check fails ("received, not yet verified")."""
+        token_endpoint = self.client.token_endpoint(offer, metadata)
+        access_token = self.client.redeem(offer, token_endpoint, tx_code)
+        self._remember(learner, offer, offer_hash)
+        key = self.keys.key_for(learner)
+        token, data = sdjwt.request_credential(
+            self.client, metadata, access_token, configuration_id, key
+        )
+        received = [({}, notification_id(data))]
+        try:
+            if not sdjwt.bound_to(token, key):
+                raise bad_request(
+                    "credential_bound_to_another_holder",
+                    "the issuer sent an SD-JWT VC bound to another key (cnf), not to your "
+                    "wallet's key; it was not stored",
+                )
+            report = self.checker.verify(token, learner.did)
+            if is_unusable(report) or any(c.id == "format" for c in report.failed):
+                raise bad_request("unsupported_format", "the issuer sent no readable SD-JWT VC")
+            saved = self.store.save([self.store.new_row(learner, token, report, "offer")])
         except ProblemError as exc:
             self._notify(metadata, access_token, received, "credential_failure", exc.detail)
             raise
@@ -272,6 +326,30 @@ def _check_tx_code(offer: CredentialOffer, tx_code: str | None) -> None:
         raise bad_request("invalid_tx_code", "the transaction code must be digits")
     if wanted.length is not None and len(tx_code) != wanted.length:
         raise bad_request("invalid_tx_code", f"the transaction code has {wanted.length} characters")
+
+
+def _sd_jwt_configuration(
+    offer: CredentialOffer, metadata: IssuerMetadata, wanted: str | None
+) -> str | None:
+    """The ``dc+sd-jwt`` configuration to collect: when the learner asked for that format, or
+    when the offer has no ldp_vc configuration but an SD-JWT VC one. None: the ldp_vc path."""
+    formats = {
+        cid: (metadata.configurations.get(cid) or {}).get("format")
+        for cid in offer.configuration_ids
+        if isinstance(metadata.configurations.get(cid) or {}, dict)
+    }
+    sd = [cid for cid, fmt in formats.items() if fmt == SD_JWT]
+    if wanted == SD_JWT:
+        if not sd:
+            raise OfferError(
+                "this offer has no SD-JWT VC (dc+sd-jwt) configuration; collect it as "
+                "Open Badges 3.0",
+                code="format_not_offered",
+            )
+        return sd[0]
+    if sd and not any(fmt == LDP_VC for fmt in formats.values()):
+        return sd[0]
+    return None
 
 
 def _check_configurations(offer: CredentialOffer, metadata: IssuerMetadata) -> tuple[str, ...]:

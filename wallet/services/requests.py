@@ -25,17 +25,18 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from credentials.errors import FetchError
+from credentials.errors import FetchError, MicrocredError
 from credentials.fetch import FetchHTTPError, SafeFetcher
+from credentials.sdjwt.reading import sd_jwt_claims
 from credentials.verify import create_presentation
 from servicekit.db import Database
 from servicekit.problems import ProblemError
 
 from ..models import Disclosure, Learner, StoredCredential
-from . import disclosing
+from . import disclosing, sdjwt
 from .checking import CredentialChecker
 from .clock import Clock, iso
-from .dcql import CredentialQuery, select_path
+from .dcql import Claim, CredentialQuery, select_path
 from .errors import bad_request, not_found
 from .keys import HolderKeys
 from .openid4vp import PresentationRequest, RequestError, read_request
@@ -84,22 +85,32 @@ class RequestService:
         for query in request.dcql.credentials:
             matches = []
             for row in rows:
-                claims = query.matching_claims(row.document)
+                claims = _fits(query, row)
                 if claims is None:
                     continue
                 item = summary(row)
-                item["requestedClaims"] = [
-                    {**c.to_dict(), "value": _values(row.document, c.path)} for c in claims
-                ]
-                item["sharedFields"] = shared_fields(row.document)
-                # selective disclosure (issue 18): what may be left out, and exactly what
-                # the request's claims ask for, pre-selected
-                item["disclosable"] = disclosing.fields_for(row.document)
-                item["preselected"] = (
-                    disclosing.requested(row.document, [c.path for c in claims])
-                    if item["disclosable"]
-                    else []
-                )
+                if isinstance(row.document, str):  # SD-JWT VC: the learner ticks claims
+                    values = sd_jwt_claims(row.document)
+                    item["requestedClaims"] = [
+                        {**c.to_dict(), "value": sdjwt._at(values, c.path)} for c in claims
+                    ]
+                    item["disclosable"] = sdjwt.disclosable(
+                        row.document, {sdjwt.path_text(c.path) for c in claims}
+                    )
+                    item["sharedFields"] = sdjwt.always_shown(row.document)
+                else:
+                    item["requestedClaims"] = [
+                        {**c.to_dict(), "value": _values(row.document, c.path)} for c in claims
+                    ]
+                    item["sharedFields"] = shared_fields(row.document)
+                    # selective disclosure (issue 18): what may be left out, and exactly what
+                    # the request's claims ask for, pre-selected
+                    item["disclosable"] = disclosing.fields_for(row.document)
+                    item["preselected"] = (
+                        disclosing.requested(row.document, [c.path for c in claims])
+                        if item["disclosable"]
+                        else []
+                    )
                 matches.append(item)
             usable = [m for m in matches if m["verified"] and m["status"] not in ("revoked",)]
             selected = [m["id"] for m in (usable or matches)][: (None if query.multiple else 1)]
@@ -140,9 +151,10 @@ class RequestService:
         consent: bool,
         disclose: dict[str, list[str]] | None = None,
     ) -> dict[str, Any]:
-        """``disclose`` (credential id → field keys) chooses what of a selectively
-        disclosable credential goes; by default exactly the fields the request's claims
-        ask for."""
+        """Send the answer. ``disclose`` names, per credential, what of a selectively
+        disclosable one goes: field keys of an ecdsa-sd-2023 credential (issue 18) or the
+        claims of an SD-JWT VC (issue 19); by default exactly what the request's claims ask
+        for (the preview's pre-selection)."""
         if consent is not True:
             raise bad_request(
                 "consent_required",
@@ -172,9 +184,14 @@ class RequestService:
             )
         chosen_fields = _chosen_fields(assignment, disclose, request.dcql.credentials)
         key = self.keys.key_for(learner)
-        vp_token = {
-            query_id: [
-                create_presentation(
+        chosen_fields = _chosen_fields(assignment, disclose, request.dcql.credentials)
+        key = self.keys.key_for(learner)
+        disclosed: dict[str, list[str]] = {}
+        queries = {q.id: q for q in request.dcql.credentials}
+
+        def present(query_id: str, row: StoredCredential) -> Any:
+            if not isinstance(row.document, str):
+                return create_presentation(
                     [disclosing.shown(row.document, chosen_fields.get(row.id, []))],
                     key,
                     challenge=request.nonce,
@@ -182,8 +199,22 @@ class RequestService:
                     presentation_id=f"urn:uuid:{uuid.uuid4()}",
                     created=self.clock(),
                 )
-                for row in chosen
-            ]
+            asked = {sdjwt.path_text(c.path) for c in queries[query_id].claims}
+            if disclose is not None and row.id in disclose:
+                chosen_paths = set(disclose[row.id])
+            else:
+                chosen_paths = {
+                    c["path"] for c in sdjwt.disclosable(row.document, asked) if c["requested"]
+                }
+            try:
+                out = sdjwt.presentation(request, row.document, key, chosen_paths)
+            except MicrocredError as exc:
+                raise bad_request(exc.code or "invalid_disclosure", exc.message) from None
+            disclosed[row.id] = sorted(chosen_paths)
+            return out
+
+        vp_token = {
+            query_id: [present(query_id, row) for row in chosen]
             for query_id, chosen in assignment.items()
             if chosen
         }
@@ -192,7 +223,9 @@ class RequestService:
             form["state"] = request.state
         answer = self._post(request, form)
         sent = [row.id for row in rows]
-        record = self._record(learner, request, sent, "sent", chosen_fields or None)
+        record = self._record(
+            learner, request, sent, "sent", chosen_fields or None, disclosed or None
+        )
         out: dict[str, Any] = {
             "status": "sent",
             "disclosure": record,
@@ -261,6 +294,7 @@ class RequestService:
         ids: list[str],
         outcome: str,
         fields: dict[str, list[str]] | None = None,
+        disclosed: dict[str, list[str]] | None = None,
     ) -> dict[str, Any]:
         row = Disclosure(
             id=str(uuid.uuid4()),
@@ -273,6 +307,7 @@ class RequestService:
             outcome=outcome,
             sent_at=self.clock(),
             fields=fields,
+            disclosed=disclosed,
         )
         with self.db.session() as session:
             session.add(row)
@@ -285,9 +320,19 @@ def _assign(
     """Which picked credential answers which query (one per query unless ``multiple``)."""
     out: dict[str, list[StoredCredential]] = {}
     for query in queries:
-        fitting = [row for row in rows if query.matching_claims(row.document) is not None]
+        fitting = [row for row in rows if _fits(query, row) is not None]
         out[query.id] = fitting if query.multiple else fitting[:1]
     return out
+
+
+def _fits(query: CredentialQuery, row: StoredCredential) -> list[Claim] | None:
+    """The claims that make this stored credential answer ``query`` (None: it does not):
+    SD-JWT VCs answer ``dc+sd-jwt`` queries only, JSON-LD credentials the others."""
+    if isinstance(row.document, str):
+        return sdjwt.query_fits(query, row.document)
+    if query.format == sdjwt.FORMAT:
+        return None
+    return query.matching_claims(row.document)
 
 
 def shared_fields(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -335,7 +380,7 @@ def disclosure_dict(row: Disclosure) -> dict[str, Any]:
         "credentialIds": list(row.credential_ids),
         "outcome": row.outcome,
         "at": iso(row.sent_at),
-        "disclosed": dict(row.fields or {}),
+        "disclosed": {**(row.fields or {}), **(row.disclosed or {})},
     }
 
 
@@ -354,6 +399,8 @@ def _chosen_fields(
         raise bad_request("invalid_disclosure", "disclose names credentials not being sent")
     out: dict[str, list[str]] = {}
     for cid, (query, row) in sent.items():
+        if isinstance(row.document, str):
+            continue  # an SD-JWT VC: its claims are chosen in ``respond`` (issue 19)
         if not disclosing.fields_for(row.document):
             if cid in disclose:
                 raise bad_request(

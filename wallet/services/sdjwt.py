@@ -1,10 +1,10 @@
 """The wallet's SD-JWT VC side (issue 19): collect, check, show the choices, present.
 
-Service-level only for now: the functions below drive the real protocols (OpenID4VCI with
-the ``dc+sd-jwt`` configuration, OpenID4VP with a DCQL ``dc+sd-jwt`` query) with the
-wallet's own fetcher and holder key, and are tested against the running issuer and
-verifier. They are not yet wired to the wallet's store, pages and routes (the stored
-document is JSON-LD-shaped there); docs/sd-jwt-vc.md lists that as open.
+The functions below drive the real protocols (OpenID4VCI with the ``dc+sd-jwt``
+configuration, OpenID4VP with a DCQL ``dc+sd-jwt`` query) with the wallet's own fetcher and
+holder key. ``receiving`` uses :func:`request_credential` / :func:`bound_to` to store an
+SD-JWT VC, ``requests`` uses :func:`query_fits`, :func:`disclosable`, :func:`always_shown`
+and :func:`presentation` for the consent page (docs/sd-jwt-vc.md, "Wallet").
 
 * :func:`collect` — offer → token (tx_code) → nonce → key proof (the learner's did:key) →
   the SD-JWT VC, checked on arrival (issuer key from ``/.well-known/jwt-vc-issuer``,
@@ -25,9 +25,11 @@ from credentials.fetch import FetchHTTPError
 from credentials.keys import Multikey
 from credentials.report import VerificationReport
 from credentials.sdjwt import core, jose, vc
+from credentials.sdjwt.reading import sd_jwt_claims
 from credentials.sdjwt.status import MEDIA_TYPE
 
-from .openid4vci import OfferError, Openid4vciClient, read_offer
+from .dcql import Claim, CredentialQuery
+from .openid4vci import IssuerMetadata, OfferError, Openid4vciClient, read_offer
 from .openid4vp import PresentationRequest
 
 FORMAT = vc.FORMAT
@@ -65,6 +67,18 @@ def collect(
     if chosen is None:
         raise OfferError("the offer has no dc+sd-jwt configuration", code="unsupported_format")
     access = client.redeem(offer, client.token_endpoint(offer, metadata), tx_code)
+    token, _ = request_credential(client, metadata, access, chosen, key)
+    report = _verifier(client).verify(token, require_key_binding=False)
+    if not bound_to(token, key):
+        raise OfferError("the SD-JWT VC is bound to another key", code="holder_mismatch")
+    return Collected(token, report, chosen)
+
+
+def request_credential(
+    client: Openid4vciClient, metadata: IssuerMetadata, access: str, chosen: str, key: Multikey
+) -> tuple[str, dict[str, Any]]:
+    """The issuer's SD-JWT VC for configuration ``chosen`` (key proof with ``key``), and its
+    whole credential response (for the notification id)."""
     body = {
         "credential_configuration_id": chosen,
         "proofs": {"jwt": [client.proof(key, metadata.credential_issuer, client.nonce(metadata))]},
@@ -87,14 +101,16 @@ def collect(
     token = items[0].get("credential") if isinstance(items, list) and items else None
     if not isinstance(token, str):
         raise OfferError("the issuer sent no SD-JWT VC", code="unsupported_credential_format")
-    report = _verifier(client).verify(token, require_key_binding=False)
+    return token, answer
+
+
+def bound_to(token: str, key: Multikey) -> bool:
+    """Whether the SD-JWT VC's ``cnf`` is ``key`` (the learner's holder key)."""
     try:
         bound = core.holder_key(core.SdJwt.parse(token).payload)
     except MicrocredError:
-        bound = None
-    if bound is None or jose.jwk_of(bound) != jose.jwk_of(key):
-        raise OfferError("the SD-JWT VC is bound to another key", code="holder_mismatch")
-    return Collected(token, report, chosen)
+        return False
+    return bound is not None and jose.jwk_of(bound) == jose.jwk_of(key)
 
 
 def choices(token: str) -> list[dict[str, Any]]:
@@ -147,3 +163,78 @@ def _at(claims: dict[str, Any], path: tuple[Any, ...]) -> Any:
             return None
         node = node.get(part)
     return node
+
+
+# ----------------------------------------------------------------- the consent page (issue 19)
+
+
+def query_fits(query: CredentialQuery, token: str) -> list[Claim] | None:
+    """The query's claims when this SD-JWT VC answers ``query`` (a ``dc+sd-jwt`` query whose
+    ``vct_values`` name its type and whose claims it holds, with an asked value if any)."""
+    if query.format != FORMAT:
+        return None
+    claims = sd_jwt_claims(token)
+    if query.vct_values and claims.get("vct") not in query.vct_values:
+        return None
+    for claim in query.claims:
+        value = _at(claims, claim.path)
+        if value is None or (claim.values and value not in claim.values):
+            return None
+    return list(query.claims)
+
+
+def path_text(path: tuple[Any, ...] | list[Any]) -> str:
+    """A DCQL claim path as the dotted path the disclosures are named by."""
+    return ".".join(str(p) for p in path)
+
+
+def disclosable(token: str, requested: set[str]) -> list[dict[str, Any]]:
+    """The claims the learner may tick: ``{path, value, requested}``; exactly the ones the
+    request's DCQL claims name (or lie under) start ticked."""
+    return [
+        {
+            **item,
+            "requested": any(
+                item["path"] == r or item["path"].startswith(r + ".") for r in requested
+            ),
+        }
+        for item in choices(token)
+    ]
+
+
+def always_shown(token: str) -> list[dict[str, Any]]:
+    """The claims that go with every presentation (signed in the clear, not disclosable)."""
+    payload = core.SdJwt.parse(token).payload
+    out: list[dict[str, Any]] = []
+
+    def walk(node: Any, path: str) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key not in ("_sd", "_sd_alg", "cnf"):
+                    walk(value, f"{path}.{key}" if path else key)
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                if not (isinstance(value, dict) and set(value) == {"..."}):
+                    walk(value, f"{path}.{index}")
+        else:
+            out.append({"path": path, "value": node})
+
+    walk(payload, "")
+    return out
+
+
+def presentation(
+    request: PresentationRequest, token: str, key: Multikey, disclose: set[str]
+) -> str:
+    """The SD-JWT VC with only ``disclose`` and a KB-JWT bound to the request's nonce and
+    client id (its ``aud``)."""
+    known = {c["path"] for c in choices(token)}
+    unknown = disclose - known
+    if unknown:
+        raise MicrocredError(
+            "not a disclosable claim of this credential: " + ", ".join(sorted(unknown)),
+            code="unknown_disclosure",
+        )
+    return core.present(
+        core.SdJwt.parse(token), disclose, key, audience=request.client_id, nonce=request.nonce
+    )

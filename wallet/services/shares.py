@@ -144,6 +144,12 @@ class ShareService:
         if max_views is not None and not 1 <= max_views <= self.max_views:
             raise bad_request("invalid_max_views", f"maxViews must be from 1 to {self.max_views}")
         rows = self.store.rows(learner.id, credential_ids)  # 404 unless all are the learner's
+        if any(isinstance(row.document, str) for row in rows):
+            raise bad_request(
+                "unsupported_format",
+                "an SD-JWT VC is not shared by link: it goes to a verifier that asks for it "
+                "(OpenID4VP), with the details you choose",
+            )
         chosen = _disclosure_choice(rows, disclose)
         share_id = str(uuid.uuid4())
         token = new_token(nbytes=32)

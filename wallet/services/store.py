@@ -34,7 +34,9 @@ from .elements import elements
 from .errors import conflict, not_found
 
 
-def fingerprint(credential: dict[str, Any]) -> str:
+def fingerprint(credential: dict[str, Any] | str) -> str:
+    if isinstance(credential, str):  # an SD-JWT VC: its compact form is what was signed
+        return hashlib.sha256(credential.strip().encode()).hexdigest()
     canonical = json.dumps(credential, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -64,11 +66,12 @@ class CredentialStore:
     def new_row(
         self,
         learner: Learner,
-        credential: dict[str, Any],
+        credential: dict[str, Any] | str,
         report: VerificationReport | dict[str, Any],
         source: str,
     ) -> StoredCredential:
-        """A row for ``credential`` (not yet added to a session)."""
+        """A row for ``credential`` (not yet added to a session): a JSON-LD credential, or a
+        compact SD-JWT VC (stored as the string, ``format`` dc+sd-jwt)."""
         view = read_credential(credential)
         data = report.to_dict() if isinstance(report, VerificationReport) else report
         checks = [c for c in data.get("checks", []) if c.get("id") == "status"]
@@ -77,7 +80,8 @@ class CredentialStore:
             id=str(uuid.uuid4()),
             learner_id=learner.id,
             fingerprint=fingerprint(credential),
-            document=credential,
+            document=credential.strip() if isinstance(credential, str) else credential,
+            format=SD_JWT if isinstance(credential, str) else "ldp_vc",
             credential_id=view.credential_id,
             issuer_id=view.issuer_id,
             issuer_name=view.issuer_name,
@@ -273,6 +277,9 @@ PENDING_RECHECK_SECONDS = 10
 often (and at once on an explicit re-check)."""
 
 
+SD_JWT = "dc+sd-jwt"
+
+
 def _ob2(row: StoredCredential) -> bool:
     """Open Badges 2.0 rows keep the report of their own checker (not re-verified here)."""
     return is_ob2(row.document)
@@ -308,6 +315,7 @@ def summary(row: StoredCredential) -> dict[str, Any]:
         "status": row.status,
         "warnings": [w.get("message") for w in warnings if isinstance(w, dict)],
         "profile": row.report.get("profile") if isinstance(row.report, dict) else None,
+        "format": row.format,
         "source": row.source,
         "receivedAt": iso(row.received_at),
     }
