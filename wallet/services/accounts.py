@@ -38,7 +38,7 @@ from servicekit.tokens import new_token, token_hash
 
 from ..models import AuthToken, Learner
 from .clock import Clock
-from .errors import bad_request, conflict
+from .errors import bad_request
 from .keys import HolderKeys
 
 API, SESSION = "api", "session"
@@ -137,6 +137,12 @@ class AccountService:
             raise bad_request("weak_password", "the password must not contain the user name")
 
     def register(self, username: str, password: str) -> Learner:
+        """Create an account; the answer never tells whether the name was free (H-9e).
+
+        For a taken name the returned learner is a stand-in that was never stored: the
+        caller cannot tell it apart, and only a log-in with this password shows whether
+        the account is the caller's.
+        """
         name = normalise_username(username)
         if not USERNAME.match(name):
             raise bad_request(
@@ -158,7 +164,11 @@ class AccountService:
             with self.db.session() as session:
                 session.add(learner)
         except IntegrityError:
-            raise conflict("username_taken", "this user name is already taken") from None
+            # The name is taken. Saying so would tell anyone which names have accounts
+            # (H-9e), so the caller gets the same answer as for a free name: an account
+            # that does not exist (never stored, its key thrown away). Its log-in fails
+            # like any wrong password; the owner's account is untouched.
+            return learner
         return learner
 
     # -- log-in and tokens -------------------------------------------------------------
