@@ -185,10 +185,15 @@ class IssuedCredential(IssuerModel, table=True):
     """A signed credential as issued, with its status slot and who it was for."""
 
     __tablename__ = "issued_credentials"
-    __table_args__ = (Unique("batch_id", "row_key"),)
+    __table_args__ = (
+        Unique("batch_id", "row_key"),
+        # Unique per institution, not over all of them: a global constraint told one
+        # institution which ids another had used (409 on issuing one, H-9f).
+        Unique("institution_id", "credential_id", name="uq_issued_credentials_institution_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    credential_id: str = Field(unique=True, max_length=500)
+    credential_id: str = Field(max_length=500, index=True)
     institution_id: str = _fk("institutions.id")
     module_id: int | None = _fk("modules.id", nullable=True)
     learner_ref: str | None = Field(default=None, max_length=320, index=True)

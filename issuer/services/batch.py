@@ -512,7 +512,7 @@ def _reserve(
     the batch, as no earlier run can have claimed anything under its ids.
     """
     with ctx.db.session() as session:
-        reused = status_lists.claimed(session, credential_ids) if reuse_claims else {}
+        reused = status_lists.claimed(session, institution, credential_ids) if reuse_claims else {}
         fresh = [c for c in credential_ids if c not in reused]
         return {**reused, **status_lists.allocate(ctx, session, institution, fresh)}
 

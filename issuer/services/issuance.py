@@ -378,7 +378,10 @@ def _replay(session: Session, institution: Institution, idem: _Idempotency) -> I
             "this Idempotency-Key was used for a different request; nothing was issued",
         )
     stored = session.exec(
-        select(IssuedCredential).where(IssuedCredential.credential_id == earlier.credential_id)
+        select(IssuedCredential).where(
+            IssuedCredential.institution_id == institution.id,
+            IssuedCredential.credential_id == earlier.credential_id,
+        )
     ).first()
     assert stored is not None
     return Issued(json.loads(stored.document), replayed=True)
@@ -400,8 +403,13 @@ def _issue(
                 replay = _replay(session, institution, idempotency)
                 if replay is not None:
                     return replay
+            # Only this institution's ids count: another's are no business of this caller
+            # (H-9f), and the same id may exist once per institution.
             taken = session.exec(
-                select(IssuedCredential.id).where(IssuedCredential.credential_id == credential_id)
+                select(IssuedCredential.id).where(
+                    IssuedCredential.institution_id == institution.id,
+                    IssuedCredential.credential_id == credential_id,
+                )
             ).first()
             if taken is not None:
                 raise ProblemError(

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.issuer.support import Institution
+from tests.issuer.support import Institution, unsigned_badge
 
 HOLDER = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
 
@@ -40,3 +40,39 @@ def test_a_credential_bound_to_a_did_carries_no_reversible_identity_hash(
         inst.path("/credentials"), params={"learner": "500123"}, headers=inst.headers
     ).json()
     assert [c["credentialId"] for c in listed["credentials"]] == [credential["id"]]
+
+
+def test_an_institution_cannot_learn_whether_another_used_a_credential_id(
+    client: TestClient, inst: Institution, other: Institution
+) -> None:
+    """H-9f: issuing with an id another institution used is no different from a fresh id
+    (it used to answer 409 ``duplicate_credential_id``); each keeps its own credential,
+    status slot and status changes."""
+    shared_id = "urn:uuid:0c6f3e1a-6d1b-4f39-9a52-3f3e1d2c4b5a"
+
+    def issue(owner: Institution) -> Any:
+        credential = unsigned_badge(owner.did)
+        credential["id"] = shared_id
+        return client.post(
+            owner.path("/credentials/issue"), json={"credential": credential}, headers=owner.headers
+        )
+
+    first, second = issue(inst), issue(other)
+    assert first.status_code == 201, first.text
+    assert second.status_code == 201, second.text
+    mine, theirs = first.json()["verifiableCredential"], second.json()["verifiableCredential"]
+    assert mine["id"] == theirs["id"] == shared_id
+    slot = [e["statusListCredential"] for e in mine["credentialStatus"]]
+    assert slot != [e["statusListCredential"] for e in theirs["credentialStatus"]]
+    # the same id twice within one institution is still refused
+    again = issue(other)
+    assert again.status_code == 409 and again.json()["code"] == "duplicate_credential_id"
+    # status changes and look-ups stay within each institution
+    revoked = client.post(
+        other.path(f"/credentials/{shared_id}/revoke"), json={}, headers=other.headers
+    )
+    assert revoked.status_code == 200, revoked.text
+    for owner, status in ((inst, "active"), (other, "revoked")):
+        record = client.get(owner.path(f"/credentials/{shared_id}"), headers=owner.headers)
+        assert record.status_code == 200, record.text
+        assert record.json()["status"] == status, record.json()
