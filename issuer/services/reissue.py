@@ -51,7 +51,7 @@ from servicekit.problems import ProblemError
 from ..models import Institution, IssuedCredential, Offer
 from ..models import Module as ModuleRow
 from ..schemas import OfferIn, validate
-from . import compose, issuance, keys, offers, records, status_lists
+from . import compose, issuance, keys, offers, personal, records, status_lists
 from .clock import aware, iso
 from .context import IssuerContext
 
@@ -410,7 +410,7 @@ def _offer_again(
         raise ProblemError(
             409, "not_reofferable", "the offer or module this credential came from is gone"
         )
-    stored = original.learner
+    stored = personal.unseal(ctx.keystore, original.id, original.learner)
     result = stored.get("result")
     awarded = json.loads(row.document).get("awardedDate")
     if isinstance(result, dict) and not result.get("awarded_date") and awarded:

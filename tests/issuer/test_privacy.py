@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from credentials.keystore import KeystoreError
+from issuer.models import Offer
+from issuer.services import personal
 from tests.issuer.support import Institution, unsigned_badge
 
 HOLDER = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK"
@@ -76,3 +81,26 @@ def test_an_institution_cannot_learn_whether_another_used_a_credential_id(
         record = client.get(owner.path(f"/credentials/{shared_id}"), headers=owner.headers)
         assert record.status_code == 200, record.text
         assert record.json()["status"] == status, record.json()
+
+
+def test_an_offer_keeps_its_learners_e_mail_and_student_number_sealed(
+    client: TestClient, app: Any, inst: Institution, module: Any
+) -> None:
+    """H-9d (offers): the database row names no learner, the issuer still reads it back."""
+    body = {
+        "module_id": "data-wrangling",
+        "learner": {"email": "jan.jansen@example.nl", "student_number": "500123"},
+    }
+    created = client.post(inst.path("/offers"), json=body, headers=inst.headers)
+    assert created.status_code == 201, created.text
+    ctx = app.state.issuer
+    with ctx.db.session() as session:
+        row = session.get(Offer, created.json()["id"])
+        assert row is not None
+        stored, offer_id = row.learner, row.id
+    text = json.dumps(stored)
+    assert "jan.jansen" not in text and "500123" not in text
+    assert personal.unseal(ctx.keystore, offer_id, stored)["learner"] == body["learner"]
+    # bound to its row: the sealed value of one offer does not open as another's
+    with pytest.raises(KeystoreError):
+        personal.unseal(ctx.keystore, "off_other", stored)

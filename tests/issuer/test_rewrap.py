@@ -86,6 +86,7 @@ def test_rewrap_moves_every_key_to_the_new_kek_while_the_service_keeps_signing(
         "total": 3,
         "rewrapped": 3,
         "already_current": 0,
+        "offers_resealed": 0,
     }
     assert statuses and set(statuses) == {201}, statuses
     # counts only: no key material in what the command printed
