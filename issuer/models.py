@@ -197,7 +197,10 @@ class IssuedCredential(IssuerModel, table=True):
     institution_id: str = _fk("institutions.id")
     module_id: int | None = _fk("modules.id", nullable=True)
     learner_ref: str | None = Field(default=None, max_length=320, index=True)
-    """Student number, e-mail address or holder DID: how the registrar finds it again."""
+    """Student number, e-mail address or holder DID: how the registrar finds it again —
+    as a keyed hash (``services/personal.py``, H-9d); plain in rows from before that."""
+    learner_sealed: str | None = Field(default=None, sa_type=Text)
+    """The same value sealed under the KEK, for showing it to the registrar."""
     holder_did: str | None = Field(default=None, max_length=500)
     document: str = Field(sa_type=Text)
     """The signed credential exactly as handed out (JSON text)."""

@@ -64,7 +64,7 @@ from servicekit.problems import ProblemError
 from ..models import AuditEvent, Batch, Institution, IssuedCredential
 from ..models import Module as ModuleRow
 from ..schemas import LearnerIn, ResultIn, validate
-from . import audit, compose, institutions, issuance, keys, status_lists, urls
+from . import audit, compose, institutions, issuance, keys, personal, status_lists, urls
 from .context import IssuerContext
 
 COLUMNS = ("email", "student_number", "did", "grade", "awarded_date", "result_status", "row_key")
@@ -686,7 +686,9 @@ def _store_signed(
     if not signed:
         return {}
     now = ctx.now()
-    records = [_record(target, rows[o.row], o, slots[o.credential_id], now) for o in signed]
+    records = [
+        _record(ctx, target, rows[o.row], o, slots[o.credential_id], now) for o in signed
+    ]
     try:
         with connection.begin():
             connection.execute(insert(IssuedCredential.__table__), records)  # type: ignore[attr-defined]
@@ -701,14 +703,18 @@ def _store_signed(
 
 
 def _record(
+    ctx: IssuerContext,
     target: _Target, row: Row, outcome: compose.Outcome, slot: status_lists.Slot, now: datetime
 ) -> dict[str, Any]:
     """The ``issued_credentials`` row of one signed batch row."""
+    # keyed hash + sealed value, never the plain student number or e-mail (H-9d)
+    ref, sealed = personal.protect_ref(ctx.keystore, target.institution.id, row.learner.reference)
     return {
         "credential_id": outcome.credential_id,
         "institution_id": target.institution.id,
         "module_id": target.module.id,
-        "learner_ref": row.learner.reference,
+        "learner_ref": ref,
+        "learner_sealed": sealed,
         "holder_did": row.learner.did,
         "document": outcome.document,
         "status_list_id": slot.list_id,

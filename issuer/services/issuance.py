@@ -35,7 +35,7 @@ from servicekit.problems import ProblemError
 from ..models import IdempotentRequest, Institution, IssuedCredential
 from ..models import Module as ModuleRow
 from ..schemas import IssueModuleIn, ResultIn, number
-from . import audit, compose, institutions, keys, status_lists, urls
+from . import audit, compose, institutions, keys, personal, status_lists, urls
 from .clock import iso
 from .context import IssuerContext
 
@@ -471,11 +471,15 @@ def store(
 ) -> IssuedCredential:
     """Persist a signed credential and its audit event (in the caller's transaction)."""
     now = ctx.now()
+    learner_ref, learner_sealed = personal.protect_ref(
+        ctx.keystore, institution.id, record.learner_ref
+    )
     row = IssuedCredential(
         credential_id=signed["id"],
         institution_id=institution.id,
         module_id=record.module_id,
-        learner_ref=record.learner_ref,
+        learner_ref=learner_ref,
+        learner_sealed=learner_sealed,
         holder_did=record.holder_did,
         document=document or json.dumps(signed, ensure_ascii=False, separators=(",", ":")),
         status_list_id=slot.list_id,

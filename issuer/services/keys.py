@@ -285,6 +285,8 @@ class Rewrapped:
     already_current: int = 0
     offers_resealed: int = 0
     """Offers whose sealed learner data (H-9d) moved to the current KEK."""
+    learner_refs_protected: int = 0
+    """Issued credentials whose learner reference was (re-)hashed and sealed (H-9d)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -293,6 +295,7 @@ class Rewrapped:
             "rewrapped": self.rewrapped,
             "already_current": self.already_current,
             "offers_resealed": self.offers_resealed,
+            "learner_refs_protected": self.learner_refs_protected,
         }
 
 
@@ -358,4 +361,5 @@ def rewrap_all(ctx: IssuerContext) -> Rewrapped:
                 report.total -= 1  # the row went (institution deleted) meanwhile
                 break
     report.offers_resealed = personal.reseal_offers(ctx)
+    report.learner_refs_protected = personal.protect_refs(ctx)
     return report

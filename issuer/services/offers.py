@@ -194,9 +194,12 @@ def create(
                 if request.result
                 else None,
                 "valid_until": iso(request.valid_until),
+                "reference": request.learner.reference,
             },
         ),
-        learner_ref=request.learner.reference,
+        learner_ref=personal.protect_ref(ctx.keystore, institution.id, request.learner.reference)[
+            0
+        ],
         handle_hash=_hash(handle),
         code_hash=_hash(_code_for(handle)),
         tx_code_hash=None,
@@ -264,7 +267,10 @@ def describe(ctx: IssuerContext, institution: Institution, offer: Offer) -> dict
     return {
         "id": offer.id,
         "state": state,
-        "learner_ref": offer.learner_ref,
+        # the keyed hash is stored; the value shown comes from the sealed JSON (H-9d)
+        "learner_ref": personal.unseal(ctx.keystore, offer.id, offer.learner).get(
+            "reference", offer.learner_ref
+        ),
         "created_at": iso(offer.created_at),
         "expires_at": iso(offer.expires_at),
         "redeemed_at": iso(offer.redeemed_at),

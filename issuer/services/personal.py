@@ -12,14 +12,17 @@ issuer rewrap`` runs, and in any case expire with their offer).
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 from typing import TYPE_CHECKING, Any
 
-from sqlmodel import select
+from sqlalchemy import update
+from sqlmodel import col, select
 
 from credentials.keystore import Keystore
 
-from ..models import Offer
+from ..models import IssuedCredential, Offer
 
 if TYPE_CHECKING:
     from .context import IssuerContext
@@ -76,4 +79,97 @@ def reseal_offers(ctx: IssuerContext) -> int:
             if row is not None and row.learner == stored:
                 row.learner = fresh
                 changed += 1
+    return changed
+
+
+# --------------------------------------------------------------------------- learner refs
+#
+# ``learner_ref`` (student number, e-mail address or holder DID) is how the registrar finds
+# a learner's credentials again. It is stored as a keyed hash, ``h1.<kek id>.<hex>``:
+# HMAC-SHA256 under a key derived from a KEK, over the institution id and the value, so a
+# copy of the database gives no list of student numbers, the same learner at two
+# institutions gets unrelated hashes, and a low-entropy student number cannot be tried
+# without the KEK. The value itself, which the registrar is shown, is kept sealed
+# (``learner_sealed``). A search hashes the wanted value under every loaded KEK (one hash
+# each) and also tries it plain, for rows written before this change (lazy conversion:
+# ``rewrap-keys`` converts them).
+
+REF_PREFIX = "h1."
+
+
+def _ref_key(kek_key: bytes) -> bytes:
+    return hmac.new(kek_key, b"microcred-issuer:learner-ref-key", hashlib.sha256).digest()
+
+
+def ref_hash(keystore: Keystore, institution_id: str, ref: str, kek_id: str | None = None) -> str:
+    """The keyed hash stored for ``ref`` (under the current KEK unless ``kek_id``)."""
+    kek = keystore.keks[kek_id] if kek_id else keystore.current
+    digest = hmac.new(
+        _ref_key(kek.key), f"{institution_id}\n{ref}".encode(), hashlib.sha256
+    ).hexdigest()
+    return f"{REF_PREFIX}{kek.id}.{digest}"
+
+
+def ref_candidates(keystore: Keystore, institution_id: str, ref: str) -> list[str]:
+    """Every stored form ``ref`` can have: its hash under each loaded KEK, and plain."""
+    return [ref_hash(keystore, institution_id, ref, k) for k in keystore.keks] + [ref]
+
+
+def _ref_aad(institution_id: str) -> str:
+    return f"microcred-issuer:learner-ref:{institution_id}"
+
+
+def protect_ref(
+    keystore: Keystore, institution_id: str, ref: str | None
+) -> tuple[str | None, str | None]:
+    """(keyed hash, sealed value) to store for ``ref``."""
+    if ref is None:
+        return None, None
+    sealed = keystore.wrap(ref.encode(), _ref_aad(institution_id))
+    return ref_hash(keystore, institution_id, ref), sealed
+
+
+def show_ref(
+    keystore: Keystore, institution_id: str, stored: str | None, sealed: str | None
+) -> str | None:
+    """The learner reference as given, from a protected row or a plain (older) one."""
+    if sealed:
+        return keystore.unwrap(sealed, _ref_aad(institution_id)).decode()
+    if stored and stored.startswith(REF_PREFIX):
+        return None  # hashed without a sealed value: nothing to show
+    return stored
+
+
+def protect_refs(ctx: IssuerContext) -> int:
+    """Hash and seal the ``learner_ref`` of issued credentials under the current KEK: plain
+    rows written before this change, and rows under an older KEK. Returns rows changed."""
+    keystore = ctx.keystore
+    current = f"{REF_PREFIX}{keystore.current.id}."
+    changed = 0
+    with ctx.db.session() as session:
+        rows = session.exec(
+            select(
+                IssuedCredential.id,
+                IssuedCredential.institution_id,
+                IssuedCredential.learner_ref,
+                IssuedCredential.learner_sealed,
+            ).where(col(IssuedCredential.learner_ref).is_not(None))
+        ).all()
+    for row_id, institution_id, stored, sealed in rows:
+        if stored.startswith(current) and (sealed is None or not keystore.needs_rewrap(sealed)):
+            continue
+        plain = show_ref(keystore, institution_id, stored, sealed)
+        if plain is None:
+            continue
+        ref, fresh = protect_ref(keystore, institution_id, plain)
+        with ctx.db.session() as session:
+            done = session.execute(
+                update(IssuedCredential)
+                .where(
+                    col(IssuedCredential.id) == row_id,
+                    col(IssuedCredential.learner_ref) == stored,
+                )
+                .values(learner_ref=ref, learner_sealed=fresh)
+            )
+            changed += done.rowcount
     return changed

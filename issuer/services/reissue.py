@@ -363,7 +363,9 @@ def _sign_again(
             record = issuance.Record(
                 source="reissue",
                 module_id=row.module_id,
-                learner_ref=row.learner_ref,
+                learner_ref=personal.show_ref(
+                    ctx.keystore, institution.id, row.learner_ref, row.learner_sealed
+                ),
                 holder_did=row.holder_did,
             )
             issuance.store(ctx, session, institution, signed, slot, current, record, actor=actor)

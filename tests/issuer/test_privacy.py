@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlmodel import select
 
 from credentials.keystore import KeystoreError
-from issuer.models import Offer
+from issuer.models import IssuedCredential, Offer
 from issuer.services import personal
 from tests.issuer.support import Institution, unsigned_badge
 
@@ -104,3 +105,62 @@ def test_an_offer_keeps_its_learners_e_mail_and_student_number_sealed(
     # bound to its row: the sealed value of one offer does not open as another's
     with pytest.raises(KeystoreError):
         personal.unseal(ctx.keystore, "off_other", stored)
+
+
+def _found(client: TestClient, inst: Institution, learner: str) -> list[str]:
+    """The learner references the registrar's search by ``learner`` lists."""
+    found = client.get(inst.path("/credentials"), params={"learner": learner}, headers=inst.headers)
+    assert found.status_code == 200, found.text
+    return [c["learner_ref"] for c in found.json()["credentials"]]
+
+
+def test_issued_credentials_store_no_plain_student_number_or_e_mail(
+    client: TestClient, app: Any, inst: Institution, module: Any
+) -> None:
+    """H-9d: ``learner_ref`` is a keyed hash, the value is sealed; the registrar still finds
+    and sees it, and rows from before (plain) keep working until ``rewrap-keys``."""
+    body = {
+        "module_id": "data-wrangling",
+        "learner": {"did": HOLDER, "student_number": "500777", "email": "els@example.nl"},
+    }
+    answer = client.post(inst.path("/issuances"), json=body, headers=inst.headers)
+    assert answer.status_code == 201, answer.text
+    credential_id = answer.json()["verifiableCredential"]["id"]
+    ctx = app.state.issuer
+    with ctx.db.session() as session:
+        row = session.exec(
+            select(IssuedCredential).where(IssuedCredential.credential_id == credential_id)
+        ).one()
+        stored = (row.learner_ref or "") + (row.learner_sealed or "")
+        row_id, institution_id = row.id, row.institution_id
+    assert stored and "500777" not in stored and "els@example" not in stored
+    assert _found(client, inst, "500777") == ["500777"]
+    shown = client.get(inst.path(f"/credentials/{credential_id}"), headers=inst.headers)
+    assert shown.json()["learner_ref"] == "500777"
+
+    # a row written before hashing (plain) is still found and shown, and converted later
+    with ctx.db.session() as session:
+        old = session.get(IssuedCredential, row_id)
+        assert old is not None
+        old.learner_ref, old.learner_sealed = "500777", None
+    assert _found(client, inst, "500777") == ["500777"]
+    assert personal.protect_refs(ctx) == 1
+    with ctx.db.session() as session:
+        converted = session.get(IssuedCredential, row_id)
+        assert converted is not None and converted.learner_ref != "500777"
+        assert converted.learner_ref == personal.ref_hash(ctx.keystore, institution_id, "500777")
+    assert _found(client, inst, "500777") == ["500777"]
+
+
+def test_an_offer_shows_its_learner_but_stores_only_a_keyed_hash(
+    client: TestClient, app: Any, inst: Institution, module: Any
+) -> None:
+    body = {"module_id": "data-wrangling", "learner": {"student_number": "500888"}}
+    created = client.post(inst.path("/offers"), json=body, headers=inst.headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["learner_ref"] == "500888"
+    with app.state.issuer.db.session() as session:
+        row = session.get(Offer, created.json()["id"])
+        assert row is not None and row.learner_ref and "500888" not in row.learner_ref
+    shown = client.get(inst.path(f"/offers/{created.json()['id']}"), headers=inst.headers)
+    assert shown.json()["learner_ref"] == "500888"
