@@ -257,14 +257,21 @@ def run(
     pending: list[Row] = []
     elsewhere = {} if allow_duplicates else _issued_elsewhere(ctx, institution, module, batch)
     in_file: dict[str, int] = {}
+    ids = dict(
+        zip(
+            (row.row_key for row in parsed.rows),
+            _credential_ids(institution, batch, parsed.rows),
+            strict=True,
+        )
+    )
     for row in parsed.rows:
-        if row.row_key not in earlier and not allow_duplicates:
+        if ids[row.row_key] not in earlier and not allow_duplicates:
             duplicate = _duplicate_report(row, elsewhere, in_file)
             if duplicate is not None:
                 reports.append(duplicate)
                 continue
-        if row.row_key in earlier:
-            digest, credential_id = earlier[row.row_key]
+        if ids[row.row_key] in earlier:
+            digest, credential_id = earlier[ids[row.row_key]]
             status = "already_issued" if digest == row.row_hash else "conflict"
             report = RowReport(row.line, row.row_key, status, credential_id=credential_id)
             if status == "conflict":
@@ -370,19 +377,20 @@ def _duplicate_report(
 
 
 def _earlier_rows(ctx: IssuerContext, batch: Batch) -> dict[str, tuple[str | None, str]]:
-    """Row key → (row hash, credential id) of what earlier runs of the batch stored.
+    """Credential id → (row hash, credential id) of what earlier runs of the batch stored.
 
-    Only those three columns: on a re-run of a large batch, loading the whole rows would
-    mean reading back every signed document just to learn that it exists.
+    Keyed by the credential id, which a row's key determines within its batch
+    (``_credential_ids``): the row key itself is not stored readable (H-9d), and the id
+    finds rows of runs from before that change as well. Only those columns: on a re-run of
+    a large batch, loading the whole rows would mean reading back every signed document
+    just to learn that it exists.
     """
     table = IssuedCredential
     with ctx.db.engine.connect() as connection:
         found = connection.execute(
-            select(table.row_key, table.row_hash, table.credential_id).where(
-                table.batch_id == batch.id
-            )
+            select(table.row_hash, table.credential_id).where(table.batch_id == batch.id)
         ).all()
-    return {row_key: (row_hash, credential_id) for row_key, row_hash, credential_id in found}
+    return {credential_id: (row_hash, credential_id) for row_hash, credential_id in found}
 
 
 def _batch(
@@ -722,7 +730,11 @@ def _record(
         "key_generation": target.generation,
         "source": "batch",
         "batch_id": target.batch.id,
-        "row_key": row.row_key,
+        # a keyed hash, unique within the batch like the key (the key is a student number
+        # or e-mail by default); look-ups go by credential id, so a KEK change is harmless
+        "row_key": personal.ref_hash(
+            ctx.keystore, target.institution.id, f"row:{target.batch.id}:{row.row_key}"
+        ),
         "row_hash": row.row_hash,
         "issued_at": now,
         "suspended": False,

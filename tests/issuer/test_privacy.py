@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlmodel import select
+from sqlmodel import col, select
 
 from credentials.keystore import KeystoreError
 from issuer.models import IssuedCredential, Offer
@@ -164,3 +164,27 @@ def test_an_offer_shows_its_learner_but_stores_only_a_keyed_hash(
         assert row is not None and row.learner_ref and "500888" not in row.learner_ref
     shown = client.get(inst.path(f"/offers/{created.json()['id']}"), headers=inst.headers)
     assert shown.json()["learner_ref"] == "500888"
+
+
+def test_a_batch_row_key_is_not_stored_readable_and_re_runs_still_find_their_rows(
+    client: TestClient, app: Any, inst: Institution, module: Any
+) -> None:
+    """H-9d, batches: the row key (by default the student number) is stored as a keyed
+    hash; a re-run finds its rows by credential id, also rows stored with a plain key."""
+    from tests.issuer.test_batches import upload
+
+    text = "student_number,email,grade\n500301,a@example.nl,8\n500302,b@example.nl,7\n"
+    first = upload(client, inst, text, key="privacy-1")
+    assert first.status_code in (200, 201), first.text
+    assert first.json()["counts"]["issued"] == 2
+    with app.state.issuer.db.session() as session:
+        rows = session.exec(
+            select(IssuedCredential).where(col(IssuedCredential.batch_id).is_not(None))
+        ).all()
+        keys = [r.row_key or "" for r in rows]
+        assert len(set(keys)) == 2
+        assert not any("50030" in k or "@example" in k for k in keys)
+        rows[0].row_key = "500301"  # as a run before this change stored it
+    changed = text.replace("500302,b@example.nl,7", "500302,b@example.nl,6")
+    again = upload(client, inst, changed, key="privacy-1").json()
+    assert again["counts"] == {"issued": 0, "already_issued": 1, "conflict": 1, "failed": 0}
