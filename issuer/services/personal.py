@@ -172,4 +172,32 @@ def protect_refs(ctx: IssuerContext) -> int:
                 .values(learner_ref=ref, learner_sealed=fresh)
             )
             changed += done.rowcount
+    return changed + _protect_row_keys(ctx)
+
+
+def _protect_row_keys(ctx: IssuerContext) -> int:
+    """Hash the batch row keys stored plain before H-9d (look-ups go by credential id, so
+    the hash need never be recomputed: it stays under whichever KEK made it)."""
+    changed = 0
+    with ctx.db.session() as session:
+        rows = session.exec(
+            select(
+                IssuedCredential.id,
+                IssuedCredential.institution_id,
+                IssuedCredential.batch_id,
+                IssuedCredential.row_key,
+            ).where(
+                col(IssuedCredential.row_key).is_not(None),
+                col(IssuedCredential.row_key).not_like(f"{REF_PREFIX}%"),
+            )
+        ).all()
+    for row_id, institution_id, batch_id, row_key in rows:
+        tag = ref_hash(ctx.keystore, institution_id, f"row:{batch_id}:{row_key}")
+        with ctx.db.session() as session:
+            done = session.execute(
+                update(IssuedCredential)
+                .where(col(IssuedCredential.id) == row_id, col(IssuedCredential.row_key) == row_key)
+                .values(row_key=tag)
+            )
+            changed += done.rowcount
     return changed

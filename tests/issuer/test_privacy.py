@@ -185,6 +185,12 @@ def test_a_batch_row_key_is_not_stored_readable_and_re_runs_still_find_their_row
         assert len(set(keys)) == 2
         assert not any("50030" in k or "@example" in k for k in keys)
         rows[0].row_key = "500301"  # as a run before this change stored it
+        old_id = rows[0].id
     changed = text.replace("500302,b@example.nl,7", "500302,b@example.nl,6")
     again = upload(client, inst, changed, key="privacy-1").json()
     assert again["counts"] == {"issued": 0, "already_issued": 1, "conflict": 1, "failed": 0}
+    # rewrap-keys hashes the old plain key too
+    assert personal.protect_refs(app.state.issuer) >= 1
+    with app.state.issuer.db.session() as session:
+        old = session.get(IssuedCredential, old_id)
+        assert old is not None and old.row_key and "50030" not in old.row_key
