@@ -38,7 +38,7 @@ from servicekit.tokens import new_token, token_hash
 
 from ..models import AuthToken, Learner
 from .clock import Clock
-from .errors import bad_request
+from .errors import bad_request, conflict
 from .keys import HolderKeys
 
 API, SESSION = "api", "session"
@@ -136,12 +136,13 @@ class AccountService:
         if username and username.lower() in lowered:
             raise bad_request("weak_password", "the password must not contain the user name")
 
-    def register(self, username: str, password: str) -> Learner:
+    def register(self, username: str, password: str, *, reveal_taken: bool = False) -> Learner:
         """Create an account; the answer never tells whether the name was free (H-9e).
 
         For a taken name the returned learner is a stand-in that was never stored: the
         caller cannot tell it apart, and only a log-in with this password shows whether
-        the account is the caller's.
+        the account is the caller's. ``reveal_taken`` is for the operator's own tools (the
+        demo set-up), never for an HTTP route: then a taken name is 409 ``username_taken``.
         """
         name = normalise_username(username)
         if not USERNAME.match(name):
@@ -164,6 +165,8 @@ class AccountService:
             with self.db.session() as session:
                 session.add(learner)
         except IntegrityError:
+            if reveal_taken:
+                raise conflict("username_taken", "this user name is already taken") from None
             # The name is taken. Saying so would tell anyone which names have accounts
             # (H-9e), so the caller gets the same answer as for a free name: an account
             # that does not exist (never stored, its key thrown away). Its log-in fails
