@@ -185,14 +185,22 @@ class IssuedCredential(IssuerModel, table=True):
     """A signed credential as issued, with its status slot and who it was for."""
 
     __tablename__ = "issued_credentials"
-    __table_args__ = (Unique("batch_id", "row_key"),)
+    __table_args__ = (
+        Unique("batch_id", "row_key"),
+        # Unique per institution, not over all of them: a global constraint told one
+        # institution which ids another had used (409 on issuing one, H-9f).
+        Unique("institution_id", "credential_id", name="uq_issued_credentials_institution_id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
-    credential_id: str = Field(unique=True, max_length=500)
+    credential_id: str = Field(max_length=500, index=True)
     institution_id: str = _fk("institutions.id")
     module_id: int | None = _fk("modules.id", nullable=True)
     learner_ref: str | None = Field(default=None, max_length=320, index=True)
-    """Student number, e-mail address or holder DID: how the registrar finds it again."""
+    """Student number, e-mail address or holder DID: how the registrar finds it again —
+    as a keyed hash (``services/personal.py``, H-9d); plain in rows from before that."""
+    learner_sealed: str | None = Field(default=None, sa_type=Text)
+    """The same value sealed under the KEK, for showing it to the registrar."""
     holder_did: str | None = Field(default=None, max_length=500)
     document: str = Field(sa_type=Text)
     """The signed credential exactly as handed out (JSON text)."""

@@ -444,7 +444,9 @@ def seed_wallet(config: DemoConfig, state: DemoState) -> None:
         if not state.learner_password:
             state.learner_password = new_password()
         try:
-            learner = services.accounts.register(state.learner_username, state.learner_password)
+            learner = services.accounts.register(
+                state.learner_username, state.learner_password, reveal_taken=True
+            )
         except ProblemError as exc:
             if exc.code != "username_taken":
                 raise

@@ -64,7 +64,7 @@ from servicekit.problems import ProblemError
 from ..models import AuditEvent, Batch, Institution, IssuedCredential
 from ..models import Module as ModuleRow
 from ..schemas import LearnerIn, ResultIn, validate
-from . import audit, compose, institutions, issuance, keys, status_lists, urls
+from . import audit, compose, institutions, issuance, keys, personal, status_lists, urls
 from .context import IssuerContext
 
 COLUMNS = ("email", "student_number", "did", "grade", "awarded_date", "result_status", "row_key")
@@ -257,14 +257,21 @@ def run(
     pending: list[Row] = []
     elsewhere = {} if allow_duplicates else _issued_elsewhere(ctx, institution, module, batch)
     in_file: dict[str, int] = {}
+    ids = dict(
+        zip(
+            (row.row_key for row in parsed.rows),
+            _credential_ids(institution, batch, parsed.rows),
+            strict=True,
+        )
+    )
     for row in parsed.rows:
-        if row.row_key not in earlier and not allow_duplicates:
+        if ids[row.row_key] not in earlier and not allow_duplicates:
             duplicate = _duplicate_report(row, elsewhere, in_file)
             if duplicate is not None:
                 reports.append(duplicate)
                 continue
-        if row.row_key in earlier:
-            digest, credential_id = earlier[row.row_key]
+        if ids[row.row_key] in earlier:
+            digest, credential_id = earlier[ids[row.row_key]]
             status = "already_issued" if digest == row.row_hash else "conflict"
             report = RowReport(row.line, row.row_key, status, credential_id=credential_id)
             if status == "conflict":
@@ -370,19 +377,20 @@ def _duplicate_report(
 
 
 def _earlier_rows(ctx: IssuerContext, batch: Batch) -> dict[str, tuple[str | None, str]]:
-    """Row key → (row hash, credential id) of what earlier runs of the batch stored.
+    """Credential id → (row hash, credential id) of what earlier runs of the batch stored.
 
-    Only those three columns: on a re-run of a large batch, loading the whole rows would
-    mean reading back every signed document just to learn that it exists.
+    Keyed by the credential id, which a row's key determines within its batch
+    (``_credential_ids``): the row key itself is not stored readable (H-9d), and the id
+    finds rows of runs from before that change as well. Only those columns: on a re-run of
+    a large batch, loading the whole rows would mean reading back every signed document
+    just to learn that it exists.
     """
     table = IssuedCredential
     with ctx.db.engine.connect() as connection:
         found = connection.execute(
-            select(table.row_key, table.row_hash, table.credential_id).where(
-                table.batch_id == batch.id
-            )
+            select(table.row_hash, table.credential_id).where(table.batch_id == batch.id)
         ).all()
-    return {row_key: (row_hash, credential_id) for row_key, row_hash, credential_id in found}
+    return {credential_id: (row_hash, credential_id) for row_hash, credential_id in found}
 
 
 def _batch(
@@ -513,7 +521,7 @@ def _reserve(
     the batch, as no earlier run can have claimed anything under its ids.
     """
     with ctx.db.session() as session:
-        reused = status_lists.claimed(session, credential_ids) if reuse_claims else {}
+        reused = status_lists.claimed(session, institution, credential_ids) if reuse_claims else {}
         fresh = [c for c in credential_ids if c not in reused]
         return {**reused, **status_lists.allocate(ctx, session, institution, fresh)}
 
@@ -687,7 +695,9 @@ def _store_signed(
     if not signed:
         return {}
     now = ctx.now()
-    records = [_record(target, rows[o.row], o, slots[o.credential_id], now) for o in signed]
+    records = [
+        _record(ctx, target, rows[o.row], o, slots[o.credential_id], now) for o in signed
+    ]
     try:
         with connection.begin():
             connection.execute(insert(IssuedCredential.__table__), records)  # type: ignore[attr-defined]
@@ -702,14 +712,18 @@ def _store_signed(
 
 
 def _record(
+    ctx: IssuerContext,
     target: _Target, row: Row, outcome: compose.Outcome, slot: status_lists.Slot, now: datetime
 ) -> dict[str, Any]:
     """The ``issued_credentials`` row of one signed batch row."""
+    # keyed hash + sealed value, never the plain student number or e-mail (H-9d)
+    ref, sealed = personal.protect_ref(ctx.keystore, target.institution.id, row.learner.reference)
     return {
         "credential_id": outcome.credential_id,
         "institution_id": target.institution.id,
         "module_id": target.module.id,
-        "learner_ref": row.learner.reference,
+        "learner_ref": ref,
+        "learner_sealed": sealed,
         "holder_did": row.learner.did,
         "document": outcome.document,
         "status_list_id": slot.list_id,
@@ -717,7 +731,11 @@ def _record(
         "key_generation": target.generation,
         "source": "batch",
         "batch_id": target.batch.id,
-        "row_key": row.row_key,
+        # a keyed hash, unique within the batch like the key (the key is a student number
+        # or e-mail by default); look-ups go by credential id, so a KEK change is harmless
+        "row_key": personal.ref_hash(
+            ctx.keystore, target.institution.id, f"row:{target.batch.id}:{row.row_key}"
+        ),
         "row_hash": row.row_hash,
         "issued_at": now,
         "suspended": False,

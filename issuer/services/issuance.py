@@ -35,7 +35,7 @@ from servicekit.problems import ProblemError
 from ..models import IdempotentRequest, Institution, IssuedCredential
 from ..models import Module as ModuleRow
 from ..schemas import IssueModuleIn, ResultIn, number
-from . import audit, compose, institutions, keys, status_lists, urls
+from . import audit, compose, institutions, keys, personal, status_lists, urls
 from .clock import iso
 from .context import IssuerContext
 
@@ -381,7 +381,10 @@ def _replay(session: Session, institution: Institution, idem: _Idempotency) -> I
             "this Idempotency-Key was used for a different request; nothing was issued",
         )
     stored = session.exec(
-        select(IssuedCredential).where(IssuedCredential.credential_id == earlier.credential_id)
+        select(IssuedCredential).where(
+            IssuedCredential.institution_id == institution.id,
+            IssuedCredential.credential_id == earlier.credential_id,
+        )
     ).first()
     assert stored is not None
     return Issued(json.loads(stored.document), replayed=True)
@@ -403,8 +406,13 @@ def _issue(
                 replay = _replay(session, institution, idempotency)
                 if replay is not None:
                     return replay
+            # Only this institution's ids count: another's are no business of this caller
+            # (H-9f), and the same id may exist once per institution.
             taken = session.exec(
-                select(IssuedCredential.id).where(IssuedCredential.credential_id == credential_id)
+                select(IssuedCredential.id).where(
+                    IssuedCredential.institution_id == institution.id,
+                    IssuedCredential.credential_id == credential_id,
+                )
             ).first()
             if taken is not None:
                 raise ProblemError(
@@ -471,11 +479,15 @@ def store(
 ) -> IssuedCredential:
     """Persist a signed credential and its audit event (in the caller's transaction)."""
     now = ctx.now()
+    learner_ref, learner_sealed = personal.protect_ref(
+        ctx.keystore, institution.id, record.learner_ref
+    )
     row = IssuedCredential(
         credential_id=signed["id"],
         institution_id=institution.id,
         module_id=record.module_id,
-        learner_ref=record.learner_ref,
+        learner_ref=learner_ref,
+        learner_sealed=learner_sealed,
         holder_did=record.holder_did,
         document=document or json.dumps(signed, ensure_ascii=False, separators=(",", ":")),
         status_list_id=slot.list_id,

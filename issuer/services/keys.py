@@ -33,7 +33,7 @@ from credentials.keystore import KeystoreError
 from servicekit.problems import ProblemError
 
 from ..models import Institution, SigningKey
-from . import audit, urls
+from . import audit, personal, urls
 from .context import IssuerContext
 
 KEY_STATES = ("current", "retired", "compromised")
@@ -283,6 +283,10 @@ class Rewrapped:
     total: int = 0
     rewrapped: int = 0
     already_current: int = 0
+    offers_resealed: int = 0
+    """Offers whose sealed learner data (H-9d) moved to the current KEK."""
+    learner_refs_protected: int = 0
+    """Issued credentials whose learner reference was (re-)hashed and sealed (H-9d)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -290,6 +294,8 @@ class Rewrapped:
             "total": self.total,
             "rewrapped": self.rewrapped,
             "already_current": self.already_current,
+            "offers_resealed": self.offers_resealed,
+            "learner_refs_protected": self.learner_refs_protected,
         }
 
 
@@ -354,4 +360,6 @@ def rewrap_all(ctx: IssuerContext) -> Rewrapped:
             if not wrapped:
                 report.total -= 1  # the row went (institution deleted) meanwhile
                 break
+    report.offers_resealed = personal.reseal_offers(ctx)
+    report.learner_refs_protected = personal.protect_refs(ctx)
     return report

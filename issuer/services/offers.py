@@ -48,7 +48,7 @@ from servicekit.tokens import new_token, token_hash
 from ..models import Institution, Nonce, Offer
 from ..models import Module as ModuleRow
 from ..schemas import IssueModuleIn, OfferIn
-from . import audit, issuance, keys, sdjwt, urls
+from . import audit, issuance, keys, personal, sdjwt, urls
 from .clock import aware, iso
 from .context import IssuerContext
 
@@ -179,18 +179,27 @@ def create(
         else None
     )
     now = ctx.now()
+    offer_id = "off_" + secrets.token_hex(8)
     offer = Offer(
-        id="off_" + secrets.token_hex(8),
+        id=offer_id,
         institution_id=institution.id,
         module_id=module.id,  # type: ignore[arg-type]
-        learner={
-            "learner": request.learner.model_dump(exclude_none=True),
-            "result": request.result.model_dump(mode="json", exclude_none=True)
-            if request.result
-            else None,
-            "valid_until": iso(request.valid_until),
-        },
-        learner_ref=request.learner.reference,
+        # sealed under the KEK: e-mail, student number and result are personal data (H-9d)
+        learner=personal.seal(
+            ctx.keystore,
+            offer_id,
+            {
+                "learner": request.learner.model_dump(exclude_none=True),
+                "result": request.result.model_dump(mode="json", exclude_none=True)
+                if request.result
+                else None,
+                "valid_until": iso(request.valid_until),
+                "reference": request.learner.reference,
+            },
+        ),
+        learner_ref=personal.protect_ref(ctx.keystore, institution.id, request.learner.reference)[
+            0
+        ],
         handle_hash=_hash(handle),
         code_hash=_hash(_code_for(handle)),
         tx_code_hash=None,
@@ -258,7 +267,10 @@ def describe(ctx: IssuerContext, institution: Institution, offer: Offer) -> dict
     return {
         "id": offer.id,
         "state": state,
-        "learner_ref": offer.learner_ref,
+        # the keyed hash is stored; the value shown comes from the sealed JSON (H-9d)
+        "learner_ref": personal.unseal(ctx.keystore, offer.id, offer.learner).get(
+            "reference", offer.learner_ref
+        ),
         "created_at": iso(offer.created_at),
         "expires_at": iso(offer.expires_at),
         "redeemed_at": iso(offer.redeemed_at),
@@ -525,7 +537,7 @@ def credential(
         )
         if won.rowcount != 1:
             raise _invalid_token("the access token has been used")
-    stored = offer.learner
+    stored = personal.unseal(ctx.keystore, offer.id, offer.learner)
     try:
         request = IssueModuleIn.model_validate(
             {
@@ -759,7 +771,9 @@ def _check_proof(ctx: IssuerContext, institution: Institution, jwt: str, offer: 
             "the proof's nonce is unknown, used or expired; get a new one from the nonce endpoint",
         )
     holder = key.controller
-    wanted = (offer.learner.get("learner") or {}).get("did")
+    wanted = (personal.unseal(ctx.keystore, offer.id, offer.learner).get("learner") or {}).get(
+        "did"
+    )
     if wanted and wanted != holder:
         raise OAuthError(400, "invalid_proof", "the offer is for another holder DID")
     return holder

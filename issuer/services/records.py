@@ -15,7 +15,7 @@ from servicekit.problems import ProblemError
 
 from ..models import Institution, IssuedCredential
 from ..models import Module as ModuleRow
-from . import status_lists
+from . import personal, status_lists
 from .clock import iso
 from .context import IssuerContext
 
@@ -30,7 +30,7 @@ def get(ctx: IssuerContext, institution: Institution, credential_id: str) -> dic
         ).first()
         if row is None:
             raise ProblemError(404, "unknown_credential", f"no credential {credential_id} here")
-        return {**summary(row), "verifiableCredential": json.loads(row.document)}
+        return {**summary(ctx, row), "verifiableCredential": json.loads(row.document)}
 
 
 def listing(
@@ -48,7 +48,10 @@ def listing(
             IssuedCredential.institution_id == institution.id
         )
         if learner:
-            statement = statement.where(IssuedCredential.learner_ref == learner)
+            # stored as a keyed hash (H-9d): look for its hash under each loaded KEK, and
+            # for the plain value in rows from before hashing
+            candidates = personal.ref_candidates(ctx.keystore, institution.id, learner)
+            statement = statement.where(col(IssuedCredential.learner_ref).in_(candidates))
         if module:
             module_row = session.exec(
                 select(ModuleRow).where(
@@ -59,7 +62,7 @@ def listing(
                 IssuedCredential.module_id == (module_row.id if module_row else -1)
             )
         rows, cursor = page(session, statement, before=before, limit=limit)
-    return {"credentials": [summary(row) for row in rows], "next": cursor}
+    return {"credentials": [summary(ctx, row) for row in rows], "next": cursor}
 
 
 def page(
@@ -77,10 +80,12 @@ def page(
     return rows, (rows[-1].id if more and rows else None)
 
 
-def summary(row: IssuedCredential) -> dict[str, Any]:
+def summary(ctx: IssuerContext, row: IssuedCredential) -> dict[str, Any]:
     return {
         **status_lists.state(row),
-        "learner_ref": row.learner_ref,
+        "learner_ref": personal.show_ref(
+            ctx.keystore, row.institution_id, row.learner_ref, row.learner_sealed
+        ),
         "holder": row.holder_did,
         "source": row.source,
         "issued_at": iso(row.issued_at),

@@ -52,7 +52,7 @@ from servicekit.problems import ProblemError
 from ..models import Institution, IssuedCredential, Offer
 from ..models import Module as ModuleRow
 from ..schemas import OfferIn, validate
-from . import compose, issuance, keys, offers, records, status_lists
+from . import compose, issuance, keys, offers, personal, records, status_lists
 from .clock import aware, iso
 from .context import IssuerContext
 
@@ -369,7 +369,9 @@ def _sign_again(
             record = issuance.Record(
                 source="reissue",
                 module_id=row.module_id,
-                learner_ref=row.learner_ref,
+                learner_ref=personal.show_ref(
+                    ctx.keystore, institution.id, row.learner_ref, row.learner_sealed
+                ),
                 holder_did=row.holder_did,
             )
             issuance.store(ctx, session, institution, signed, slot, current, record, actor=actor)
@@ -416,7 +418,7 @@ def _offer_again(
         raise ProblemError(
             409, "not_reofferable", "the offer or module this credential came from is gone"
         )
-    stored = original.learner
+    stored = personal.unseal(ctx.keystore, original.id, original.learner)
     result = stored.get("result")
     awarded = json.loads(row.document).get("awardedDate")
     if isinstance(result, dict) and not result.get("awarded_date") and awarded:

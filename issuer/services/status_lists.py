@@ -99,13 +99,21 @@ def entries(public_url: str, slug: str, slot: Slot) -> list[dict[str, Any]]:
     ]
 
 
-def claimed(session: Session, credential_ids: Sequence[str]) -> dict[str, Slot]:
-    """Slots already claimed for these credential ids (by an earlier, interrupted run)."""
+def claimed(
+    session: Session, institution: Institution, credential_ids: Sequence[str]
+) -> dict[str, Slot]:
+    """Slots this institution already claimed for these credential ids (by an earlier,
+    interrupted run). Credential ids are unique per institution only (H-9f)."""
     out: dict[str, Slot] = {}
     for start in range(0, len(credential_ids), _CHUNK):
         chunk = list(credential_ids[start : start + _CHUNK])
         for slot in session.exec(
-            select(StatusSlot).where(col(StatusSlot.credential_id).in_(chunk))
+            select(StatusSlot)
+            .join(StatusListRow, col(StatusListRow.id) == col(StatusSlot.list_id))
+            .where(
+                StatusListRow.institution_id == institution.id,
+                col(StatusSlot.credential_id).in_(chunk),
+            )
         ).all():
             out[slot.credential_id] = Slot(slot.list_id, slot.status_index)
     return out
@@ -132,8 +140,8 @@ def release_claims(session: Session, claims: Sequence[tuple[str, Slot]]) -> None
             session.delete(row)
 
 
-def release(session: Session, credential_ids: Sequence[str]) -> None:
-    """Give back the slots of credentials that were never issued.
+def release(session: Session, institution: Institution, credential_ids: Sequence[str]) -> None:
+    """Give back this institution's slots of credentials that were never issued.
 
     An id that was stored after all (a concurrent run of the same batch won the row, with
     the same deterministic id) keeps its slot.
@@ -143,13 +151,19 @@ def release(session: Session, credential_ids: Sequence[str]) -> None:
         issued = set(
             session.exec(
                 select(IssuedCredential.credential_id).where(
-                    col(IssuedCredential.credential_id).in_(chunk)
+                    IssuedCredential.institution_id == institution.id,
+                    col(IssuedCredential.credential_id).in_(chunk),
                 )
             ).all()
         )
         chunk = [cid for cid in chunk if cid not in issued]
         for slot in session.exec(
-            select(StatusSlot).where(col(StatusSlot.credential_id).in_(chunk))
+            select(StatusSlot)
+            .join(StatusListRow, col(StatusListRow.id) == col(StatusSlot.list_id))
+            .where(
+                StatusListRow.institution_id == institution.id,
+                col(StatusSlot.credential_id).in_(chunk),
+            )
         ).all():
             session.delete(slot)
 

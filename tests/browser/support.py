@@ -193,6 +193,9 @@ def signup_wallet(page: Any, base: str, username: str, password: str) -> str:
     page.locator("#signup-username").fill(username)
     page.locator("#signup-password").fill(password)
     page.get_by_role("button", name="Account maken").click()
+    # Sign-up does not log in (whether the name was free must not show, H-9e): log in.
+    page.locator("#signup-done").wait_for()
+    login_wallet(page, username, password)
     page.wait_for_url(f"{base}/credentials")
     page.goto(f"{base}/data")
     return str(page.locator("code").first.inner_text())

@@ -163,6 +163,10 @@ def test_learner_signs_up_imports_exports_and_deletes(
     assert page.locator("[role='alert']").count() == 1  # too weak: the service's reason
     page.locator("#signup-password").fill("Zeeuwse-klei-2026")
     page.get_by_role("button", name="Account maken").click()
+    # no log-in at sign-up (H-9e): the start page asks to log in, the name filled in
+    assert page.locator("#login-username").input_value() == "sanne"
+    assert "Log nu in als sanne" in page.locator("#signup-done").inner_text()
+    login_wallet(page, "sanne", "Zeeuwse-klei-2026")
     page.wait_for_url(f"{stack.wallet}/credentials")
 
     page.goto(f"{stack.wallet}/data")

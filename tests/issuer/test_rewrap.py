@@ -81,11 +81,15 @@ def test_rewrap_moves_every_key_to_the_new_kek_while_the_service_keeps_signing(
             stop.set()
             worker.join(timeout=60)
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout) == {
+    report = json.loads(result.stdout)
+    # how many learner refs (H-9d) it converts depends on what the issuing thread stored
+    assert isinstance(report.pop("learner_refs_protected"), int)
+    assert report == {
         "kek": "b",
         "total": 3,
         "rewrapped": 3,
         "already_current": 0,
+        "offers_resealed": 0,
     }
     assert statuses and set(statuses) == {201}, statuses
     # counts only: no key material in what the command printed

@@ -25,11 +25,51 @@ def test_register_log_in_and_see_myself(wallet: WalletHarness) -> None:
     assert me.status_code == 200 and me.json()["did"] == created.json()["did"]
 
 
-def test_user_names_are_unique_case_insensitively(wallet: WalletHarness) -> None:
-    wallet.signup("marie")
-    again = wallet.client.post("/api/learners", json={"username": "Marie", "password": PASSWORD})
-    assert again.status_code == 409
-    assert again.json()["code"] == "username_taken"
+def test_registration_does_not_tell_whether_a_user_name_is_taken(wallet: WalletHarness) -> None:
+    """H-9e: a taken name (case-insensitively) gets the same answer as a free one; the
+    stand-in account cannot log in and the owner's account is untouched."""
+    owner = wallet.signup("marie")
+    other = "Another-password-77"
+    taken = wallet.client.post("/api/learners", json={"username": "Marie", "password": other})
+    free = wallet.client.post("/api/learners", json={"username": "marit", "password": other})
+    assert taken.status_code == free.status_code == 201
+    assert sorted(taken.json()) == sorted(free.json())
+    assert taken.json()["username"] == "marie" and taken.json()["did"] != owner.did
+    assert wallet.client.post(
+        "/api/session", json={"username": "marie", "password": other}
+    ).status_code == 401
+    assert wallet.client.post(
+        "/api/session", json={"username": "marit", "password": other}
+    ).status_code == 200
+    mine = wallet.client.post("/api/session", json={"username": "marie", "password": PASSWORD})
+    assert mine.status_code == 200
+    me = wallet.client.get(
+        "/api/learners/me", headers={"Authorization": f"Bearer {mine.json()['token']}"}
+    )
+    assert me.json()["did"] == owner.did
+    with wallet.client.app.state.services.db.session() as session:
+        assert len(session.exec(select(Learner).where(Learner.username == "marie")).all()) == 1
+
+
+def test_the_sign_up_page_answers_alike_for_taken_and_free_names(wallet: WalletHarness) -> None:
+    """H-9e over the page: neither answer logs in or says the name is taken."""
+    wallet.signup("joris")
+    answers = []
+    for name in ("joris", "jorien"):
+        wallet.client.cookies.clear()
+        start = wallet.client.get("/")
+        token = start.text.split('name="csrf_token" value="')[1].split('"')[0]
+        answer = wallet.client.post(
+            "/signup",
+            data={"username": name, "password": "Zeeuwse-klei-2026", "csrf_token": token},
+            headers={"Origin": "https://wallet.example"},
+        )
+        assert answer.status_code == 200, answer.text
+        assert "microcred_wallet_session" not in answer.cookies
+        assert 'id="signup-done"' in answer.text and 'role="alert"' not in answer.text
+        answers.append(answer.text.replace(token, "TOKEN").replace(name, "NAME"))
+    assert answers[0] == answers[1]
+
 
 
 @pytest.mark.parametrize(

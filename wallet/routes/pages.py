@@ -74,7 +74,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wallet.signup.submit": "Account maken",
         "wallet.login.failed": "De gebruikersnaam of het wachtwoord klopt niet.",
         "wallet.login.ok": "Welkom, {name}.",
-        "wallet.signup.ok": "Je account is gemaakt. Welkom, {name}.",
+        "wallet.signup.ok": (
+            "Log nu in als {name} met het wachtwoord dat je koos. Lukt dat niet, dan was"
+            " deze naam al bezet: maak een account met een andere naam."
+        ),
         "wallet.logout.ok": "Je bent uitgelogd.",
         "wallet.credentials.title": "Mijn microcredentials",
         "wallet.credentials.none": (
@@ -278,7 +281,10 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wallet.signup.submit": "Create account",
         "wallet.login.failed": "The user name or password is wrong.",
         "wallet.login.ok": "Welcome, {name}.",
-        "wallet.signup.ok": "Your account was created. Welcome, {name}.",
+        "wallet.signup.ok": (
+            "Now log in as {name} with the password you chose. If that fails, the name"
+            " was already taken: create an account with another name."
+        ),
         "wallet.logout.ok": "You are logged out.",
         "wallet.credentials.title": "My microcredentials",
         "wallet.credentials.none": (
@@ -587,7 +593,6 @@ def signup(
     t = web.translator(request)
     try:
         learner = services.accounts.register(username, password)
-        token, _ = services.accounts.issue_token(learner.id, SESSION)
     except ProblemError as exc:
         return _render(
             request,
@@ -599,7 +604,17 @@ def signup(
             new_username=username,
             status_code=400,
         )
-    return _login_response(request, learner.username, token, next, "wallet.signup.ok")
+    # Not logged in here: whether the name was free must not show (H-9e). The learner logs
+    # in with the name just chosen; a taken name fails there like a wrong password.
+    return _render(
+        request,
+        None,
+        "start.html",
+        page_title=t("wallet.start.title"),
+        next=next,
+        signup_done=t("wallet.signup.ok", name=learner.username),
+        username=learner.username,
+    )
 
 
 @router.post("/logout")

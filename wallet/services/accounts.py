@@ -136,7 +136,14 @@ class AccountService:
         if username and username.lower() in lowered:
             raise bad_request("weak_password", "the password must not contain the user name")
 
-    def register(self, username: str, password: str) -> Learner:
+    def register(self, username: str, password: str, *, reveal_taken: bool = False) -> Learner:
+        """Create an account; the answer never tells whether the name was free (H-9e).
+
+        For a taken name the returned learner is a stand-in that was never stored: the
+        caller cannot tell it apart, and only a log-in with this password shows whether
+        the account is the caller's. ``reveal_taken`` is for the operator's own tools (the
+        demo set-up), never for an HTTP route: then a taken name is 409 ``username_taken``.
+        """
         name = normalise_username(username)
         if not USERNAME.match(name):
             raise bad_request(
@@ -158,7 +165,13 @@ class AccountService:
             with self.db.session() as session:
                 session.add(learner)
         except IntegrityError:
-            raise conflict("username_taken", "this user name is already taken") from None
+            if reveal_taken:
+                raise conflict("username_taken", "this user name is already taken") from None
+            # The name is taken. Saying so would tell anyone which names have accounts
+            # (H-9e), so the caller gets the same answer as for a free name: an account
+            # that does not exist (never stored, its key thrown away). Its log-in fails
+            # like any wrong password; the owner's account is untouched.
+            return learner
         return learner
 
     # -- log-in and tokens -------------------------------------------------------------
