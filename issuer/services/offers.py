@@ -496,10 +496,9 @@ def _invalid_token(description: str) -> OAuthError:
     )
 
 
-def credential(
-    ctx: IssuerContext, institution: Institution, authorization: str | None, body: Any
-) -> dict[str, Any]:
-    """The credential endpoint: check token, request and key proof; issue once."""
+def _bearer_token(authorization: str | None) -> str:
+    """The access token of an ``Authorization: Bearer …`` header; without one, the 401 that
+    asks for it (the credential and notification endpoints both require it)."""
     scheme, _, access = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not access.strip():
         raise OAuthError(
@@ -508,11 +507,19 @@ def credential(
             "a Bearer access token is required",
             headers={"WWW-Authenticate": "Bearer"},
         )
+    return access.strip()
+
+
+def credential(
+    ctx: IssuerContext, institution: Institution, authorization: str | None, body: Any
+) -> dict[str, Any]:
+    """The credential endpoint: check token, request and key proof; issue once."""
+    access = _bearer_token(authorization)
     now = ctx.now()
     with ctx.db.session() as session:
         offer = session.exec(
             select(Offer).where(
-                Offer.access_token_hash == _hash(access.strip()),
+                Offer.access_token_hash == _hash(access),
                 Offer.institution_id == institution.id,
             )
         ).first()
@@ -603,18 +610,11 @@ def notification(
     ``credential_failure`` (state ``failed``: the institution sees the learner does not
     have it and can offer it again). Authorised by the offer's access token.
     """
-    scheme, _, access = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not access.strip():
-        raise OAuthError(
-            401,
-            "invalid_token",
-            "a Bearer access token is required",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    access = _bearer_token(authorization)
     with ctx.db.session() as session:
         offer = session.exec(
             select(Offer).where(
-                Offer.access_token_hash == _hash(access.strip()),
+                Offer.access_token_hash == _hash(access),
                 Offer.institution_id == institution.id,
             )
         ).first()
