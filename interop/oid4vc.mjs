@@ -37,10 +37,9 @@ import {
 import {Openid4vciClient} from '@openid4vc/openid4vci';
 import {Openid4vpClient} from '@openid4vc/openid4vp';
 
-console.log = console.error; // stdout carries the one answer
-console.info = console.error;
-console.debug = console.error;
-console.warn = console.error;
+import {answerOneRequest, consoleToStderr} from './jsonlines.mjs';
+
+consoleToStderr(); // stdout carries the one answer
 
 setGlobalConfig({allowInsecureUrls: true});
 
@@ -349,23 +348,4 @@ function describe(error) {
   return {ok: false, error: extra ? `${message}: ${extra}` : message, oauth};
 }
 
-async function main() {
-  const chunks = [];
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk);
-  }
-  let answer;
-  try {
-    const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    const operation = OPERATIONS[request.op];
-    if(!operation) {
-      throw new Error(`unknown op ${request.op}`);
-    }
-    answer = {ok: true, result: await operation(request)};
-  } catch(error) {
-    answer = describe(error);
-  }
-  process.stdout.write(JSON.stringify(answer) + '\n');
-}
-
-main();
+answerOneRequest(OPERATIONS, describe);

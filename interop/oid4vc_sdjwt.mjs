@@ -29,10 +29,9 @@ import {Openid4vpClient} from '@openid4vc/openid4vp';
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {ES256, digest, generateSalt} from '@sd-jwt/crypto-nodejs';
 
-console.log = console.error;
-console.info = console.error;
-console.debug = console.error;
-console.warn = console.error;
+import {answerOneRequest, consoleToStderr} from './jsonlines.mjs';
+
+consoleToStderr(); // stdout carries the one answer
 
 setGlobalConfig({allowInsecureUrls: true});
 
@@ -234,24 +233,9 @@ async function present({uri, credential, holderJwk, disclose = []}) {
 
 const OPERATIONS = {collect, present};
 
-async function main() {
-  const chunks = [];
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk);
-  }
-  let answer;
-  try {
-    const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    const operation = OPERATIONS[request.op];
-    if(!operation) {
-      throw new Error(`unknown op ${request.op}`);
-    }
-    answer = {ok: true, result: await operation(request)};
-  } catch(error) {
-    const oauth = error?.errorResponse ?? error?.response?.errorResponse ?? null;
-    answer = {ok: false, error: error?.message || String(error), oauth};
-  }
-  process.stdout.write(JSON.stringify(answer) + '\n');
+function describe(error) {
+  const oauth = error?.errorResponse ?? error?.response?.errorResponse ?? null;
+  return {ok: false, error: error?.message || String(error), oauth};
 }
 
-main();
+answerOneRequest(OPERATIONS, describe);
