@@ -37,53 +37,14 @@ import {
 import {Openid4vciClient} from '@openid4vc/openid4vci';
 import {Openid4vpClient} from '@openid4vc/openid4vp';
 
+import {
+  b64url, base58btc, fromB64url, LOOPBACK_HOSTS, unbase58btc, verifyBytes
+} from './bytes.mjs';
 import {answerOneRequest, consoleToStderr} from './jsonlines.mjs';
 
 consoleToStderr(); // stdout carries the one answer
 
 setGlobalConfig({allowInsecureUrls: true});
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-// ------------------------------------------------------------------ encoding
-
-const b64url = buf => Buffer.from(buf).toString('base64url');
-const fromB64url = text => Buffer.from(text, 'base64url');
-
-const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-
-function base58btc(bytes) {
-  let n = BigInt('0x' + (Buffer.from(bytes).toString('hex') || '0'));
-  let out = '';
-  while(n > 0n) {
-    out = B58[Number(n % 58n)] + out;
-    n /= 58n;
-  }
-  for(const byte of bytes) {
-    if(byte !== 0) {
-      break;
-    }
-    out = '1' + out;
-  }
-  return out;
-}
-
-function unbase58btc(text) {
-  let n = 0n;
-  for(const ch of text) {
-    const value = B58.indexOf(ch);
-    if(value < 0) {
-      throw new Error(`not base58btc: ${text}`);
-    }
-    n = n * 58n + BigInt(value);
-  }
-  let hex = n.toString(16);
-  if(hex.length % 2) {
-    hex = '0' + hex;
-  }
-  const zeros = text.match(/^1*/)[0].length;
-  return Buffer.concat([Buffer.alloc(zeros), Buffer.from(hex, 'hex')]);
-}
 
 // ---------------------------------------------------------------------- keys
 
@@ -112,17 +73,6 @@ function signBytes(alg, privateKey, data) {
     return crypto.sign('sha256', data, {key: privateKey, dsaEncoding: 'ieee-p1363'});
   }
   return crypto.sign(null, data, privateKey);
-}
-
-function verifyBytes(alg, jwk, data, signature) {
-  const key = crypto.createPublicKey({key: jwk, format: 'jwk'});
-  if(alg === 'ES256') {
-    return crypto.verify('sha256', data, {key, dsaEncoding: 'ieee-p1363'}, signature);
-  }
-  if(alg === 'EdDSA' || alg === 'Ed25519') {
-    return crypto.verify(null, data, key, signature);
-  }
-  return false;
 }
 
 function compactJwt(header, payload, alg, privateKey) {

@@ -29,44 +29,12 @@ import {Openid4vpClient} from '@openid4vc/openid4vp';
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {ES256, digest, generateSalt} from '@sd-jwt/crypto-nodejs';
 
+import {b64url, fromB64url, LOOPBACK_HOSTS, unbase58btc, verifyBytes} from './bytes.mjs';
 import {answerOneRequest, consoleToStderr} from './jsonlines.mjs';
 
 consoleToStderr(); // stdout carries the one answer
 
 setGlobalConfig({allowInsecureUrls: true});
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-const b64url = data => Buffer.from(data).toString('base64url');
-const fromB64url = text => Buffer.from(text, 'base64url');
-const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-
-function unbase58btc(text) {
-  let n = 0n;
-  for(const ch of text) {
-    const value = B58.indexOf(ch);
-    if(value < 0) {
-      throw new Error('not base58btc');
-    }
-    n = n * 58n + BigInt(value);
-  }
-  let hex = n.toString(16);
-  if(hex.length % 2) {
-    hex = '0' + hex;
-  }
-  const zeros = text.match(/^1*/)[0].length;
-  return Buffer.concat([Buffer.alloc(zeros), Buffer.from(hex, 'hex')]);
-}
-
-function verifyBytes(alg, jwk, data, signature) {
-  const key = crypto.createPublicKey({key: jwk, format: 'jwk'});
-  if(alg === 'ES256') {
-    return crypto.verify('sha256', data, {key, dsaEncoding: 'ieee-p1363'}, signature);
-  }
-  if(alg === 'EdDSA' || alg === 'Ed25519') {
-    return crypto.verify(null, data, key, signature);
-  }
-  return false;
-}
 
 /** did:web -> the JWK of one of its verification methods (Multikey or JWK). */
 async function resolveDidUrl(didUrl) {
