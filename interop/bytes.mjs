@@ -58,3 +58,24 @@ export function verifyBytes(alg, jwk, data, signature) {
   }
   return false;
 }
+
+/**
+ * The `verifyJwt` callback of the @openid4vc libraries: the signer's key is a did:web
+ * verification method (found with `resolveDidUrl`, each harness's own resolver) or a bare
+ * JWK; any other signer is not verified.
+ */
+export function jwtVerifier(resolveDidUrl) {
+  return async (signer, {compact, header}) => {
+    let jwk;
+    if(signer.method === 'did') {
+      jwk = await resolveDidUrl(signer.didUrl);
+    } else if(signer.method === 'jwk') {
+      jwk = signer.publicJwk;
+    } else {
+      return {verified: false};
+    }
+    const [h, p, s] = compact.split('.');
+    const verified = verifyBytes(header.alg, jwk, Buffer.from(`${h}.${p}`), fromB64url(s));
+    return verified ? {verified: true, signerJwk: jwk} : {verified: false};
+  };
+}

@@ -38,7 +38,7 @@ import {Openid4vciClient} from '@openid4vc/openid4vci';
 import {Openid4vpClient} from '@openid4vc/openid4vp';
 
 import {
-  b64url, base58btc, fromB64url, LOOPBACK_HOSTS, unbase58btc, verifyBytes
+  b64url, base58btc, fromB64url, jwtVerifier, LOOPBACK_HOSTS, unbase58btc
 } from './bytes.mjs';
 import {answerOneRequest, consoleToStderr} from './jsonlines.mjs';
 
@@ -163,20 +163,7 @@ const callbacks = {
     // the library's header carries alg, typ and kid or jwk; holderKey is ours only
     return {jwt: compactJwt(header, payload, key.alg, key.privateKey), signerJwk: key.jwk};
   },
-  verifyJwt: async (signer, {compact, header}) => {
-    let jwk;
-    if(signer.method === 'did') {
-      jwk = await resolveDidUrl(signer.didUrl);
-    } else if(signer.method === 'jwk') {
-      jwk = signer.publicJwk;
-    } else {
-      return {verified: false};
-    }
-    const [h, p, s] = compact.split('.');
-    const verified = verifyBytes(
-      header.alg, jwk, Buffer.from(`${h}.${p}`), fromB64url(s));
-    return verified ? {verified: true, signerJwk: jwk} : {verified: false};
-  }
+  verifyJwt: jwtVerifier(resolveDidUrl)
 };
 
 // ------------------------------------------------------------------- collect

@@ -29,7 +29,9 @@ import {Openid4vpClient} from '@openid4vc/openid4vp';
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {ES256, digest, generateSalt} from '@sd-jwt/crypto-nodejs';
 
-import {b64url, fromB64url, LOOPBACK_HOSTS, unbase58btc, verifyBytes} from './bytes.mjs';
+import {
+  b64url, fromB64url, jwtVerifier, LOOPBACK_HOSTS, unbase58btc, verifyBytes
+} from './bytes.mjs';
 import {answerOneRequest, consoleToStderr} from './jsonlines.mjs';
 
 consoleToStderr(); // stdout carries the one answer
@@ -85,19 +87,7 @@ const callbacks = {
       {key: key.privateKey, dsaEncoding: 'ieee-p1363'});
     return {jwt: `${input}.${b64url(signature)}`, signerJwk: key.jwk};
   },
-  verifyJwt: async (signer, {compact, header}) => {
-    let jwk;
-    if(signer.method === 'did') {
-      jwk = await resolveDidUrl(signer.didUrl);
-    } else if(signer.method === 'jwk') {
-      jwk = signer.publicJwk;
-    } else {
-      return {verified: false};
-    }
-    const [h, p, s] = compact.split('.');
-    const verified = verifyBytes(header.alg, jwk, Buffer.from(`${h}.${p}`), fromB64url(s));
-    return verified ? {verified: true, signerJwk: jwk} : {verified: false};
-  }
+  verifyJwt: jwtVerifier(resolveDidUrl)
 };
 
 /** The issuer key of an SD-JWT VC from the issuer's JWT VC Issuer Metadata. */
