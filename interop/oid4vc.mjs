@@ -41,6 +41,7 @@ import {
   b64url, base58btc, fromB64url, jwtVerifier, LOOPBACK_HOSTS, unbase58btc
 } from './bytes.mjs';
 import {answerOneRequest, consoleToStderr} from './jsonlines.mjs';
+import {submitVpToken} from './vp_response.mjs';
 
 consoleToStderr(); // stdout carries the one answer
 
@@ -257,20 +258,7 @@ async function resolveRequest({uri}) {
 }
 
 async function submitResponse({payload, vpToken, state}) {
-  const client = new Openid4vpClient({callbacks});
-  const {authorizationResponsePayload} = await client.createOpenid4vpAuthorizationResponse({
-    authorizationRequestPayload: payload,
-    authorizationResponsePayload: {vp_token: vpToken, ...(state ? {state} : {})}
-  });
-  const {response} = await client.submitOpenid4vpAuthorizationResponse({
-    authorizationRequestPayload: payload, authorizationResponsePayload
-  });
-  const text = await response.text();
-  let body = text;
-  try {
-    body = JSON.parse(text);
-  } catch {}
-  return {status: response.status, body};
+  return submitVpToken(new Openid4vpClient({callbacks}), payload, vpToken, state);
 }
 
 // ---------------------------------------------------------------------- main

@@ -33,6 +33,7 @@ import {
   b64url, fromB64url, jwtVerifier, LOOPBACK_HOSTS, unbase58btc, verifyBytes
 } from './bytes.mjs';
 import {answerOneRequest, consoleToStderr} from './jsonlines.mjs';
+import {submitVpToken} from './vp_response.mjs';
 
 consoleToStderr(); // stdout carries the one answer
 
@@ -171,20 +172,9 @@ async function present({uri, credential, holderJwk, disclose = []}) {
   const presentation = await sdjwt.present(credential, frame, {
     kb: {payload: {iat: Math.floor(Date.now() / 1000), aud, nonce: payload.nonce}}
   });
-  const {authorizationResponsePayload} = await client.createOpenid4vpAuthorizationResponse({
-    authorizationRequestPayload: payload,
-    authorizationResponsePayload: {vp_token: {[query.id]: [presentation]},
-      ...(payload.state ? {state: payload.state} : {})}
-  });
-  const {response} = await client.submitOpenid4vpAuthorizationResponse({
-    authorizationRequestPayload: payload, authorizationResponsePayload
-  });
-  const text = await response.text();
-  let body = text;
-  try {
-    body = JSON.parse(text);
-  } catch {}
-  return {status: response.status, body, aud, nonce: payload.nonce, dcql: resolved.dcql.query,
+  const {status, body} = await submitVpToken(
+    client, payload, {[query.id]: [presentation]}, payload.state);
+  return {status, body, aud, nonce: payload.nonce, dcql: resolved.dcql.query,
     client: {prefix: resolved.client.prefix, identifier: resolved.client.identifier},
     signed: Boolean(resolved.jar)};
 }
