@@ -68,3 +68,41 @@ export function serveJsonLines(operations) {
     queue.then(() => process.exit(0));
   });
 }
+
+/**
+ * Send console output to stderr: a harness's stdout carries only its answers, and the
+ * libraries it drives log freely.
+ */
+export function consoleToStderr() {
+  console.log = console.error;
+  console.info = console.error;
+  console.debug = console.error;
+  console.warn = console.error;
+}
+
+/** The failed answer of a one-shot harness: the error's message. */
+const failedAnswer = error => ({ok: false, error: String(error?.message ?? error)});
+
+/**
+ * The one-shot variant (oid4vc.mjs, oid4vc_sdjwt.mjs, sdjwt.mjs): read ONE JSON request
+ * `{op, ...}` from all of stdin, write ONE line `{ok: true, result}` or the answer
+ * `describeFailure(error)` gives (default `{ok: false, error}`), then end.
+ */
+export async function answerOneRequest(operations, describeFailure = failedAnswer) {
+  const chunks = [];
+  for await (const chunk of process.stdin) {
+    chunks.push(chunk);
+  }
+  let answer;
+  try {
+    const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    const operation = operations[request.op];
+    if(!operation) {
+      throw new Error(`unknown op ${request.op}`);
+    }
+    answer = {ok: true, result: await operation(request)};
+  } catch(error) {
+    answer = describeFailure(error);
+  }
+  process.stdout.write(JSON.stringify(answer) + '\n');
+}

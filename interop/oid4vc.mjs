@@ -37,54 +37,15 @@ import {
 import {Openid4vciClient} from '@openid4vc/openid4vci';
 import {Openid4vpClient} from '@openid4vc/openid4vp';
 
-console.log = console.error; // stdout carries the one answer
-console.info = console.error;
-console.debug = console.error;
-console.warn = console.error;
+import {
+  b64url, base58btc, fromB64url, jwtVerifier, LOOPBACK_HOSTS, unbase58btc
+} from './bytes.mjs';
+import {answerOneRequest, consoleToStderr} from './jsonlines.mjs';
+import {submitVpToken} from './vp_response.mjs';
+
+consoleToStderr(); // stdout carries the one answer
 
 setGlobalConfig({allowInsecureUrls: true});
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-
-// ------------------------------------------------------------------ encoding
-
-const b64url = buf => Buffer.from(buf).toString('base64url');
-const fromB64url = text => Buffer.from(text, 'base64url');
-
-const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-
-function base58btc(bytes) {
-  let n = BigInt('0x' + (Buffer.from(bytes).toString('hex') || '0'));
-  let out = '';
-  while(n > 0n) {
-    out = B58[Number(n % 58n)] + out;
-    n /= 58n;
-  }
-  for(const byte of bytes) {
-    if(byte !== 0) {
-      break;
-    }
-    out = '1' + out;
-  }
-  return out;
-}
-
-function unbase58btc(text) {
-  let n = 0n;
-  for(const ch of text) {
-    const value = B58.indexOf(ch);
-    if(value < 0) {
-      throw new Error(`not base58btc: ${text}`);
-    }
-    n = n * 58n + BigInt(value);
-  }
-  let hex = n.toString(16);
-  if(hex.length % 2) {
-    hex = '0' + hex;
-  }
-  const zeros = text.match(/^1*/)[0].length;
-  return Buffer.concat([Buffer.alloc(zeros), Buffer.from(hex, 'hex')]);
-}
 
 // ---------------------------------------------------------------------- keys
 
@@ -113,17 +74,6 @@ function signBytes(alg, privateKey, data) {
     return crypto.sign('sha256', data, {key: privateKey, dsaEncoding: 'ieee-p1363'});
   }
   return crypto.sign(null, data, privateKey);
-}
-
-function verifyBytes(alg, jwk, data, signature) {
-  const key = crypto.createPublicKey({key: jwk, format: 'jwk'});
-  if(alg === 'ES256') {
-    return crypto.verify('sha256', data, {key, dsaEncoding: 'ieee-p1363'}, signature);
-  }
-  if(alg === 'EdDSA' || alg === 'Ed25519') {
-    return crypto.verify(null, data, key, signature);
-  }
-  return false;
 }
 
 function compactJwt(header, payload, alg, privateKey) {
@@ -214,20 +164,7 @@ const callbacks = {
     // the library's header carries alg, typ and kid or jwk; holderKey is ours only
     return {jwt: compactJwt(header, payload, key.alg, key.privateKey), signerJwk: key.jwk};
   },
-  verifyJwt: async (signer, {compact, header}) => {
-    let jwk;
-    if(signer.method === 'did') {
-      jwk = await resolveDidUrl(signer.didUrl);
-    } else if(signer.method === 'jwk') {
-      jwk = signer.publicJwk;
-    } else {
-      return {verified: false};
-    }
-    const [h, p, s] = compact.split('.');
-    const verified = verifyBytes(
-      header.alg, jwk, Buffer.from(`${h}.${p}`), fromB64url(s));
-    return verified ? {verified: true, signerJwk: jwk} : {verified: false};
-  }
+  verifyJwt: jwtVerifier(resolveDidUrl)
 };
 
 // ------------------------------------------------------------------- collect
@@ -321,20 +258,7 @@ async function resolveRequest({uri}) {
 }
 
 async function submitResponse({payload, vpToken, state}) {
-  const client = new Openid4vpClient({callbacks});
-  const {authorizationResponsePayload} = await client.createOpenid4vpAuthorizationResponse({
-    authorizationRequestPayload: payload,
-    authorizationResponsePayload: {vp_token: vpToken, ...(state ? {state} : {})}
-  });
-  const {response} = await client.submitOpenid4vpAuthorizationResponse({
-    authorizationRequestPayload: payload, authorizationResponsePayload
-  });
-  const text = await response.text();
-  let body = text;
-  try {
-    body = JSON.parse(text);
-  } catch {}
-  return {status: response.status, body};
+  return submitVpToken(new Openid4vpClient({callbacks}), payload, vpToken, state);
 }
 
 // ---------------------------------------------------------------------- main
@@ -349,23 +273,4 @@ function describe(error) {
   return {ok: false, error: extra ? `${message}: ${extra}` : message, oauth};
 }
 
-async function main() {
-  const chunks = [];
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk);
-  }
-  let answer;
-  try {
-    const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    const operation = OPERATIONS[request.op];
-    if(!operation) {
-      throw new Error(`unknown op ${request.op}`);
-    }
-    answer = {ok: true, result: await operation(request)};
-  } catch(error) {
-    answer = describe(error);
-  }
-  process.stdout.write(JSON.stringify(answer) + '\n');
-}
-
-main();
+answerOneRequest(OPERATIONS, describe);

@@ -29,45 +29,15 @@ import {Openid4vpClient} from '@openid4vc/openid4vp';
 import {SDJwtVcInstance} from '@sd-jwt/sd-jwt-vc';
 import {ES256, digest, generateSalt} from '@sd-jwt/crypto-nodejs';
 
-console.log = console.error;
-console.info = console.error;
-console.debug = console.error;
-console.warn = console.error;
+import {
+  b64url, fromB64url, jwtVerifier, LOOPBACK_HOSTS, unbase58btc, verifyBytes
+} from './bytes.mjs';
+import {answerOneRequest, consoleToStderr} from './jsonlines.mjs';
+import {submitVpToken} from './vp_response.mjs';
+
+consoleToStderr(); // stdout carries the one answer
 
 setGlobalConfig({allowInsecureUrls: true});
-
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
-const b64url = data => Buffer.from(data).toString('base64url');
-const fromB64url = text => Buffer.from(text, 'base64url');
-const B58 = '123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz';
-
-function unbase58btc(text) {
-  let n = 0n;
-  for(const ch of text) {
-    const value = B58.indexOf(ch);
-    if(value < 0) {
-      throw new Error('not base58btc');
-    }
-    n = n * 58n + BigInt(value);
-  }
-  let hex = n.toString(16);
-  if(hex.length % 2) {
-    hex = '0' + hex;
-  }
-  const zeros = text.match(/^1*/)[0].length;
-  return Buffer.concat([Buffer.alloc(zeros), Buffer.from(hex, 'hex')]);
-}
-
-function verifyBytes(alg, jwk, data, signature) {
-  const key = crypto.createPublicKey({key: jwk, format: 'jwk'});
-  if(alg === 'ES256') {
-    return crypto.verify('sha256', data, {key, dsaEncoding: 'ieee-p1363'}, signature);
-  }
-  if(alg === 'EdDSA' || alg === 'Ed25519') {
-    return crypto.verify(null, data, key, signature);
-  }
-  return false;
-}
 
 /** did:web -> the JWK of one of its verification methods (Multikey or JWK). */
 async function resolveDidUrl(didUrl) {
@@ -118,19 +88,7 @@ const callbacks = {
       {key: key.privateKey, dsaEncoding: 'ieee-p1363'});
     return {jwt: `${input}.${b64url(signature)}`, signerJwk: key.jwk};
   },
-  verifyJwt: async (signer, {compact, header}) => {
-    let jwk;
-    if(signer.method === 'did') {
-      jwk = await resolveDidUrl(signer.didUrl);
-    } else if(signer.method === 'jwk') {
-      jwk = signer.publicJwk;
-    } else {
-      return {verified: false};
-    }
-    const [h, p, s] = compact.split('.');
-    const verified = verifyBytes(header.alg, jwk, Buffer.from(`${h}.${p}`), fromB64url(s));
-    return verified ? {verified: true, signerJwk: jwk} : {verified: false};
-  }
+  verifyJwt: jwtVerifier(resolveDidUrl)
 };
 
 /** The issuer key of an SD-JWT VC from the issuer's JWT VC Issuer Metadata. */
@@ -214,44 +172,18 @@ async function present({uri, credential, holderJwk, disclose = []}) {
   const presentation = await sdjwt.present(credential, frame, {
     kb: {payload: {iat: Math.floor(Date.now() / 1000), aud, nonce: payload.nonce}}
   });
-  const {authorizationResponsePayload} = await client.createOpenid4vpAuthorizationResponse({
-    authorizationRequestPayload: payload,
-    authorizationResponsePayload: {vp_token: {[query.id]: [presentation]},
-      ...(payload.state ? {state: payload.state} : {})}
-  });
-  const {response} = await client.submitOpenid4vpAuthorizationResponse({
-    authorizationRequestPayload: payload, authorizationResponsePayload
-  });
-  const text = await response.text();
-  let body = text;
-  try {
-    body = JSON.parse(text);
-  } catch {}
-  return {status: response.status, body, aud, nonce: payload.nonce, dcql: resolved.dcql.query,
+  const {status, body} = await submitVpToken(
+    client, payload, {[query.id]: [presentation]}, payload.state);
+  return {status, body, aud, nonce: payload.nonce, dcql: resolved.dcql.query,
     client: {prefix: resolved.client.prefix, identifier: resolved.client.identifier},
     signed: Boolean(resolved.jar)};
 }
 
 const OPERATIONS = {collect, present};
 
-async function main() {
-  const chunks = [];
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk);
-  }
-  let answer;
-  try {
-    const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    const operation = OPERATIONS[request.op];
-    if(!operation) {
-      throw new Error(`unknown op ${request.op}`);
-    }
-    answer = {ok: true, result: await operation(request)};
-  } catch(error) {
-    const oauth = error?.errorResponse ?? error?.response?.errorResponse ?? null;
-    answer = {ok: false, error: error?.message || String(error), oauth};
-  }
-  process.stdout.write(JSON.stringify(answer) + '\n');
+function describe(error) {
+  const oauth = error?.errorResponse ?? error?.response?.errorResponse ?? null;
+  return {ok: false, error: error?.message || String(error), oauth};
 }
 
-main();
+answerOneRequest(OPERATIONS, describe);

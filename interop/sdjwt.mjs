@@ -32,10 +32,9 @@ import {
   StatusList, createHeaderAndPayload, getListFromStatusListJWT
 } from '@sd-jwt/jwt-status-list';
 
-console.log = console.error; // stdout carries the one answer
-console.info = console.error;
-console.debug = console.error;
-console.warn = console.error;
+import {answerOneRequest, consoleToStderr} from './jsonlines.mjs';
+
+consoleToStderr(); // stdout carries the one answer
 
 function algOf(jwk) {
   return jwk.kty === 'OKP' ? 'EdDSA' : 'ES256';
@@ -166,23 +165,4 @@ const ops = {
   },
 };
 
-async function main() {
-  const chunks = [];
-  for await (const chunk of process.stdin) {
-    chunks.push(chunk);
-  }
-  let answer;
-  try {
-    const request = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-    const op = ops[request.op];
-    if(!op) {
-      throw new Error(`unknown op ${request.op}`);
-    }
-    answer = {ok: true, result: await op(request)};
-  } catch(error) {
-    answer = {ok: false, error: String(error?.message ?? error)};
-  }
-  process.stdout.write(JSON.stringify(answer) + '\n');
-}
-
-main();
+answerOneRequest(ops);

@@ -647,23 +647,30 @@ def summary(claims: dict[str, Any]) -> dict[str, Any]:
 # ---------------------------------------------------------------- credentials.formats handler
 
 
+def fetchers(fetcher: Any, missing: str) -> tuple[FetchJson, FetchText]:
+    """The JSON (issuer metadata, JWKS) and status-list readers of an SD-JWT VC check, both
+    through the safe outbound ``fetcher``; without one each fails as ``fetch_unavailable``
+    with the message ``missing`` (a check error, never a request made some other way)."""
+
+    def fetch_json(url: str) -> Any:
+        if fetcher is None:
+            raise MicrocredError(missing, code="fetch_unavailable")
+        return fetcher.get_json(url)[0]
+
+    def fetch_text(url: str) -> str:
+        if fetcher is None:
+            raise MicrocredError(missing, code="fetch_unavailable")
+        return fetcher.get(url, accept=MEDIA_TYPE).text
+
+    return fetch_json, fetch_text
+
+
 def _handler(
     document: Any, *, verifier: Any, now: datetime, check_status: bool
 ) -> VerificationReport:
     """Verify an SD-JWT VC met by :class:`credentials.verify.Verifier` (no request context:
     a KB-JWT, when present, is checked for signature, ``sd_hash`` and freshness only)."""
-    fetcher = getattr(verifier, "fetcher", None)
-
-    def fetch_json(url: str) -> Any:
-        if fetcher is None:
-            raise MicrocredError("no fetcher", code="fetch_unavailable")
-        return fetcher.get_json(url)[0]
-
-    def fetch_text(url: str) -> str:
-        if fetcher is None:
-            raise MicrocredError("no fetcher", code="fetch_unavailable")
-        return fetcher.get(url, accept=MEDIA_TYPE).text
-
+    fetch_json, fetch_text = fetchers(getattr(verifier, "fetcher", None), "no fetcher")
     sd = SdJwtVcVerifier(
         keys=IssuerKeys(
             fetch_json=fetch_json,

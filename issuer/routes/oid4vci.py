@@ -33,6 +33,17 @@ def _oauth_error(error: offers.OAuthError) -> JSONResponse:
     )
 
 
+async def _json_body(request: Request, error_code: str) -> Any:
+    """The request's JSON body (None when it is not sent as JSON); unparseable JSON is the
+    endpoint's own OAuth error (``error_code``), raised as :class:`offers.OAuthError`."""
+    if not is_json(request):
+        return None
+    try:
+        return parse_json(await request.body())
+    except MicrocredError as exc:
+        raise offers.OAuthError(400, error_code, exc.message) from exc
+
+
 @router.get("/.well-known/openid-credential-issuer/institutions/{slug}")
 @router.get("/institutions/{slug}/.well-known/openid-credential-issuer")
 def issuer_metadata(ctx: Ctx, institution: PublicInstitution) -> JSONResponse:
@@ -94,13 +105,8 @@ def nonce(ctx: Ctx, institution: PublicInstitution) -> JSONResponse:
 async def credential(ctx: Ctx, institution: PublicInstitution, request: Request) -> JSONResponse:
     """Access token + key proof → ``{"credentials": [{"credential": VC}]}``."""
     authorization = request.headers.get("authorization")
-    body: Any = None
-    if is_json(request):
-        try:
-            body = parse_json(await request.body())
-        except MicrocredError as exc:
-            return _oauth_error(offers.OAuthError(400, "invalid_credential_request", exc.message))
     try:
+        body = await _json_body(request, "invalid_credential_request")
         answer = await run_in_threadpool(offers.credential, ctx, institution, authorization, body)
     except offers.OAuthError as error:
         return _oauth_error(error)
@@ -111,13 +117,8 @@ async def credential(ctx: Ctx, institution: PublicInstitution, request: Request)
 async def notification(ctx: Ctx, institution: PublicInstitution, request: Request) -> Response:
     """The wallet's word on the credential it received (OpenID4VCI 1.0 §11): 204."""
     authorization = request.headers.get("authorization")
-    body: Any = None
-    if is_json(request):
-        try:
-            body = parse_json(await request.body())
-        except MicrocredError as exc:
-            return _oauth_error(offers.OAuthError(400, "invalid_notification_request", exc.message))
     try:
+        body = await _json_body(request, "invalid_notification_request")
         await run_in_threadpool(offers.notification, ctx, institution, authorization, body)
     except offers.OAuthError as error:
         return _oauth_error(error)

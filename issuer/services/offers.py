@@ -496,10 +496,9 @@ def _invalid_token(description: str) -> OAuthError:
     )
 
 
-def credential(
-    ctx: IssuerContext, institution: Institution, authorization: str | None, body: Any
-) -> dict[str, Any]:
-    """The credential endpoint: check token, request and key proof; issue once."""
+def _bearer_token(authorization: str | None) -> str:
+    """The access token of an ``Authorization: Bearer …`` header; without one, the 401 that
+    asks for it (the credential and notification endpoints both require it)."""
     scheme, _, access = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not access.strip():
         raise OAuthError(
@@ -508,14 +507,29 @@ def credential(
             "a Bearer access token is required",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    now = ctx.now()
+    return access.strip()
+
+
+def _offer_of_token(
+    ctx: IssuerContext, institution: Institution, authorization: str | None
+) -> Offer | None:
+    """The institution's offer whose access token the Bearer header carries, if any."""
+    access = _bearer_token(authorization)
     with ctx.db.session() as session:
-        offer = session.exec(
+        return session.exec(
             select(Offer).where(
-                Offer.access_token_hash == _hash(access.strip()),
+                Offer.access_token_hash == _hash(access),
                 Offer.institution_id == institution.id,
             )
         ).first()
+
+
+def credential(
+    ctx: IssuerContext, institution: Institution, authorization: str | None, body: Any
+) -> dict[str, Any]:
+    """The credential endpoint: check token, request and key proof; issue once."""
+    now = ctx.now()
+    offer = _offer_of_token(ctx, institution, authorization)
     access_expires = aware(offer.access_expires_at) if offer else None
     if (
         offer is None
@@ -603,21 +617,7 @@ def notification(
     ``credential_failure`` (state ``failed``: the institution sees the learner does not
     have it and can offer it again). Authorised by the offer's access token.
     """
-    scheme, _, access = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not access.strip():
-        raise OAuthError(
-            401,
-            "invalid_token",
-            "a Bearer access token is required",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
-    with ctx.db.session() as session:
-        offer = session.exec(
-            select(Offer).where(
-                Offer.access_token_hash == _hash(access.strip()),
-                Offer.institution_id == institution.id,
-            )
-        ).first()
+    offer = _offer_of_token(ctx, institution, authorization)
     if offer is None or offer.state not in DELIVERED_STATES:
         raise _invalid_token("the access token is unknown or no credential was issued with it")
     if not isinstance(body, dict) or not isinstance(body.get("event"), str):

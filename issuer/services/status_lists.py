@@ -168,8 +168,9 @@ def release(session: Session, institution: Institution, credential_ids: Sequence
             session.delete(slot)
 
 
-def _open_list(ctx: IssuerContext, session: Session, institution: Institution) -> StatusListRow:
-    row = session.exec(
+def _newest_open(session: Session, institution: Institution) -> StatusListRow | None:
+    """The institution's newest list that still has room, if any."""
+    return session.exec(
         select(StatusListRow)
         .where(
             StatusListRow.institution_id == institution.id,
@@ -178,6 +179,10 @@ def _open_list(ctx: IssuerContext, session: Session, institution: Institution) -
         .order_by(col(StatusListRow.created_at).desc())
         .limit(1)
     ).first()
+
+
+def _open_list(ctx: IssuerContext, session: Session, institution: Institution) -> StatusListRow:
+    row = _newest_open(session, institution)
     if row is not None:
         return row
     # No open list: take the institution's row lock (a no-op UPDATE: a row lock on
@@ -189,15 +194,7 @@ def _open_list(ctx: IssuerContext, session: Session, institution: Institution) -
         .where(col(Institution.id) == institution.id)
         .values(id=Institution.id)
     )
-    row = session.exec(
-        select(StatusListRow)
-        .where(
-            StatusListRow.institution_id == institution.id,
-            col(StatusListRow.full_at).is_(None),
-        )
-        .order_by(col(StatusListRow.created_at).desc())
-        .limit(1)
-    ).first()
+    row = _newest_open(session, institution)
     if row is not None:
         return row
     now = ctx.now()

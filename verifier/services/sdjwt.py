@@ -20,7 +20,6 @@ from credentials.errors import MicrocredError
 from credentials.report import Check, VerificationReport
 from credentials.sdjwt import core, vc
 from credentials.sdjwt.jose import decode
-from credentials.sdjwt.status import MEDIA_TYPE
 
 from .trust import trust_check
 from .verification import VerificationResult, VerificationService
@@ -55,18 +54,8 @@ def verify_sd_jwt_presentation(
     log: bool = False,
 ) -> VerificationResult:
     core_verifier = service.core
-    fetcher = core_verifier.fetcher
     registry = service.registry.current()
-
-    def fetch_json(url: str) -> Any:
-        if fetcher is None:
-            raise MicrocredError("no outbound fetcher", code="fetch_unavailable")
-        return fetcher.get_json(url)[0]
-
-    def fetch_text(url: str) -> str:
-        if fetcher is None:
-            raise MicrocredError("no outbound fetcher", code="fetch_unavailable")
-        return fetcher.get(url, accept=MEDIA_TYPE).text
+    fetch_json, fetch_text = vc.fetchers(core_verifier.fetcher, "no outbound fetcher")
 
     now = service.clock()
     checker = vc.SdJwtVcVerifier(

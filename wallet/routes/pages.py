@@ -802,13 +802,7 @@ def receive_offer(
             error=t("wallet.receive.failed", detail=exc.detail),
             status_code=exc.status if exc.status < 500 else 502,
         )
-    first = received[0]
-    return web.redirect(
-        request,
-        f"/credentials/{first['id']}",
-        flash=("success", "wallet.receive.ok"),
-        title=first.get("title") or "",
-    )
+    return _to_credential(request, received[0])
 
 
 def _to_credential(request: Request, stored: dict[str, Any]) -> Response:
