@@ -18,6 +18,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from credentials.errors import MicrocredError
 
+from .errors import ServiceError, http_status
+
 log = logging.getLogger("microcred")
 PROBLEM_JSON = "application/problem+json"
 
@@ -93,6 +95,12 @@ def install_problem_handlers(app: FastAPI) -> None:
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
         return problem_response(
             exc.status, exc.code, exc.detail, title=exc.title, headers=exc.headers, **exc.extra
+        )
+
+    @app.exception_handler(ServiceError)
+    async def _service(request: Request, exc: ServiceError) -> JSONResponse:
+        return problem_response(
+            http_status(exc), exc.code, exc.detail, headers=exc.headers, **exc.extra
         )
 
     @app.exception_handler(MicrocredError)

@@ -53,6 +53,7 @@ from starlette.datastructures import FormData
 from credentials.microcredential import MicrocredentialView
 from credentials.report import VerificationReport
 
+from .errors import ServiceError, http_status
 from .problems import ProblemError
 
 log = logging.getLogger("microcred.web")
@@ -329,6 +330,27 @@ class Translator:
 
     def has(self, key: str) -> bool:
         return key in self.catalogue.get(self.lang, {}) or key in self.catalogue.get("en", {})
+
+    def plural(self, key: str, count: int, /, **params: Any) -> str:
+        """``key.one`` for exactly one, ``key.other`` otherwise (Dutch and English agree
+        on that rule); ``count`` is passed on as a parameter too."""
+        form = "one" if count == 1 else "other"
+        return self(f"{key}.{form}", count=count, **params)
+
+
+def load_messages(directory: Path) -> dict[str, dict[str, str]]:
+    """Read a message catalogue: one flat ``<lang>.json`` per language in ``directory``.
+
+    Catalogues are data, not code, so translators can edit them and tests can compare the
+    languages key by key; a key missing in one language is a test failure, not a fallback
+    anybody sees.
+    """
+    catalogue: dict[str, dict[str, str]] = {}
+    for lang in LANGUAGES:
+        path = directory / f"{lang}.json"
+        if path.is_file():
+            catalogue[lang] = json.loads(path.read_text(encoding="utf-8"))
+    return catalogue
 
 
 def merge_messages(*catalogues: Messages) -> dict[str, dict[str, str]]:
@@ -793,6 +815,17 @@ class Web:
                         return web.error_page(
                             request, exc.status, "error.problem", headers=headers, detail=exc.detail
                         )
+                    except ServiceError as exc:
+                        headers = {
+                            k: v for k, v in exc.headers.items() if k.lower() == "retry-after"
+                        }
+                        return web.error_page(
+                            request,
+                            http_status(exc),
+                            "error.problem",
+                            headers=headers,
+                            detail=exc.detail,
+                        )
                     except LoginRequired as exc:
                         target = exc.login_path
                         if exc.next_path:
@@ -1156,6 +1189,7 @@ __all__ = [
     "format_number",
     "format_text",
     "level_text",
+    "load_messages",
     "merge_messages",
     "microcredential_rows",
     "report_state",
