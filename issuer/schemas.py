@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from credentials.microcredential import PARTICIPATION_FORMS, SUPERVISION
-from servicekit.problems import ProblemError
+from servicekit.errors import Unprocessable
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -384,8 +384,7 @@ def validate(model: type[T], data: Any, *, prefix: str = "") -> T:
         value = model.model_validate(data)
     except ValidationError as exc:
         errors = field_errors(exc, prefix)
-        raise ProblemError(
-            422,
+        raise Unprocessable(
             "validation_error",
             f"{errors[0]['field']}: {errors[0]['message']}",
             errors=errors,
@@ -393,8 +392,7 @@ def validate(model: type[T], data: Any, *, prefix: str = "") -> T:
     problems = value.cross_check() if isinstance(value, Strict | StatusChangeIn) else []
     if problems:
         errors = [{"field": prefix + field, "message": message} for field, message in problems]
-        raise ProblemError(
-            422,
+        raise Unprocessable(
             "validation_error",
             f"{errors[0]['field']}: {errors[0]['message']}",
             errors=errors,

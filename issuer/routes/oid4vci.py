@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from credentials.errors import MicrocredError
 from credentials.model import parse_json
+from servicekit.errors import STATUS_BY_KIND, Invalid
 from servicekit.ratelimit import per_client
 
 from ..deps import Ctx, PublicInstitution, is_json, media_type
@@ -29,7 +30,9 @@ PUBLIC = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=
 
 def _oauth_error(error: offers.OAuthError) -> JSONResponse:
     return JSONResponse(
-        error.body(), status_code=error.status, headers={**NO_STORE, **error.headers}
+        error.body(),
+        status_code=STATUS_BY_KIND[error.kind.kind],
+        headers={**NO_STORE, **error.headers},
     )
 
 
@@ -41,7 +44,7 @@ async def _json_body(request: Request, error_code: str) -> Any:
     try:
         return parse_json(await request.body())
     except MicrocredError as exc:
-        raise offers.OAuthError(400, error_code, exc.message) from exc
+        raise offers.OAuthError(Invalid, error_code, exc.message) from exc
 
 
 @router.get("/.well-known/openid-credential-issuer/institutions/{slug}")
@@ -84,7 +87,7 @@ async def token(ctx: Ctx, institution: PublicInstitution, request: Request) -> J
     if media_type(request) != ("application", "x-www-form-urlencoded"):
         return _oauth_error(
             offers.OAuthError(
-                400, "invalid_request", "send application/x-www-form-urlencoded parameters"
+                Invalid, "invalid_request", "send application/x-www-form-urlencoded parameters"
             )
         )
     form = await request.form(max_files=0, max_fields=20)

@@ -30,7 +30,7 @@ from sqlmodel import Session, col, select
 from contexts import DID_V1, MULTIKEY_V1
 from credentials.keys import Multikey, normalise_algorithm
 from credentials.keystore import KeystoreError
-from servicekit.problems import ProblemError
+from servicekit.errors import Busy, Conflict, NotFound
 
 from ..models import Institution, SigningKey
 from . import audit, personal, urls
@@ -68,8 +68,8 @@ def current_key_row(session: Session, institution: Institution) -> SigningKey:
         )
     ).first()
     if row is None:
-        raise ProblemError(
-            409, "no_signing_key", f"institution {institution.slug} has no current signing key"
+        raise Conflict(
+            "no_signing_key", f"institution {institution.slug} has no current signing key"
         )
     return row
 
@@ -92,8 +92,7 @@ def load_key(ctx: IssuerContext, institution: Institution, row: SigningKey) -> M
         secret = ctx.keystore.unwrap(row.wrapped_secret, _aad(institution.id, row.generation))
     except KeystoreError:
         # Wrong KEK or a row moved between institutions; say so without any detail.
-        raise ProblemError(
-            503,
+        raise Busy(
             "signing_key_unavailable",
             "the institution's signing key cannot be decrypted with the configured "
             "key-encryption key",
@@ -103,7 +102,7 @@ def load_key(ctx: IssuerContext, institution: Institution, row: SigningKey) -> M
         row.algorithm, secret, controller=vm_id.split("#", 1)[0], id=vm_id
     )
     if key.public_key_multibase != row.public_key_multibase:
-        raise ProblemError(503, "signing_key_unavailable", "the stored key pair is inconsistent")
+        raise Busy("signing_key_unavailable", "the stored key pair is inconsistent")
     ctx.cache_key(institution.id, row.generation, key)
     return key
 
@@ -129,7 +128,7 @@ def rotate(
         .values(key_generation=generation + 1)
     )
     if result.rowcount != 1:
-        raise ProblemError(409, "rotation_conflict", "another key rotation happened meanwhile")
+        raise Conflict("rotation_conflict", "another key rotation happened meanwhile")
     session.execute(
         update(SigningKey)
         .where(SigningKey.id == old.id)
@@ -148,14 +147,14 @@ _MAX_INT = 2**31 - 1
 
 def key_row(session: Session, institution: Institution, generation: int) -> SigningKey:
     if not 0 < generation <= _MAX_INT:  # beyond the column's range: PostgreSQL would fail
-        raise ProblemError(404, "unknown_key", f"there is no key-{generation}")
+        raise NotFound("unknown_key", f"there is no key-{generation}")
     row = session.exec(
         select(SigningKey).where(
             SigningKey.institution_id == institution.id, SigningKey.generation == generation
         )
     ).first()
     if row is None:
-        raise ProblemError(404, "unknown_key", f"there is no key-{generation}")
+        raise NotFound("unknown_key", f"there is no key-{generation}")
     return row
 
 
@@ -165,9 +164,7 @@ def mark_compromised(
     """Take a retired key out of ``assertionMethod`` (the current key: rotate instead)."""
     row = key_row(session, institution, generation)
     if row.state == "current":
-        raise ProblemError(
-            409, "key_is_current", "rotate the key with compromised=true to replace it"
-        )
+        raise Conflict("key_is_current", "rotate the key with compromised=true to replace it")
     row.state = "compromised"
     row.retired_at = row.retired_at or ctx.now()
     session.add(row)

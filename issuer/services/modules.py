@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from credentials.errors import SchemaError
-from servicekit.problems import ProblemError
+from servicekit.errors import Conflict, NotFound, Unprocessable
 
 from ..models import Institution
 from ..models import Module as ModuleRow
@@ -62,8 +62,7 @@ def _trial(
         )
     except SchemaError as exc:
         field = exc.field or "module"
-        raise ProblemError(
-            422,
+        raise Unprocessable(
             "validation_error",
             exc.message,
             errors=[{"field": field, "message": exc.message}],
@@ -92,7 +91,7 @@ def create(
                 session, institution.id, actor, "module.create", now, details={"module": slug}
             )
     except IntegrityError:
-        raise ProblemError(409, "module_exists", f"a module {slug!r} already exists") from None
+        raise Conflict("module_exists", f"a module {slug!r} already exists") from None
     return public(ctx, institution, row)
 
 
@@ -100,8 +99,7 @@ def replace(
     ctx: IssuerContext, institution: Institution, slug: str, spec: ModuleIn, *, actor: str
 ) -> dict[str, Any]:
     if spec.id is not None and spec.id != slug:
-        raise ProblemError(
-            422,
+        raise Unprocessable(
             "validation_error",
             "id: a module's id cannot change",
             errors=[{"field": "id", "message": "a module's id cannot change"}],
@@ -111,7 +109,7 @@ def replace(
     with ctx.db.session() as session:
         row = _row(session, institution, slug)
         if row.archived_at is not None:
-            raise ProblemError(409, "module_archived", f"module {slug!r} is archived")
+            raise Conflict("module_archived", f"module {slug!r} is archived")
         row.definition = definition
         row.version += 1
         row.updated_at = ctx.now()
@@ -184,7 +182,7 @@ def _row(session: Any, institution: Institution, slug: str) -> ModuleRow:
         select(ModuleRow).where(ModuleRow.institution_id == institution.id, ModuleRow.slug == slug)
     ).first()
     if row is None:
-        raise ProblemError(404, "unknown_module", f"there is no module {slug!r}")
+        raise NotFound("unknown_module", f"there is no module {slug!r}")
     return row
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from servicekit.problems import ProblemError
+from servicekit.errors import NotFound
 
 from ..models import Institution, IssuedCredential
 from ..models import Module as ModuleRow
@@ -29,7 +29,7 @@ def get(ctx: IssuerContext, institution: Institution, credential_id: str) -> dic
             )
         ).first()
         if row is None:
-            raise ProblemError(404, "unknown_credential", f"no credential {credential_id} here")
+            raise NotFound("unknown_credential", f"no credential {credential_id} here")
         return {**summary(ctx, row), "verifiableCredential": json.loads(row.document)}
 
 

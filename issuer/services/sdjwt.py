@@ -35,7 +35,7 @@ from credentials.sdjwt.status import (
     status_reference,
 )
 from credentials.status_list import StatusList
-from servicekit.problems import ProblemError
+from servicekit.errors import Invalid, NotFound
 
 from ..models import Institution, StatusBitstring
 from ..models import StatusList as StatusListRow
@@ -105,7 +105,7 @@ def jwt_vc_issuer_metadata(ctx: IssuerContext, institution: Institution) -> dict
 
 def type_metadata(ctx: IssuerContext, institution: Institution, module_type: str) -> dict[str, Any]:
     if module_type not in vc.MODULE_TYPES:
-        raise ProblemError(404, "unknown_vct", f"no credential type {module_type}")
+        raise NotFound("unknown_vct", f"no credential type {module_type}")
     return vc.type_metadata(vc.vct_for(issuer_url(ctx, institution), module_type), module_type)
 
 
@@ -117,7 +117,7 @@ def holder_jwk(ctx: IssuerContext, proof_jwt: str) -> dict[str, str]:
     try:
         return jose.jwk_of(_did_key(header.get("kid"), ctx.holder_resolver, "authentication"))
     except MicrocredError as exc:  # verified a moment ago; only a vanished did:web gets here
-        raise ProblemError(400, "invalid_proof", exc.message) from None
+        raise Invalid("invalid_proof", exc.message) from None
 
 
 def issue(
@@ -177,7 +177,7 @@ def token_status_list(ctx: IssuerContext, institution: Institution, list_id: str
     with ctx.db.session() as session:
         owner = session.get(StatusListRow, list_id)
         if owner is None or owner.institution_id != institution.id:
-            raise ProblemError(404, "unknown_status_list", f"no status list {list_id}")
+            raise NotFound("unknown_status_list", f"no status list {list_id}")
         revoked = session.get(StatusBitstring, (list_id, "revocation"))
         suspended = session.get(StatusBitstring, (list_id, "suspension"))
         key, generation = keys.signer(ctx, session, institution)

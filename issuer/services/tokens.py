@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from servicekit.problems import ProblemError
+from servicekit.errors import NotFound, Unprocessable
 from servicekit.tokens import new_token, token_hash
 
 from ..models import ApiToken, Institution
@@ -30,8 +30,7 @@ def parse_scopes(scopes: list[str] | str) -> list[str]:
     values = scopes.split() if isinstance(scopes, str) else list(scopes)
     unknown = [s for s in values if s not in SCOPES]
     if unknown or not values:
-        raise ProblemError(
-            422,
+        raise Unprocessable(
             "validation_error",
             f"scopes: must be a non-empty list of {', '.join(SCOPES)}",
             errors=[{"field": "scopes", "message": f"unknown or missing scopes: {unknown}"}],
@@ -106,7 +105,7 @@ def revoke(
 ) -> ApiToken:
     row = session.get(ApiToken, token_id)
     if row is None or row.institution_id != institution.id:
-        raise ProblemError(404, "unknown_token", f"there is no token {token_id}")
+        raise NotFound("unknown_token", f"there is no token {token_id}")
     if row.revoked_at is None:
         row.revoked_at = now
         session.add(row)
