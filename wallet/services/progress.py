@@ -22,11 +22,11 @@ from credentials.errors import MicrocredError
 from credentials.reading import read_credential
 from credentials.rules import Route, evaluate
 from servicekit.db import Database
+from servicekit.errors import Conflict, Invalid, NotFound
 
 from ..models import Learner, LearnerRoute, PublishedRoute
 from .checking import KnownIssuers
 from .clock import Clock, iso
-from .errors import bad_request, conflict, not_found
 from .store import CredentialStore
 
 _EXCLUDED = {
@@ -38,11 +38,11 @@ _EXCLUDED = {
 
 def parse_route(definition: Any) -> Route:
     if not isinstance(definition, dict):
-        raise bad_request("invalid_route", "a route definition must be a JSON object")
+        raise Invalid("invalid_route", "a route definition must be a JSON object")
     try:
         return Route.from_dict(definition)
     except MicrocredError as exc:
-        raise bad_request(exc.code, exc.message) from None
+        raise Invalid(exc.code, exc.message) from None
 
 
 class RouteService:
@@ -87,12 +87,12 @@ class RouteService:
         self, learner: Learner, *, definition: Any = None, published_id: str | None = None
     ) -> dict[str, Any]:
         if (definition is None) == (published_id is None):
-            raise bad_request("invalid_route", "give either route (a definition) or published")
+            raise Invalid("invalid_route", "give either route (a definition) or published")
         if published_id is not None:
             with self.db.session() as session:
                 row = session.get(PublishedRoute, published_id)
             if row is None:
-                raise not_found("published_route")
+                raise NotFound("published_route_not_found", "no such published route")
             route, source = parse_route(row.definition), "published"
         else:
             route, source = parse_route(definition), "own"
@@ -111,7 +111,7 @@ class RouteService:
             with self.db.session() as session:
                 session.add(row)
         except IntegrityError:
-            raise conflict(
+            raise Conflict(
                 "route_already_added", f"you already follow the route {route.id}"
             ) from None
         return self.progress(learner, row.id)
@@ -166,7 +166,7 @@ class RouteService:
         with self.db.session() as session:
             row = session.get(LearnerRoute, route_row_id) if len(route_row_id) <= 36 else None
         if row is None or row.learner_id != learner_id:
-            raise not_found("route")
+            raise NotFound("route_not_found", "no such route")
         return row
 
     def _evaluate(self, learner: Learner, row: LearnerRoute) -> dict[str, Any]:
