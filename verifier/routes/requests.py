@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from credentials.errors import MicrocredError
 from credentials.model import parse_json
+from servicekit.errors import ServiceError
 from servicekit.problems import ProblemError
 from servicekit.ratelimit import per_client
 
@@ -217,7 +218,7 @@ async def result_events(
         while True:
             try:
                 payload = await run_in_threadpool(services.requests.result, request_id, token)
-            except ProblemError as exc:
+            except ServiceError as exc:
                 yield _event("error", {"code": exc.code, "detail": exc.detail})
                 return
             if payload["status"] != "pending":
