@@ -113,6 +113,10 @@ def create(
 
 
 def by_slug(session: Session, slug: str) -> Institution:
+    """The institution called ``slug``.
+
+    Raises ``NotFound`` (``unknown_institution``) when there is none.
+    """
     institution = session.exec(select(Institution).where(Institution.slug == slug)).first()
     if institution is None:
         raise NotFound("unknown_institution", f"there is no institution {slug!r}")

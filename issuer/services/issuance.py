@@ -235,6 +235,11 @@ def _issuer(
 
 
 def module_row(session: Session, institution: Institution, module_slug: str) -> ModuleRow:
+    """The institution's module ``module_slug``, ready to issue.
+
+    Raises ``NotFound`` (``unknown_module``) for a module of no or another institution and
+    ``Conflict`` (``module_archived``) for an archived one: nothing is issued from it.
+    """
     row = session.exec(
         select(ModuleRow).where(
             ModuleRow.institution_id == institution.id, ModuleRow.slug == module_slug

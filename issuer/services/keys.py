@@ -62,6 +62,10 @@ def new_key(
 
 
 def current_key_row(session: Session, institution: Institution) -> SigningKey:
+    """The institution's current signing key row (not yet unwrapped).
+
+    Raises ``Conflict`` (``no_signing_key``) when the institution has none.
+    """
     row = session.exec(
         select(SigningKey).where(
             SigningKey.institution_id == institution.id, SigningKey.state == "current"
@@ -85,6 +89,12 @@ def signer(ctx: IssuerContext, session: Session, institution: Institution) -> tu
 
 
 def load_key(ctx: IssuerContext, institution: Institution, row: SigningKey) -> Multikey:
+    """The usable key pair of ``row``, unwrapped with the KEK and cached on ``ctx``.
+
+    Raises ``Busy`` (``signing_key_unavailable``) when the configured KEK cannot unwrap it
+    or the unwrapped secret does not match the stored public key: an operator's problem,
+    so nothing is signed and the caller may try again once the KEK is fixed.
+    """
     cached = ctx.cached_key(institution.id, row.generation)
     if cached is not None:
         return cached
@@ -146,6 +156,10 @@ _MAX_INT = 2**31 - 1
 
 
 def key_row(session: Session, institution: Institution, generation: int) -> SigningKey:
+    """The institution's key of ``generation`` (any state).
+
+    Raises ``NotFound`` (``unknown_key``) for a generation it never had.
+    """
     if not 0 < generation <= _MAX_INT:  # beyond the column's range: PostgreSQL would fail
         raise NotFound("unknown_key", f"there is no key-{generation}")
     row = session.exec(

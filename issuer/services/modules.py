@@ -72,6 +72,12 @@ def _trial(
 def create(
     ctx: IssuerContext, institution: Institution, spec: ModuleIn, *, actor: str
 ) -> dict[str, Any]:
+    """Add the module ``spec`` (its id, or a slug of its name) and audit it; its public form.
+
+    Raises ``Unprocessable`` (``validation_error``, with ``errors``) when the definition
+    does not make a valid micro-credential and ``Conflict`` (``module_exists``) when the
+    id is taken; nothing is stored then.
+    """
     slug = spec.id or _slugify(spec.name)
     definition = _definition(spec)
     _trial(ctx, institution, slug, definition)
@@ -98,6 +104,11 @@ def create(
 def replace(
     ctx: IssuerContext, institution: Institution, slug: str, spec: ModuleIn, *, actor: str
 ) -> dict[str, Any]:
+    """Replace the definition of module ``slug`` (version + 1) and audit it; its public form.
+
+    Raises ``Unprocessable`` (``validation_error``) for an invalid definition or a changed
+    id, ``NotFound`` (``unknown_module``) and ``Conflict`` (``module_archived``).
+    """
     if spec.id is not None and spec.id != slug:
         raise Unprocessable(
             "validation_error",

@@ -291,6 +291,10 @@ def describe(ctx: IssuerContext, institution: Institution, offer: Offer) -> dict
 
 
 def get(ctx: IssuerContext, institution: Institution, offer_id: str) -> dict[str, Any]:
+    """The institution's offer ``offer_id`` as the API shows it (state, links, no secrets).
+
+    Raises ``NotFound`` (``unknown_offer``) for an offer of no or another institution.
+    """
     with ctx.db.session() as session:
         offer = session.get(Offer, offer_id)
     if offer is None or offer.institution_id != institution.id:
@@ -301,6 +305,11 @@ def get(ctx: IssuerContext, institution: Institution, offer_id: str) -> dict[str
 def cancel(
     ctx: IssuerContext, institution: Institution, offer_id: str, *, actor: str
 ) -> dict[str, Any]:
+    """Cancel an offer that was not collected yet, audit it, and return its new state.
+
+    Raises ``Conflict`` (``offer_not_cancellable``) when it is unknown, already issued or
+    already cancelled: a wallet that holds the credential keeps it (revoke it instead).
+    """
     with ctx.db.session() as session:
         done = session.execute(
             update(Offer)

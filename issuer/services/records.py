@@ -21,6 +21,11 @@ from .context import IssuerContext
 
 
 def get(ctx: IssuerContext, institution: Institution, credential_id: str) -> dict[str, Any]:
+    """The summary of an issued credential with the signed document (``verifiableCredential``).
+
+    Raises ``NotFound`` (``unknown_credential``) for a credential of no or another
+    institution.
+    """
     with ctx.db.session() as session:
         row = session.exec(
             select(IssuedCredential).where(

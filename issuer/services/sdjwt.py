@@ -104,6 +104,10 @@ def jwt_vc_issuer_metadata(ctx: IssuerContext, institution: Institution) -> dict
 
 
 def type_metadata(ctx: IssuerContext, institution: Institution, module_type: str) -> dict[str, Any]:
+    """The SD-JWT VC type metadata of ``module_type`` (what ``vct`` resolves to).
+
+    Raises ``NotFound`` (``unknown_vct``) for a type this issuer does not issue.
+    """
     if module_type not in vc.MODULE_TYPES:
         raise NotFound("unknown_vct", f"no credential type {module_type}")
     return vc.type_metadata(vc.vct_for(issuer_url(ctx, institution), module_type), module_type)

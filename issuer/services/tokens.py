@@ -27,6 +27,11 @@ TOKEN_PREFIX = "mci"
 
 
 def parse_scopes(scopes: list[str] | str) -> list[str]:
+    """The scopes of a token request, as a list (a space-separated string is accepted).
+
+    Raises ``Unprocessable`` (``validation_error``, field ``scopes``) when the list is
+    empty or names a scope that does not exist.
+    """
     values = scopes.split() if isinstance(scopes, str) else list(scopes)
     unknown = [s for s in values if s not in SCOPES]
     if unknown or not values:
@@ -103,6 +108,10 @@ def public(row: ApiToken) -> dict[str, Any]:
 def revoke(
     session: Session, institution: Institution, token_id: str, *, actor: str, now: Any
 ) -> ApiToken:
+    """Revoke the institution's API token ``token_id`` (idempotent) and audit it.
+
+    Raises ``NotFound`` (``unknown_token``) for a token of no or another institution.
+    """
     row = session.get(ApiToken, token_id)
     if row is None or row.institution_id != institution.id:
         raise NotFound("unknown_token", f"there is no token {token_id}")
