@@ -188,6 +188,13 @@ class Portability:
     # -- import ------------------------------------------------------------------------
 
     def restore(self, learner: Learner, bundle: Any) -> dict[str, int]:
+        """Import an export bundle into the learner's fresh account; counts per kind imported.
+
+        Every credential is verified again before anything is stored, all or nothing.
+        Raises ``Invalid`` (``invalid_export``) for a bundle that is not a wallet export or
+        holds an unusable item, and ``Conflict`` (``account_not_empty``) when the account
+        already holds credentials, shares or routes.
+        """
         items = _check_bundle(bundle)
         self._require_fresh(learner.id)
         claimed = (

@@ -37,6 +37,10 @@ _EXCLUDED = {
 
 
 def parse_route(definition: Any) -> Route:
+    """A route definition (``credentials.rules``) from untrusted JSON.
+
+    Raises ``Invalid`` (``invalid_route`` or the core's code) when it is not one.
+    """
     if not isinstance(definition, dict):
         raise Invalid("invalid_route", "a route definition must be a JSON object")
     try:
@@ -86,6 +90,12 @@ class RouteService:
     def add(
         self, learner: Learner, *, definition: Any = None, published_id: str | None = None
     ) -> dict[str, Any]:
+        """Follow a route: the learner's own ``definition`` or a ``published_id`` from the
+        catalogue (exactly one); the progress over the learner's credentials.
+
+        Raises ``Invalid`` (``invalid_route``), ``NotFound`` (``published_route_not_found``)
+        and ``Conflict`` (``route_already_added``).
+        """
         if (definition is None) == (published_id is None):
             raise Invalid("invalid_route", "give either route (a definition) or published")
         if published_id is not None:
@@ -99,6 +109,10 @@ class RouteService:
         return self.adopt(learner, route, source)
 
     def adopt(self, learner: Learner, route: Route, source: str) -> dict[str, Any]:
+        """Store ``route`` for the learner; its progress.
+
+        Raises ``Conflict`` (``route_already_added``) when the learner follows it already.
+        """
         row = LearnerRoute(
             id=str(uuid.uuid4()),
             learner_id=learner.id,

@@ -229,6 +229,13 @@ class ReceiveService:
     def import_credential(
         self, learner: Learner, value: Any, *, keep_unverified: bool
     ) -> dict[str, Any]:
+        """Verify and store a credential the learner uploads (JSON, or a signed OB 2.0
+        assertion); its summary with the verification report.
+
+        Raises ``Invalid`` (``not_a_credential``, ``unsupported_format``,
+        ``unusable_credential``, ``credential_not_verified`` unless ``keep_unverified``);
+        nothing is stored then.
+        """
         _refuse_unsupported_format(value)
         if isinstance(value, str) and is_ob2(value):  # a signed OB 2.0 assertion (JWS)
             return self._import_ob2(learner, value, keep_unverified)
@@ -298,7 +305,7 @@ def _received(row: Any) -> dict[str, Any]:
 
 
 def _problem(exc: OfferError) -> ServiceError:
-    extra = {"issuerError": exc.issuer_error} if exc.issuer_error else {}
+    extra: dict[str, Any] = {"issuerError": exc.issuer_error} if exc.issuer_error else {}
     return exc.kind(exc.code, exc.message, **extra)
 
 

@@ -253,6 +253,10 @@ class RequestService:
         return [disclosure_dict(r) for r in rows]
 
     def disclosure(self, learner: Learner, disclosure_id: str) -> dict[str, Any]:
+        """One record of what the learner sent to a verifier.
+
+        Raises ``NotFound`` (``disclosure_not_found``) for one of no or another learner.
+        """
         with self.db.session() as session:
             row = session.get(Disclosure, disclosure_id) if len(disclosure_id) <= 36 else None
         if row is None or row.learner_id != learner.id:

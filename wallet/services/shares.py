@@ -198,6 +198,10 @@ class ShareService:
         return out
 
     def revoke(self, learner: Learner, share_id: str) -> None:
+        """Revoke the learner's share link (idempotent): the link answers 'gone' from now on.
+
+        Raises ``NotFound`` (``share_not_found``) for a share of no or another learner.
+        """
         with self.db.session() as session:
             share = session.get(Share, share_id) if len(share_id) <= 36 else None
             if share is None or share.learner_id != learner.id:
