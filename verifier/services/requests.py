@@ -539,6 +539,13 @@ class PresentationRequestService:
     # -- the employer's view ----------------------------------------------------------------
 
     def result(self, request_id: str, token: str | None) -> dict[str, Any]:
+        """The request's state and, once answered, its outcome, for the holder of the result
+        token.
+
+        Raises ``NotFound`` (``request_not_found``), ``Unauthorized``
+        (``result_token_required``) without the right token, and ``Gone``
+        (``result_expired``) once the result is past its retention.
+        """
         row = self._get(request_id)
         if not token or not same(token_hash(token), row.result_token_hash):
             raise Unauthorized(
