@@ -137,6 +137,7 @@ def profile(ctx: IssuerContext, institution: Institution) -> IssuerProfile:
 
 
 def public(ctx: IssuerContext, institution: Institution) -> dict[str, Any]:
+    """The public facts of an institution (name, DID, country, identifiers)."""
     return {
         "slug": institution.slug,
         "name": institution.name,

@@ -277,6 +277,9 @@ def check_grade(grading: dict[str, Any] | None, result: ResultIn | None, prefix:
 def job_for(
     ctx: IssuerContext, request: IssueModuleIn, *, holder_did: str | None = None
 ) -> compose.Job:
+    """The composition job of one module issuance (a fresh ``urn:uuid`` credential id),
+    bound to ``holder_did`` when the wallet proved one.
+    """
     learner = request.learner
     result = request.result
     return compose.Job(

@@ -268,6 +268,11 @@ def rotate_key(
 def compromise(
     ctx: IssuerContext, institution: Institution, generation: int, *, actor: str
 ) -> list[dict[str, Any]]:
+    """Mark key ``generation`` compromised, audit it; the institution's key summaries.
+
+    Raises ``NotFound`` (``unknown_key``) and ``Conflict`` (``key_is_current``: rotate
+    with ``compromised=true`` instead). What it signed is re-issued by ``reissue``.
+    """
     with ctx.db.session() as session:
         mark_compromised(ctx, session, institution, generation)
         audit.record(

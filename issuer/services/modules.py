@@ -140,6 +140,9 @@ def replace(
 def archive(
     ctx: IssuerContext, institution: Institution, slug: str, *, actor: str
 ) -> dict[str, Any]:
+    """Archive module ``slug`` (idempotent, audited): it stays readable, nothing is issued
+    from it any more; its public form. Raises ``NotFound`` (``unknown_module``).
+    """
     with ctx.db.session() as session:
         row = _row(session, institution, slug)
         if row.archived_at is None:
@@ -158,6 +161,7 @@ def archive(
 
 
 def get(ctx: IssuerContext, institution: Institution, slug: str) -> dict[str, Any]:
+    """The public form of module ``slug``. Raises ``NotFound`` (``unknown_module``)."""
     with ctx.db.session() as session:
         return public(ctx, institution, _row(session, institution, slug))
 
@@ -165,6 +169,7 @@ def get(ctx: IssuerContext, institution: Institution, slug: str) -> dict[str, An
 def listing(
     ctx: IssuerContext, institution: Institution, *, include_archived: bool = False
 ) -> list[dict[str, Any]]:
+    """The institution's modules in public form, archived ones only when asked for."""
     with ctx.db.session() as session:
         statement = select(ModuleRow).where(ModuleRow.institution_id == institution.id)
         if not include_archived:
@@ -198,6 +203,7 @@ def _row(session: Any, institution: Institution, slug: str) -> ModuleRow:
 
 
 def public(ctx: IssuerContext, institution: Institution, row: ModuleRow) -> dict[str, Any]:
+    """A module row as the API shows it: its definition plus id, version and dates."""
     return {
         "id": row.slug,
         "achievement_id": urls.module_url(ctx.settings.public_url, institution.slug, row.slug),

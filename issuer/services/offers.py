@@ -96,6 +96,7 @@ def _code_for(handle: str) -> str:
 
 
 def issuer_id(ctx: IssuerContext, institution: Institution) -> str:
+    """The institution's OpenID4VCI credential issuer identifier (an https URL)."""
     return urls.institution_base(ctx.settings.public_url, institution.slug)
 
 
@@ -240,6 +241,9 @@ def create(
 def offer_json(
     ctx: IssuerContext, institution: Institution, handle: str, offer: Offer
 ) -> dict[str, Any]:
+    """The credential offer a wallet reads: both configurations, the pre-authorised code
+    derived from ``handle``, and the PIN description when the offer has one.
+    """
     grant: dict[str, Any] = {"pre-authorized_code": _code_for(handle)}
     if offer.tx_code_length:
         grant["tx_code"] = {
@@ -257,6 +261,7 @@ def offer_json(
 def links(
     ctx: IssuerContext, institution: Institution, handle: str, offer: Offer
 ) -> dict[str, Any]:
+    """Every way to hand ``offer`` to a wallet: by reference, by value, and the QR URLs."""
     url = urls.offer_url(ctx.settings.public_url, institution.slug, handle)
     by_value = json.dumps(offer_json(ctx, institution, handle, offer), separators=(",", ":"))
     return {
@@ -270,6 +275,7 @@ def links(
 
 
 def describe(ctx: IssuerContext, institution: Institution, offer: Offer) -> dict[str, Any]:
+    """An offer as the institution sees it (no secrets); past its expiry: ``expired``."""
     state = offer.state
     expires = aware(offer.expires_at)
     if state == "offered" and expires is not None and expires <= ctx.now():
@@ -291,10 +297,7 @@ def describe(ctx: IssuerContext, institution: Institution, offer: Offer) -> dict
 
 
 def get(ctx: IssuerContext, institution: Institution, offer_id: str) -> dict[str, Any]:
-    """The institution's offer ``offer_id`` as the API shows it (state, links, no secrets).
-
-    Raises ``NotFound`` (``unknown_offer``) for an offer of no or another institution.
-    """
+    """The institution's offer as ``describe`` shows it; else ``NotFound`` (``unknown_offer``)."""
     with ctx.db.session() as session:
         offer = session.get(Offer, offer_id)
     if offer is None or offer.institution_id != institution.id:
@@ -349,6 +352,9 @@ def by_handle(ctx: IssuerContext, institution: Institution, handle: str) -> Offe
 
 
 def qr(ctx: IssuerContext, institution: Institution, handle: str, kind: str) -> bytes | str:
+    """The live offer's ``openid-credential-offer://`` link as a QR code: PNG bytes
+    (``kind='png'``) or SVG text. Raises like ``by_handle`` (``NotFound``, ``Gone``).
+    """
     offer = by_handle(ctx, institution, handle)
     uri = links(ctx, institution, handle, offer)["offer_uri"]
     return qr_png(uri) if kind == "png" else qr_svg(uri)
@@ -459,6 +465,7 @@ def _count_wrong_pin(ctx: IssuerContext, offer: Offer) -> None:
 
 
 def nonce(ctx: IssuerContext, institution: Institution) -> dict[str, Any]:
+    """A fresh single-use ``c_nonce`` for the key proof (OpenID4VCI 1.0 nonce endpoint)."""
     with ctx.db.session() as session:
         value = _new_nonce(ctx, session, institution)
         if secrets.randbelow(100) == 0:

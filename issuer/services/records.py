@@ -86,6 +86,9 @@ def page(
 
 
 def summary(ctx: IssuerContext, row: IssuedCredential) -> dict[str, Any]:
+    """An issued-credential row as the API lists it: status, learner reference (unsealed
+    for display), holder, source and dates; no credential document.
+    """
     return {
         **status_lists.state(row),
         "learner_ref": personal.show_ref(

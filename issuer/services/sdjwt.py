@@ -48,14 +48,17 @@ MODULE_TYPE = "microcredential"
 
 
 def issuer_url(ctx: IssuerContext, institution: Institution) -> str:
+    """The ``iss`` of the institution's SD-JWT VCs (its credential issuer identifier)."""
     return urls.institution_base(ctx.settings.public_url, institution.slug)
 
 
 def vct(ctx: IssuerContext, institution: Institution) -> str:
+    """The ``vct`` of the institution's micro-credential SD-JWT VCs."""
     return vc.vct_for(issuer_url(ctx, institution), MODULE_TYPE)
 
 
 def token_list_url(ctx: IssuerContext, institution: Institution, list_id: str) -> str:
+    """Where the Token Status List ``list_id`` is published."""
     return f"{issuer_url(ctx, institution)}/status/{list_id}/token"
 
 
@@ -228,6 +231,10 @@ def _signed_lists(ctx: IssuerContext) -> dict[str, tuple[tuple[str, str, int], s
 
 
 def signing_keys(ctx: IssuerContext, institution: Institution) -> list[Multikey]:
+    """The keys a relying party may find in the issuer metadata's ``jwks`` (the current one).
+
+    Raises ``Conflict`` (``no_signing_key``) or ``Busy`` (``signing_key_unavailable``).
+    """
     with ctx.db.session() as session:
         key, _ = keys.signer(ctx, session, institution)
     return [key]

@@ -435,6 +435,7 @@ def _set_bit(session: Session, list_id: str, purpose: str, index: int, value: in
 
 
 def state(row: IssuedCredential) -> dict[str, Any]:
+    """A credential's status as the API reports it: revoked, suspended, and one word."""
     return {
         "credentialId": row.credential_id,
         "revoked": row.revoked_at is not None,

@@ -86,6 +86,7 @@ def authenticate(session: Session, plain: str) -> ApiToken | None:
 
 
 def listing(session: Session, institution: Institution) -> list[dict[str, Any]]:
+    """The institution's API tokens, oldest first, without any secret."""
     rows = session.exec(
         select(ApiToken)
         .where(ApiToken.institution_id == institution.id)
@@ -95,6 +96,7 @@ def listing(session: Session, institution: Institution) -> list[dict[str, Any]]:
 
 
 def public(row: ApiToken) -> dict[str, Any]:
+    """An API token as the API shows it: name, scopes, dates; never the token itself."""
     return {
         "id": row.id,
         "name": row.name,

@@ -159,10 +159,14 @@ def fetch_key(state: str) -> str:
 
 
 def request_uri_for(public_url: str, request_id: str, state: str) -> str:
+    """The ``request_uri`` of a request: where the wallet fetches its parameters, with the
+    fetch key derived from ``state``.
+    """
     return f"{public_url}/requests/{request_id}?" + urlencode({"key": fetch_key(state)})
 
 
 def redirect_client_id(public_url: str, request_id: str) -> str:
+    """The ``redirect_uri:`` client id of a request (its ``response_uri``)."""
     return f"redirect_uri:{public_url}/requests/{request_id}/response"
 
 

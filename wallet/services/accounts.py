@@ -231,6 +231,9 @@ class AccountService:
                 self._per_name.fail(name, now)
 
     def issue_token(self, learner_id: str, kind: str = API) -> tuple[str, datetime]:
+        """A new bearer token of ``kind`` (API or session) for the learner and when it expires;
+        only its hash is stored, and the learner's expired tokens are swept on the way.
+        """
         now = self.clock()
         token = new_token(nbytes=32)
         expires = now + timedelta(seconds=self.ttl[kind])
@@ -262,6 +265,7 @@ class AccountService:
             return session.get(Learner, row.learner_id)
 
     def logout(self, token: str) -> None:
+        """Forget ``token`` (idempotent: an unknown token is no error)."""
         with self.db.session() as session:
             session.execute(delete(AuthToken).where(col(AuthToken.token_hash) == token_hash(token)))
 
@@ -297,6 +301,7 @@ class AccountService:
 
 
 def normalise_username(username: str) -> str:
+    """The form a user name is stored and compared in (trimmed, lower case)."""
     return username.strip().lower()
 
 

@@ -90,6 +90,9 @@ class Portability:
     # -- export ------------------------------------------------------------------------
 
     def export(self, learner: Learner) -> dict[str, Any]:
+        """Everything the learner holds as one export bundle (credentials, shares, routes,
+        with the learner's DID), the file ``restore`` takes back.
+        """
         with self.db.session() as session:
             credentials = session.exec(
                 _mine(StoredCredential, learner.id).order_by(col(StoredCredential.received_at))

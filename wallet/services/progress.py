@@ -61,6 +61,7 @@ class RouteService:
     # -- the catalogue -----------------------------------------------------------------
 
     def published(self) -> list[dict[str, Any]]:
+        """The catalogue of published route definitions, by route id."""
         with self.db.session() as session:
             rows = session.exec(select(PublishedRoute).order_by(col(PublishedRoute.route_id)))
             return [{**row.definition, "publishedAt": iso(row.published_at)} for row in rows]
@@ -78,6 +79,7 @@ class RouteService:
         return route
 
     def unpublish(self, route_id: str) -> bool:
+        """Take a route out of the catalogue; False when it was not there."""
         with self.db.session() as session:
             row = session.get(PublishedRoute, route_id)
             if row is None:
@@ -131,6 +133,7 @@ class RouteService:
         return self.progress(learner, row.id)
 
     def list(self, learner: Learner) -> list[dict[str, Any]]:
+        """The routes the learner follows, each with its progress summary."""
         with self.db.session() as session:
             rows = session.exec(
                 select(LearnerRoute)
@@ -159,9 +162,14 @@ class RouteService:
         return out
 
     def progress(self, learner: Learner, route_row_id: str) -> dict[str, Any]:
+        """One followed route evaluated over the learner's verified credentials.
+
+        Raises ``NotFound`` (``route_not_found``) for one of no or another learner.
+        """
         return self._evaluate(learner, self._own(learner.id, route_row_id))
 
     def remove(self, learner: Learner, route_row_id: str) -> None:
+        """Stop following a route. Raises ``NotFound`` (``route_not_found``)."""
         row = self._own(learner.id, route_row_id)
         with self.db.session() as session:
             found = session.get(LearnerRoute, row.id)
@@ -169,6 +177,7 @@ class RouteService:
                 session.delete(found)
 
     def rows(self, learner_id: str) -> list[LearnerRoute]:
+        """The learner's followed-route rows (for export)."""
         with self.db.session() as session:
             return list(
                 session.exec(select(LearnerRoute).where(LearnerRoute.learner_id == learner_id))

@@ -63,6 +63,13 @@ class RequestService:
         self.allow_insecure = allow_insecure
 
     def read(self, value: Any) -> PresentationRequest:
+        """The verifier's presentation request behind ``value`` (its link, URI or JSON),
+        fetched and checked (signed request objects by the client's DID).
+
+        Raises ``Invalid`` (``invalid_presentation_request`` and the like), ``Gone``
+        (``request_gone``: answered, expired or unknown at the verifier) or ``Upstream``
+        (``verifier_unreachable``).
+        """
         try:
             return read_request(
                 value,
@@ -76,6 +83,9 @@ class RequestService:
     # -- step 1 ------------------------------------------------------------------------
 
     def preview(self, learner: Learner, value: Any) -> dict[str, Any]:
+        """What the verifier asks and which of the learner's credentials could answer each
+        query (and which details would be shared); nothing is sent. Raises like ``read``.
+        """
         request = self.read(value)
         rows = self.store.rows(learner.id)
         required = request.dcql.required_ids()
@@ -236,6 +246,10 @@ class RequestService:
         return out
 
     def decline(self, learner: Learner, value: Any) -> dict[str, Any]:
+        """Tell the verifier the learner declines (``access_denied``) and record it.
+
+        Raises like ``read``, and ``Gone`` / ``Upstream`` when the verifier refuses the answer.
+        """
         request = self.read(value)
         form = {"error": "access_denied", "error_description": "the learner declined"}
         if request.state is not None:
@@ -244,6 +258,7 @@ class RequestService:
         return {"status": "declined", "disclosure": self._record(learner, request, [], "declined")}
 
     def disclosures(self, learner: Learner) -> list[dict[str, Any]]:
+        """Everything the learner sent to verifiers (or declined), oldest first."""
         with self.db.session() as session:
             rows = session.exec(
                 select(Disclosure)

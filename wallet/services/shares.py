@@ -114,6 +114,7 @@ class ShareService:
         self.max_views = max_views
 
     def url_for(self, token: str) -> str:
+        """The public URL of a share link with ``token`` (the token is the capability)."""
         return f"{self.public_url}/s/{token}"
 
     # -- the learner's side ------------------------------------------------------------
@@ -175,6 +176,7 @@ class ShareService:
         return out
 
     def list(self, learner: Learner) -> list[dict[str, Any]]:
+        """The learner's share links, newest first, each with its number of accesses."""
         with self.db.session() as session:
             shares = session.exec(
                 select(Share)
@@ -190,6 +192,10 @@ class ShareService:
         return out
 
     def get(self, learner: Learner, share_id: str, *, with_qr: bool = False) -> dict[str, Any]:
+        """One of the learner's share links (with its QR code while active, on request).
+
+        Raises ``NotFound`` (``share_not_found``) for a share of no or another learner.
+        """
         share = self._own(learner.id, share_id)
         url = self._url_of(share)
         out = self._public(share, url)
@@ -211,6 +217,10 @@ class ShareService:
                 session.add(share)
 
     def accesses(self, learner: Learner, share_id: str) -> list[dict[str, Any]]:
+        """The access log of one of the learner's share links.
+
+        Raises ``NotFound`` (``share_not_found``) for a share of no or another learner.
+        """
         self._own(learner.id, share_id)
         with self.db.session() as session:
             rows = session.exec(

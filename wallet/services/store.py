@@ -134,6 +134,8 @@ class CredentialStore:
     # -- reading -----------------------------------------------------------------------
 
     def browse(self, learner_id: str, filters: CredentialFilter) -> list[dict[str, Any]]:
+        """The learner's credential summaries that pass ``filters`` (institution, module,
+        level, issue dates)."""
         statement = select(StoredCredential).where(StoredCredential.learner_id == learner_id)
         if filters.institution:
             pattern = f"%{_escape(filters.institution)}%"
@@ -183,6 +185,11 @@ class CredentialStore:
         return [found[i] for i in ids]
 
     def detail(self, learner: Learner, credential_id: str, *, refresh: bool = False) -> dict:
+        """One of the learner's credentials with its last verification report; the status is
+        checked again when it is stale (or when ``refresh``).
+
+        Raises ``NotFound`` (``credential_not_found``) for one of no or another learner.
+        """
         with self.db.session() as session:
             row = self._get(session, learner.id, credential_id)
         now = self.clock()
