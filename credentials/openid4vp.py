@@ -23,13 +23,14 @@ import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from .dcql import SD_JWT_FORMAT, CredentialQuery
 from .errors import MalformedInput, MicrocredError
 from .jose import sign_jwt
 from .keys import Multikey
 from .model import parse_json
+from .report import VerificationReport
 
 CRYPTOSUITES = ("eddsa-rdfc-2022", "ecdsa-rdfc-2019")
 SD_JWT_ALGS = ("ES256", "ES384", "EdDSA")
@@ -160,6 +161,47 @@ def proof_domains(presentation: Any) -> set[str]:
     return domains
 
 
+# Checks of a presentation that concern the presentation itself (not an embedded credential):
+# if one fails, the presentation is not this holder's answer to this question.
+BINDING_CHECKS = (
+    "structure",
+    "context",
+    "proof_purpose",
+    "verification_method",
+    "proof",
+    "challenge",
+    "holder",  # the signer is the declared holder (issue 14, item 2)
+)
+
+
+def binding_holds(report: VerificationReport) -> bool:
+    """The presentation's own proof verified with the expected challenge and domain: what
+    makes an answer *this holder's answer to this question*, whatever the embedded
+    credentials turn out to be worth. Only then may the nonce be consumed."""
+    checks = [c for c in report.checks if c.id in BINDING_CHECKS]
+    return (
+        not any(c.outcome == "failed" for c in checks)
+        and any(c.id == "proof" and c.outcome == "passed" for c in checks)
+        and any(c.id == "proof_purpose" and c.outcome == "passed" for c in checks)
+    )
+
+
+def counted_indexes(
+    report: VerificationReport, credential_reports: Sequence[VerificationReport]
+) -> list[int]:
+    """Embedded credentials that may count for a decision: each verified, presented by a
+    verified holder who is their subject (``credential[i].holder_binding`` passed)."""
+    holder = report.outcome_of("holder")
+    if not binding_holds(report) or (holder is not None and holder.outcome == "failed"):
+        return []
+    counted = []
+    for index, sub in enumerate(credential_reports):
+        binding = report.outcome_of(f"credential[{index}].holder_binding")
+        if sub.verified and binding is not None and binding.outcome == "passed":
+            counted.append(index)
+    return counted
+
+
 def parse_vp_token(
     raw: Any,
     queries: Sequence[CredentialQuery],
@@ -205,17 +247,42 @@ def parse_vp_token(
     return answers
 
 
+def parse_direct_post(raw: bytes, content_type: str, *, max_bytes: int) -> dict[str, str]:
+    """The fields of a ``direct_post`` answer: form-encoded (the OpenID4VP encoding), or a
+    JSON object for convenience; a field given twice is refused (``invalid_request``)."""
+    try:
+        if content_type == "application/json":
+            body = parse_json(raw, max_bytes=max_bytes)
+            if not isinstance(body, dict):
+                raise ValueError("a JSON answer must be an object")
+            items = [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in body.items()]
+        else:
+            items = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
+    except (MicrocredError, ValueError, UnicodeDecodeError) as exc:
+        raise _invalid(f"the answer cannot be read: {exc}") from None
+    fields: dict[str, str] = {}
+    for key, value in items:
+        if key in fields:
+            raise _invalid(f"the field {key} is given twice")
+        fields[key] = value
+    return fields
+
+
 __all__ = [
+    "BINDING_CHECKS",
     "DID_CLIENT",
     "REDIRECT_CLIENT",
     "REQUEST_OBJECT_MEDIA_TYPE",
     "REQUEST_OBJECT_TYP",
     "STATIC_AUDIENCE",
     "authorization_parameters",
+    "binding_holds",
     "by_reference_uri",
     "by_value_uri",
+    "counted_indexes",
     "did_client_id",
     "is_sd_jwt",
+    "parse_direct_post",
     "parse_vp_token",
     "proof_domains",
     "redirect_client_id",
