@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from credentials.errors import MicrocredError
 from credentials.openid4vp import REQUEST_OBJECT_MEDIA_TYPE, parse_direct_post
 from servicekit.errors import Invalid
+from servicekit.ratelimit import per_client
 
 from ..deps import Admin, Ctx, Issuer, JsonBody, Member, PublicInstitution
 from ..services.recognition import catalogue, decisions, recheck, requests
@@ -71,7 +72,12 @@ def remove_accepted(ctx: Ctx, principal: Admin, did: str) -> Response:
 # --------------------------------------------------------------------------- the learner's side
 
 
-@router.post(BASE + "/routes/{route}/recognition", status_code=201)
+@router.post(
+    BASE + "/routes/{route}/recognition",
+    status_code=201,
+    # anyone may ask, and each request is a row: limited per client (MICROCRED_RATE_REQUEST)
+    dependencies=[Depends(per_client("request"))],
+)
 async def ask_recognition(
     ctx: Ctx, institution: PublicInstitution, route: str, request: Request
 ) -> JSONResponse:
@@ -107,9 +113,22 @@ async def post_response(
 
 
 @router.get(BASE + "/recognition/cases/{token}")
-def get_case(ctx: Ctx, institution: PublicInstitution, token: str) -> JSONResponse:
-    """The learner's view of the case (the unguessable token is the key)."""
-    return JSONResponse(decisions.for_learner(ctx, institution, token), headers=NO_STORE)
+def get_case(ctx: Ctx, institution: PublicInstitution, token: str, request: Request) -> Response:
+    """The learner's view of the case (the unguessable token is the key): JSON for the
+    wallet, a page for a browser the wallet sent here (``redirect_uri``)."""
+    case = decisions.for_learner(ctx, institution, token)
+    accept = request.headers.get("accept", "")
+    if "text/html" in accept and "application/json" not in accept:
+        from .pages import web  # the console's page toolkit (templates, catalogue)
+
+        t = web.translator(request)
+        return web.render(
+            request,
+            "recognition_status.html",
+            page_title=t("recognition.status.title", name=case["route"]["name"]),
+            case=case,
+        )
+    return JSONResponse(case, headers=NO_STORE)
 
 
 # --------------------------------------------------------------------------- the exam board

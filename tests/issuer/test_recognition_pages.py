@@ -55,6 +55,11 @@ def test_board_sees_the_case_and_approves_after_confirming(
     )
     assert done.status_code == 303
     assert served.get(request.case_uri).json()["state"] == "approved"
+    # a browser the wallet sends to the case gets a page, not JSON
+    status = served.get(request.case_uri, headers={"Accept": "text/html"})
+    assert status.headers["content-type"].startswith("text/html")
+    assert 'lang="nl"' in status.text and "toegekend" in status.text
+    assert 'href="openid-credential-offer://?credential_offer_uri=' in status.text
     events = served.get(
         inst.path("/audit"), params={"action": "recognition.approve"}, headers=inst.headers
     ).json()["events"]
