@@ -24,7 +24,8 @@ from servicekit.web import PageError, format_date, format_number, load_messages,
 
 from ..services import modules
 from ..services.recognition import catalogue, decisions, recheck
-from .pages import Console, _ctx, _need, _render, web
+from .pages import Console, _ctx, _need, web
+from .pages import _render as _render_any
 
 router = web.page_router()
 MESSAGES = Path(__file__).resolve().parent.parent / "messages"
@@ -34,6 +35,11 @@ for _lang, _entries in load_messages(MESSAGES).items():
 
 CASE = "/console/recognition/cases/{case_id}"
 DECISIONS = {"approve": "approved", "decline": "declined", "more": "more_requested"}
+
+
+def _render(request: Request, principal: Any, template: str, **context: Any) -> Response:
+    page: Response = _render_any(request, principal, template, **context)
+    return page
 
 
 def _error_key(code: str) -> str:
