@@ -437,3 +437,19 @@ def test_foreign_ob3_and_vcdm11_credentials_count(
     assert detail["route"]["kind"] == "exemption"
     assert [e["id"] for e in detail["evidence"]] == [foreign["id"], legacy_credential["id"]]
     assert detail["credentials"][0]["issuer_name"] == "Hochschule Nord"
+
+
+def test_an_approval_that_cannot_offer_leaves_the_case_open(
+    served: TestClient, inst: Institution, other: Institution
+) -> None:
+    world = _world(served, inst, other)
+    request = _ask(world)
+    assert _answer(world, request).status_code == 200
+    case_id = _case_id(world)
+    archived = served.delete(inst.path(f"/modules/{ROUTE_SLUG}"), headers=inst.headers)
+    assert archived.status_code == 200, archived.text
+    path = inst.path(f"/recognition/board/{case_id}/decision")
+    refused = served.post(path, json={"decision": "approve"}, headers=inst.headers)
+    problem(refused, 409, "module_archived")
+    case = served.get(request.case_uri).json()
+    assert case["state"] == "open" and case["credential_offer_uri"] is None

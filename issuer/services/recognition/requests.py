@@ -30,7 +30,8 @@ from credentials.dcql import FORMAT, RequestSpec, dcql_query, queries_for
 from credentials.errors import MicrocredError
 from credentials.openid4vp import counted_indexes
 from credentials.rules import Route
-from servicekit.errors import Gone, Invalid, NotFound
+from servicekit.errors import Gone, Invalid, NotFound, ServiceError
+from servicekit.problems import ProblemError
 from servicekit.tokens import new_token, same, token_hash
 
 from ...models import Institution, RecognitionCase, RecognitionRoute
@@ -257,7 +258,10 @@ def answer(
             },
         )
     if route_row.auto_award and outcome.satisfied and outcome.trusted_only:
-        decisions.auto_award(ctx, institution, row.id, outcome.evaluation)
+        try:
+            decisions.auto_award(ctx, institution, row.id, outcome.evaluation)
+        except (ServiceError, ProblemError):
+            pass  # no offer could be made: the case stays open for the exam board
     return {"redirect_uri": case_uri(ctx, institution, secret["case_token"])}
 
 
