@@ -17,6 +17,7 @@ genuine answer, and a replay (or a presentation made for another nonce) is refus
 from __future__ import annotations
 
 import secrets
+from contextlib import suppress
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
@@ -258,10 +259,9 @@ def answer(
             },
         )
     if route_row.auto_award and outcome.satisfied and outcome.trusted_only:
-        try:
+        # if no offer can be made, the case stays open for the exam board
+        with suppress(ServiceError, ProblemError):
             decisions.auto_award(ctx, institution, row.id, outcome.evaluation)
-        except (ServiceError, ProblemError):
-            pass  # no offer could be made: the case stays open for the exam board
     return {"redirect_uri": case_uri(ctx, institution, secret["case_token"])}
 
 
