@@ -17,8 +17,8 @@ genuine answer, and a replay (or a presentation made for another nonce) is refus
 from __future__ import annotations
 
 import secrets
-from contextlib import suppress
 from collections.abc import Mapping
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
