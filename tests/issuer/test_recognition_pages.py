@@ -134,3 +134,14 @@ def test_a_module_revoked_after_the_award_gives_a_notice(
         headers=inst.headers,
     ).json()["events"]  # fmt: skip
     assert len(events) == 1
+
+
+def test_the_recognition_catalogue_has_the_same_keys_in_both_languages() -> None:
+    from pathlib import Path
+
+    from servicekit.web import load_messages
+
+    catalogue = load_messages(Path(__file__).resolve().parents[2] / "issuer" / "messages")
+    nl = {k for k in catalogue["nl"] if k.startswith("recognition.")}
+    en = {k for k in catalogue["en"] if k.startswith("recognition.")}
+    assert nl == en and len(nl) > 50
