@@ -47,7 +47,6 @@ def seed_recognition(settings: Any, institutions: dict[str, Any], rule: dict[str
     from issuer.services.context import IssuerContext
     from issuer.services.recognition import catalogue
     from servicekit.errors import Conflict, NotFound
-    from servicekit.problems import ProblemError
 
     ctx = IssuerContext(settings)
     try:
@@ -55,7 +54,7 @@ def seed_recognition(settings: Any, institutions: dict[str, Any], rule: dict[str
             owner = institution_service.by_slug(session, OWNER)
         try:
             modules.get(ctx, owner, AWARD_MODULE["id"])
-        except ProblemError:
+        except NotFound:
             modules.create(ctx, owner, validate(ModuleIn, AWARD_MODULE), actor="demo")
         for seeded in institutions.values():
             with suppress(Conflict):  # already trusted on an earlier start

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from credentials.errors import MicrocredError
@@ -15,9 +16,50 @@ from servicekit.errors import Invalid
 from servicekit.ratelimit import per_client
 
 from ..deps import Admin, Ctx, Issuer, JsonBody, Member, PublicInstitution
+from ..schemas import media_content
 from ..services.recognition import catalogue, decisions, recheck, requests
 
 router = APIRouter(tags=["recognition"])
+
+
+# the answers' shapes for the OpenAPI document (docs/recognition.md has the prose)
+
+
+class RecognitionStartOut(BaseModel):
+    authorization_request: str
+    request_uri: str
+    case_uri: str
+    expires_at: str
+
+
+class DirectPostOut(BaseModel):
+    redirect_uri: str | None = None
+
+
+class CaseRouteOut(BaseModel):
+    name: str | None
+    kind: str
+    institution: str
+
+
+class LearnerCaseOut(BaseModel):
+    state: str
+    reason: str | None
+    reason_code: str | None
+    route: CaseRouteOut
+    credential_offer_uri: str | None
+    offer_uri: str | None
+    updated: str | None
+
+
+class BoardCaseOut(BaseModel):
+    """The board's case (``decisions.detail``): summary, learner, reports, evaluation."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    state: str
+
+
 NO_STORE = {"Cache-Control": "no-store"}
 BASE = "/institutions/{slug}"
 
@@ -75,6 +117,7 @@ def remove_accepted(ctx: Ctx, principal: Admin, did: str) -> Response:
 @router.post(
     BASE + "/routes/{route}/recognition",
     status_code=201,
+    response_model=RecognitionStartOut,
     # anyone may ask, and each request is a row: limited per client (MICROCRED_RATE_REQUEST)
     dependencies=[Depends(per_client("request"))],
 )
@@ -86,7 +129,11 @@ async def ask_recognition(
     return JSONResponse(started, status_code=201, headers=NO_STORE)
 
 
-@router.get(BASE + "/recognition/requests/{case_id}")
+@router.get(
+    BASE + "/recognition/requests/{case_id}",
+    response_class=Response,
+    responses=media_content("the signed request object", REQUEST_OBJECT_MEDIA_TYPE),
+)
 async def get_request_object(
     ctx: Ctx, institution: PublicInstitution, case_id: str, request: Request
 ) -> Response:
@@ -97,7 +144,7 @@ async def get_request_object(
     return Response(token, media_type=REQUEST_OBJECT_MEDIA_TYPE, headers=NO_STORE)
 
 
-@router.post(BASE + "/recognition/requests/{case_id}/response")
+@router.post(BASE + "/recognition/requests/{case_id}/response", response_model=DirectPostOut)
 async def post_response(
     ctx: Ctx, institution: PublicInstitution, case_id: str, request: Request
 ) -> JSONResponse:
@@ -112,7 +159,11 @@ async def post_response(
     return JSONResponse(answer, headers=NO_STORE)
 
 
-@router.get(BASE + "/recognition/cases/{token}")
+@router.get(
+    BASE + "/recognition/cases/{token}",
+    response_model=LearnerCaseOut,
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
+)
 def get_case(ctx: Ctx, institution: PublicInstitution, token: str, request: Request) -> Response:
     """The learner's view of the case (the unguessable token is the key): JSON for the
     wallet, a page for a browser the wallet sent here (``redirect_uri``)."""
@@ -140,7 +191,7 @@ def board_cases(ctx: Ctx, principal: Member, state: str | None = None) -> dict[s
     return {"cases": decisions.listing(ctx, principal.institution, states=states)}
 
 
-@router.get(BASE + "/recognition/board/{case_id}")
+@router.get(BASE + "/recognition/board/{case_id}", response_model=BoardCaseOut)
 def board_case(ctx: Ctx, principal: Member, case_id: str) -> JSONResponse:
     return JSONResponse(decisions.detail(ctx, principal.institution, case_id), headers=NO_STORE)
 

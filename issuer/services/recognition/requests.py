@@ -32,7 +32,6 @@ from credentials.errors import MicrocredError
 from credentials.openid4vp import counted_indexes
 from credentials.rules import Route
 from servicekit.errors import Gone, Invalid, NotFound, ServiceError
-from servicekit.problems import ProblemError
 from servicekit.tokens import new_token, same, token_hash
 
 from ...models import Institution, RecognitionCase, RecognitionRoute
@@ -260,7 +259,7 @@ def answer(
         )
     if route_row.auto_award and outcome.satisfied and outcome.trusted_only:
         # if no offer can be made, the case stays open for the exam board
-        with suppress(ServiceError, ProblemError):
+        with suppress(ServiceError):
             decisions.auto_award(ctx, institution, row.id, outcome.evaluation)
     return {"redirect_uri": case_uri(ctx, institution, secret["case_token"])}
 
