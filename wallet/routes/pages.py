@@ -480,6 +480,7 @@ NAV = [
     NavItem("wallet.nav.routes", "/routes"),
     NavItem("wallet.nav.shares", "/shares"),
     NavItem("wallet.nav.present", "/present"),
+    NavItem("recognition.nav", "/recognition"),  # issue 17 (recognition_pages.py)
     NavItem("wallet.nav.data", "/data"),
 ]
 
