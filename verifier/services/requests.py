@@ -47,6 +47,7 @@ from .admissions import evaluate_results
 from .clock import Clock, aware, iso, utc
 from .dcql import SD_JWT_FORMAT, RequestSpec, dcql_query, queries_for
 from .signing import VerifierIdentity
+from .stack import stacks_of_results
 from .vcapi import parse_body
 from .verification import VerificationResult, VerificationService
 
@@ -486,6 +487,7 @@ class PresentationRequestService:
                 ],
             },
             "rule": rule,
+            "stacks": stacks_of_results(all_results),  # issue 17: an award and its parts
             "presentations": [{"query": q, **r.to_dict()} for q, r in results],
         }
 
