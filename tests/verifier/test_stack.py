@@ -172,3 +172,40 @@ def test_a_plain_module_has_no_stack(
     response = dev_client.post("/shares/verify", json={"url": url})
     assert response.json()["stacks"] == []
     assert "stack-tree" not in _page(dev_client, "/check/share", url=url).text
+
+
+def test_employer_asks_for_the_route_certificate_and_the_answer_verifies(
+    dev_client: Any, issuer: Multikey, mbo: Multikey, holder: Multikey
+) -> None:
+    """ "The route certificate" is asked by its name (DCQL on the achievement name)."""
+    dev_client.get("/check/request")
+    created = dev_client.post(
+        "/check/request",
+        data={
+            "ask": "route",
+            "route_name": "Doorstroomroute Data",
+            "purpose": "Sollicitatie data-analist",
+            "csrf_token": dev_client.cookies.get("mc_verifier_csrf"),
+        },
+        headers={"Origin": "http://localhost:8003"},
+        follow_redirects=False,
+    )
+    assert created.status_code == 303, created.text
+    request_id = created.headers["location"].rsplit("/", 1)[1]
+    services = dev_client.app.state.services
+    params = services.requests.parameters(request_id)
+    (query,) = params["dcql_query"]["credentials"]
+    assert query["claims"] == [
+        {"path": ["credentialSubject", "achievement", "name"], "values": ["Doorstroomroute Data"]}
+    ]
+    award = _award(issuer, holder, _parts(issuer, mbo, holder))
+    vp = create_presentation([award], holder, challenge=params["nonce"], domain=params["client_id"])
+    form = {"vp_token": json.dumps({query["id"]: [vp]}), "state": params["state"]}
+    answered = dev_client.post(f"/requests/{request_id}/response", data=form)
+    assert answered.status_code == 200, answered.text
+    page = dev_client.get(f"/check/request/{request_id}/result")
+    assert page.status_code == 200
+    # genuine; its issuer is just not in this verifier's trust registry
+    assert 'data-verdict="untrusted"' in page.text
+    assert 'data-stack-verdict="alone"' in page.text
+    assert "De onderliggende modules zijn niet getoond" in page.text
