@@ -7,6 +7,7 @@ protocol (docs/recognition.md); the real issuer side is tested in tests/issuer."
 
 from __future__ import annotations
 
+import html
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -360,7 +361,7 @@ def test_changed_part_in_the_wallet_is_named_as_not_matching(wallet: WalletHarne
 
 def test_hub_page_in_dutch(wallet: WalletHarness, institution: FakeInstitution) -> None:
     account = wallet.signup()
-    _modules(wallet, account)
+    held = _modules(wallet, account)
     csrf = _page_session(wallet, account)
     hub = wallet.client.get("/recognition")
     assert hub.status_code == 200
@@ -387,6 +388,24 @@ def test_hub_page_in_dutch(wallet: WalletHarness, institution: FakeInstitution) 
     consent = wallet.client.get(asked.headers["location"])
     assert consent.status_code == 200
     assert "Hogeschool Rijnland" in consent.text
+    # consenting leads back to the case, which the institution now handles
+    request_value = consent.text.split('name="request" value="')[1].split('"')[0]
+    sent = wallet.client.post(
+        "/present/respond",
+        data={
+            "request": html.unescape(request_value),
+            "credential": held,
+            "consent": "yes",
+            "csrf_token": csrf,
+        },
+        headers={"Origin": "https://wallet.example"},
+        follow_redirects=False,
+    )
+    assert sent.status_code == 303, sent.text
+    assert sent.headers["location"].startswith("/recognition/cases/")
+    case_page = wallet.client.get(sent.headers["location"])
+    assert "In behandeling" in case_page.text
+    assert len(institution.presented) == 2
     refused = wallet.client.post(
         "/recognition/routes",
         data={"url": "ftp://nowhere", "csrf_token": csrf},

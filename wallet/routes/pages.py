@@ -1132,7 +1132,9 @@ async def present_respond(request: Request, learner: LearnerPage) -> Response:
         return _consent(request, learner, value, preview, error=exc.detail,
                         status_code=exc.status if exc.status < 500 else 502)  # fmt: skip
     name = (sent.get("verifier") or {}).get("name") or t("wallet.consent.unknown_verifier")
-    return web.redirect(request, "/shares", flash=("success", "wallet.consent.sent"), name=name)
+    case = services.recognition.case_for_request(learner, value)  # issue 17: back to the case
+    after = f"/recognition/cases/{case}" if case else "/shares"
+    return web.redirect(request, after, flash=("success", "wallet.consent.sent"), name=name)
 
 
 # --------------------------------------------------------------------------- data

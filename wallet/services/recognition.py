@@ -207,6 +207,17 @@ class RecognitionService:
     def case(self, learner: Learner, case_id: str, *, refresh: bool = True) -> dict[str, Any]:
         return self._follow(learner, self._own_case(learner, case_id), refresh)
 
+    def case_for_request(self, learner: Learner, authorization_request: str) -> str | None:
+        """The case awaiting the learner's answer to this request, if it is one (so the
+        consent screen can lead back to the case rather than to the share list)."""
+        with self.db.session() as session:
+            row = session.exec(
+                select(RecognitionCase)
+                .where(RecognitionCase.learner_id == learner.id)
+                .where(RecognitionCase.authorization_request == authorization_request)
+            ).first()
+        return row.id if row is not None else None
+
     def collect(self, learner: Learner, case_id: str) -> dict[str, Any]:
         """Collect an approved case's award now (after a failed automatic attempt)."""
         row = self._own_case(learner, case_id)
