@@ -39,7 +39,7 @@ from servicekit.db import Database
 from servicekit.errors import Conflict, Invalid, NotFound, ServiceError, Upstream
 from servicekit.problems import ProblemError
 
-from ..models import Disclosure, Learner, RecognitionCase, RecognitionRoute
+from ..models import Disclosure, Learner, LearnerRoute, RecognitionCase, RecognitionRoute
 from .clock import Clock, iso
 from .progress import RouteService
 from .receiving import ReceiveService
@@ -114,7 +114,12 @@ class RecognitionService:
                 .where(RecognitionRoute.learner_id == learner.id)
                 .order_by(col(RecognitionRoute.fetched_at))
             ).all()
-        followed = {r.id for r in self.routes.rows(learner.id)}
+        with self.db.session() as session:
+            followed = set(
+                session.exec(
+                    select(LearnerRoute.id).where(LearnerRoute.learner_id == learner.id)
+                ).all()
+            )
         # a route the learner stopped following takes its institution details with it
         return [self._route_dict(learner, row) for row in rows if row.route_row_id in followed]
 
@@ -336,7 +341,7 @@ class RecognitionService:
         others = [r for r in rows if r.id != award.id]
         by_document = {id(r.document): r for r in others}
         stack = check_stack(award.document, [r.document for r in others])
-        parts = []
+        parts: list[dict[str, Any]] = []
         for entry in stack.entries:
             held = by_document.get(id(entry.credential)) if entry.credential is not None else None
             parts.append(
