@@ -13,6 +13,7 @@ from . import (
     modules,
     offers,
     oid4vci,
+    recognition,
     sdjwt,
     status,
 )
@@ -30,5 +31,6 @@ def include_all(app: FastAPI) -> None:
         offers,
         oid4vci,
         audit,
+        recognition,  # issue 17
     ):
         app.include_router(module.router)
