@@ -427,7 +427,10 @@ def _read_route_document(document: Mapping[str, Any], url: str) -> tuple[Route, 
     if kind not in KINDS:
         raise Invalid("invalid_route_document", "kind must be route or exemption")
     rule = dict(rule)
-    rule.setdefault("id", document.get("id") if isinstance(document.get("id"), str) else url)
+    # the route's identity in the wallet is its published address, not the rule's own id:
+    # two institutions (or the wallet's catalogue) may both call a route "doorstroom-data"
+    ident = document.get("id")
+    rule["id"] = ident if isinstance(ident, str) and 0 < len(ident) <= 200 else url[:200]
     if "name" not in rule and isinstance(document.get("name"), str):
         rule["name"] = document["name"]
     try:
