@@ -255,7 +255,7 @@ def test_recognition_journey(
     assert AWARD_NAME in phone.locator("h1").inner_text()
     parts = phone.locator(".recognition-parts")
     assert parts.locator("[data-part-status='found']").count() == 2
-    assert "2 modules van 2 instelling" in parts.inner_text()
+    assert "Gebaseerd op 2 modules van 2 instellingen." in parts.inner_text()
     shot(phone, "04-wallet-award-parts")
 
     # -- 4. a share of route + modules verifies at the verifier, with the tree

@@ -332,6 +332,7 @@ def test_award_shows_its_parts_digest_checked_and_shares_them_in_one_link(
     page = wallet.client.get(f"/credentials/{award_id}")
     assert page.status_code == 200
     assert "Waar deze credential op rust" in page.text
+    assert "Gebaseerd op 2 modules van 1 instelling." in page.text
     assert page.text.count('data-part-status="found"') == 2
     for cid in held:
         assert f'name="credential" value="{cid}" checked' in page.text
