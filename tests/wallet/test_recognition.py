@@ -407,6 +407,13 @@ def test_hub_page_in_dutch(wallet: WalletHarness, institution: FakeInstitution) 
     case_page = wallet.client.get(sent.headers["location"])
     assert "In behandeling" in case_page.text
     assert len(institution.presented) == 2
+    # the open case's page waits for the institution by itself (poll.js, no inline script)
+    poll = case_page.text.split('data-poll-url="')[1].split('"')[0]
+    assert wallet.client.get(html.unescape(poll)).json() == {"done": False}
+    (entry,) = institution.cases.values()
+    entry.update(state="declined", reason="Te oud.")
+    moved = wallet.client.get(html.unescape(poll)).json()
+    assert moved == {"done": True, "url": sent.headers["location"]}
     refused = wallet.client.post(
         "/recognition/routes",
         data={"url": "ftp://nowhere", "csrf_token": csrf},

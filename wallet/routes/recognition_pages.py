@@ -21,7 +21,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import Form, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from servicekit.errors import ServiceError
 from servicekit.problems import ProblemError
@@ -171,6 +171,18 @@ def case_page(request: Request, learner: LearnerPage, case_id: str) -> Response:
             else None
         ),
     )
+
+
+@router.get("/recognition/cases/{case_id}/state")
+def case_state(request: Request, learner: LearnerPage, case_id: str, shown: str = "") -> Response:
+    """What the case page's poll.js asks: has the institution moved since the page showed
+    ``shown``? (Asks the institution, so the page polls slowly and for ten minutes at most.)"""
+    case = _services(request).recognition.case(learner, case_id)
+    moved = case["state"] != shown or bool(case.get("credentialId"))
+    body: dict[str, Any] = {"done": moved}
+    if moved:
+        body["url"] = f"/recognition/cases/{case_id}"
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 @router.post("/recognition/cases/{case_id}/collect")
