@@ -14,6 +14,7 @@ from . import (
     offers,
     oid4vci,
     recognition,
+    recognition_pages,
     sdjwt,
     status,
 )
@@ -32,5 +33,6 @@ def include_all(app: FastAPI) -> None:
         oid4vci,
         audit,
         recognition,  # issue 17
+        recognition_pages,  # issue 17: the exam board's console pages
     ):
         app.include_router(module.router)

@@ -119,7 +119,7 @@ class Request:
     claims: dict[str, Any]
 
 
-def _ask(world: World) -> Request:
+def _ask(world: World, resolver: DidResolver | None = None) -> Request:
     """The wallet's side: start, fetch and check the signed request object."""
     started = world.client.post(world.route["recognition_endpoint"], json={})
     assert started.status_code == 201, started.text
@@ -130,7 +130,7 @@ def _ask(world: World) -> Request:
     fetched = world.client.get(request_uri)
     assert fetched.status_code == 200, fetched.text
     assert fetched.headers["content-type"].startswith("application/oauth-authz-req+jwt")
-    resolver = DidResolver(SafeFetcher(FetchPolicy(allow_insecure=True)))
+    resolver = resolver or DidResolver(SafeFetcher(FetchPolicy(allow_insecure=True)))
     header, claims, key = verify_jwt(fetched.text, resolver)
     assert header["typ"] == "oauth-authz-req+jwt"
     assert client_id == claims["client_id"] == f"decentralized_identifier:{world.inst.did}"

@@ -172,9 +172,14 @@ def assess(
     )
 
 
-def evidence_status(ctx: IssuerContext, credential: Any) -> list[dict[str, Any]]:
+def fresh_verifier(ctx: IssuerContext) -> Verifier:
+    """A verifier with an empty status-list cache: a re-check must see today's lists."""
+    return default_verifier(allow_insecure=ctx.settings.dev, status_cache=StatusListCache())
+
+
+def evidence_status(ctx: IssuerContext, credential: Any, checker: Verifier) -> list[dict[str, Any]]:
     """The failed or warning ``status`` checks of an evidence credential, as of now."""
-    report = verifier(ctx).verify_credential(credential, now=ctx.now())
+    report = checker.verify_credential(credential, now=ctx.now())
     return [
         {"code": c.code, "outcome": c.outcome}
         for c in report.checks
@@ -187,6 +192,7 @@ __all__ = [
     "Presented",
     "assess",
     "evidence_status",
+    "fresh_verifier",
     "verifier",
     "verify_presentation",
 ]

@@ -281,6 +281,7 @@ def detail(ctx: IssuerContext, institution: Institution, case_id: str) -> dict[s
         "learner": {"did": row.holder_did, "identities": _unique(learner)},
         "credentials": items,
         "evaluation": row.evaluation or {},
+        "rule": route.rule,
         "evidence": secret.get("evidence", []),
         "award_credential_id": row.award_credential_id,
         "decided_at": iso(row.decided_at),

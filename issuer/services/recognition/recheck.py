@@ -16,12 +16,13 @@ from typing import Any
 from sqlmodel import col, select
 
 from credentials.evidence import evidence_id
+from credentials.verify import Verifier
 
 from ...models import Institution, RecognitionCase
 from .. import audit
 from ..clock import iso
 from ..context import IssuerContext
-from .assessment import evidence_status
+from .assessment import evidence_status, fresh_verifier
 from .sealing import unseal
 
 RECHECKED = ("approved", "awarded")
@@ -35,14 +36,15 @@ def recheck(ctx: IssuerContext, institution: Institution | None = None) -> list[
             query = query.where(RecognitionCase.institution_id == institution.id)
         rows = session.exec(query).all()
     notices = []
+    checker = fresh_verifier(ctx)
     for row in rows:
-        notice = _recheck_case(ctx, row)
+        notice = _recheck_case(ctx, row, checker)
         if notice["revoked"]:
             notices.append({"case": row.id, **notice})
     return notices
 
 
-def _recheck_case(ctx: IssuerContext, row: RecognitionCase) -> dict[str, Any]:
+def _recheck_case(ctx: IssuerContext, row: RecognitionCase, checker: Verifier) -> dict[str, Any]:
     evaluation = dict(row.evaluation or {})
     counted = set(evaluation.get("counted_ids", []))
     secret = unseal(ctx, row.id, row.sealed)
@@ -58,7 +60,7 @@ def _recheck_case(ctx: IssuerContext, row: RecognitionCase) -> dict[str, Any]:
             ident = evidence_id(credential)
             if ident not in counted:
                 continue
-            found = evidence_status(ctx, credential)
+            found = evidence_status(ctx, credential, checker)
             if found:
                 problems.append(
                     {"id": ident, "title": titles.get(ident), "codes": [f["code"] for f in found]}
