@@ -117,6 +117,8 @@ class FakeInstitution:
         params = case["request"]
         if (form.get("state") or [""])[0] != params["state"]:
             return _json({"error": "invalid_request"}, 400)
+        if "error" in form:  # the learner declined
+            return _json({})
         token = json.loads(form["vp_token"][0])
         for vp in token["route"]:
             report, _ = Verifier().verify_presentation(
@@ -421,3 +423,46 @@ def test_hub_page_in_dutch(wallet: WalletHarness, institution: FakeInstitution) 
     )
     assert refused.status_code == 400
     assert "https-link" in refused.text
+
+
+def test_declining_on_the_consent_screen_sends_nothing_and_the_case_says_so(
+    wallet: WalletHarness, institution: FakeInstitution
+) -> None:
+    account = wallet.signup()
+    _modules(wallet, account)
+    route = _adopt(wallet, account)
+    case = wallet.client.post(
+        f"/api/recognition/routes/{route['id']}/request", headers=account.headers
+    ).json()
+    declined = wallet.client.post(
+        "/api/requests/decline",
+        json={"request": case["authorizationRequest"]},
+        headers=account.headers,
+    )
+    assert declined.status_code == 200, declined.text
+    assert institution.presented == []
+    body = wallet.client.get(f"/api/recognition/cases/{case['id']}", headers=account.headers)
+    assert body.json()["state"] == "not_sent"
+
+
+def test_an_institution_answer_pointing_elsewhere_is_refused_and_nothing_is_kept(
+    wallet: WalletHarness, institution: FakeInstitution
+) -> None:
+    account = wallet.signup()
+    _modules(wallet, account)
+    route = _adopt(wallet, account)
+    original = institution.open_case
+
+    def elsewhere() -> httpx.Response:
+        answer = original()
+        body = json.loads(answer.content)
+        body["case_uri"] = "https://collector.example/cases/1"
+        return _json(body, 201)
+
+    institution.open_case = elsewhere  # type: ignore[method-assign]
+    refused = wallet.client.post(
+        f"/api/recognition/routes/{route['id']}/request", headers=account.headers
+    )
+    assert refused.status_code == 502
+    assert refused.json()["code"] == "institution_answer_invalid"
+    assert wallet.client.get("/api/recognition/cases", headers=account.headers).json() == []
