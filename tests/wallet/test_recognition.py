@@ -378,6 +378,10 @@ def test_hub_page_in_dutch(wallet: WalletHarness, institution: FakeInstitution) 
     assert adopted.status_code == 200, adopted.text
     assert "Erkenning aanvragen bij Hogeschool Rijnland" in adopted.text
     route_id = adopted.text.split('data-route="')[1].split('"')[0]
+    # the route's own progress page offers the request too
+    progress = wallet.client.get(f"/routes/{route_id}")
+    assert progress.status_code == 200
+    assert "Erkenning aanvragen bij Hogeschool Rijnland" in progress.text
     asked = wallet.client.post(
         f"/recognition/routes/{route_id}/request",
         data={"csrf_token": csrf},
