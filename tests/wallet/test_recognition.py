@@ -470,3 +470,24 @@ def test_an_institution_answer_pointing_elsewhere_is_refused_and_nothing_is_kept
     assert refused.status_code == 502
     assert refused.json()["code"] == "institution_answer_invalid"
     assert wallet.client.get("/api/recognition/cases", headers=account.headers).json() == []
+
+
+def test_deleting_the_account_deletes_its_routes_and_cases(
+    wallet: WalletHarness, institution: FakeInstitution
+) -> None:
+    from sqlmodel import select
+
+    from wallet.models import RecognitionCase, RecognitionRoute
+
+    account = wallet.signup()
+    _modules(wallet, account)
+    route = _adopt(wallet, account)
+    wallet.client.post(f"/api/recognition/routes/{route['id']}/request", headers=account.headers)
+    services = wallet.client.app.state.services  # type: ignore[attr-defined]
+    with services.db.session() as session:
+        assert session.exec(select(RecognitionCase)).all()
+    deleted = wallet.client.delete("/api/learners/me", headers=account.headers)
+    assert deleted.status_code == 204
+    with services.db.session() as session:
+        assert session.exec(select(RecognitionCase)).all() == []
+        assert session.exec(select(RecognitionRoute)).all() == []
