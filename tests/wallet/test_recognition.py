@@ -491,3 +491,30 @@ def test_deleting_the_account_deletes_its_routes_and_cases(
     with services.db.session() as session:
         assert session.exec(select(RecognitionCase)).all() == []
         assert session.exec(select(RecognitionRoute)).all() == []
+
+
+def test_page_refusals_are_shown_in_dutch_with_their_status(
+    wallet: WalletHarness, institution: FakeInstitution
+) -> None:
+    account = wallet.signup()
+    route = _adopt(wallet, account)
+    csrf = _page_session(wallet, account)
+    hub = wallet.client.get("/recognition")
+    assert "Nog niet voltooid" in hub.text
+    assert f'href="/routes/{route["id"]}"' in hub.text
+    early = wallet.client.post(
+        f"/recognition/routes/{route['id']}/request",
+        data={"csrf_token": csrf},
+        headers={"Origin": "https://wallet.example"},
+    )
+    assert early.status_code == 409
+    assert "De leerroute is nog niet voltooid." in early.text
+    _modules(wallet, account)
+    del wallet.internet.extra[INSTITUTION]  # the institution is down
+    down = wallet.client.post(
+        f"/recognition/routes/{route['id']}/request",
+        data={"csrf_token": csrf},
+        headers={"Origin": "https://wallet.example"},
+    )
+    assert down.status_code == 502
+    assert "De instelling is nu niet bereikbaar." in down.text

@@ -23,7 +23,7 @@ from urllib.parse import quote
 from fastapi import Form, Request
 from fastapi.responses import JSONResponse, Response
 
-from servicekit.errors import ServiceError
+from servicekit.errors import ServiceError, http_status
 from servicekit.problems import ProblemError
 from servicekit.web import Translator, format_number, load_messages
 
@@ -48,6 +48,12 @@ def _error(t: Translator, exc: ServiceError | ProblemError) -> str:
     """The refusal in the page's language, by its code; the generic line otherwise."""
     key = f"recognition.error.{exc.code}"
     return t(key) if key in web.messages.get(t.lang, {}) else t("recognition.error.other")
+
+
+def _status(exc: ServiceError | ProblemError) -> int:
+    """The page's status for a refusal: the service's own, a failing party as 502."""
+    status = exc.status if isinstance(exc, ProblemError) else http_status(exc)
+    return status if status < 500 else 502
 
 
 def _state_text(t: Translator, case: dict[str, Any]) -> str:
@@ -133,9 +139,7 @@ def adopt(request: Request, learner: LearnerPage, url: Annotated[str, Form()] = 
     try:
         route = _services(request).recognition.adopt(learner, url)
     except (ServiceError, ProblemError) as exc:
-        status = exc.status if isinstance(exc, ProblemError) else 400
-        code = status if status < 500 else 502
-        return _hub(request, learner, error=_error(t, exc), url=url, status_code=code)
+        return _hub(request, learner, error=_error(t, exc), url=url, status_code=_status(exc))
     return web.redirect(
         request, "/recognition", flash=("success", "recognition.adopted"), name=route["name"]
     )
@@ -148,7 +152,7 @@ def ask(request: Request, learner: LearnerPage, route_id: str) -> Response:
     try:
         case = _services(request).recognition.ask(learner, route_id)
     except (ServiceError, ProblemError) as exc:
-        return _hub(request, learner, error=_error(t, exc), status_code=409)
+        return _hub(request, learner, error=_error(t, exc), status_code=_status(exc))
     return web.redirect(
         request, "/present?request_uri=" + quote(case["authorizationRequest"], safe="")
     )
