@@ -147,6 +147,10 @@ def test_module_revoked_after_the_award_is_a_warning_naming_it(
     assert reports[0]["verified"] is True  # the award's own report
     page = _page(dev_client, "/check/share", url=url)
     assert "Let op: Python basis is na de toekenning ingetrokken" in page.text
+    # the headline is the award's (genuine; these test issuers are not in the registry),
+    # not "revoked"; the revoked module's own card still says so
+    assert 'data-verdict="untrusted"' in page.text
+    assert page.text.count('class="card credential-card" data-state="revoked"') == 1
 
 
 def test_route_credential_alone_verifies_and_says_the_modules_were_not_shown(
@@ -209,3 +213,16 @@ def test_employer_asks_for_the_route_certificate_and_the_answer_verifies(
     assert 'data-verdict="untrusted"' in page.text
     assert 'data-stack-verdict="alone"' in page.text
     assert "De onderliggende modules zijn niet getoond" in page.text
+
+
+def test_a_revoked_module_does_not_hide_another_failure(
+    dev_client: Any, server: CountingServer, issuer: Multikey, mbo: Multikey, holder: Multikey
+) -> None:
+    status_url = server.url("/status/mbo")
+    server.serve("/status/mbo", signed_status_list(mbo, status_url, set_indexes=(7,)))
+    parts = _parts(issuer, mbo, holder, status=[revocation_entry(status_url, 7)])
+    _share(server, "/s/original", holder, [_award(issuer, holder, parts), *parts])
+    server.routes["/s/lifted"] = server.routes["/s/original"]  # served at another URL
+    page = _page(dev_client, "/check/share", url=server.url("/s/lifted"))
+    assert 'data-verdict="untrusted"' not in page.text
+    assert 'data-verdict="verified"' not in page.text

@@ -50,7 +50,7 @@ from servicekit.web import (
 from ..services.admissions import evaluate_results, parse_route
 from ..services.container import Services
 from ..services.requests import QR_MAX_CHARS, by_value_uri, request_uri_for
-from ..services.stack import stacks_of
+from ..services.stack import stacks_of, withdrawn_parts
 from ..services.vcapi import parse_body
 from ..services.verification import VerificationResult, malformed
 
@@ -490,16 +490,21 @@ def _render_result(
     t = web.translator(request)
     overall = report_view(result.report, t)
     cards = _cards_of(result, t)
+    verdict, reason = overall.state, _first_reason(overall)
+    stacks = stacks_of(result)  # issue 17: an award and its parts (stack_tree.html)
+    withdrawn = withdrawn_parts(result, stacks)  # revoked after the award: warned, not failed
+    if withdrawn:
+        verdict, reason = _worst([c.state for i, c in enumerate(cards) if i not in withdrawn]), None
     return _render(
         request,
         "result.html",
         page_title=t("verifier.result.title"),
-        verdict=overall.state,
-        reason=_first_reason(overall),
+        verdict=verdict,
+        reason=reason,
         overall=overall,
         cards=cards,
         is_presentation=result.is_presentation,
-        stacks=stacks_of(result),  # issue 17: award + parts (stack_tree.html)
+        stacks=stacks,
         share_url=share_url,
         checked_at=format_date(_services(request).clock(), with_time=True),
         status_code=200,

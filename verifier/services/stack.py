@@ -24,6 +24,7 @@ pages translate it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -34,6 +35,7 @@ from credentials.report import VerificationReport
 from .verification import VerificationResult
 
 COMPLETE, PARTIAL, ALONE, BROKEN = "complete", "partial", "alone", "broken"
+_WITHIN = re.compile(r"^credential\[(\d+)\]\.")
 _WITHDRAWN = ("revoked", "suspended")
 
 
@@ -128,6 +130,27 @@ def stacks_of(result: VerificationResult) -> list[dict[str, Any]]:
     return stacks(result.credentials, result.credential_reports)
 
 
+def withdrawn_parts(result: VerificationResult, stacks: Sequence[dict[str, Any]]) -> set[int]:
+    """The credentials that are only parts revoked (or suspended) after the award of an
+    award that verifies, when they are the *only* reason the verification failed; empty
+    otherwise. A page leaves them out of its headline verdict: the award's verdict stands
+    and the tree names them (the policy in the module docstring)."""
+    parts = {
+        p["index"]
+        for stack in stacks
+        if stack["awardVerified"] and stack["verdict"] != BROKEN
+        for p in stack["parts"]
+        if p["status"] in _WITHDRAWN and p["index"] is not None
+    }
+    if not parts:
+        return set()
+    for check in result.report.failed:
+        match = _WITHIN.match(check.id)
+        if match is None or int(match.group(1)) not in parts:
+            return set()
+    return parts
+
+
 def stacks_of_results(results: Sequence[VerificationResult]) -> list[dict[str, Any]]:
     """The stacks across several presentations answering one request (the award and its
     parts may come in separate presentations, one per DCQL query). ``index`` counts the
@@ -140,4 +163,13 @@ def stacks_of_results(results: Sequence[VerificationResult]) -> list[dict[str, A
     return stacks(credentials, reports)
 
 
-__all__ = ["ALONE", "BROKEN", "COMPLETE", "PARTIAL", "stacks", "stacks_of", "stacks_of_results"]
+__all__ = [
+    "ALONE",
+    "BROKEN",
+    "COMPLETE",
+    "PARTIAL",
+    "stacks",
+    "stacks_of",
+    "stacks_of_results",
+    "withdrawn_parts",
+]
