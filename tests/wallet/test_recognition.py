@@ -518,3 +518,17 @@ def test_page_refusals_are_shown_in_dutch_with_their_status(
     )
     assert down.status_code == 502
     assert "De instelling is nu niet bereikbaar." in down.text
+
+
+def test_trusted_in_an_institution_rule_is_left_to_the_institution(
+    wallet: WalletHarness, institution: FakeInstitution
+) -> None:
+    """The wallet cannot know the institution's registry of accepted institutions: a rule
+    that accepts "trusted" issuers counts any verified one in the wallet, so the learner
+    can ask; the exam board decides (tests/issuer covers its side)."""
+    document = institution.document()
+    document["rule"]["accepted_issuers"] = ["trusted"]
+    institution.document = lambda: document  # type: ignore[method-assign]
+    account = wallet.signup()
+    _modules(wallet, account)  # from an issuer this wallet does not know
+    assert _adopt(wallet, account)["satisfied"] is True

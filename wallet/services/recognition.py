@@ -431,6 +431,12 @@ def _read_route_document(document: Mapping[str, Any], url: str) -> tuple[Route, 
     # two institutions (or the wallet's catalogue) may both call a route "doorstroom-data"
     ident = document.get("id")
     rule["id"] = ident if isinstance(ident, str) and 0 < len(ident) <= 200 else url[:200]
+    accepted = rule.get("accepted_issuers")
+    if isinstance(accepted, list) and "trusted" in accepted:
+        # "trusted" means the institution's own registry, which it does not publish: the
+        # wallet counts any verified issuer, and the exam board decides whom it trusts
+        # (its reason reaches the learner). Without this a route could never be asked for.
+        del rule["accepted_issuers"]
     if "name" not in rule and isinstance(document.get("name"), str):
         rule["name"] = document["name"]
     try:
