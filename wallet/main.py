@@ -20,17 +20,7 @@ from servicekit.migrations import ensure_current
 from servicekit.ratelimit import RateLimiter
 
 from .config import Settings
-from .routes import (
-    accounts,
-    credentials,
-    data,
-    learning_routes,
-    pages,
-    recognition,
-    recognition_pages,
-    requests,
-    shares,
-)
+from .routes import ROUTERS, pages, recognition_pages
 from .services.clock import Clock
 from .services.container import build_services
 
@@ -66,8 +56,8 @@ def create_app(
         settings, db, clock=clock, fetcher=fetcher, keystore=keystore
     )
     app.state.login_limiter = RateLimiter()
-    for module in (accounts, credentials, learning_routes, shares, requests, data, recognition):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.include_router(pages.router)  # the learner's pages (servicekit.web)
     app.include_router(recognition_pages.router)  # issue 17: asking for recognition
     return app

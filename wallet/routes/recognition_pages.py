@@ -24,7 +24,6 @@ from fastapi import Form, Request
 from fastapi.responses import JSONResponse, Response
 
 from servicekit.errors import ServiceError, http_status
-from servicekit.problems import ProblemError
 from servicekit.web import Translator, format_number, load_messages
 
 from ..models import Learner
@@ -44,15 +43,15 @@ def _services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-def _error(t: Translator, exc: ServiceError | ProblemError) -> str:
+def _error(t: Translator, exc: ServiceError) -> str:
     """The refusal in the page's language, by its code; the generic line otherwise."""
     key = f"recognition.error.{exc.code}"
     return t(key) if key in web.messages.get(t.lang, {}) else t("recognition.error.other")
 
 
-def _status(exc: ServiceError | ProblemError) -> int:
+def _status(exc: ServiceError) -> int:
     """The page's status for a refusal: the service's own, a failing party as 502."""
-    status = exc.status if isinstance(exc, ProblemError) else http_status(exc)
+    status = http_status(exc)
     return status if status < 500 else 502
 
 
@@ -68,7 +67,7 @@ def _route_hook(request: Request, learner: Learner | None, route_id: str) -> dic
         return None
     try:
         return _services(request).recognition.route(learner, route_id)
-    except (ServiceError, ProblemError):
+    except ServiceError:
         return None  # not an institution's route
 
 
@@ -79,7 +78,7 @@ def _parts_hook(
         return None
     try:
         return _services(request).recognition.parts(learner, credential_id)
-    except (ServiceError, ProblemError):
+    except ServiceError:
         return None
 
 
@@ -138,7 +137,7 @@ def adopt(request: Request, learner: LearnerPage, url: Annotated[str, Form()] = 
     t = web.translator(request)
     try:
         route = _services(request).recognition.adopt(learner, url)
-    except (ServiceError, ProblemError) as exc:
+    except ServiceError as exc:
         return _hub(request, learner, error=_error(t, exc), url=url, status_code=_status(exc))
     return web.redirect(
         request, "/recognition", flash=("success", "recognition.adopted"), name=route["name"]
@@ -151,7 +150,7 @@ def ask(request: Request, learner: LearnerPage, route_id: str) -> Response:
     t = web.translator(request)
     try:
         case = _services(request).recognition.ask(learner, route_id)
-    except (ServiceError, ProblemError) as exc:
+    except ServiceError as exc:
         return _hub(request, learner, error=_error(t, exc), status_code=_status(exc))
     return web.redirect(
         request, "/present?request_uri=" + quote(case["authorizationRequest"], safe="")
@@ -193,7 +192,7 @@ def case_state(request: Request, learner: LearnerPage, case_id: str, shown: str 
 def collect(request: Request, learner: LearnerPage, case_id: str) -> Response:
     try:
         _services(request).recognition.collect(learner, case_id)
-    except (ServiceError, ProblemError):
+    except ServiceError:
         return web.redirect(
             request, f"/recognition/cases/{case_id}", flash=("error", "recognition.collect_failed")
         )

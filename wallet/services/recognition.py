@@ -37,7 +37,6 @@ from credentials.fetch import FetchHTTPError, SafeFetcher
 from credentials.rules import Route
 from servicekit.db import Database
 from servicekit.errors import Conflict, Invalid, NotFound, ServiceError, Upstream
-from servicekit.problems import ProblemError
 
 from ..models import Disclosure, Learner, LearnerRoute, RecognitionCase, RecognitionRoute
 from .clock import Clock, iso
@@ -292,7 +291,7 @@ class RecognitionService:
             received = self.receive.receive_offer(
                 learner, row.credential_offer_uri, tx_code=None, keep_unverified=True
             )
-        except (ProblemError, ServiceError) as exc:
+        except ServiceError as exc:
             self._save(row, collect_error=str(exc.code)[:100])
             if raise_errors:
                 raise
