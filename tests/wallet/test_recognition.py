@@ -532,3 +532,27 @@ def test_trusted_in_an_institution_rule_is_left_to_the_institution(
     account = wallet.signup()
     _modules(wallet, account)  # from an issuer this wallet does not know
     assert _adopt(wallet, account)["satisfied"] is True
+
+
+def test_one_request_at_a_time_per_route(
+    wallet: WalletHarness, institution: FakeInstitution
+) -> None:
+    account = wallet.signup()
+    held = _modules(wallet, account)
+    route = _adopt(wallet, account)
+    path = f"/api/recognition/routes/{route['id']}/request"
+    case = wallet.client.post(path, headers=account.headers).json()
+    wallet.client.post(
+        "/api/requests/respond",
+        json={"request": case["authorizationRequest"], "credentialIds": held, "consent": True},
+        headers=account.headers,
+    )
+    again = wallet.client.post(path, headers=account.headers)
+    assert again.status_code == 409
+    assert again.json()["code"] == "recognition_pending"
+    listed = wallet.client.get(f"/api/recognition/routes/{route['id']}", headers=account.headers)
+    assert listed.json()["pendingCase"] == case["id"]
+    (entry,) = institution.cases.values()
+    entry.update(state="declined", reason="Te oud.")
+    # once the institution has decided, the learner may ask again
+    assert wallet.client.post(path, headers=account.headers).status_code == 201

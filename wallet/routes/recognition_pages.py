@@ -99,6 +99,7 @@ def _hub(
 ) -> Response:
     services = _services(request)
     t = web.translator(request)
+    cases = services.recognition.cases(learner)  # first: refreshed states decide the routes'
     routes = services.recognition.list_routes(learner)
     for route in routes:
         required = route.get("ectsRequired")
@@ -106,7 +107,6 @@ def _hub(
         route["progress_text"] = (
             t("progress.ects", done=done, total=format_number(required)) if required else None
         )
-    cases = services.recognition.cases(learner)
     for case in cases:
         case["state_text"] = _state_text(t, case)
         case["note"] = None

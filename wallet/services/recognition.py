@@ -128,6 +128,7 @@ class RecognitionService:
     def _route_dict(self, learner: Learner, row: RecognitionRoute) -> dict[str, Any]:
         progress = self.routes.progress(learner, row.route_row_id)
         return {
+            "pendingCase": self._pending_case(learner, row.route_row_id),
             "id": row.route_row_id,
             "name": progress["name"],
             "url": row.url,
@@ -147,6 +148,11 @@ class RecognitionService:
         consent screen next. Only for a complete route: the rule is the institution's, and
         a request that cannot pass would only make work for its exam board."""
         route_row = self._own_route(learner, route_row_id)
+        if self._pending_case(learner, route_row_id, refresh=True) is not None:
+            raise Conflict(
+                "recognition_pending",
+                "the institution is already handling a request for this route",
+            )
         progress = self.routes.progress(learner, route_row_id)
         if not progress["satisfied"]:
             raise Conflict(
@@ -370,6 +376,25 @@ class RecognitionService:
         if row is None or row.learner_id != learner.id:
             raise NotFound("route_not_found", "no such institution route")
         return row
+
+    def _pending_case(
+        self, learner: Learner, route_row_id: str, *, refresh: bool = False
+    ) -> str | None:
+        """The case the institution is handling for this route, if any (as last seen, or
+        asked again with ``refresh``)."""
+        with self.db.session() as session:
+            rows = session.exec(
+                select(RecognitionCase)
+                .where(RecognitionCase.learner_id == learner.id)
+                .where(RecognitionCase.route_row_id == route_row_id)
+                .where(col(RecognitionCase.state).in_((AWAITING, "open")))
+            ).all()
+        for row in rows:
+            if refresh:
+                self._follow(learner, row, True)
+            if row.state == "open":
+                return row.id
+        return None
 
     def _own_case(self, learner: Learner, case_id: str) -> RecognitionCase:
         with self.db.session() as session:
