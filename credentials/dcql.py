@@ -38,7 +38,7 @@ FORMAT = "ldp_vc"
 SD_JWT_FORMAT = "dc+sd-jwt"
 FORMATS = (FORMAT, SD_JWT_FORMAT)
 #: where the SD-JWT VC claims carry what ACHIEVEMENT_ID / ACHIEVEMENT_NAME point at
-SD_JWT_PATHS = {
+SD_JWT_PATHS: dict[tuple[str, ...], tuple[str, ...]] = {
     ("credentialSubject", "achievement", "id"): ("achievement_id",),
     ("credentialSubject", "achievement", "name"): ("title",),
 }

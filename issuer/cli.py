@@ -357,16 +357,11 @@ def recheck_awards(
 
     Prints the awards whose evidence was revoked or suspended since; each also becomes a
     notice in the console and an audit event. Exit 1 when there is any such award."""
-    from servicekit.errors import ServiceError
-
     from .services.recognition import recheck
 
     with context(database_url, public_url, dev) as ctx:
-        try:
-            scope = _institution(ctx, institution) if institution else None
-            notices = recheck.recheck(ctx, scope)
-        except ServiceError as exc:
-            fail(exc.detail)
+        scope = _institution(ctx, institution) if institution else None
+        notices = recheck.recheck(ctx, scope)
         print_json({"notices": notices})
         if notices:
             raise typer.Exit(1)

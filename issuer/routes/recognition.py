@@ -5,18 +5,61 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
 from credentials.errors import MicrocredError
 from credentials.openid4vp import REQUEST_OBJECT_MEDIA_TYPE, parse_direct_post
 from servicekit.errors import Invalid
+from servicekit.ratelimit import per_client
 
 from ..deps import Admin, Ctx, Issuer, JsonBody, Member, PublicInstitution
+from ..schemas import media_content
 from ..services.recognition import catalogue, decisions, recheck, requests
 
 router = APIRouter(tags=["recognition"])
+
+
+# the answers' shapes for the OpenAPI document (docs/recognition.md has the prose)
+
+
+class RecognitionStartOut(BaseModel):
+    authorization_request: str
+    request_uri: str
+    case_uri: str
+    expires_at: str
+
+
+class DirectPostOut(BaseModel):
+    redirect_uri: str | None = None
+
+
+class CaseRouteOut(BaseModel):
+    name: str | None
+    kind: str
+    institution: str
+
+
+class LearnerCaseOut(BaseModel):
+    state: str
+    reason: str | None
+    reason_code: str | None
+    route: CaseRouteOut
+    credential_offer_uri: str | None
+    offer_uri: str | None
+    updated: str | None
+
+
+class BoardCaseOut(BaseModel):
+    """The board's case (``decisions.detail``): summary, learner, reports, evaluation."""
+
+    model_config = ConfigDict(extra="allow")
+    id: str
+    state: str
+
+
 NO_STORE = {"Cache-Control": "no-store"}
 BASE = "/institutions/{slug}"
 
@@ -71,7 +114,13 @@ def remove_accepted(ctx: Ctx, principal: Admin, did: str) -> Response:
 # --------------------------------------------------------------------------- the learner's side
 
 
-@router.post(BASE + "/routes/{route}/recognition", status_code=201)
+@router.post(
+    BASE + "/routes/{route}/recognition",
+    status_code=201,
+    response_model=RecognitionStartOut,
+    # anyone may ask, and each request is a row: limited per client (MICROCRED_RATE_REQUEST)
+    dependencies=[Depends(per_client("request"))],
+)
 async def ask_recognition(
     ctx: Ctx, institution: PublicInstitution, route: str, request: Request
 ) -> JSONResponse:
@@ -80,7 +129,11 @@ async def ask_recognition(
     return JSONResponse(started, status_code=201, headers=NO_STORE)
 
 
-@router.get(BASE + "/recognition/requests/{case_id}")
+@router.get(
+    BASE + "/recognition/requests/{case_id}",
+    response_class=Response,
+    responses=media_content("the signed request object", REQUEST_OBJECT_MEDIA_TYPE),
+)
 async def get_request_object(
     ctx: Ctx, institution: PublicInstitution, case_id: str, request: Request
 ) -> Response:
@@ -91,7 +144,7 @@ async def get_request_object(
     return Response(token, media_type=REQUEST_OBJECT_MEDIA_TYPE, headers=NO_STORE)
 
 
-@router.post(BASE + "/recognition/requests/{case_id}/response")
+@router.post(BASE + "/recognition/requests/{case_id}/response", response_model=DirectPostOut)
 async def post_response(
     ctx: Ctx, institution: PublicInstitution, case_id: str, request: Request
 ) -> JSONResponse:
@@ -106,10 +159,27 @@ async def post_response(
     return JSONResponse(answer, headers=NO_STORE)
 
 
-@router.get(BASE + "/recognition/cases/{token}")
-def get_case(ctx: Ctx, institution: PublicInstitution, token: str) -> JSONResponse:
-    """The learner's view of the case (the unguessable token is the key)."""
-    return JSONResponse(decisions.for_learner(ctx, institution, token), headers=NO_STORE)
+@router.get(
+    BASE + "/recognition/cases/{token}",
+    response_model=LearnerCaseOut,
+    responses={200: {"content": {"text/html": {"schema": {"type": "string"}}}}},
+)
+def get_case(ctx: Ctx, institution: PublicInstitution, token: str, request: Request) -> Response:
+    """The learner's view of the case (the unguessable token is the key): JSON for the
+    wallet, a page for a browser the wallet sent here (``redirect_uri``)."""
+    case = decisions.for_learner(ctx, institution, token)
+    accept = request.headers.get("accept", "")
+    if "text/html" in accept and "application/json" not in accept:
+        from .pages import web  # the console's page toolkit (templates, catalogue)
+
+        t = web.translator(request)
+        return web.render(
+            request,
+            "recognition_status.html",
+            page_title=t("recognition.status.title", name=case["route"]["name"]),
+            case=case,
+        )
+    return JSONResponse(case, headers=NO_STORE)
 
 
 # --------------------------------------------------------------------------- the exam board
@@ -121,7 +191,7 @@ def board_cases(ctx: Ctx, principal: Member, state: str | None = None) -> dict[s
     return {"cases": decisions.listing(ctx, principal.institution, states=states)}
 
 
-@router.get(BASE + "/recognition/board/{case_id}")
+@router.get(BASE + "/recognition/board/{case_id}", response_model=BoardCaseOut)
 def board_case(ctx: Ctx, principal: Member, case_id: str) -> JSONResponse:
     return JSONResponse(decisions.detail(ctx, principal.institution, case_id), headers=NO_STORE)
 

@@ -19,12 +19,12 @@ from fastapi import Form, Request
 from fastapi.responses import Response
 
 from servicekit.errors import ServiceError
-from servicekit.problems import ProblemError
 from servicekit.web import PageError, format_date, format_number, load_messages, report_view
 
 from ..services import modules
 from ..services.recognition import catalogue, decisions, recheck
-from .pages import Console, _ctx, _need, _render, web
+from .pages import Console, _ctx, _need, web
+from .pages import _render as _render_any
 
 router = web.page_router()
 MESSAGES = Path(__file__).resolve().parent.parent / "messages"
@@ -36,12 +36,17 @@ CASE = "/console/recognition/cases/{case_id}"
 DECISIONS = {"approve": "approved", "decline": "declined", "more": "more_requested"}
 
 
+def _render(request: Request, principal: Any, template: str, **context: Any) -> Response:
+    page: Response = _render_any(request, principal, template, **context)
+    return page
+
+
 def _error_key(code: str) -> str:
     key = f"recognition.error.{code}"
     return key if key in web.messages.get("nl", {}) else "recognition.error.generic"
 
 
-def _fail(request: Request, back: str, exc: ServiceError | ProblemError) -> Response:
+def _fail(request: Request, back: str, exc: ServiceError) -> Response:
     return web.redirect(request, back, flash=("error", _error_key(exc.code)), code=exc.code)
 
 
@@ -167,7 +172,7 @@ def decide(
             decisions.decline(ctx, institution, case_id, actor=actor, reason=reason)
         else:
             decisions.ask_more(ctx, institution, case_id, actor=actor, reason=reason)
-    except (ServiceError, ProblemError) as exc:
+    except ServiceError as exc:
         return _fail(request, back, exc)
     return web.redirect(request, back, flash=("success", f"recognition.done.{DECISIONS[decision]}"))
 
@@ -197,7 +202,7 @@ def publish(
         published = catalogue.publish(
             _ctx(request), principal.institution, spec, actor=principal.actor
         )
-    except (ServiceError, ProblemError) as exc:
+    except ServiceError as exc:
         return _fail(request, back, exc)
     return web.redirect(
         request, back, flash=("success", "recognition.routes.published"), name=published["name"]
@@ -217,7 +222,7 @@ def add_issuer(
         added = catalogue.add_issuer(
             _ctx(request), principal.institution, did, name, actor=principal.actor
         )
-    except (ServiceError, ProblemError) as exc:
+    except ServiceError as exc:
         return _fail(request, back, exc)
     return web.redirect(
         request, back, flash=("success", "recognition.issuers.added"), name=added["name"]
@@ -248,7 +253,7 @@ def remove_issuer(
         )
     try:
         catalogue.remove_issuer(_ctx(request), principal.institution, did, actor=principal.actor)
-    except (ServiceError, ProblemError) as exc:
+    except ServiceError as exc:
         return _fail(request, back, exc)
     return web.redirect(request, back, flash=("success", "recognition.issuers.removed"))
 

@@ -350,3 +350,106 @@ def test_bad_routes_and_unknown_cases_are_problems(
     problem(served.get(inst.path("/routes/nope")), 404, "unknown_route")
     problem(served.get(inst.path("/recognition/cases/not-a-token")), 404, "case_not_found")
     problem(served.post(inst.path("/routes/nope/recognition"), json={}), 404, "unknown_route")
+
+
+def test_foreign_ob3_and_vcdm11_credentials_count(
+    served: TestClient, inst: Institution, other: Institution
+) -> None:
+    """An OB 3.0 credential of an institution outside microcred (its own did:key) and a VCDM
+    1.1 credential count like the issuer's own, when their issuers are trusted."""
+    from dataclasses import replace
+
+    from credentials.microcredential import Learner
+    from credentials.proofs import sign
+    from tests.credentials.microcred_samples import FOREIGN, module, sample_credential
+
+    holder = Multikey.generate("Ed25519")
+    outsider = Multikey.generate("Ed25519")
+    foreign_id = "https://hochschule-nord.example/module/statistik"
+    foreign = sign(
+        sample_credential(
+            issuer=replace(FOREIGN, id=outsider.controller),
+            achievement=module(id=foreign_id, name="Statistik"),
+            learner=Learner(did=holder.controller, identity="jan@example.nl"),
+            credential_id="urn:uuid:7d3c7c1e-1111-4a8a-9d5e-1b2c3d4e5f60",
+        ),
+        outsider,
+    )
+    legacy_id = "https://unidelta.example/achievements/data-literacy"
+    legacy = served.post(
+        other.path("/credentials/issue"),
+        json={
+            "credential": {
+                "@context": [
+                    "https://www.w3.org/2018/credentials/v1",
+                    "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+                ],
+                "type": ["VerifiableCredential", "OpenBadgeCredential"],
+                "issuer": other.did,
+                "issuanceDate": "2026-01-15T09:00:00Z",
+                "credentialSubject": {
+                    "id": holder.controller,
+                    "type": ["AchievementSubject"],
+                    "achievement": {
+                        "id": legacy_id,
+                        "type": ["Achievement"],
+                        "name": "Data Literacy",
+                        "description": "Reading and presenting quantitative data.",
+                        "criteria": {"narrative": "Passed the final assessment."},
+                    },
+                },
+            }
+        },
+        headers=other.headers,
+    )
+    assert legacy.status_code == 201, legacy.text
+    legacy_credential = legacy.json()["verifiableCredential"]
+    _module(served, inst, ROUTE_SLUG, "Erkenning statistiek", 5)
+    for did, name in ((outsider.controller, "Hochschule Nord"), (other.did, "Universiteit Delta")):
+        added = served.post(
+            inst.path("/accepted-issuers"), json={"did": did, "name": name}, headers=inst.headers
+        )
+        assert added.status_code == 201
+    rule = {
+        "id": "vrijstelling-statistiek",
+        "name": "Vrijstelling Statistiek 1",
+        "accepted_issuers": ["trusted"],
+        "required_modules": [
+            {"id": "stat", "name": "Statistiek", "achievement_ids": [foreign_id]},
+            {"id": "lit", "name": "Data literacy", "achievement_ids": [legacy_id]},
+        ],
+    }
+    published = served.post(
+        inst.path("/routes"),
+        json={"kind": "exemption", "rule": rule, "award_module": ROUTE_SLUG},
+        headers=inst.headers,
+    )
+    assert published.status_code == 201, published.text
+    world = World(served, inst, other, holder, [foreign, legacy_credential], published.json())
+    request = _ask(world)
+    assert _answer(world, request).status_code == 200
+    detail = served.get(
+        inst.path(f"/recognition/board/{_case_id(world)}"), headers=inst.headers
+    ).json()
+    assert [c["format"] for c in detail["credentials"]][1].startswith("VCDM 1.1")
+    assert all(c["verified"] and c["bound"] and c["trusted"] for c in detail["credentials"])
+    assert detail["evaluation"]["satisfied"] is True
+    assert detail["route"]["kind"] == "exemption"
+    assert [e["id"] for e in detail["evidence"]] == [foreign["id"], legacy_credential["id"]]
+    assert detail["credentials"][0]["issuer_name"] == "Hochschule Nord"
+
+
+def test_an_approval_that_cannot_offer_leaves_the_case_open(
+    served: TestClient, inst: Institution, other: Institution
+) -> None:
+    world = _world(served, inst, other)
+    request = _ask(world)
+    assert _answer(world, request).status_code == 200
+    case_id = _case_id(world)
+    archived = served.delete(inst.path(f"/modules/{ROUTE_SLUG}"), headers=inst.headers)
+    assert archived.status_code == 200, archived.text
+    path = inst.path(f"/recognition/board/{case_id}/decision")
+    refused = served.post(path, json={"decision": "approve"}, headers=inst.headers)
+    problem(refused, 409, "module_archived")
+    case = served.get(request.case_uri).json()
+    assert case["state"] == "open" and case["credential_offer_uri"] is None

@@ -55,6 +55,11 @@ def test_board_sees_the_case_and_approves_after_confirming(
     )
     assert done.status_code == 303
     assert served.get(request.case_uri).json()["state"] == "approved"
+    # a browser the wallet sends to the case gets a page, not JSON
+    status = served.get(request.case_uri, headers={"Accept": "text/html"})
+    assert status.headers["content-type"].startswith("text/html")
+    assert 'lang="nl"' in status.text and "toegekend" in status.text
+    assert 'href="openid-credential-offer://?credential_offer_uri=' in status.text
     events = served.get(
         inst.path("/audit"), params={"action": "recognition.approve"}, headers=inst.headers
     ).json()["events"]
@@ -129,3 +134,72 @@ def test_a_module_revoked_after_the_award_gives_a_notice(
         headers=inst.headers,
     ).json()["events"]  # fmt: skip
     assert len(events) == 1
+
+
+def test_the_recognition_catalogue_has_the_same_keys_in_both_languages() -> None:
+    from pathlib import Path
+
+    from servicekit.web import load_messages
+
+    catalogue = load_messages(Path(__file__).resolve().parents[2] / "issuer" / "messages")
+    nl = {k for k in catalogue["nl"] if k.startswith("recognition.")}
+    en = {k for k in catalogue["en"] if k.startswith("recognition.")}
+    assert nl == en and len(nl) > 50
+
+
+def test_routes_and_trusted_issuers_are_managed_in_the_console(
+    client: TestClient, inst: Institution, other: Institution
+) -> None:
+    from tests.issuer.support import module_spec
+
+    created = client.post(inst.path("/modules"), json=module_spec(), headers=inst.headers)
+    assert created.status_code == 201
+    _log_in(client, inst)
+    assert client.get("/console/recognition").status_code == 200
+    rule = (
+        "id: vrijstelling-statistiek\n"
+        "name: Vrijstelling Statistiek 1\n"
+        "accepted_issuers: [trusted]\n"
+        "required_modules:\n"
+        "  - {id: stat, name: Statistiek, keywords: [statistiek]}\n"
+    )
+    published = client.post(
+        "/console/recognition/routes",
+        data={
+            "kind": "exemption", "award_module": "data-wrangling", "rule": rule,
+            "csrf_token": _csrf(client),
+        },
+    )  # fmt: skip
+    assert published.status_code == 200 and "is gepubliceerd" in published.text
+    route = client.get(inst.path("/routes/vrijstelling-statistiek")).json()
+    assert route["kind"] == "exemption" and route["award"]["auto_award"] is False
+    bad = client.post(
+        "/console/recognition/routes",
+        data={
+            "kind": "route",
+            "award_module": "data-wrangling",
+            "rule": "id: [",
+            "csrf_token": _csrf(client),
+        },
+    )
+    assert "De regel klopt niet" in bad.text
+
+    added = client.post(
+        "/console/recognition/issuers",
+        data={"did": other.did, "name": "Universiteit Delta", "csrf_token": _csrf(client)},
+    )
+    assert "toegevoegd" in added.text
+    listed = client.get(inst.path("/accepted-issuers"), headers=inst.headers).json()["issuers"]
+    assert [i["did"] for i in listed] == [other.did]
+    ask = client.post(
+        "/console/recognition/issuers/remove", data={"did": other.did, "csrf_token": _csrf(client)}
+    )
+    assert "Weet je het zeker?" in ask.text
+    assert (
+        len(client.get(inst.path("/accepted-issuers"), headers=inst.headers).json()["issuers"]) == 1
+    )
+    client.post(
+        "/console/recognition/issuers/remove",
+        data={"did": other.did, "confirmed": "yes", "csrf_token": _csrf(client)},
+    )
+    assert client.get(inst.path("/accepted-issuers"), headers=inst.headers).json()["issuers"] == []

@@ -17,6 +17,7 @@ from typing import Any
 
 from credentials.errors import MalformedInput
 from credentials.evidence import evidence_entry, evidence_id
+from credentials.microcredential import MicrocredentialView
 from credentials.model import holder_id, issuer_id
 from credentials.openid4vp import binding_holds, counted_indexes
 from credentials.reading import read_credential
@@ -106,7 +107,7 @@ def assess(
     now: Any,
 ) -> Assessment:
     """Evaluate ``route`` over what may count, and prepare the evidence of an award."""
-    views = []
+    views: list[MicrocredentialView] = []
     keyed: dict[str, tuple[Any, Any]] = {}
     items: list[dict[str, Any]] = []
     for answer in presented:

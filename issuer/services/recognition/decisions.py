@@ -99,7 +99,7 @@ def approve(
     _decide(
         ctx, institution, row, "approved", actor=actor, reason=text, action="recognition.approve"
     )
-    return _offer_award(ctx, institution, case_id, actor=actor)
+    return _offer_or_reopen(ctx, institution, row, actor=actor)
 
 
 def auto_award(
@@ -118,7 +118,7 @@ def auto_award(
         action="recognition.auto_award",
         details={"grounds": grounds, "trusted_only": True, "satisfied": True},
     )
-    _offer_award(ctx, institution, case_id, actor="system:auto-award")
+    _offer_or_reopen(ctx, institution, row, actor="system:auto-award")
 
 
 def decline(
@@ -140,6 +140,24 @@ def ask_more(
         ctx, institution, row, "more_requested", actor=actor, reason=_reason(reason),
         action="recognition.more",
     )  # fmt: skip
+
+
+def _offer_or_reopen(
+    ctx: IssuerContext, institution: Institution, row: RecognitionCase, *, actor: str
+) -> dict[str, Any]:
+    """The award offer; if it cannot be made (the award module was archived meanwhile),
+    the case goes back to the state it was decided from, so nothing is left half-done
+    (the audit log keeps the attempt)."""
+    try:
+        return _offer_award(ctx, institution, row.id, actor=actor)
+    except Exception:
+        with ctx.db.session() as session:
+            session.execute(
+                update(RecognitionCase)
+                .where(col(RecognitionCase.id) == row.id, col(RecognitionCase.state) == "approved")
+                .values(state=row.state, reason=row.reason, decided_by=None, decided_at=None)
+            )
+        raise
 
 
 def _offer_award(

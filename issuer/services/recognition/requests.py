@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
@@ -30,7 +31,7 @@ from credentials.dcql import FORMAT, RequestSpec, dcql_query, queries_for
 from credentials.errors import MicrocredError
 from credentials.openid4vp import counted_indexes
 from credentials.rules import Route
-from servicekit.errors import Gone, Invalid, NotFound
+from servicekit.errors import Gone, Invalid, NotFound, ServiceError
 from servicekit.tokens import new_token, same, token_hash
 
 from ...models import Institution, RecognitionCase, RecognitionRoute
@@ -257,7 +258,9 @@ def answer(
             },
         )
     if route_row.auto_award and outcome.satisfied and outcome.trusted_only:
-        decisions.auto_award(ctx, institution, row.id, outcome.evaluation)
+        # if no offer can be made, the case stays open for the exam board
+        with suppress(ServiceError):
+            decisions.auto_award(ctx, institution, row.id, outcome.evaluation)
     return {"redirect_uri": case_uri(ctx, institution, secret["case_token"])}
 
 
