@@ -206,6 +206,11 @@ def _consent(phone: Any, expected: list[str]) -> None:
     phone.get_by_role("button", name="Delen", exact=True).click()
 
 
+def _fits_the_phone(page: Any) -> bool:
+    """No horizontal scrolling at phone width (the wallet is made for a phone first)."""
+    return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
+
+
 def test_recognition_journey(
     stack: Stack,
     reference: Any,
@@ -226,6 +231,7 @@ def test_recognition_journey(
     phone.get_by_role("button", name="Volg deze leerroute").click()
     ask = phone.get_by_role("button", name="Erkenning aanvragen bij Hogeschool Rijnland")
     ask.wait_for()
+    assert _fits_the_phone(phone)
     shot(phone, "01-wallet-route-complete")
     ask.click()
     phone.wait_for_url(re.compile(r".*/present\?request_uri=.*"))
@@ -235,6 +241,7 @@ def test_recognition_journey(
     phone.wait_for_url(re.compile(r".*/recognition/cases/[0-9a-f-]{36}$"))
     case_url = phone.url
     assert phone.locator(".case-state").inner_text() == "In behandeling"
+    assert _fits_the_phone(phone)
 
     # -- 2. an exam board member approves in the console, after the confirmation step
     desk = board.page
