@@ -20,7 +20,7 @@ from servicekit.migrations import ensure_current
 from servicekit.ratelimit import RateLimiter
 
 from .config import Settings
-from .routes import ROUTERS, pages
+from .routes import ROUTERS, pages, recognition_pages
 from .services.clock import Clock
 from .services.container import build_services
 
@@ -59,6 +59,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(pages.router)  # the learner's pages (servicekit.web)
+    app.include_router(recognition_pages.router)  # issue 17: asking for recognition
     return app
 
 

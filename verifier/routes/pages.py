@@ -41,6 +41,8 @@ from servicekit.web import (
     Web,
     format_date,
     format_number,
+    load_messages,
+    merge_messages,
     microcredential_rows,
     report_view,
 )
@@ -48,6 +50,7 @@ from servicekit.web import (
 from ..services.admissions import evaluate_results, parse_route
 from ..services.container import Services
 from ..services.requests import QR_MAX_CHARS, by_value_uri, request_uri_for
+from ..services.stack import stacks_of, withdrawn_parts
 from ..services.vcapi import parse_body
 from ..services.verification import VerificationResult, malformed
 
@@ -371,7 +374,7 @@ MESSAGES: dict[str, dict[str, str]] = {
 web = Web(
     "verifier",
     templates=HERE / "templates",
-    messages=MESSAGES,
+    messages=merge_messages(MESSAGES, load_messages(HERE / "messages")),  # + issue 17 keys
     settings_of=lambda request: request.app.state.services.settings,
 )
 _anonymous_request_limit = per_client("request")
@@ -487,15 +490,21 @@ def _render_result(
     t = web.translator(request)
     overall = report_view(result.report, t)
     cards = _cards_of(result, t)
+    verdict, reason = overall.state, _first_reason(overall)
+    stacks = stacks_of(result)  # issue 17: an award and its parts (stack_tree.html)
+    withdrawn = withdrawn_parts(result, stacks)  # revoked after the award: warned, not failed
+    if withdrawn:
+        verdict, reason = _worst([c.state for i, c in enumerate(cards) if i not in withdrawn]), None
     return _render(
         request,
         "result.html",
         page_title=t("verifier.result.title"),
-        verdict=overall.state,
-        reason=_first_reason(overall),
+        verdict=verdict,
+        reason=reason,
         overall=overall,
         cards=cards,
         is_presentation=result.is_presentation,
+        stacks=stacks,
         share_url=share_url,
         checked_at=format_date(_services(request).clock(), with_time=True),
         status_code=200,
@@ -662,8 +671,8 @@ async def create_request(request: Request) -> Response:
     modules: list[str] = []
     rule: dict[str, Any] | None = None
     try:
-        if ask == "module":
-            module = form.get("module", "").strip()
+        if ask in ("module", "route"):  # issue 17: a route certificate is asked by its name
+            module = form.get("module" if ask == "module" else "route_name", "").strip()
             if not module:
                 raise _RuleError(t("verifier.request.module"))
             modules = [module]
@@ -807,6 +816,7 @@ def request_result(request: Request, request_id: str) -> Response:
         cards=cards,
         presentations=presentation_views,
         rule=outcome.get("rule"),
+        stacks=outcome.get("stacks") or [],  # issue 17 (stack_tree.html)
     )
 
 

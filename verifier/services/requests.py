@@ -56,6 +56,7 @@ from .admissions import evaluate_results
 from .clock import Clock, aware, iso, utc
 from .dcql import RequestSpec, dcql_query, queries_for
 from .signing import VerifierIdentity
+from .stack import stacks_of_results
 from .verification import VerificationResult, VerificationService
 
 CRYPTOSUITES = openid4vp.CRYPTOSUITES
@@ -427,6 +428,7 @@ class PresentationRequestService:
                 ],
             },
             "rule": rule,
+            "stacks": stacks_of_results(all_results),  # issue 17: an award and its parts
             "presentations": [{"query": q, **r.to_dict()} for q, r in results],
         }
 

@@ -480,6 +480,7 @@ NAV = [
     NavItem("wallet.nav.routes", "/routes"),
     NavItem("wallet.nav.shares", "/shares"),
     NavItem("wallet.nav.present", "/present"),
+    NavItem("recognition.nav", "/recognition"),  # issue 17 (recognition_pages.py)
     NavItem("wallet.nav.data", "/data"),
 ]
 
@@ -1131,7 +1132,9 @@ async def present_respond(request: Request, learner: LearnerPage) -> Response:
         return _consent(request, learner, value, preview, error=exc.detail,
                         status_code=min(http_status(exc), 502))  # fmt: skip
     name = (sent.get("verifier") or {}).get("name") or t("wallet.consent.unknown_verifier")
-    return web.redirect(request, "/shares", flash=("success", "wallet.consent.sent"), name=name)
+    case = services.recognition.case_for_request(learner, value)  # issue 17: back to the case
+    after = f"/recognition/cases/{case}" if case else "/shares"
+    return web.redirect(request, after, flash=("success", "wallet.consent.sent"), name=name)
 
 
 # --------------------------------------------------------------------------- data
