@@ -38,6 +38,8 @@ from typing import Any
 from credentials.errors import MalformedInput
 from credentials.report import Check
 
+from .clock import iso
+
 log = logging.getLogger("microcred.verifier")
 
 CHECK_ID = "trust"
@@ -83,8 +85,8 @@ class Institution:
             "name": self.name,
             "country": self.country,
             "accreditation": list(self.accreditation),
-            "valid_from": _iso(self.valid_from),
-            "valid_until": _iso(self.valid_until),
+            "valid_from": iso(self.valid_from),
+            "valid_until": iso(self.valid_until),
             "url": self.url,
         }
 
@@ -105,7 +107,7 @@ class TrustRegistry:
         return {
             "name": self.name,
             "source": self.source,
-            "loaded_at": _iso(self.loaded_at),
+            "loaded_at": iso(self.loaded_at),
             "institutions": [i.to_dict() for i in self.institutions.values()],
         }
 
@@ -314,14 +316,14 @@ def trust_check(
     moment = issued or datetime.now(UTC)
     if not institution.accredited_at(moment):
         window = (
-            f"{_iso(institution.valid_from) or 'always'} until "
-            f"{_iso(institution.valid_until) or 'further notice'}"
+            f"{iso(institution.valid_from) or 'always'} until "
+            f"{iso(institution.valid_until) or 'further notice'}"
         )
         return _untrusted(
             strict,
             "accreditation_not_valid",
             f"{institution.name} is in the trust registry from {window}, but the credential "
-            f"was issued on {_iso(moment)}",
+            f"was issued on {iso(moment)}",
         )
     return Check.passed(CHECK_ID, f"issued by {institution.describe()}", code="trusted")
 
@@ -330,7 +332,3 @@ def _untrusted(strict: bool, code: str, message: str) -> Check:
     if strict:
         return Check.failed(CHECK_ID, code, message)
     return Check.warning(CHECK_ID, code, message)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
