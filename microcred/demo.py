@@ -38,7 +38,7 @@ from typing import Annotated, Any
 
 import typer
 
-from .cli import app, fail
+from servicekit.cli import fail
 
 SERVICES = ("issuer", "wallet", "verifier")
 DEFAULT_DATA_DIR = Path(".microcred-demo")
@@ -501,14 +501,18 @@ def serve_command(config: DemoConfig, service: str) -> list[str]:
 def service_environment(config: DemoConfig) -> dict[str, str]:
     """The children find the key-encryption key and web secrets in the data directory."""
     env = dict(os.environ)
-    env["MICROCRED_DATA_DIR"] = str(config.data_dir)
-    env["MICROCRED_DEV"] = "1"
+    for service in SERVICES:
+        prefix = f"MICROCRED_{service.upper()}_"
+        env[prefix + "DATA_DIR"] = str(config.data_dir)
+        env[prefix + "DEV"] = "1"
+        for name in ("DATABASE_URL", "PUBLIC_URL", "PORT"):
+            env.pop(prefix + name, None)
     env["MICROCRED_WALLET_KNOWN_ISSUERS_FILE"] = str(config.known_issuers_path)
     env["MICROCRED_WALLET_URL"] = config.public_url("wallet")
     env["MICROCRED_ISSUER_STATUS_MAX_AGE"] = str(config.status_max_age)
-    env.pop("DATABASE_URL", None)
-    env.pop("MICROCRED_PUBLIC_URL", None)
-    env.pop("MICROCRED_PORT", None)
+    for old in ("DATABASE_URL", "MICROCRED_PUBLIC_URL", "MICROCRED_PORT", "MICROCRED_DATA_DIR"):
+        env.pop(old, None)  # names from before MICROCRED_<SERVICE>_*: not for the demo
+    env.pop("MICROCRED_DEV", None)
     return env
 
 
@@ -616,7 +620,6 @@ def describe(config: DemoConfig, state: DemoState) -> str:
 # --------------------------------------------------------------------------- command
 
 
-@app.command("demo")
 def demo(
     data_dir: Annotated[
         Path, typer.Option(help="where the demo keeps its databases and keys")
