@@ -53,11 +53,8 @@ def add_route(
     database_url: DatabaseOption = None,
 ) -> None:
     """Publish (or replace) a route definition in the wallet's catalogue."""
-    try:
-        with refusals():
-            route = load_route(file)
-    except OSError as exc:
-        fail(f"cannot read {file}: {exc.strerror}")
+    with refusals():
+        route = load_route(file)  # unreadable or malformed: exit 2 with the reason
     with _routes(database_url) as routes:
         routes.publish(route.to_dict())
     typer.echo(f"published route {route.id} ({route.name})")

@@ -24,7 +24,6 @@ loaded one.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -35,6 +34,7 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
+from credentials.datafiles import load_data_file
 from credentials.errors import MalformedInput
 from credentials.report import Check
 
@@ -51,8 +51,11 @@ _TOP_KEYS = {"name", "institutions", "description"}
 MAX_REGISTRY_BYTES = 5 * 1024 * 1024
 
 
+REGISTRY_ERROR = "invalid_trust_registry"
+
+
 def _fail(message: str) -> MalformedInput:
-    return MalformedInput(message, code="invalid_trust_registry")
+    return MalformedInput(message, code=REGISTRY_ERROR)
 
 
 @dataclass(frozen=True)
@@ -203,24 +206,7 @@ def _moment(value: Any, where: str, *, end: bool) -> datetime | None:
 def load_registry(path: str | Path) -> TrustRegistry:
     """Read and parse a registry file (``.yaml``/``.yml`` as YAML, anything else as JSON)."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise _fail(f"cannot read the trust registry {path}: {exc.strerror or exc}") from None
-    if len(raw) > MAX_REGISTRY_BYTES:
-        raise _fail(f"the trust registry {path} is larger than {MAX_REGISTRY_BYTES} bytes")
-    if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml
-
-        try:
-            data = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            raise _fail(f"{path.name}: not valid YAML: {exc}") from None
-    else:
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise _fail(f"{path.name}: not valid JSON: {exc}") from None
+    data = load_data_file(path, code=REGISTRY_ERROR, max_bytes=MAX_REGISTRY_BYTES)
     return parse_registry(data, source=str(path))
 
 
