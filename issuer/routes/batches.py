@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from servicekit.problems import ProblemError
+from servicekit.reading import media_type
 
-from ..deps import Ctx, IdempotencyKey, Issuer, media_type
+from ..deps import Ctx, IdempotencyKey, Issuer
 from ..services import batch
 
 router = APIRouter(tags=["batches"])

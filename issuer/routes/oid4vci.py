@@ -14,11 +14,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from credentials.errors import MicrocredError
-from credentials.model import parse_json
+from servicekit.errors import Invalid
 from servicekit.ratelimit import per_client
+from servicekit.reading import form_fields, is_json, json_body, media_type
 
-from ..deps import Ctx, PublicInstitution, is_json, media_type
+from ..deps import Ctx, PublicInstitution
 from ..services import offers
 
 router = APIRouter(tags=["openid4vci"])
@@ -39,9 +39,9 @@ async def _json_body(request: Request, error_code: str) -> Any:
     if not is_json(request):
         return None
     try:
-        return parse_json(await request.body())
-    except MicrocredError as exc:
-        raise offers.OAuthError(400, error_code, exc.message) from exc
+        return await json_body(request)
+    except Invalid as exc:
+        raise offers.OAuthError(400, error_code, exc.detail) from exc
 
 
 @router.get("/.well-known/openid-credential-issuer/institutions/{slug}")
@@ -87,8 +87,7 @@ async def token(ctx: Ctx, institution: PublicInstitution, request: Request) -> J
                 400, "invalid_request", "send application/x-www-form-urlencoded parameters"
             )
         )
-    form = await request.form(max_files=0, max_fields=20)
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    fields = await form_fields(request, max_files=0, max_fields=20)
     try:
         answer = await run_in_threadpool(offers.token, ctx, institution, fields)
     except offers.OAuthError as error:

@@ -44,6 +44,7 @@ from credentials.microcredential import PARTICIPATION_FORMS, SUPERVISION, read_m
 from servicekit.background import BackgroundJobs
 from servicekit.problems import ProblemError
 from servicekit.qr import qr_png_data_uri
+from servicekit.reading import form_fields
 from servicekit.web import (
     LoginRequired,
     NavItem,
@@ -696,7 +697,7 @@ def module_list(request: Request, principal: Console) -> Response:
 @router.post("/console/modules")
 async def module_create(request: Request, principal: Console) -> Response:
     _need(principal, "admin")
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await form_fields(request)
     ctx = _ctx(request)
     try:
         spec = validate(ModuleIn, _module_body(form))
@@ -764,7 +765,7 @@ async def issue(request: Request, principal: Console) -> Response:
     _need(principal, "issue")
     ctx = _ctx(request)
     t = web.translator(request)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await form_fields(request)
     learner = {
         key: form[key].strip()
         for key in ("email", "student_number", "did")

@@ -25,8 +25,9 @@ from credentials.errors import MicrocredError
 from credentials.model import parse_json
 from servicekit.problems import ProblemError
 from servicekit.ratelimit import per_client
+from servicekit.reading import request_bearer
 
-from ..deps import ServicesDep, bearer_token
+from ..deps import ServicesDep
 from ..models import PresentationRequestCreate
 
 router = APIRouter(prefix="/requests", tags=["presentation requests"])
@@ -48,7 +49,7 @@ async def create_request(
     ``Settings.requester_keys``) creates requests under its registered name; anyone else
     is rate-limited per client (``MICROCRED_RATE_REQUEST``) and asks as this verifier.
     """
-    requester = services.settings.requester_for(bearer_token(request))
+    requester = services.settings.requester_for(request_bearer(request))
     if requester is None:
         _anonymous_limit(request)
     created = await run_in_threadpool(
@@ -186,7 +187,7 @@ async def _fields(request: Request, max_bytes: int) -> dict[str, str]:
 
 
 def _result_token(request: Request) -> str | None:
-    return bearer_token(request) or request.query_params.get("token")
+    return request_bearer(request) or request.query_params.get("token")
 
 
 @router.get("/{request_id}/result")
