@@ -21,6 +21,7 @@ from servicekit.app import BodyLimitMiddleware
 from servicekit.app import create_app as create_service_app
 from servicekit.background import BackgroundJobs
 from servicekit.migrations import ensure_current
+from servicekit.problems import install_error_pages
 
 from .config import Settings
 from .routes import include_all, pages
@@ -92,6 +93,7 @@ def create_app(
     app.router.lifespan_context = lifespan
     include_all(app)
     app.include_router(pages.router)  # the console pages (servicekit.web)
+    install_error_pages(app, pages.web)  # browsers get 404/405/410/500 as pages
     return app
 
 

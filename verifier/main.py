@@ -22,6 +22,7 @@ from servicekit.app import create_app as create_service_app
 from servicekit.background import AppExecutor
 from servicekit.db import Database
 from servicekit.migrations import ensure_current
+from servicekit.problems import install_error_pages
 
 from .config import Settings
 from .routes import ROUTERS, pages
@@ -58,6 +59,7 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(pages.router)  # the employer's pages (servicekit.web)
+    install_error_pages(app, pages.web)  # browsers get 404/405/410/500 as pages
     app.router.lifespan_context = _lifespan
     return app
 

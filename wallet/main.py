@@ -17,6 +17,7 @@ from credentials.keystore import Keystore
 from servicekit.app import create_app as create_service_app
 from servicekit.db import Database
 from servicekit.migrations import ensure_current
+from servicekit.problems import install_error_pages
 from servicekit.ratelimit import RateLimiter
 
 from .config import Settings
@@ -59,6 +60,7 @@ def create_app(
     for module in (accounts, credentials, learning_routes, shares, requests, data):
         app.include_router(module.router)
     app.include_router(pages.router)  # the learner's pages (servicekit.web)
+    install_error_pages(app, pages.web)  # browsers get 404/405/410/500 as pages
     return app
 
 
