@@ -24,7 +24,7 @@ from servicekit.migrations import ensure_current
 from servicekit.problems import install_error_pages
 
 from .config import Settings
-from .routes import include_all, pages
+from .routes import ROUTERS, pages
 from .services import offers
 from .services.clock import Clock
 from .services.context import IssuerContext
@@ -74,7 +74,8 @@ def create_app(
         hsts=settings.is_https,
     )
     app.add_middleware(_BodyLimits, default=settings.max_body)
-    app.state.issuer = ctx
+    app.state.services = ctx
+    app.state.issuer = ctx  # the older name, still read by the console pages and tests
     batch_jobs: BackgroundJobs[Any] = BackgroundJobs("batch", keep_seconds=BATCH_JOB_KEEP_SECONDS)
     app.state.batch_jobs = batch_jobs
 
@@ -91,7 +92,8 @@ def create_app(
             ctx.close()
 
     app.router.lifespan_context = lifespan
-    include_all(app)
+    for router in ROUTERS:
+        app.include_router(router)
     app.include_router(pages.router)  # the console pages (servicekit.web)
     install_error_pages(app, pages.web)  # browsers get 404/405/410/500 as pages
     return app

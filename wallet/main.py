@@ -21,7 +21,7 @@ from servicekit.problems import install_error_pages
 from servicekit.ratelimit import RateLimiter
 
 from .config import Settings
-from .routes import accounts, credentials, data, learning_routes, pages, requests, shares
+from .routes import ROUTERS, pages
 from .services.clock import Clock
 from .services.container import build_services
 
@@ -57,8 +57,8 @@ def create_app(
         settings, db, clock=clock, fetcher=fetcher, keystore=keystore
     )
     app.state.login_limiter = RateLimiter()
-    for module in (accounts, credentials, learning_routes, shares, requests, data):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.include_router(pages.router)  # the learner's pages (servicekit.web)
     install_error_pages(app, pages.web)  # browsers get 404/405/410/500 as pages
     return app

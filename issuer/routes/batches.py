@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from servicekit.problems import ProblemError
 from servicekit.reading import media_type
 
-from ..deps import Ctx, IdempotencyKey, Issuer
+from ..deps import IdempotencyKey, Issuer, ServicesDep
 from ..services import batch
 
 router = APIRouter(tags=["batches"])
@@ -18,7 +18,7 @@ router = APIRouter(tags=["batches"])
 
 @router.post("/institutions/{slug}/batches")
 async def run_batch(
-    ctx: Ctx,
+    ctx: ServicesDep,
     principal: Issuer,
     request: Request,
     key: IdempotencyKey,

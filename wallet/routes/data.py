@@ -8,11 +8,12 @@ from fastapi.responses import JSONResponse
 from servicekit.reading import json_body
 
 from ..deps import LearnerDep, ServicesDep
+from ..schemas import WalletExportOut
 
 router = APIRouter(prefix="/api", tags=["data"])
 
 
-@router.get("/export")
+@router.get("/export", response_model=WalletExportOut)
 def export(learner: LearnerDep, services: ServicesDep) -> JSONResponse:
     bundle = services.portability.export(learner)
     name = f"microcred-wallet-{learner.username}.json"
