@@ -114,6 +114,7 @@ def command(
                 function(ctx, **arguments)
 
         parameters = [*own, *added]
+        # typer reads the parameters from __signature__, which functions do not declare
         run.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
         run.__annotations__ = {p.name: p.annotation for p in parameters}
         group.command(name)(run)

@@ -13,19 +13,28 @@ from __future__ import annotations
 
 import importlib
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from credentials.errors import MicrocredError
 from issuer import cli as issuer_cli
+from issuer.config import Settings as IssuerSettings
 from servicekit.cli import fail
+from servicekit.settings import ServiceSettings
 from verifier import cli as verifier_cli
+from verifier.config import Settings as VerifierSettings
 from wallet import cli as wallet_cli
+from wallet.config import Settings as WalletSettings
 
 from . import demo
 
 SERVICES = ("issuer", "wallet", "verifier")
+SETTINGS: dict[str, type[ServiceSettings]] = {
+    "issuer": IssuerSettings,
+    "wallet": WalletSettings,
+    "verifier": VerifierSettings,
+}
 ADMIN_GROUPS: dict[str, typer.Typer] = {
     "issuer": issuer_cli.app,
     "wallet": wallet_cli.app,
@@ -39,10 +48,9 @@ class Service(StrEnum):
     verifier = "verifier"
 
 
-def settings_for(service: str, **values: object):  # type: ignore[no-untyped-def]
-    config = importlib.import_module(f"{service}.config")
-    clean = {k: v for k, v in values.items() if v not in (None, "")}
-    return config.Settings(**clean)
+def settings_for(service: str, **values: object) -> ServiceSettings:
+    clean: dict[str, Any] = {k: v for k, v in values.items() if v not in (None, "")}
+    return SETTINGS[service](**clean)
 
 
 def migrate(
@@ -131,10 +139,9 @@ def serve(
     )
 
 
-def settings_environment(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def settings_environment(settings: ServiceSettings) -> dict[str, str]:
     """Environment that lets worker processes rebuild the same settings."""
-    env: dict[str, str] = settings.environment()
-    return env
+    return settings.environment()
 
 
 def register(app: typer.Typer) -> None:

@@ -30,6 +30,7 @@ from credentials.errors import MicrocredError
 
 from .errors import ServiceError, http_status
 from .headers import security_headers
+from .negotiation import accept_weights, best_weight
 
 log = logging.getLogger("microcred")
 PROBLEM_JSON = "application/problem+json"
@@ -138,21 +139,9 @@ def prefers_html(request: Request) -> bool:
     sending no ``Accept`` get JSON; browsers navigating (``text/html,…,*/*;q=0.8``) get
     HTML.
     """
-    weights: dict[str, float] = {}
-    for part in request.headers.get("accept", "").split(","):
-        kind, *parameters = (piece.strip() for piece in part.split(";"))
-        weight = 1.0
-        for parameter in parameters:
-            name, _, value = parameter.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    weight = float(value)
-                except ValueError:
-                    weight = 0.0
-        kind = kind.lower()
-        weights[kind] = max(weight, weights.get(kind, 0.0))
+    weights = accept_weights(request.headers.get("accept"))
     html = weights.get("text/html", 0.0)
-    return html > 0 and html >= max(weights.get(kind, 0.0) for kind in _JSON_TYPES)
+    return html > 0 and html >= best_weight(weights, _JSON_TYPES)
 
 
 def error_answer(

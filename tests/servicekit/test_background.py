@@ -36,7 +36,11 @@ def test_shutdown_waits_for_a_running_job_and_refuses_new_ones() -> None:
     assert jobs.running() == 1
     # the shutdown cannot finish before the job does: release the job only once the
     # shutdown has begun (it refuses new jobs from its first instant)
-    releaser = threading.Thread(target=lambda: (_wait_closed(jobs), gate.set()))
+    def release_once_closing() -> None:
+        _wait_closed(jobs)
+        gate.set()
+
+    releaser = threading.Thread(target=release_once_closing)
     releaser.start()
     assert jobs.shutdown(timeout=WAIT) is True
     assert job["done"] is True and jobs.running() == 0
