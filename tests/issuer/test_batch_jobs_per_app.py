@@ -13,20 +13,16 @@ from fastapi.testclient import TestClient
 from issuer.main import create_app
 from servicekit.errors import Busy
 from tests.issuer.support import Institution
+from tests.issuer.test_console_session import _log_in as log_in_session
 
 CSV = "email,student_number,grade\nanna@example.nl,500123,8\nbob@example.nl,500124,7\n"
 WAIT_SECONDS = 30.0
 
 
 def _log_in(client: TestClient, inst: Institution) -> str:
-    client.get("/")
-    csrf = client.cookies.get("mc_issuer_csrf")
-    assert csrf
-    answer = client.post(
-        "/login", data={"token": inst.token, "csrf_token": csrf}, follow_redirects=False
-    )
-    assert answer.status_code == 303, answer.text
-    client.get("/console/batch")  # the form's token is bound to the new session
+    """Log in to the console; the CSRF token for its forms (bound to the new session)."""
+    log_in_session(client, inst)
+    client.get("/console/batch")
     bound = client.cookies.get("mc_issuer_csrf")
     assert bound
     return bound
