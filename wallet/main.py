@@ -17,6 +17,7 @@ from credentials.keystore import Keystore
 from servicekit.app import create_app as create_service_app
 from servicekit.db import Database
 from servicekit.migrations import ensure_current
+from servicekit.problems import install_error_pages
 from servicekit.ratelimit import RateLimiter
 
 from .config import Settings
@@ -60,6 +61,7 @@ def create_app(
         app.include_router(router)
     app.include_router(pages.router)  # the learner's pages (servicekit.web)
     app.include_router(recognition_pages.router)  # issue 17: asking for recognition
+    install_error_pages(app, pages.web)  # browsers get 404/405/410/500 as pages
     return app
 
 

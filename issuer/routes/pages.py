@@ -29,9 +29,9 @@ import io
 import json
 import os
 import secrets
-import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
@@ -41,8 +41,10 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import col, select
 
 from credentials.microcredential import PARTICIPATION_FORMS, SUPERVISION, read_microcredential
+from servicekit.background import BackgroundJobs
 from servicekit.errors import ServiceError, http_status
 from servicekit.qr import qr_png_data_uri
+from servicekit.reading import form_fields
 from servicekit.web import (
     LoginRequired,
     NavItem,
@@ -77,7 +79,6 @@ OFFER_COOKIE = "mc_issuer_offer"
 SESSION_SECONDS = 8 * 3600
 WALLET_URL_ENV = "MICROCRED_WALLET_URL"
 PAGE_SIZE = 25
-JOB_KEEP_SECONDS = 3600
 SAMPLE_CSV = "email,student_number,grade,awarded_date\nanna@example.nl,500123,8,2026-06-30\n"
 
 MESSAGES: dict[str, dict[str, str]] = {
@@ -697,7 +698,7 @@ def module_list(request: Request, principal: Console) -> Response:
 @router.post("/console/modules")
 async def module_create(request: Request, principal: Console) -> Response:
     _need(principal, "admin")
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await form_fields(request)
     ctx = _ctx(request)
     try:
         spec = validate(ModuleIn, _module_body(form))
@@ -765,7 +766,7 @@ async def issue(request: Request, principal: Console) -> Response:
     _need(principal, "issue")
     ctx = _ctx(request)
     t = web.translator(request)
-    form = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    form = await form_fields(request)
     learner = {
         key: form[key].strip()
         for key in ("email", "student_number", "did")
@@ -896,15 +897,10 @@ class BatchJob:
         return self.result is not None or self.error is not None
 
 
-_jobs: dict[str, BatchJob] = {}
-_jobs_lock = threading.Lock()
-
-
-def _forget_old_jobs() -> None:
-    cutoff = time.monotonic() - JOB_KEEP_SECONDS
-    with _jobs_lock:
-        for key in [k for k, job in _jobs.items() if job.finished and job.started < cutoff]:
-            del _jobs[key]
+def _batch_jobs(request: Request) -> BackgroundJobs[BatchJob]:
+    """This app's running and recent batches (``app.state``: not shared by two apps)."""
+    jobs: BackgroundJobs[BatchJob] = request.app.state.batch_jobs
+    return jobs
 
 
 def _run_job(ctx: IssuerContext, institution: Institution, job: BatchJob, data: bytes, actor: str):  # type: ignore[no-untyped-def]
@@ -966,26 +962,19 @@ def batch_start(
             request, principal, error=t("issuer.batch.failed", detail=exc.detail),
             module_id=module_id, status_code=400,
         )  # fmt: skip
-    _forget_old_jobs()
     job = BatchJob(
         id=secrets.token_urlsafe(12),
         institution_id=principal.institution.id,
         module_id=issuance_module["id"],
     )
-    with _jobs_lock:
-        _jobs[job.id] = job
-    threading.Thread(
-        target=_run_job,
-        args=(ctx, principal.institution, job, data, principal.actor),
-        name=f"batch-{job.id}",
-        daemon=True,
-    ).start()
+    _batch_jobs(request).start(
+        job.id, job, partial(_run_job, ctx, principal.institution, job, data, principal.actor)
+    )
     return web.redirect(request, f"/console/batch/{job.id}")
 
 
-def _job(principal: Principal, job_id: str) -> BatchJob:
-    with _jobs_lock:
-        job = _jobs.get(job_id)
+def _job(request: Request, principal: Principal, job_id: str) -> BatchJob:
+    job = _batch_jobs(request).get(job_id)
     if job is None or job.institution_id != principal.institution.id:
         raise PageError(404, "issuer.batch.gone")
     return job
@@ -994,7 +983,7 @@ def _job(principal: Principal, job_id: str) -> BatchJob:
 @router.get("/console/batch/{job_id}")
 def batch_page(request: Request, principal: Console, job_id: str) -> Response:
     t = web.translator(request)
-    job = _job(principal, job_id)
+    job = _job(request, principal, job_id)
     return _render(
         request,
         principal,
@@ -1020,7 +1009,7 @@ def _report_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 @router.get("/console/batch/{job_id}/state")
 def batch_state(request: Request, principal: Console, job_id: str) -> Response:
-    job = _job(principal, job_id)
+    job = _job(request, principal, job_id)
     body: dict[str, Any] = {"done": job.finished, "progress": job.done, "total": job.total}
     if job.finished:
         body["url"] = f"/console/batch/{job.id}"

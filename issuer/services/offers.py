@@ -51,7 +51,7 @@ from servicekit.errors import (
     Unprocessable,
 )
 from servicekit.qr import qr_png, qr_svg
-from servicekit.tokens import new_token, token_hash
+from servicekit.tokens import bearer_token, new_token, token_hash
 
 from ..models import Institution, Nonce, Offer
 from ..models import Module as ModuleRow
@@ -534,15 +534,15 @@ def _invalid_token(description: str) -> OAuthError:
 def _bearer_token(authorization: str | None) -> str:
     """The access token of an ``Authorization: Bearer …`` header; without one, the 401 that
     asks for it (the credential and notification endpoints both require it)."""
-    scheme, _, access = (authorization or "").partition(" ")
-    if scheme.lower() != "bearer" or not access.strip():
+    access = bearer_token(authorization)
+    if access is None:
         raise OAuthError(
             Unauthorized,
             "invalid_token",
             "a Bearer access token is required",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    return access.strip()
+    return access
 
 
 def _offer_of_token(

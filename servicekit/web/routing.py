@@ -7,17 +7,17 @@ same status, so no page route has to catch anything itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine
 from typing import Any, Protocol
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 
 from ..errors import ServiceError, http_status
-from ..problems import ProblemError
+from ..problems import ErrorPages, ProblemError
 
 
 class PageError(Exception):
@@ -39,20 +39,10 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
-class PageRenderer(Protocol):
+class PageRenderer(ErrorPages, Protocol):
     """What page routing needs from the toolkit (the :class:`~servicekit.web.Web`)."""
 
     router: APIRouter
-
-    def error_page(
-        self,
-        request: Request,
-        status: int,
-        key: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        **params: Any,
-    ) -> HTMLResponse: ...
 
     def redirect(
         self,
@@ -70,7 +60,7 @@ def page_route_class(web: PageRenderer) -> type[APIRoute]:
     """An ``APIRoute`` whose errors become HTML pages (made by ``web``), not problem JSON."""
 
     class PageRoute(APIRoute):
-        def get_route_handler(self):  # type: ignore[no-untyped-def]
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
 
             async def page_handler(request: Request) -> Response:

@@ -32,6 +32,7 @@ from credentials.reading import read_credential
 from servicekit.errors import NotFound, ServiceError
 from servicekit.qr import qr_png_data_uri
 from servicekit.ratelimit import per_client
+from servicekit.reading import form_fields
 from servicekit.web import (
     FieldRow,
     NavItem,
@@ -639,11 +640,6 @@ class _RuleError(Exception):
     pass
 
 
-async def _form_dict(request: Request) -> dict[str, str]:
-    form = await request.form()
-    return {k: v for k, v in form.items() if isinstance(v, str)}
-
-
 # --------------------------------------------------------------------------- requests
 
 
@@ -664,7 +660,7 @@ def request_form(request: Request) -> Response:
 async def create_request(request: Request) -> Response:
     """Create a presentation request through the service and go to its QR page."""
     t = web.translator(request)
-    form = await _form_dict(request)
+    form = await form_fields(request)
     services = _services(request)
     _anonymous_request_limit(request)  # the form is anonymous: same limit as the API
     ask = form.get("ask", "any")
@@ -854,7 +850,7 @@ async def admission_evaluate(
     from starlette.concurrency import run_in_threadpool
 
     t = web.translator(request)
-    form = await _form_dict(request)
+    form = await form_fields(request)
     services = _services(request)
 
     def refuse(message: str) -> Response:

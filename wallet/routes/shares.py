@@ -18,6 +18,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 
+from servicekit.negotiation import accept_weights, best_weight
 from servicekit.problems import ProblemError, problem_response
 from servicekit.ratelimit import per_client
 
@@ -88,22 +89,9 @@ def open_share(token: str, request: Request, services: ServicesDep) -> Response:
 
 def prefers_json(accept: str) -> bool:
     """True when the client explicitly asks for JSON at least as much as for HTML."""
-    best_json, best_html = 0.0, 0.0
-    for part in accept.split(","):
-        media, _, params = part.strip().partition(";")
-        media = media.strip().lower()
-        quality = 1.0
-        for param in params.split(";"):
-            name, _, value = param.strip().partition("=")
-            if name.strip() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
-        if media in _JSON_TYPES:
-            best_json = max(best_json, quality)
-        elif media in ("text/html", "application/xhtml+xml"):
-            best_html = max(best_html, quality)
+    weights = accept_weights(accept)
+    best_json = best_weight(weights, _JSON_TYPES)
+    best_html = best_weight(weights, ("text/html", "application/xhtml+xml"))
     return best_json > 0 and best_json >= best_html
 
 
