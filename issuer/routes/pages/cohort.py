@@ -1,0 +1,201 @@
+"""Cohorts from a CSV file, run in a thread of this process so the page can show progress."""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+
+from servicekit.web import (
+    PageError,
+)
+
+from ...deps import Principal
+from ...models import Institution
+from ...services import (
+    batch,
+    modules,
+)
+from ...services.context import IssuerContext
+from ._kit import (
+    JOB_KEEP_SECONDS,
+    SAMPLE_CSV,
+    Console,
+    Failure,
+    _ctx,
+    _need,
+    _render,
+    refusal,
+    router,
+    web,
+)
+
+
+@dataclass
+class BatchJob:
+    """A cohort batch running in a thread of this process, as the progress page sees it."""
+
+    id: str
+    institution_id: str
+    module_id: str
+    done: int = 0
+    total: int = 0
+    result: dict[str, Any] | None = None
+    error: str | None = None
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def finished(self) -> bool:
+        return self.result is not None or self.error is not None
+
+
+_jobs: dict[str, BatchJob] = {}
+_jobs_lock = threading.Lock()
+
+
+def _forget_old_jobs() -> None:
+    cutoff = time.monotonic() - JOB_KEEP_SECONDS
+    with _jobs_lock:
+        for key in [k for k, job in _jobs.items() if job.finished and job.started < cutoff]:
+            del _jobs[key]
+
+
+def _run_job(ctx: IssuerContext, institution: Institution, job: BatchJob, data: bytes, actor: str):  # type: ignore[no-untyped-def]
+    def progress(done: int, total: int) -> None:
+        job.done, job.total = done, total
+
+    try:
+        job.result = batch.run(
+            ctx, institution, job.module_id, data, actor=actor, progress=progress
+        )
+        job.done = job.total = job.result.get("total", job.total)
+    except Failure as exc:
+        job.error = getattr(exc, "code", "") or "other"
+    except Exception:  # shown to the registrar; the batch leaves nothing half-done
+        job.error = "unexpected"
+
+
+def _batch_page(request: Request, principal: Principal, **context: Any) -> Response:
+    t = web.translator(request)
+    context.setdefault("error", None)
+    context.setdefault("module_id", request.query_params.get("module", ""))
+    return _render(
+        request,
+        principal,
+        "batch.html",
+        page_title=t("issuer.batch.title"),
+        modules=modules.listing(_ctx(request), principal.institution),
+        sample=SAMPLE_CSV,
+        **context,
+    )
+
+
+@router.get("/console/batch")
+def batch_form(request: Request, principal: Console) -> Response:
+    return _batch_page(request, principal)
+
+
+@router.post("/console/batch")
+def batch_start(
+    request: Request,
+    principal: Console,
+    module_id: Annotated[str, Form()] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Start the batch in the background and go to its progress page."""
+    _need(principal, "issue")
+    ctx = _ctx(request)
+    t = web.translator(request)
+    data = file.file.read(ctx.settings.max_csv_bytes + 1) if file is not None else b""
+    if not data.strip():
+        return _batch_page(
+            request, principal, error=t("issuer.batch.no_file"), module_id=module_id,
+            status_code=400,
+        )  # fmt: skip
+    try:
+        issuance_module = modules.get(ctx, principal.institution, module_id)
+    except Failure as exc:
+        return _batch_page(
+            request, principal, error=t("issuer.batch.failed", detail=refusal(t, exc)),
+            module_id=module_id, status_code=400,
+        )  # fmt: skip
+    _forget_old_jobs()
+    job = BatchJob(
+        id=secrets.token_urlsafe(12),
+        institution_id=principal.institution.id,
+        module_id=issuance_module["id"],
+    )
+    with _jobs_lock:
+        _jobs[job.id] = job
+    threading.Thread(
+        target=_run_job,
+        args=(ctx, principal.institution, job, data, principal.actor),
+        name=f"batch-{job.id}",
+        daemon=True,
+    ).start()
+    return web.redirect(request, f"/console/batch/{job.id}")
+
+
+def _job(principal: Principal, job_id: str) -> BatchJob:
+    with _jobs_lock:
+        job = _jobs.get(job_id)
+    if job is None or job.institution_id != principal.institution.id:
+        raise PageError(404, "issuer.batch.gone")
+    return job
+
+
+@router.get("/console/batch/{job_id}")
+def batch_page(request: Request, principal: Console, job_id: str) -> Response:
+    t = web.translator(request)
+    job = _job(principal, job_id)
+    return _render(
+        request,
+        principal,
+        "batch_job.html",
+        page_title=t("issuer.batch.title"),
+        job=job,
+        rows=_report_rows(job.result) if job.result else [],
+    )
+
+
+def _report_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {
+            **row,
+            "href": "/console/credential?id=" + quote(row["credential_id"], safe="")
+            if row.get("credential_id")
+            else None,
+            "message": (row.get("error") or {}).get("message", ""),
+        }
+        for row in result.get("rows", [])
+    ]
+
+
+@router.get("/console/batch/{job_id}/state")
+def batch_state(request: Request, principal: Console, job_id: str) -> Response:
+    job = _job(principal, job_id)
+    body: dict[str, Any] = {"done": job.finished, "progress": job.done, "total": job.total}
+    if job.finished:
+        body["url"] = f"/console/batch/{job.id}"
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/console/batch-example.csv")
+def batch_example(request: Request, principal: Console) -> Response:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for line in csv.reader(io.StringIO(SAMPLE_CSV)):
+        writer.writerow(line)
+    return Response(
+        buffer.getvalue(),
+        media_type="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="cohort-example.csv"'},
+    )
