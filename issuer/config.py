@@ -57,17 +57,37 @@ class Settings(ServiceSettings):
     our clock it may be."""
     tx_code_attempts: int = 5
     """Wrong transaction codes (PINs) tolerated before an offer is burnt."""
+    smtp_host: str = ""
+    """Mail server for cohort deliveries; empty means nothing is mailed (the registrar is
+    told, and uses the delivery list instead)."""
+    smtp_port: int = 0
+    """0 = the security mode's usual port (587 starttls, 465 ssl, 25 none)."""
+    smtp_from: str = ""
+    smtp_security: str = "starttls"
+    """starttls, ssl or none (none only for a relay on the same host or in tests)."""
+    smtp_user: str = ""
+    smtp_password: str = ""
+    max_delivery_rows: int = 2000
+    """Rows in one cohort delivery upload (each becomes an offer and an e-mail)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not self.admin_token:
             self.admin_token = _env("MICROCRED_ISSUER_ADMIN_TOKEN")
+        for name in ("smtp_host", "smtp_from", "smtp_security", "smtp_user", "smtp_password"):
+            if not getattr(self, name) or (
+                name == "smtp_security" and self.smtp_security == "starttls"
+            ):
+                setattr(self, name, _env(f"MICROCRED_ISSUER_{name.upper()}") or getattr(self, name))
+        if self.smtp_security not in ("starttls", "ssl", "none"):
+            raise ValueError("smtp_security must be starttls, ssl or none")
         numbers = {
             "max_csv_bytes": 8 * 1024 * 1024,
             "batch_workers": -1,
             "status_max_age": 60,
             "status_list_validity": 6 * 3600,
             "offer_ttl": 7 * 24 * 3600,
+            "smtp_port": 0,
         }
         for name, default in numbers.items():
             raw = _env(f"MICROCRED_ISSUER_{name.upper()}")

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlmodel
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Column, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy import UniqueConstraint as Unique
 from sqlalchemy.orm import registry
 from sqlmodel import Field
@@ -299,3 +299,45 @@ class AuditEvent(IssuerModel, table=True):
     credential_id: str | None = Field(default=None, max_length=500, index=True)
     reason: str | None = Field(default=None, sa_type=Text)
     details: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+
+
+class Delivery(IssuerModel, table=True):
+    """One learner of a cohort upload: the offer made for them and how it reached them.
+
+    The offer itself (``offers``) holds the single-use secrets as hashes; the offer link and
+    PIN the registrar may need again (re-send, delivery list) and the learner's e-mail
+    address are sealed under the KEK in ``sealed``, like the offer's learner data.
+    """
+
+    __tablename__ = "deliveries"
+
+    id: str = Field(primary_key=True, max_length=32)
+    institution_id: str = _fk("institutions.id")
+    cohort_id: str = Field(max_length=32, index=True)
+    row: int
+    module_id: int = _fk("modules.id")
+    offer_id: str = Field(max_length=32, index=True)
+    sealed: str = Field(sa_type=Text)
+    created_at: datetime = Field(index=True)
+    created_by: str = Field(max_length=200)
+    mailed_at: datetime | None = None
+    mail_error: str | None = Field(default=None, max_length=40)
+    """Why no mail went out: ``smtp_unset``, ``smtp_failed`` or ``no_email``."""
+    opened_at: datetime | None = None
+    """When a wallet first fetched the offer behind the link."""
+    cancelled_at: datetime | None = None
+
+
+class ModuleImage(IssuerModel, table=True):
+    """A module's badge image (OB 3.0 achievement ``image``), re-encoded on upload."""
+
+    __tablename__ = "module_images"
+
+    module_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("modules.id", ondelete="CASCADE"), primary_key=True)
+    )
+    media_type: str = Field(max_length=20)
+    data: bytes = Field(sa_type=LargeBinary)
+    digest: str = Field(max_length=64)
+    """SHA-256 of ``data``: the ETag, and the ``?v=`` that makes a changed image a new URL."""
+    updated_at: datetime

@@ -19,7 +19,7 @@ from credentials.model import parse_json
 from servicekit.ratelimit import per_client
 
 from ..deps import Ctx, PublicInstitution, is_json, media_type
-from ..services import offers
+from ..services import delivery, offers
 
 router = APIRouter(tags=["openid4vci"])
 
@@ -60,6 +60,7 @@ def authorization_server_metadata(ctx: Ctx, institution: PublicInstitution) -> J
 def credential_offer(ctx: Ctx, institution: PublicInstitution, handle: str) -> JSONResponse:
     """The offer JSON behind ``credential_offer_uri`` (the handle is the secret)."""
     offer = offers.by_handle(ctx, institution, handle)
+    delivery.mark_opened(ctx, offer.id)  # a cohort row's "geopend"
     return JSONResponse(
         offers.offer_json(ctx, institution, handle, offer),
         headers={**NO_STORE, "Access-Control-Allow-Origin": "*"},

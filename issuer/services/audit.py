@@ -35,6 +35,9 @@ ACTIONS = (
     "offer.deleted",
     "offer.sweep",
     "batch.run",
+    "cohort.deliver",  # issue 16: a cohort upload became one mailed offer per row
+    "delivery.resend",
+    "module.image",  # issue 16: a badge image uploaded for a module
 )
 
 

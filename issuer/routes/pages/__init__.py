@@ -22,7 +22,17 @@ process memory. Behind a load balancer with several instances the progress page 
 sticky sessions; the batch itself stays idempotent and its report is in the audit log.
 """
 
-from . import catalogue, cohort, issued, issuing, session
+from . import catalogue, cohort, deliveries, issued, issuing, session
 from ._kit import NAV, router, web
 
-__all__ = ["NAV", "catalogue", "cohort", "issued", "issuing", "router", "session", "web"]
+__all__ = [
+    "NAV",
+    "catalogue",
+    "cohort",
+    "deliveries",
+    "issued",
+    "issuing",
+    "router",
+    "session",
+    "web",
+]

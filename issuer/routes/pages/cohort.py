@@ -22,9 +22,11 @@ from ...deps import Principal
 from ...models import Institution
 from ...services import (
     batch,
+    delivery,
     modules,
 )
 from ...services.context import IssuerContext
+from . import deliveries
 from ._kit import (
     JOB_KEEP_SECONDS,
     SAMPLE_CSV,
@@ -83,10 +85,12 @@ def _run_job(ctx: IssuerContext, institution: Institution, job: BatchJob, data: 
         job.error = "unexpected"
 
 
-def _batch_page(request: Request, principal: Principal, **context: Any) -> Response:
+def batch_page_with(request: Request, principal: Principal, **context: Any) -> Response:
     t = web.translator(request)
     context.setdefault("error", None)
+    context.setdefault("row_errors", [])
     context.setdefault("module_id", request.query_params.get("module", ""))
+    context.setdefault("how", "mail")
     return _render(
         request,
         principal,
@@ -94,13 +98,14 @@ def _batch_page(request: Request, principal: Principal, **context: Any) -> Respo
         page_title=t("issuer.batch.title"),
         modules=modules.listing(_ctx(request), principal.institution),
         sample=SAMPLE_CSV,
+        cohorts=delivery.recent(_ctx(request), principal.institution),
         **context,
     )
 
 
 @router.get("/console/batch")
 def batch_form(request: Request, principal: Console) -> Response:
-    return _batch_page(request, principal)
+    return batch_page_with(request, principal)
 
 
 @router.post("/console/batch")
@@ -109,21 +114,26 @@ def batch_start(
     principal: Console,
     module_id: Annotated[str, Form()] = "",
     file: Annotated[UploadFile | None, File()] = None,
+    how: Annotated[str, Form()] = "mail",
+    pin: Annotated[str, Form()] = "",
 ) -> Response:
-    """Start the batch in the background and go to its progress page."""
+    """Offers mailed to each learner (the default), or every row signed at once in the
+    background (unbound files to download) with a progress page."""
     _need(principal, "issue")
     ctx = _ctx(request)
     t = web.translator(request)
     data = file.file.read(ctx.settings.max_csv_bytes + 1) if file is not None else b""
     if not data.strip():
-        return _batch_page(
+        return batch_page_with(
             request, principal, error=t("issuer.batch.no_file"), module_id=module_id,
-            status_code=400,
+            how=how, status_code=400,
         )  # fmt: skip
+    if how != "direct":
+        return deliveries.start(request, principal, module_id, data, pin=bool(pin))
     try:
         issuance_module = modules.get(ctx, principal.institution, module_id)
     except Failure as exc:
-        return _batch_page(
+        return batch_page_with(
             request, principal, error=t("issuer.batch.failed", detail=refusal(t, exc)),
             module_id=module_id, status_code=400,
         )  # fmt: skip
