@@ -22,8 +22,10 @@ process memory. Behind a load balancer with several instances the progress page 
 sticky sessions; the batch itself stays idempotent and its report is in the audit log.
 """
 
-from . import catalogue, cohort, deliveries, issued, issuing, session
+from . import catalogue, cohort, deliveries, issued, issuing, public, session
 from ._kit import NAV, router, web
+
+router.include_router(public.api)
 
 __all__ = [
     "NAV",
@@ -32,6 +34,7 @@ __all__ = [
     "deliveries",
     "issued",
     "issuing",
+    "public",
     "router",
     "session",
     "web",

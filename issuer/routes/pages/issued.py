@@ -16,6 +16,7 @@ from servicekit.web import (
     microcredential_rows,
 )
 
+from ...deps import Principal
 from ...services import (
     audit,
     modules,
@@ -119,6 +120,55 @@ def credential_download(request: Request, principal: Console, id: str = "") -> R
 
 
 _ACTIONS = {"revoke": "revoked", "suspend": "suspended", "unsuspend": "active"}
+DESTRUCTIVE = ("revoke", "suspend")
+"""Actions that ask first, with a reason the learner will read (unsuspending restores)."""
+
+
+def _confirm_page(
+    request: Request,
+    principal: Principal,
+    credential_id: str,
+    action: str,
+    *,
+    reason: str = "",
+    missing_reason: bool = False,
+) -> Response:
+    t = web.translator(request)
+    try:
+        record = records.get(_ctx(request), principal.institution, credential_id)
+    except Failure:
+        raise PageError(404, "error.not_found") from None
+    learner = record.get("learner_ref") or t("issuer.confirm.the_learner")
+    return _render(
+        request,
+        principal,
+        "confirm.html",
+        page_title=t(f"issuer.confirm.{action}.title"),
+        consequence=t(f"issuer.confirm.{action}.consequence", learner=learner),
+        action="/console/credential/status",
+        fields={"credential_id": credential_id, "action": action, "confirmed": "1"},
+        reason={
+            "label": t("issuer.confirm.reason"),
+            "hint": t("issuer.confirm.reason_public"),
+            "value": reason,
+            "required": True,
+            "error": t("issuer.confirm.reason_missing") if missing_reason else None,
+        },
+        confirm_label=t(f"issuer.confirm.{action}.button"),
+        back="/console/credential?id=" + quote(credential_id, safe=""),
+        status_code=400 if missing_reason else 200,
+    )
+
+
+@router.get("/console/credential/confirm")
+def credential_confirm(
+    request: Request, principal: Console, id: str = "", action: str = ""
+) -> Response:
+    """The step before revoking or suspending: the consequence, and the reason asked for."""
+    _need(principal, "revoke")
+    if action not in DESTRUCTIVE:
+        raise PageError(400, "error.invalid_form", detail="action")
+    return _confirm_page(request, principal, id, action)
 
 
 @router.post("/console/credential/status")
@@ -128,12 +178,27 @@ def credential_status(
     credential_id: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
+    confirmed: Annotated[str, Form()] = "",
 ) -> Response:
-    """Revoke, suspend or unsuspend through the same service as the status API."""
+    """Revoke, suspend or unsuspend through the same service as the status API.
+
+    Revoking and suspending happen only from the confirmation page, with a reason; a post
+    without both shows that page instead of acting.
+    """
     _need(principal, "revoke")
     back = "/console/credential?id=" + quote(credential_id, safe="")
     if action not in _ACTIONS:
         raise PageError(400, "error.invalid_form", detail="action")
+    reason = reason.strip()[:1000]
+    if action in DESTRUCTIVE and (not confirmed or not reason):
+        return _confirm_page(
+            request,
+            principal,
+            credential_id,
+            action,
+            reason=reason,
+            missing_reason=bool(confirmed) and not reason,
+        )
     t = web.translator(request)
     try:
         state = status_lists.change(
@@ -142,7 +207,7 @@ def credential_status(
             credential_id,
             [_ACTIONS[action]],
             actor=principal.actor,
-            reason=reason.strip()[:1000] or None,
+            reason=reason or None,
         )
     except Failure as exc:
         return web.redirect(

@@ -161,6 +161,31 @@ def offer_state(request: Request, principal: Console, offer_id: str) -> Response
     return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
+@router.get("/console/offers/{offer_id}/cancel")
+def offer_cancel_confirm(request: Request, principal: Console, offer_id: str) -> Response:
+    """Asks first: once cancelled, the learner's QR code and link stop working."""
+    _need(principal, "issue")
+    t = web.translator(request)
+    offer = _offer(request, principal, offer_id)
+    if offer["state"] not in ("offered", "redeemed"):
+        raise PageError(409, "issuer.error.offer_not_cancellable")
+    return _render(
+        request,
+        principal,
+        "confirm.html",
+        page_title=t("issuer.confirm.offer.title"),
+        consequence=t(
+            "issuer.confirm.offer.consequence",
+            learner=offer.get("learner_ref") or t("issuer.confirm.the_learner"),
+        ),
+        action=f"/console/offers/{offer_id}/cancel",
+        fields={},
+        reason=None,
+        confirm_label=t("issuer.confirm.offer.button"),
+        back=f"/console/offers/{offer_id}",
+    )
+
+
 @router.post("/console/offers/{offer_id}/cancel")
 def offer_cancel(request: Request, principal: Console, offer_id: str) -> Response:
     _need(principal, "issue")
