@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ..deps import Ctx, PublicInstitution
 from ..services import institutions, keys
+from .pages import public as public_pages
 
 router = APIRouter(tags=["institutions"])
 
@@ -34,5 +35,9 @@ def did_document(ctx: Ctx, institution: PublicInstitution) -> JSONResponse:
 
 
 @router.get("/institutions/{slug}")
-def institution(ctx: Ctx, institution: PublicInstitution) -> dict[str, Any]:
+def institution(request: Request, ctx: Ctx, institution: PublicInstitution) -> Any:
+    """The institution's facts; a browser following the link from a credential gets the
+    human page (issue 16 point 9b), JSON clients the JSON."""
+    if public_pages.wants_html(request):
+        return public_pages.institution_page(request, institution)
     return institutions.public(ctx, institution)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import File, Request, UploadFile
 from fastapi.responses import Response
 
 from credentials.microcredential import PARTICIPATION_FORMS, SUPERVISION
@@ -18,6 +19,7 @@ from servicekit.web import (
 from ...deps import Principal
 from ...schemas import ModuleIn, validate
 from ...services import (
+    module_images,
     modules,
     records,
     urls,
@@ -29,7 +31,9 @@ from ._kit import (
     _listed,
     _need,
     _render,
+    client_status,
     failure_status,
+    refusal,
     router,
     web,
 )
@@ -107,12 +111,14 @@ def _modules_page(request: Request, principal: Principal, **context: Any) -> Res
     t = web.translator(request)
     context.setdefault("form", {})
     context.setdefault("errors", {})
+    listed = modules.listing(ctx, principal.institution)
     return _render(
         request,
         principal,
         "modules.html",
         page_title=t("issuer.modules.title"),
         modules=modules.listing(ctx, principal.institution),
+        images=module_images.paths_for(ctx, principal.institution, [m["id"] for m in listed]),
         participation_forms=PARTICIPATION_FORMS,
         supervision_values=SUPERVISION,
         **context,
@@ -148,6 +154,53 @@ async def module_create(request: Request, principal: Console) -> Response:
         flash=("success", "issuer.modules.created"),
         name=created["name"],
     )
+
+
+@router.get("/console/modules/{module_id}/archive")
+def module_archive_confirm(request: Request, principal: Console, module_id: str) -> Response:
+    """Asks first: an archived module can no longer be issued."""
+    _need(principal, "admin")
+    t = web.translator(request)
+    try:
+        module = modules.get(_ctx(request), principal.institution, module_id)
+    except Failure:
+        raise PageError(404, "error.not_found") from None
+    return _render(
+        request,
+        principal,
+        "confirm.html",
+        page_title=t("issuer.confirm.archive.title"),
+        consequence=t("issuer.confirm.archive.consequence", name=module["name"]),
+        action=f"/console/modules/{quote(module_id, safe='')}/archive",
+        fields={},
+        reason=None,
+        confirm_label=t("issuer.confirm.archive.button"),
+        back="/console/modules",
+    )
+
+
+@router.post("/console/modules/{module_id}/image")
+def module_image(
+    request: Request,
+    principal: Console,
+    module_id: str,
+    image: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """The badge image: checked by content and re-encoded by the service."""
+    _need(principal, "admin")
+    ctx = _ctx(request)
+    data = image.file.read(module_images.MAX_BYTES + 1) if image is not None else b""
+    try:
+        module_images.store(ctx, principal.institution, module_id, data, actor=principal.actor)
+    except Failure as exc:
+        t = web.translator(request)
+        return _modules_page(
+            request,
+            principal,
+            image_error=t("issuer.module.image_refused", detail=refusal(t, exc)),
+            status_code=client_status(exc),
+        )
+    return web.redirect(request, "/console/modules", flash=("success", "issuer.module.image_saved"))
 
 
 @router.post("/console/modules/{module_id}/archive")
