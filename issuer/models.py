@@ -201,6 +201,9 @@ class IssuedCredential(IssuerModel, table=True):
     as a keyed hash (``services/personal.py``, H-9d); plain in rows from before that."""
     learner_sealed: str | None = Field(default=None, sa_type=Text)
     """The same value sealed under the KEK, for showing it to the registrar."""
+    learner_alt_ref: str | None = Field(default=None, max_length=320, index=True)
+    """The keyed hash of the learner's e-mail address when ``learner_ref`` holds the student
+    number, so the registrar finds a credential by either (issue 16 point 11)."""
     holder_did: str | None = Field(default=None, max_length=500)
     document: str = Field(sa_type=Text)
     """The signed credential exactly as handed out (JSON text)."""

@@ -724,6 +724,9 @@ def _record(
         "module_id": target.module.id,
         "learner_ref": ref,
         "learner_sealed": sealed,
+        "learner_alt_ref": personal.protect_ref(
+            ctx.keystore, target.institution.id, issuance.alt_reference(row.learner)
+        )[0],
         "holder_did": row.learner.did,
         "document": outcome.document,
         "status_list_id": slot.list_id,

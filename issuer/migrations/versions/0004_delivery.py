@@ -7,7 +7,10 @@ Create Date: 2026-12-04 17:20:00.000000
 ``deliveries`` records, per row of a cohort upload, the OpenID4VCI offer made for that
 learner and what became of the e-mail (sent, not sent and why, opened, cancelled).
 ``module_images`` holds a module's badge image, re-encoded on upload, one per module.
-Both tables are new, so upgrading converts nothing and downgrading drops them.
+``issued_credentials.learner_alt_ref`` is the keyed hash of the e-mail address next to a
+student number, so the issued list finds a credential by either; rows issued before stay
+findable by their ``learner_ref`` only. New tables and a nullable column: upgrading
+converts nothing, downgrading drops them.
 """
 
 from __future__ import annotations
@@ -60,7 +63,21 @@ def upgrade() -> None:
     )
 
 
+    with op.batch_alter_table("issued_credentials", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "learner_alt_ref", sqlmodel.sql.sqltypes.AutoString(length=320), nullable=True
+            )
+        )
+        batch_op.create_index(
+            batch_op.f("ix_issued_credentials_learner_alt_ref"), ["learner_alt_ref"], unique=False
+        )
+
+
 def downgrade() -> None:
+    with op.batch_alter_table("issued_credentials", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_issued_credentials_learner_alt_ref"))
+        batch_op.drop_column("learner_alt_ref")
     op.drop_table("module_images")
     with op.batch_alter_table("deliveries", schema=None) as batch_op:
         for column in ("offer_id", "module_id", "institution_id", "created_at", "cohort_id"):
