@@ -33,7 +33,7 @@ from servicekit.errors import Conflict, NotFound, Unprocessable
 
 from ..models import Delivery, Institution, Offer
 from ..models import Module as ModuleRow
-from ..schemas import OfferIn, number
+from ..schemas import OfferIn
 from . import audit, batch, delivery_mail, issuance, offers, personal
 from .clock import aware, iso
 from .context import IssuerContext
@@ -64,22 +64,6 @@ def _unseal(ctx: IssuerContext, row: Delivery) -> dict[str, Any]:
     return personal.unseal(ctx.keystore, row.id, json.loads(row.sealed))
 
 
-def grade_problem(grading: dict[str, Any] | None, grade: str | None) -> dict[str, Any] | None:
-    """Why ``grade`` cannot be awarded on this module's scale (a code and its numbers)."""
-    if not grading or not grade:
-        return None
-    value = number(grade)
-    if value is None:
-        return None
-    low, high = number(grading.get("value_min")), number(grading.get("value_max"))
-    if (low is not None and value < low) or (high is not None and value > high):
-        return {"code": "grade_outside_scale", "grade": grade, "min": low, "max": high}
-    need = number(grading.get("required_value"))
-    if need is not None and value < need:
-        return {"code": "grade_below_pass", "grade": grade, "pass": need}
-    return None
-
-
 def check(
     ctx: IssuerContext, institution: Institution, module_id: str, data: bytes
 ) -> tuple[Any, list[batch.Row]]:
@@ -94,7 +78,7 @@ def check(
     ]  # fmt: skip
     grading = module.definition.get("grading")
     for row in parsed.rows:
-        problem = grade_problem(grading, row.result.grade if row.result else None)
+        problem = batch.grade_problem(grading, row.result.grade if row.result else None)
         if problem:
             problems.append({"row": row.line, "field": "grade", **problem})
     if problems:

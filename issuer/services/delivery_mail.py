@@ -79,7 +79,8 @@ def message(settings: Settings, mail: OfferMail, t: Translate) -> EmailMessage:
     lang = escape(str(getattr(t, "lang", "nl")))
     page = f'<!doctype html><html lang="{lang}"><body>{paragraphs}</body></html>'
     msg.add_alternative(page, subtype="html")
-    html_part = msg.get_payload()[1]  # type: ignore[index]
+    html_part = msg.get_body(preferencelist=("html",))
+    assert isinstance(html_part, EmailMessage)
     html_part.add_related(qr_png(mail.offer_uri), "image", "png", cid=cid)
     return msg
 

@@ -58,7 +58,7 @@ def log_in(client: TestClient, inst: Institution) -> str:
 def upload(client: TestClient, csrf: str, data: str, **form: str) -> Any:
     return client.post(
         "/console/batch",
-        data={"module_id": "data-wrangling", "csrf_token": csrf, **form},
+        data={"module_id": "data-wrangling", "csrf_token": csrf} | form,
         files={"file": ("cohort.csv", data.encode(), "text/csv")},
         follow_redirects=False,
     )

@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, Response
 
 from servicekit.web import (
     PageError,
+    Translator,
 )
 
 from ...deps import Principal
@@ -70,7 +71,9 @@ def _forget_old_jobs() -> None:
             del _jobs[key]
 
 
-def _run_job(ctx: IssuerContext, institution: Institution, job: BatchJob, data: bytes, actor: str):  # type: ignore[no-untyped-def]
+def _run_job(
+    ctx: IssuerContext, institution: Institution, job: BatchJob, data: bytes, actor: str
+) -> None:
     def progress(done: int, total: int) -> None:
         job.done, job.total = done, total
 
@@ -172,21 +175,24 @@ def batch_page(request: Request, principal: Console, job_id: str) -> Response:
         "batch_job.html",
         page_title=t("issuer.batch.title"),
         job=job,
-        rows=_report_rows(job.result) if job.result else [],
+        rows=_report_rows(t, job.result) if job.result else [],
     )
 
 
-def _report_rows(result: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        {
-            **row,
-            "href": "/console/credential?id=" + quote(row["credential_id"], safe="")
-            if row.get("credential_id")
-            else None,
-            "message": (row.get("error") or {}).get("message", ""),
-        }
-        for row in result.get("rows", [])
-    ]
+def _report_rows(t: Translator, result: dict[str, Any]) -> list[dict[str, Any]]:
+    """The batch report's rows, each problem in the registrar's language (by its code)."""
+    rows = []
+    for row in result.get("rows", []):
+        error = row.get("error") or {}
+        message = ""
+        if error:
+            problem = {**error, "row": row.get("row"), "code": error.get("reason", error["code"])}
+            (message,) = deliveries.row_problems(t, [problem])
+        href = None
+        if row.get("credential_id"):
+            href = "/console/credential?id=" + quote(row["credential_id"], safe="")
+        rows.append({**row, "href": href, "message": message})
+    return rows
 
 
 @router.get("/console/batch/{job_id}/state")
