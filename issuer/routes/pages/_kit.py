@@ -163,13 +163,24 @@ def field_label(t: Translator, field: str) -> str:
     return t(key) if t.has(key) else field
 
 
+def field_problem(t: Translator, field: str) -> str:
+    """What is wrong with one field, as specific as the catalogue knows it."""
+    key = "issuer.invalid." + field.replace("[", ".").replace("]", "")
+    return t(key) if t.has(key) else t("issuer.error.invalid_value")
+
+
 def refusal(t: Translator, exc: ProblemError | ServiceError) -> str:
     """A service's refusal in the page's language: the engines give codes, never text."""
     code = getattr(exc, "code", "") or ""
     errors = (getattr(exc, "extra", None) or {}).get("errors") or []
     if code == "validation_error" and errors:
         return "; ".join(
-            t("issuer.error.field", field=field_label(t, str(e.get("field", "")))) for e in errors
+            t(
+                "issuer.error.field",
+                field=field_label(t, str(e.get("field", ""))),
+                problem=field_problem(t, str(e.get("field", ""))),
+            )
+            for e in errors
         )
     key = f"issuer.error.{code}"
     return t(key) if t.has(key) else t("issuer.error.other", code=code)

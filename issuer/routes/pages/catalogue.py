@@ -33,6 +33,7 @@ from ._kit import (
     _render,
     client_status,
     failure_status,
+    field_problem,
     refusal,
     router,
     web,
@@ -103,7 +104,7 @@ def _module_body(form: dict[str, str]) -> dict[str, Any]:
 def _field_errors(t: Translator, exc: ProblemError | ServiceError) -> dict[str, str]:
     """Per field, a sentence in the registrar's language (the API's own text is English)."""
     errors = exc.extra.get("errors") or [{"field": "", "message": ""}]
-    return {str(e.get("field", "")): t("issuer.error.invalid_value") for e in errors}
+    return {str(e.get("field", "")): field_problem(t, str(e.get("field", ""))) for e in errors}
 
 
 def _modules_page(request: Request, principal: Principal, **context: Any) -> Response:
