@@ -214,6 +214,7 @@ def test_without_a_mail_server_nothing_is_sent_and_the_registrar_is_told(
     lines = listing.text.strip().splitlines()
     assert lines[0].startswith("Regel,E-mail")
     assert len(lines) == 3 and all("openid-credential-offer://" in line for line in lines[1:])
+    assert all(",'" not in line for line in lines)
     pdf = client.get(page + "/delivery-list.pdf")
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert pdf.headers["content-type"] == "application/pdf"
@@ -229,3 +230,14 @@ def test_the_direct_download_path_stays_and_says_it_is_unbound(
     assert answer.status_code == 303
     assert answer.headers["location"].startswith("/console/batch/")
     assert smtp.messages == []
+
+
+def test_the_delivery_list_never_hands_a_spreadsheet_a_formula(
+    client: TestClient, inst: Institution, module: Any, smtp: Mailbox
+) -> None:
+    csrf = log_in(client, inst)
+    # the student number pattern already refuses "=" and "+"; a leading "-" passes it
+    page = upload(client, csrf, "email,student_number\nanna@example.nl,-2\n")
+    assert page.status_code == 303, page.text
+    listing = client.get(page.headers["location"] + "/delivery-list.csv").text
+    assert ",'-2," in listing  # a leading minus is a formula to a spreadsheet

@@ -207,6 +207,12 @@ def _list_rows(request: Request, cohort: dict[str, Any]) -> list[dict[str, Any]]
     ]
 
 
+def _cell(value: object) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs as a formula (CSV injection)."""
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _headers(t: Translator) -> dict[str, str]:
     return {key: t(f"issuer.delivery.list.{key}") for key in delivery_list.COLUMNS}
 
@@ -222,7 +228,7 @@ def delivery_list_csv(request: Request, principal: Console, cohort_id: str) -> R
     headers = _headers(t)
     writer.writerow([headers[key] for key in delivery_list.COLUMNS])
     for row in rows:
-        writer.writerow([row[key] for key in delivery_list.COLUMNS])
+        writer.writerow([_cell(row[key]) for key in delivery_list.COLUMNS])
     return Response(
         buffer.getvalue(),
         media_type="text/csv; charset=utf-8",
