@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from fpdf import FPDF
 
-from servicekit.qr import qr_png
+from .delivery_mail import qr_png
 
 COLUMNS = ("row", "email", "student_number", "state", "link", "pin")
 QR_MM = 32

