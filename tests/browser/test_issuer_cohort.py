@@ -102,7 +102,7 @@ def upload_cohort(visitor: Visitor, stack: Stack, csv_text: str) -> str:
     )
     assert page.get_by_label(re.compile("Per e-mail een aanbod")).is_checked()
     page.get_by_role("button", name="Uitgeven aan het cohort").click()
-    page.wait_for_url(re.compile(r".*/console/cohorts/coh_[0-9a-f]+$"))
+    page.wait_for_url(re.compile(r".*/console/batch/cohorts/coh_[0-9a-f]+$"))
     return str(page.url)
 
 

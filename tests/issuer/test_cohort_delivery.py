@@ -102,7 +102,7 @@ def test_each_row_gets_a_mail_with_its_own_offer_and_the_registrar_follows_it(
     answer = upload(client, csrf, CSV)
     assert answer.status_code == 303, answer.text
     page = answer.headers["location"]
-    assert re.fullmatch(r"/console/cohorts/coh_[0-9a-f]+", page)
+    assert re.fullmatch(r"/console/batch/cohorts/coh_[0-9a-f]+", page)
 
     mails = smtp.wait_for(2)
     assert sorted(m["To"] for m in mails) == ["anna@example.nl", "bram@example.nl"]
@@ -121,6 +121,7 @@ def test_each_row_gets_a_mail_with_its_own_offer_and_the_registrar_follows_it(
     assert sorted(states(client, page).values()) == ["sent", "sent"]
     html = client.get(page).text
     assert "2 verstuurd" in html
+    assert '<a href="/console/batch" aria-current="page">' in html  # the menu knows where
 
     # Anna's wallet fetches the offer (opened) and collects it (collected, bound to her DID)
     holder = collect(client, clock, inst, port, uris["anna@example.nl"])
@@ -147,7 +148,7 @@ def test_opening_the_link_is_seen_and_a_resend_mails_the_same_learner_again(
     (delivery_id, state), *_ = states(client, page).items()
     assert state == "opened"
     again = client.post(
-        f"/console/deliveries/{delivery_id}/resend",
+        f"/console/batch/deliveries/{delivery_id}/resend",
         data={"csrf_token": csrf},
         follow_redirects=False,
     )
@@ -164,12 +165,12 @@ def test_cancelling_asks_first_then_the_link_stops_working(
     page = upload(client, csrf, CSV).headers["location"]
     mails = smtp.wait_for(2)
     delivery_id = next(iter(states(client, page)))
-    confirm = client.get(f"/console/deliveries/{delivery_id}/cancel")
+    confirm = client.get(f"/console/batch/deliveries/{delivery_id}/cancel")
     assert confirm.status_code == 200
     assert "werkt daarna niet meer" in confirm.text  # the consequence, before anything happens
     assert set(states(client, page).values()) == {"sent"}  # asking changed nothing
     done = client.post(
-        f"/console/deliveries/{delivery_id}/cancel",
+        f"/console/batch/deliveries/{delivery_id}/cancel",
         data={"csrf_token": csrf},
         follow_redirects=False,
     )

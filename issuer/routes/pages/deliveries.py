@@ -86,7 +86,7 @@ def start(
             module_id=module_id,
             status_code=client_status(exc),
         )
-    return web.redirect(request, f"/console/cohorts/{cohort_id}")
+    return web.redirect(request, f"/console/batch/cohorts/{cohort_id}")
 
 
 def _cohort(request: Request, principal: Principal, cohort_id: str) -> dict[str, Any]:
@@ -96,7 +96,7 @@ def _cohort(request: Request, principal: Principal, cohort_id: str) -> dict[str,
         raise PageError(404, "error.not_found") from None
 
 
-@router.get("/console/cohorts/{cohort_id}")
+@router.get("/console/batch/cohorts/{cohort_id}")
 def cohort_page(request: Request, principal: Console, cohort_id: str) -> Response:
     t = web.translator(request)
     cohort = _cohort(request, principal, cohort_id)
@@ -123,7 +123,7 @@ def cohort_page(request: Request, principal: Console, cohort_id: str) -> Respons
     )
 
 
-@router.post("/console/deliveries/{delivery_id}/resend")
+@router.post("/console/batch/deliveries/{delivery_id}/resend")
 def delivery_resend(request: Request, principal: Console, delivery_id: str) -> Response:
     _need(principal, "issue")
     t = web.translator(request)
@@ -140,13 +140,13 @@ def delivery_resend(request: Request, principal: Console, delivery_id: str) -> R
         )
     except Failure as exc:
         raise PageError(client_status(exc), "issuer.delivery.closed") from None
-    back = f"/console/cohorts/{found['cohort_id']}"
+    back = f"/console/batch/cohorts/{found['cohort_id']}"
     if counts.get("sent"):
         return web.redirect(request, back, flash=("success", "issuer.delivery.resent"))
     return web.redirect(request, back, flash=("error", "issuer.delivery.not_resent"))
 
 
-@router.get("/console/deliveries/{delivery_id}/cancel")
+@router.get("/console/batch/deliveries/{delivery_id}/cancel")
 def delivery_cancel_confirm(request: Request, principal: Console, delivery_id: str) -> Response:
     """The confirmation step: what cancelling does, before it is done."""
     _need(principal, "issue")
@@ -164,15 +164,15 @@ def delivery_cancel_confirm(request: Request, principal: Console, delivery_id: s
         "confirm.html",
         page_title=t("issuer.delivery.cancel_title"),
         consequence=t("issuer.delivery.cancel_consequence", learner=learner),
-        action=f"/console/deliveries/{delivery_id}/cancel",
+        action=f"/console/batch/deliveries/{delivery_id}/cancel",
         fields={},
         reason=None,
         confirm_label=t("issuer.delivery.cancel_confirm"),
-        back=f"/console/cohorts/{found['cohort_id']}",
+        back=f"/console/batch/cohorts/{found['cohort_id']}",
     )
 
 
-@router.post("/console/deliveries/{delivery_id}/cancel")
+@router.post("/console/batch/deliveries/{delivery_id}/cancel")
 def delivery_cancel(request: Request, principal: Console, delivery_id: str) -> Response:
     _need(principal, "issue")
     try:
@@ -183,7 +183,7 @@ def delivery_cancel(request: Request, principal: Console, delivery_id: str) -> R
         raise PageError(client_status(exc), "issuer.delivery.closed") from None
     return web.redirect(
         request,
-        f"/console/cohorts/{done['cohort_id']}",
+        f"/console/batch/cohorts/{done['cohort_id']}",
         flash=("info", "issuer.delivery.cancelled"),
     )
 
@@ -217,7 +217,7 @@ def _headers(t: Translator) -> dict[str, str]:
     return {key: t(f"issuer.delivery.list.{key}") for key in delivery_list.COLUMNS}
 
 
-@router.get("/console/cohorts/{cohort_id}/delivery-list.csv")
+@router.get("/console/batch/cohorts/{cohort_id}/delivery-list.csv")
 def delivery_list_csv(request: Request, principal: Console, cohort_id: str) -> Response:
     """The links (and PINs) to send through the institution's own channel."""
     _need(principal, "issue")
@@ -239,7 +239,7 @@ def delivery_list_csv(request: Request, principal: Console, cohort_id: str) -> R
     )
 
 
-@router.get("/console/cohorts/{cohort_id}/delivery-list.pdf")
+@router.get("/console/batch/cohorts/{cohort_id}/delivery-list.pdf")
 def delivery_list_pdf(request: Request, principal: Console, cohort_id: str) -> Response:
     """The same list as a printable PDF, one QR code per learner still to collect."""
     _need(principal, "issue")
