@@ -63,9 +63,10 @@ from servicekit.problems import ProblemError
 
 from ..models import AuditEvent, Batch, Institution, IssuedCredential
 from ..models import Module as ModuleRow
-from ..schemas import LearnerIn, ResultIn, number, validate
+from ..schemas import LearnerIn, ResultIn, validate
 from . import audit, compose, institutions, issuance, keys, personal, status_lists, urls
 from .context import IssuerContext
+from .grades import GRADE_TEXT, grade_problem
 
 COLUMNS = ("email", "student_number", "did", "grade", "awarded_date", "result_status", "row_key")
 IDENTITY_COLUMNS = ("email", "student_number", "did")
@@ -207,29 +208,6 @@ def _row(line: int, cells: dict[str, str]) -> Row | RowReport:
         ).encode()
     ).hexdigest()
     return Row(line, row_key, learner, result, digest)
-
-
-GRADE_TEXT = {
-    "grade_outside_scale": "the grade is outside the module's scale",
-    "grade_below_pass": "the grade is below the module's pass mark: no credential is issued",
-}
-"""The API's words for the two grade problems (unchanged); pages translate ``reason``."""
-
-
-def grade_problem(grading: dict[str, Any] | None, grade: str | None) -> dict[str, Any] | None:
-    """Why ``grade`` cannot be awarded on this module's scale (a code and its numbers)."""
-    if not grading or not grade:
-        return None
-    value = number(grade)
-    if value is None:
-        return None
-    low, high = number(grading.get("value_min")), number(grading.get("value_max"))
-    if (low is not None and value < low) or (high is not None and value > high):
-        return {"code": "grade_outside_scale", "grade": grade, "min": low, "max": high}
-    need = number(grading.get("required_value"))
-    if need is not None and value < need:
-        return {"code": "grade_below_pass", "grade": grade, "pass": need}
-    return None
 
 
 def _failed(

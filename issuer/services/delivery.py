@@ -37,6 +37,7 @@ from ..schemas import OfferIn
 from . import audit, batch, delivery_mail, issuance, offers, personal
 from .clock import aware, iso
 from .context import IssuerContext
+from .grades import grade_problem
 
 Translate = Callable[..., str]
 COLLECTED = ("issued", "accepted")
@@ -78,7 +79,7 @@ def check(
     ]  # fmt: skip
     grading = module.definition.get("grading")
     for row in parsed.rows:
-        problem = batch.grade_problem(grading, row.result.grade if row.result else None)
+        problem = grade_problem(grading, row.result.grade if row.result else None)
         if problem:
             problems.append({"row": row.line, "field": "grade", **problem})
     if problems:
