@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from ..deps import Ctx, PublicInstitution
+from ..deps import PublicInstitution, ServicesDep
+from ..schemas import DidDocumentOut
 from ..services import institutions, keys
 from .pages import public as public_pages
 
@@ -22,8 +23,12 @@ DID_DOCUMENT_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/institutions/{slug}/did.json", responses=DID_DOCUMENT_RESPONSE)
-def did_document(ctx: Ctx, institution: PublicInstitution) -> JSONResponse:
+@router.get(
+    "/institutions/{slug}/did.json",
+    response_model=DidDocumentOut,
+    responses=DID_DOCUMENT_RESPONSE,
+)
+def did_document(ctx: ServicesDep, institution: PublicInstitution) -> JSONResponse:
     """The did:web DID document (``did:web:<host>:institutions:<slug>``)."""
     with ctx.db.session() as session:
         document = keys.did_document(ctx, session, institution)
@@ -34,8 +39,12 @@ def did_document(ctx: Ctx, institution: PublicInstitution) -> JSONResponse:
     )
 
 
-@router.get("/institutions/{slug}")
-def institution(request: Request, ctx: Ctx, institution: PublicInstitution) -> Any:
+@router.get(
+    "/institutions/{slug}",
+    response_model=dict[str, Any],
+    responses={200: {"content": {"text/html": {}}}},  # for browsers (issue 16 point 9b)
+)
+def institution(request: Request, ctx: ServicesDep, institution: PublicInstitution) -> Any:
     """The institution's facts; a browser following the link from a credential gets the
     human page (issue 16 point 9b), JSON clients the JSON."""
     if public_pages.wants_html(request):
