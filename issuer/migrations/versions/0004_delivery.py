@@ -62,7 +62,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("module_id"),
     )
 
-
     with op.batch_alter_table("issued_credentials", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column(
