@@ -52,9 +52,23 @@ class Settings(ServiceSettings):
     our clock it may be."""
     tx_code_attempts: int = 5
     """Wrong transaction codes (PINs) tolerated before an offer is burnt."""
+    smtp_host: str = ""
+    """Mail server for cohort deliveries; empty means nothing is mailed (the registrar is
+    told, and uses the delivery list instead)."""
+    smtp_port: int = 0
+    """0 = the security mode's usual port (587 starttls, 465 ssl, 25 none)."""
+    smtp_from: str = ""
+    smtp_security: str = "starttls"
+    """starttls, ssl or none (none only for a relay on the same host or in tests)."""
+    smtp_user: str = ""
+    smtp_password: str = ""
+    max_delivery_rows: int = 2000
+    """Rows in one cohort delivery upload (each becomes an offer and an e-mail)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if self.smtp_security not in ("starttls", "ssl", "none"):
+            raise ValueError("smtp_security must be starttls, ssl or none")
         if self.status_list_capacity < 1 or self.status_list_capacity > MIN_LENGTH:
             raise ValueError(f"status_list_capacity must be between 1 and {MIN_LENGTH}")
         if min(self.offer_ttl, self.max_offer_ttl, self.access_token_ttl, self.nonce_ttl) <= 0:

@@ -28,7 +28,7 @@ from ..schemas import (
     TokenOut,
     media_content,
 )
-from ..services import offers
+from ..services import delivery, offers
 
 router = APIRouter(tags=["openid4vci"])
 
@@ -83,6 +83,7 @@ def authorization_server_metadata(ctx: ServicesDep, institution: PublicInstituti
 def credential_offer(ctx: ServicesDep, institution: PublicInstitution, handle: str) -> JSONResponse:
     """The offer JSON behind ``credential_offer_uri`` (the handle is the secret)."""
     offer = offers.by_handle(ctx, institution, handle)
+    delivery.mark_opened(ctx, offer.id)  # a cohort row's "geopend"
     return JSONResponse(
         offers.offer_json(ctx, institution, handle, offer),
         headers={**NO_STORE, "Access-Control-Allow-Origin": "*"},

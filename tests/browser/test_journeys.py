@@ -110,8 +110,9 @@ def test_issue_claim_share_verify_revoke(
     # -- the registrar revokes it, with a reason
     page.goto(f"{stack.issuer}/console/credentials")
     page.locator("tr", has_text=MODULE).first.get_by_role("link").click()
-    page.get_by_label("Reden (komt in het auditlog)").fill("fraude bij de toets")
-    page.get_by_role("button", name="Intrekken").click()
+    page.get_by_role("link", name="Intrekken").click()  # asks first (issue 16)
+    page.get_by_label("Reden").fill("fraude bij de toets")
+    page.get_by_role("button", name="Ja, trek de credential in").click()
     assert page.locator("[data-status]").get_attribute("data-status") == "revoked"
     assert "fraude bij de toets" in page.locator("main").inner_text()
     shot(page, "08-issuer-revoked")

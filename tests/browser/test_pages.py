@@ -45,7 +45,7 @@ def test_registrar_creates_a_module_and_issues_to_a_cohort_with_progress(
     page.get_by_label("Kwaliteitszorg (naam)").fill("Kwaliteitskader microcredentials mbo")
     page.get_by_label("Kwaliteitszorg (link)").fill("https://example.org/kwaliteit")
     page.get_by_role("button", name="Module opslaan").click()
-    assert "workload" in page.locator("main").inner_text().lower()  # no ECTS, no hours
+    assert "studielast" in page.locator("main").inner_text().lower()  # no ECTS, no hours
     assert page.get_by_label("Naam van de module").input_value() == "Veilig werken met data"
     shot(page, "01-module-refused")
     page.get_by_label("ECTS").fill("1.5")
@@ -62,6 +62,7 @@ def test_registrar_creates_a_module_and_issues_to_a_cohort_with_progress(
     page.goto(f"{stack.issuer}/console/batch")
     page.get_by_label("Module").select_option(label="Data in de praktijk")
     page.get_by_label("CSV-bestand").set_input_files(str(csv_file))
+    page.get_by_label(re.compile("Direct ondertekenen")).check()  # not mailed (issue 16)
     page.get_by_role("button", name="Uitgeven aan het cohort").click()
     page.wait_for_url(re.compile(r".*/console/batch/[A-Za-z0-9_-]+$"))
     shot(page, "02-batch-progress")
@@ -75,6 +76,7 @@ def test_registrar_creates_a_module_and_issues_to_a_cohort_with_progress(
     page.goto(f"{stack.issuer}/console/batch")
     page.get_by_label("Module").select_option(label="Data in de praktijk")
     page.get_by_label("CSV-bestand").set_input_files(str(csv_file))
+    page.get_by_label(re.compile("Direct ondertekenen")).check()  # not mailed (issue 16)
     page.get_by_role("button", name="Uitgeven aan het cohort").click()
     page.wait_for_selector("[data-batch-done]", timeout=60_000)
     assert "al eerder 40" in page.locator("[data-batch-done]").inner_text()
@@ -86,8 +88,9 @@ def test_registrar_creates_a_module_and_issues_to_a_cohort_with_progress(
 
     # suspend with a reason, then lift the suspension
     page.locator("tbody a").first.click()
-    page.get_by_label("Reden (komt in het auditlog)").fill("onderzoek examencommissie")
-    page.get_by_role("button", name="Schorsen").click()
+    page.get_by_role("link", name="Schorsen").click()  # asks first (issue 16)
+    page.get_by_label("Reden").fill("onderzoek examencommissie")
+    page.get_by_role("button", name="Ja, schors de credential").click()
     assert page.locator("[data-status]").get_attribute("data-status") == "suspended"
     shot(page, "04-credential-suspended")
     page.get_by_role("button", name="Schorsing opheffen").click()
