@@ -132,6 +132,10 @@ def authorization_parameters(
             },
         },
         "purpose": row.purpose,
+        # the admission rule itself, so the learner's wallet can show the actual requirement
+        # ("minimaal 10 ECTS op EQF ≥ 4") before consenting; an extension parameter that
+        # other wallets ignore (RFC 6749 §3.1)
+        **({"microcred_rule": row.spec["rule"]} if (row.spec or {}).get("rule") else {}),
     }
 
 
@@ -359,7 +363,10 @@ class PresentationRequestService:
             (
                 query_id,
                 sdjwt.verify_sd_jwt_presentation(
-                    self.verification, vp, nonce=row.nonce, audience=client_id,
+                    self.verification,
+                    vp,
+                    nonce=row.nonce,
+                    audience=client_id,
                     vct_values=spec.vct_values,
                 )
                 if sdjwt.is_sd_jwt(vp)
