@@ -26,9 +26,9 @@ from .learning import route_bar
 from .notices import badge_image, pending_text, status_notice, warning_texts
 
 #: How old a status may be before the list's poll re-checks it against the issuer's list.
-POLL_RECHECK_SECONDS = 20
+POLL_RECHECK_SECONDS = 10
 #: How often the list page asks (the script reads it from the page).
-POLL_SECONDS = 15
+POLL_SECONDS = 10
 
 
 def _fresh(services: Services, learner: Learner, item: dict[str, Any], refresh: bool) -> dict:
