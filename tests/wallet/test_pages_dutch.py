@@ -279,3 +279,17 @@ def test_route_explanations_come_from_the_catalogue(wallet: WalletHarness, lang:
         assert "no counted credential" not in page and " of 13 ECTS" not in page
     else:
         assert re.search(r"\d+ of 13 ECTS", page) and "Module X: no credential" in page
+
+
+def test_an_unhandled_refusal_is_an_error_page_in_the_page_language(
+    wallet: WalletHarness,
+) -> None:
+    account = wallet.signup()
+    login(wallet, account)
+    missing = wallet.client.get("/credentials/00000000-0000-0000-0000-000000000000")
+    assert missing.status_code == 404 and 'lang="nl"' in missing.text
+    assert "Dat bestaat niet (meer) in je wallet." in text_of(missing.text)
+    assert "no such credential" not in missing.text
+    wallet.client.cookies.set("mc_lang", "en")
+    english = wallet.client.get("/shares/00000000-0000-0000-0000-000000000000")
+    assert english.status_code == 404 and "does not exist (any more)" in english.text

@@ -7,15 +7,17 @@ Route modules hold no user-facing text: every word comes from the catalogues in
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.responses import Response
+from fastapi.routing import APIRoute
 
 from servicekit.errors import ServiceError, http_status
 from servicekit.problems import ProblemError
-from servicekit.web import LoginRequired, NavItem, Translator, Web, load_messages
+from servicekit.web import LoginRequired, NavItem, PageError, Translator, Web, load_messages
 
 from ...deps import SESSION_COOKIE
 from ...models import Learner
@@ -28,7 +30,35 @@ MESSAGES = load_messages(WALLET_DIR / "messages")
 #: What the pages catch from a service: the legacy problem and the new service kinds.
 Refusal = (ProblemError, ServiceError)
 
-web = Web(
+
+class WalletWeb(Web):
+    """servicekit's page toolkit, with one difference: a service's refusal that reaches the
+    page route unhandled becomes an error page in the page's language, chosen by its code
+    (``problem_key``), instead of showing the service's English ``detail``."""
+
+    def route_class(self) -> type[APIRoute]:
+        page_route = super().route_class()
+
+        class Translating(APIRoute):
+            def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+                handler = super().get_route_handler()
+
+                async def translated(request: Request) -> Response:
+                    try:
+                        return await handler(request)
+                    except Refusal as exc:
+                        key, params = problem_key(exc)
+                        raise PageError(problem_status(exc), key, **params) from None
+
+                return translated
+
+        class WalletPageRoute(page_route, Translating):  # type: ignore[valid-type,misc]
+            """The kit's page route around the translating one (MRO: kit, then this)."""
+
+        return WalletPageRoute
+
+
+web = WalletWeb(
     "wallet",
     templates=WALLET_DIR / "templates",
     static=WALLET_DIR / "static",
@@ -95,19 +125,25 @@ def problem_status(exc: ProblemError | ServiceError, *, gateway: bool = False) -
     return 502 if gateway and status >= 500 else status
 
 
-def problem_text(t: Translator, exc: ProblemError | ServiceError) -> str:
-    """A refusal in the page's language, chosen by its code (and ``reason`` when the service
-    gives one); an unknown code gets a general sentence naming the code, never the service's
-    English detail."""
+def problem_key(exc: ProblemError | ServiceError) -> tuple[str, dict[str, Any]]:
+    """The catalogue key (and its parameters) for a refusal: by its code, and ``reason``
+    when the service gives one; an unknown code gets a general sentence naming the code,
+    never the service's English detail."""
     code = exc.code
     reason = exc.extra.get("reason")
     params = {k: v for k, v in exc.extra.items() if isinstance(v, str | int | float)}
     for key in (f"wallet.error.{code}.{reason}", f"wallet.error.{code}"):
-        if key in t.catalogue.get(t.lang, {}):
-            return t(key, **params)
+        if key in MESSAGES.get("nl", {}):
+            return key, params
     if code.endswith("_not_found"):
-        return t("wallet.error.not_found")
-    return t("wallet.error.other", code=code)
+        return "wallet.error.not_found", {}
+    return "wallet.error.other", {"code": code}
+
+
+def problem_text(t: Translator, exc: ProblemError | ServiceError) -> str:
+    """A refusal in the page's language (see ``problem_key``)."""
+    key, params = problem_key(exc)
+    return t(key, **params)
 
 
 def card_state(item: dict[str, Any]) -> str:
@@ -137,6 +173,7 @@ __all__ = [
     "card_state",
     "current_learner",
     "login_limit",
+    "problem_key",
     "problem_status",
     "problem_text",
     "render",
