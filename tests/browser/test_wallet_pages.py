@@ -116,6 +116,10 @@ def test_destructive_actions_ask_first(
     phone.get_by_role("button", name="Maak deellink").click()
     phone.wait_for_url(re.compile(r".*/shares/[0-9a-f-]{36}$"))
     share_page = phone.url
+    check_page(phone)
+    phone.goto(f"{stack.wallet}/shares")
+    check_page(phone)
+    phone.goto(share_page)
     phone.get_by_role("link", name="Link intrekken").click()
     phone.wait_for_url(share_page + "/revoke")
     main = phone.locator("main").inner_text()
@@ -292,4 +296,38 @@ def test_the_consent_screen_names_the_rule_and_who_asks(
     check_page(phone)
     shot(phone, "06-consent-rule")
     phone.get_by_role("button", name="Weigeren").click()
+    learner.problems.assert_clean()
+
+
+def test_the_other_wallet_pages_and_the_printed_credential(
+    stack: Stack, new_visitor: Callable[..., Visitor], shot: Callable[..., Path]
+) -> None:
+    learner = new_visitor(PHONE)
+    phone = learner.page
+    phone.goto(f"{stack.wallet}/")
+    check_page(phone)  # the start page, logged out
+    login_wallet(phone, stack.state.learner_username, stack.state.learner_password)
+    phone.wait_for_url(f"{stack.wallet}/credentials")
+    for path in ("/routes", "/present", "/data", "/credentials/00000000-0000-0000-0000-0"):
+        phone.goto(f"{stack.wallet}{path}")
+        check_page(phone)
+    assert "Dat bestaat niet (meer) in je wallet." in phone.locator("main").inner_text()
+    phone.goto(f"{stack.wallet}/routes")
+    route = phone.get_by_role("link", name="Bekijk voortgang").first
+    route.click()  # the demo learner follows the demo's route
+    check_page(phone)
+    assert re.search(r"\d+(,\d+|\.\d+)? van \d+ ECTS", phone.locator("main").inner_text())
+    # the credential page prints as a document: no header, navigation or buttons
+    receive(phone, stack, issue_offer(stack, "datavisualisatie"))
+    check_page(phone)
+    phone.emulate_media(media="print")
+    assert not phone.locator(".site-header").is_visible()
+    assert not phone.get_by_role("button", name="Download als PDF").is_visible()
+    assert phone.locator("h1").is_visible()
+    shot(phone, "07-credential-print")
+    phone.emulate_media(media="screen")
+    with phone.expect_download() as download:
+        phone.get_by_role("button", name="Download als PDF").click()
+    path = download.value.path()
+    assert path is not None and Path(path).read_bytes().startswith(b"%PDF-")
     learner.problems.assert_clean()

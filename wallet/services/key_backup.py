@@ -31,7 +31,8 @@ from servicekit.errors import Invalid
 
 FORMAT = "microcred-key-backup"
 VERSION = 1
-KDF = {"name": "argon2id", "t": 3, "m": 65_536, "p": 1}
+KDF_T, KDF_M_KIB, KDF_P = 3, 65_536, 1
+"""Argon2id cost of a new backup: RFC 9106's second recommendation (64 MiB, 3 passes)."""
 MAX_T, MAX_M_KIB, MAX_P = 10, 262_144, 4
 MIN_PASSPHRASE = 10
 MAX_PASSPHRASE = 1024
@@ -72,14 +73,14 @@ def seal(key: Multikey, passphrase: str) -> dict[str, Any]:
     """The encrypted backup of ``key`` (its secret bytes), for the export."""
     check_passphrase(passphrase)
     salt, nonce = os.urandom(16), os.urandom(12)
-    derived = _derive(passphrase, salt, KDF["t"], KDF["m"], KDF["p"])
+    derived = _derive(passphrase, salt, KDF_T, KDF_M_KIB, KDF_P)
     sealed = AESGCM(derived).encrypt(nonce, key.secret_bytes(), _aad(key.controller))
     return {
         "format": FORMAT,
         "version": VERSION,
         "did": key.controller,
         "algorithm": key.algorithm,
-        "kdf": {**KDF, "salt": _b64(salt)},
+        "kdf": {"name": "argon2id", "t": KDF_T, "m": KDF_M_KIB, "p": KDF_P, "salt": _b64(salt)},
         "cipher": "A256GCM",
         "nonce": _b64(nonce),
         "ciphertext": _b64(sealed),

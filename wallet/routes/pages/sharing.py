@@ -34,9 +34,10 @@ def _shares_page(request: Request, learner: Learner, **context: Any) -> Response
     for item in items:
         item["state"] = card_state(item)
         # selective disclosure (issue 18): what the learner may leave out of this one
+        document = documents.get(item["id"])
         item["disclosable"] = [
             {**f, "label": f["label_nl"] if t.lang == "nl" else f["label_en"]}
-            for f in disclosing.fields_for(documents.get(item["id"], {}))
+            for f in disclosing.fields_for(document if isinstance(document, dict) else {})
         ]
     titles = {i["id"]: i.get("title") for i in items}
     shares = services.shares.list(learner)
@@ -125,7 +126,7 @@ def share_detail(request: Request, learner: LearnerPage, share_id: str) -> Respo
         page_title=t("wallet.share.title"),
         share=share,
         contents=[titles.get(cid, {"id": cid, "title": cid}) for cid in share["credentialIds"]],
-        accesses=services.shares.accesses(learner, share_id)[::-1],
+        accesses=list(reversed(services.shares.accesses(learner, share_id))),
     )
 
 
