@@ -311,7 +311,7 @@ def test_the_other_wallet_pages_and_the_printed_credential(
     for path in ("/routes", "/present", "/data", "/credentials/00000000-0000-0000-0000-0"):
         phone.goto(f"{stack.wallet}{path}")
         check_page(phone)
-    assert "Dat bestaat niet (meer) in je wallet." in phone.locator("main").inner_text()
+    assert "Deze credential staat niet (meer) in je wallet." in phone.locator("main").inner_text()
     phone.goto(f"{stack.wallet}/routes")
     route = phone.get_by_role("link", name="Bekijk voortgang").first
     route.click()  # the demo learner follows the demo's route

@@ -288,8 +288,8 @@ def test_an_unhandled_refusal_is_an_error_page_in_the_page_language(
     login(wallet, account)
     missing = wallet.client.get("/credentials/00000000-0000-0000-0000-000000000000")
     assert missing.status_code == 404 and 'lang="nl"' in missing.text
-    assert "Dat bestaat niet (meer) in je wallet." in text_of(missing.text)
+    assert "Deze credential staat niet (meer) in je wallet." in text_of(missing.text)
     assert "no such credential" not in missing.text
     wallet.client.cookies.set("mc_lang", "en")
     english = wallet.client.get("/shares/00000000-0000-0000-0000-000000000000")
-    assert english.status_code == 404 and "does not exist (any more)" in english.text
+    assert english.status_code == 404 and "This share link does not exist" in english.text

@@ -41,6 +41,7 @@ from credentials.report import Check, VerificationReport
 from credentials.rules import Route
 from credentials.sdjwt.reading import is_sd_jwt_vc
 from servicekit.db import Database
+from servicekit.errors import Conflict, Invalid
 from servicekit.tokens import new_token, token_hash
 
 from ..models import (
@@ -56,7 +57,6 @@ from ..models import (
 from . import key_backup
 from .checking import CredentialChecker, is_unusable
 from .clock import Clock, iso
-from .errors import bad_request, conflict
 from .keys import HolderKeys
 from .requests import disclosure_dict
 from .shares import access_dict
@@ -91,8 +91,10 @@ class Portability:
     # -- export ------------------------------------------------------------------------
 
     def export(self, learner: Learner, passphrase: str | None = None) -> dict[str, Any]:
-        """Everything, signed; with ``passphrase`` also the holder key, encrypted under it
-        (``keyBackup``, see ``key_backup``), so an import elsewhere can present again."""
+        """Everything the learner holds as one export bundle (credentials, shares, routes,
+        with the learner's DID), the file ``restore`` takes back; with ``passphrase`` also
+        the holder key, encrypted under it (``keyBackup``, see ``key_backup``), so an import
+        elsewhere can present again. Raises ``Invalid`` (``weak_passphrase``)."""
         if passphrase is not None:
             key_backup.check_passphrase(passphrase)
         with self.db.session() as session:
@@ -197,11 +199,18 @@ class Portability:
     def restore(
         self, learner: Learner, bundle: Any, passphrase: str | None = None
     ) -> dict[str, int]:
-        """Import ``bundle`` into the fresh account of ``learner``. With the export's key
-        backup and its ``passphrase`` the account takes over the exported holder key (and
-        DID), so its credentials stay bound to this wallet; a wrong passphrase refuses the
-        whole import. Without them the credentials come with a ``bound_to_previous_did``
-        warning (``keysMissing`` in the answer)."""
+        """Import an export bundle into the learner's fresh account; counts per kind imported
+        (plus ``keyRestored`` and ``keysMissing``).
+
+        Every credential is verified again before anything is stored, all or nothing. With
+        the export's key backup and its ``passphrase`` the account takes over the exported
+        holder key (and DID), so its credentials stay bound to this wallet; without them the
+        credentials come with a ``bound_to_previous_did`` warning (``keysMissing``).
+        Raises ``Invalid`` (``invalid_export``) for a bundle that is not a wallet export or
+        holds an unusable item, ``Invalid`` (``invalid_key_backup``,
+        ``key_backup_passphrase_wrong``) for a backup that does not open, and ``Conflict``
+        (``account_not_empty``) when the account already holds credentials, shares or routes.
+        """
         items = _check_bundle(bundle)
         self._require_fresh(learner.id)
         restored_key = None
@@ -213,7 +222,7 @@ class Portability:
                 else None
             )
             if restored_key.controller != claimed_did:
-                raise bad_request(
+                raise Invalid(
                     "invalid_key_backup", "the key backup is not the key of the exported account"
                 )
             learner = learner.model_copy(update={"did": restored_key.controller})
@@ -231,14 +240,14 @@ class Portability:
         for index, entry in enumerate(items["credentials"]):
             credential = entry.get("credential") if isinstance(entry, dict) else None
             if not isinstance(credential, dict) and not is_sd_jwt_vc(credential):
-                raise bad_request("invalid_export", f"credentials[{index}].credential is missing")
+                raise Invalid("invalid_export", f"credentials[{index}].credential is missing")
             report = self.checker.verify(
                 credential, learner.did, previous_dids=[previous] if previous else []
             )
             if previous is None and isinstance(claimed, str) and isinstance(credential, dict):
                 report = _unproven(report, credential, claimed)
             if is_unusable(report):
-                raise bad_request(
+                raise Invalid(
                     "invalid_export",
                     f"credentials[{index}] is not a usable credential: {report.failed[0].message}",
                     report=report.to_dict(),
@@ -255,7 +264,7 @@ class Portability:
             try:
                 route = Route.from_dict(definition if isinstance(definition, dict) else {})
             except MicrocredError as exc:
-                raise bad_request("invalid_export", f"routes[{index}]: {exc.message}") from None
+                raise Invalid("invalid_export", f"routes[{index}]: {exc.message}") from None
             rows.append(
                 LearnerRoute(
                     id=str(uuid.uuid4()),
@@ -276,7 +285,7 @@ class Portability:
             if restored_key is not None and self.keys is not None:
                 own = session.get(Learner, learner.id)
                 if own is None:
-                    raise conflict("account_not_empty", "the account is gone")
+                    raise Conflict("account_not_empty", "the account is gone")
                 own.did = restored_key.controller
                 own.wrapped_key = self.keys.wrap_secret(learner.id, restored_key)
                 session.add(own)
@@ -306,7 +315,7 @@ class Portability:
         self, learner: Learner, entry: Any, index: int, new_ids: dict[str, str], now: datetime
     ) -> tuple[Share, list[ShareAccess]]:
         if not isinstance(entry, dict):
-            raise bad_request("invalid_export", f"shares[{index}] must be an object")
+            raise Invalid("invalid_export", f"shares[{index}] must be an object")
         created = _time(entry.get("createdAt"), now)
         share = Share(
             id=str(uuid.uuid4()),
@@ -346,7 +355,7 @@ class Portability:
         with self.db.session() as session:
             for model in (StoredCredential, Share, LearnerRoute):
                 if session.exec(_mine(model, learner_id).limit(1)).first() is not None:
-                    raise conflict(
+                    raise Conflict(
                         "account_not_empty",
                         "an export can only be imported into a fresh account (this one "
                         "already holds credentials, shares or routes)",
@@ -384,16 +393,14 @@ def _mine(model: Any, learner_id: str) -> Any:
 
 def _check_bundle(bundle: Any) -> dict[str, list[Any]]:
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
-        raise bad_request(
-            "invalid_export", f"this is not a wallet export (expected format {FORMAT!r})"
-        )
+        raise Invalid("invalid_export", f"this is not a wallet export (expected format {FORMAT!r})")
     if bundle.get("version") != VERSION:
-        raise bad_request("invalid_export", f"unsupported export version {bundle.get('version')!r}")
+        raise Invalid("invalid_export", f"unsupported export version {bundle.get('version')!r}")
     out = {}
     for key in ("credentials", "shares", "routes"):
         value = bundle.get(key, [])
         if not isinstance(value, list) or len(value) > MAX_ITEMS:
-            raise bad_request("invalid_export", f"{key} must be a list of at most {MAX_ITEMS}")
+            raise Invalid("invalid_export", f"{key} must be a list of at most {MAX_ITEMS}")
         out[key] = value
     return out
 

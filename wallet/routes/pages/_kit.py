@@ -11,7 +11,7 @@ from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from fastapi.routing import APIRoute
 
@@ -56,6 +56,12 @@ class WalletWeb(Web):
             """The kit's page route around the translating one (MRO: kit, then this)."""
 
         return WalletPageRoute
+
+    def page_router(self) -> APIRouter:
+        """The kit's page router, declaring the wallet's pages with ``route_class``."""
+        router = super().page_router()
+        router.route_class = self.route_class()
+        return router
 
 
 web = WalletWeb(
