@@ -50,6 +50,7 @@ from servicekit.qr import qr_png, qr_svg
 from servicekit.tokens import new_token, token_hash
 
 from ..models import Institution, Offer
+from ..models import Module as ModuleRow
 from ..schemas import OfferIn
 from . import audit, issuance, keys, personal, sdjwt, urls
 from .clock import aware, iso
@@ -255,11 +256,34 @@ def offer_json(
             "length": offer.tx_code_length,
             "description": "The PIN your institution gave you with this offer",
         }
-    return {
+    out: dict[str, Any] = {
         "credential_issuer": issuer_id(ctx, institution),
         "credential_configuration_ids": [CONFIGURATION_ID, sdjwt.CONFIGURATION_ID],
         "grants": {PRE_AUTHORIZED_GRANT: grant},
     }
+    preview = _credential_preview(ctx, institution, offer)
+    if preview:
+        out["credential_preview"] = preview
+    return out
+
+
+def _credential_preview(
+    ctx: IssuerContext, institution: Institution, offer: Offer
+) -> dict[str, Any]:
+    """What the credential will be about, so a wallet can show it before accepting (an
+    extension parameter of the offer; wallets that do not know it ignore it). Module facts
+    only: nothing about the learner."""
+    with ctx.db.session() as session:
+        module = session.get(ModuleRow, offer.module_id)
+    spec = module.definition if module is not None else {}
+    preview = {
+        "institution": institution.name,
+        "module": spec.get("name"),
+        "ects": spec.get("ects"),
+        "hours": spec.get("hours"),
+        "eqf_level": spec.get("eqf_level"),
+    }
+    return {k: v for k, v in preview.items() if v is not None}
 
 
 def links(

@@ -155,6 +155,7 @@ def test_request_qr_consent_and_result_on_the_verifier_page(
     login_wallet(phone, stack.state.learner_username, stack.state.learner_password)
     phone.goto(f"{stack.wallet}/receive")
     phone.get_by_label("Plak de link of de code van het aanbod").fill(offer)
+    phone.get_by_role("button", name="Bekijk het aanbod").click()  # what arrives, first
     phone.get_by_role("button", name="Ontvangen", exact=True).click()
     phone.wait_for_url(re.compile(r".*/credentials/[0-9a-f-]{36}$"))
 

@@ -28,7 +28,8 @@ from servicekit.web import Translator, format_number, load_messages
 
 from ..models import Learner
 from ..services.container import Services
-from .pages import LearnerPage, _render, web
+from .pages._kit import LearnerPage, web
+from .pages._kit import render as _render
 
 HERE = Path(__file__).resolve().parent.parent
 router = web.page_router()
