@@ -362,6 +362,10 @@ def merge_messages(*catalogues: Messages) -> dict[str, dict[str, str]]:
     return merged
 
 
+# the kit's catalogue files (servicekit/messages/<lang>.json) join the table above
+KIT_MESSAGES = merge_messages(KIT_MESSAGES, load_messages(KIT_DIR / "messages"))
+
+
 # --------------------------------------------------------------------------- secrets
 
 

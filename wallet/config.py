@@ -52,6 +52,9 @@ class Settings(ServiceSettings):
     """Body limit of ``POST /api/import`` (a whole wallet export)."""
     login_attempts_per_minute: int = 20
     max_concurrent_hashes: int = 4
+    verifier_url: str | None = None
+    """A verifier the public share page links to ("controleer in je eigen verifier"), e.g.
+    ``https://verifier.example``; also ``MICROCRED_WALLET_VERIFIER_URL``. None: no link."""
     """argon2 computations allowed at once (each takes ``password_memory_kib``); more wait."""
     """Per client address, for log-in and registration (argon2 is deliberately slow)."""
 
@@ -61,6 +64,7 @@ class Settings(ServiceSettings):
             self.known_issuers_file = _env("MICROCRED_WALLET_KNOWN_ISSUERS_FILE") or None
         if self.known_issuers_file is not None:
             self.known_issuers_file = Path(self.known_issuers_file).expanduser()
+        self.verifier_url = self.verifier_url or _env("MICROCRED_WALLET_VERIFIER_URL") or None
         extra = [d.strip() for d in _env("MICROCRED_WALLET_KNOWN_ISSUERS").split(",")]
         self.known_issuers = list(dict.fromkeys([*self.known_issuers, *(d for d in extra if d)]))
         # The environment fills in only where no argument changed the default.

@@ -41,7 +41,7 @@ def render_result(
         page_title=t("verifier.result.title"),
         head=head,
         overall=overall,
-        own_checks=c.own_checks(overall),
+        own_checks=c.own_checks(overall, cards),
         cards=cards,
         is_presentation=result.is_presentation,
         pasted=share_url is None,

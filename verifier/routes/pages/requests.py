@@ -18,7 +18,7 @@ from servicekit.errors import ServiceError
 from servicekit.problems import ProblemError
 from servicekit.qr import qr_png_data_uri
 from servicekit.ratelimit import per_client
-from servicekit.web import PageError, ReportView, Translator, format_number, report_view
+from servicekit.web import CheckRow, PageError, ReportView, Translator, format_number, report_view
 
 from ...services.container import Services
 from ...services.requests import QR_MAX_CHARS, by_value_uri, request_uri_for
@@ -184,11 +184,14 @@ def request_result(request: Request, request_id: str) -> Response:
     outcome = state.get("result") or {}
     cards: list[c.CredentialCard] = []
     views: list[ReportView] = []
+    own: tuple[CheckRow, ...] = ()
     for presentation in outcome.get("presentations", []):
-        views.append(report_view(presentation, t))
-        for sub in presentation.get("credentials", []):
-            cards.append(c.card(dict(sub.get("summary") or {}), report_view(sub, t), t))
-    own = tuple(check for view in views for check in c.own_checks(view))
+        view = report_view(presentation, t)
+        views.append(view)
+        subs = presentation.get("credentials", [])
+        these = [c.card(dict(s.get("summary") or {}), report_view(s, t), t) for s in subs]
+        cards.extend(these)
+        own += c.own_checks(view, these)
     rule = outcome.get("rule")
     if state["status"] == "declined":
         head = c.Headline("declined", None)
