@@ -108,7 +108,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "wallet.state.unverified": "Niet geverifieerd",
         "wallet.pending": "Ontvangen, nog niet geverifieerd: {reason}",
         "wallet.pending_hint": (
-            "De wallet bewaart deze credential en controleert hem opnieuw wanneer je hem bekijkt."
+            "De wallet bewaart deze credential en controleert hem opnieuw wanneer je hem "
+            "bekijkt."
         ),
         "wallet.state.unknown": "Status onbekend",
         "wallet.receive.title": "Een microcredential ontvangen",
@@ -1096,7 +1097,9 @@ def _consent(
 def _disclose(form: Any) -> dict[str, list[str]]:
     """The ticked SD-JWT VC claims: ``disclose`` values ``<wallet id>|<path>``; every SD-JWT
     VC on the page is named in ``sdjwt``, so one with nothing ticked sends no disclosure."""
-    out: dict[str, list[str]] = {v: [] for v in form.getlist("sdjwt") if isinstance(v, str) and v}
+    out: dict[str, list[str]] = {
+        v: [] for v in form.getlist("sdjwt") if isinstance(v, str) and v
+    }
     for value in form.getlist("disclose"):
         if isinstance(value, str) and "|" in value:
             row_id, path = value.split("|", 1)
