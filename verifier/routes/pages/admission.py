@@ -20,6 +20,7 @@ from servicekit.problems import ProblemError
 from ...services.admissions import evaluate_results, parse_route
 from ...services.vcapi import parse_body
 from .check import is_presentation
+from .explain import rule_context
 from .kit import form_dict, refusal_text, render, services_of, sub_router, web
 from .requests import rule_answer
 from .rules import RuleError, rule_from_form
@@ -96,4 +97,5 @@ async def admission_evaluate(
         outcome=outcome,
         answer=rule_answer(outcome, t),
         share_url=share or None,
+        **rule_context(outcome, t),
     )

@@ -23,6 +23,7 @@ from servicekit.web import CheckRow, PageError, ReportView, Translator, format_n
 from ...services.container import Services
 from ...services.requests import QR_MAX_CHARS, by_value_uri, request_uri_for
 from . import cards as c
+from .explain import rule_context
 from .kit import form_dict, refusal_text, render, services_of, sub_router, web
 from .rules import RuleError, rule_from_form
 
@@ -216,6 +217,7 @@ def request_result(request: Request, request_id: str) -> Response:
         cards=cards,
         own_checks=own,
         rule=rule,
+        rule_lines=rule_context(rule, t) if rule else {},
         asked=query_lines(outcome, state, t),
     )
 
