@@ -107,6 +107,8 @@ class DemoConfig:
             extra["status_max_age"] = self.status_max_age
         if service == "wallet" and self.known_issuers_path.exists():
             extra["known_issuers_file"] = str(self.known_issuers_path)
+        if service == "wallet":  # the share page's "controleer in je eigen verifier"
+            extra["verifier_url"] = self.public_url("verifier")
         return settings_for(
             service,
             host=self.host,
@@ -505,6 +507,7 @@ def service_environment(config: DemoConfig) -> dict[str, str]:
     env["MICROCRED_DEV"] = "1"
     env["MICROCRED_WALLET_KNOWN_ISSUERS_FILE"] = str(config.known_issuers_path)
     env["MICROCRED_WALLET_URL"] = config.public_url("wallet")
+    env["MICROCRED_WALLET_VERIFIER_URL"] = config.public_url("verifier")
     env["MICROCRED_ISSUER_STATUS_MAX_AGE"] = str(config.status_max_age)
     env.pop("DATABASE_URL", None)
     env.pop("MICROCRED_PUBLIC_URL", None)
