@@ -45,6 +45,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from credentials.policies import STRICT
 from credentials.report import Check, VerificationReport
 from credentials.verify import create_presentation
 from servicekit.db import Database
@@ -63,7 +64,9 @@ MICROCRED_AGENT = "microcred/"
 SERVED, EXPIRED, REVOKED, EXHAUSTED = "served", "expired", "revoked", "exhausted"
 MAX_CREDENTIALS = 50
 PROOF_SECONDS = 120
-VERIFIED, UNKNOWN_ISSUER, UNVERIFIED = "verified", "unknown_issuer", "unverified"
+PAGE_POLICIES = tuple(sorted(p.value for p in STRICT))
+"""The employer pages' policies (``credentials.policies.STRICT``: the holder must be the
+credential's subject, no inline contexts), as the verifier's pages apply them by default."""
 
 
 @dataclass(frozen=True)
@@ -332,7 +335,11 @@ class ShareService:
             status_checker=lambda credential, _now: checker.status(credential, fresh=True),
         )
         return fresh.verify_presentation(
-            presentation, challenge=challenge, domain=url, now=self.clock()
+            presentation,
+            challenge=challenge,
+            domain=url,
+            now=self.clock(),
+            policies=PAGE_POLICIES,  # what the verifier's pages apply, so the verdicts agree
         )
 
     def _by_token(self, token: str) -> Share | None:
