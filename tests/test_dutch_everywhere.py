@@ -27,10 +27,12 @@ from collections.abc import Iterator
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any
+from types import SimpleNamespace
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 import pytest
+from fastapi import FastAPI, Query
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
@@ -381,3 +383,25 @@ def test_the_marker_is_really_on(marked: None) -> None:
 
     assert Check.failed("proof", "invalid_proof", "x").message.startswith(MARK)
     assert Invalid("code", "detail").detail.startswith(MARK)
+
+
+def test_a_page_validation_error_is_a_translated_field_message(tmp_path: Path) -> None:
+    """No pydantic sentence, and no regular expression, on a page: "String should match
+    pattern '^[^@\\s]…'" becomes "E-mailadres heeft niet de juiste vorm"."""
+    from servicekit.web import Web
+
+    web = Web("toy", settings_of=lambda request: SimpleNamespace(data_dir=tmp_path))
+    router = web.page_router()
+
+    @router.get("/find")
+    def find(email: Annotated[str, Query(pattern=r"^[^@\s]+@[^@\s]+$")], n: int = 1) -> str:
+        return email * n
+
+    app = FastAPI()
+    app.include_router(router)
+    page = TestClient(app).get("/find", params={"email": "no-at-sign", "n": "twee"})
+    assert page.status_code == 400 and '<html lang="nl">' in page.text
+    assert "E-mailadres heeft niet de juiste vorm" in page.text
+    assert "moet een geheel getal zijn" in page.text
+    assert "String should" not in page.text and "pattern" not in page.text
+    assert "^[^@" not in page.text

@@ -37,6 +37,7 @@ status cannot be checked now says so instead.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from dataclasses import dataclass, replace
 from datetime import timedelta
@@ -319,7 +320,7 @@ class ShareService:
 
     def _verify(
         self, presentation: dict[str, Any], challenge: str, url: str
-    ) -> tuple[VerificationReport, list[VerificationReport]]:
+    ) -> tuple[VerificationReport, builtins.list[VerificationReport]]:
         """The checks a verifier makes on what this link serves, made here for the page:
         the holder's proof for this URL and challenge, then every credential (status fetched
         now, trust = this wallet's known issuers). Without a checker nothing is vouched for."""
