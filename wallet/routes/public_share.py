@@ -1,6 +1,6 @@
 """The employer's landing page for a shared QR: what a person sees at a share URL.
 
-Two steps (issue 16, point 1; docs/wallet.md "Share links and link previews"):
+Two steps (issue 16, point 1; docs/wallet.md "The employer's landing page"):
 
 1. ``GET`` — the landing page: in the site's design, Dutch by default with the language
    switch, and *nothing of the learner on it*; it says whether the link still works and
