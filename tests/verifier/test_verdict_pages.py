@@ -141,3 +141,46 @@ def test_a_share_link_answering_410_reads_link_withdrawn_or_expired(
     assert 'data-verdict="withdrawn"' in verdict
     assert "Link ingetrokken of verlopen" in verdict and "Niet geldig" not in verdict
     assert "HTTP 410" not in page  # the engine's sentence stays off the page
+
+
+def test_a_request_with_a_rule_leads_with_the_rule(
+    dev_client: TestClient, issuer: Multikey, holder: Multikey, monkeypatch: Any
+) -> None:
+    """The request's result page: "Voldoet niet aan de regel: 8 van 10 ECTS" first, then
+    whether the credentials themselves are genuine; the rule's lines in Dutch."""
+    services = dev_client.app.state.services  # type: ignore[attr-defined]
+    genuine = _credential(issuer, holder)
+    answer = create_presentation([genuine], holder, challenge="c", domain="d")
+    verified = services.vcapi.verify_presentation(answer, {}).to_dict()
+    state = {
+        "status": "completed",
+        "purpose": "Toelating minor Data",
+        "completed_at": "2026-12-04T12:00:00Z",
+        "expires_at": "2026-12-04T13:00:00Z",
+        "request": {"modules": [], "rule": {"name": "Minor Data"}},
+        "result": {
+            "presentations": [verified],
+            "matches_request": True,
+            "queries": [{"id": "route", "matched": True, "message": "credentials for X: Y"}],
+            "rule": {
+                "satisfied": False,
+                "route": {"id": "r", "name": "Minor Data", "min_ects": 10},
+                "ects_total": 8,
+                "explanations": [
+                    {"requirement": "min_ects", "met": False, "message": "8 of 10 ECTS"}
+                ],
+                "credentials": [],
+                "rejected": [],
+            },
+        },
+    }
+    monkeypatch.setattr(services.requests, "result", lambda request_id, token: state)
+    dev_client.cookies.set("mc_verifier_result", "token")
+    page = dev_client.get("/check/request/some-id/result").text
+    verdict = _verdict_section(page)
+    assert 'data-answer="not_met"' in verdict
+    assert re.search(r"<h1>.*Voldoet niet aan de regel: 8 van 10 ECTS.*</h1>", verdict, re.S)
+    assert 'class="verdict-authenticity"' in verdict  # authenticity comes second
+    assert "Echt en geldig" not in verdict  # no green "genuine" over a failed rule
+    assert "8 van 10 ECTS" in page and "8 of 10 ECTS" not in page
+    assert "credentials voor Minor Data" in page and "credentials for X" not in page
