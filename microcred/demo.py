@@ -391,6 +391,7 @@ def service_environment(config: DemoConfig) -> dict[str, str]:
             env.pop(prefix + name, None)
     env["MICROCRED_WALLET_KNOWN_ISSUERS_FILE"] = str(config.known_issuers_path)
     env["MICROCRED_WALLET_URL"] = config.public_url("wallet")
+    env["MICROCRED_WALLET_VERIFIER_URL"] = config.public_url("verifier")
     env["MICROCRED_ISSUER_STATUS_MAX_AGE"] = str(config.status_max_age)
     for old in ("DATABASE_URL", "MICROCRED_PUBLIC_URL", "MICROCRED_PORT", "MICROCRED_DATA_DIR"):
         env.pop(old, None)  # names from before MICROCRED_<SERVICE>_*: not for the demo

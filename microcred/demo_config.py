@@ -79,6 +79,8 @@ class DemoConfig:
             extra["status_max_age"] = self.status_max_age
         if service == "wallet" and self.known_issuers_path.exists():
             extra["known_issuers_file"] = str(self.known_issuers_path)
+        if service == "wallet":  # the share page's "controleer in je eigen verifier"
+            extra["verifier_url"] = self.public_url("verifier")
         return settings_for(
             service,
             host=self.host,

@@ -47,6 +47,9 @@ class Settings(ServiceSettings):
     """Body limit of ``POST /api/import`` (a whole wallet export)."""
     login_attempts_per_minute: int = 20
     max_concurrent_hashes: int = 4
+    verifier_url: str | None = None
+    """A verifier the public share page links to ("controleer in je eigen verifier"), e.g.
+    ``https://verifier.example``; also ``MICROCRED_WALLET_VERIFIER_URL``. None: no link."""
     """argon2 computations allowed at once (each takes ``password_memory_kib``); more wait."""
     """Per client address, for log-in and registration (argon2 is deliberately slow)."""
 
