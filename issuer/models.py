@@ -381,6 +381,8 @@ class RecognitionCase(IssuerModel, table=True):
     award_credential_id: str | None = Field(default=None, max_length=500)
     rejected_attempts: int = 0
     last_rejection: str | None = Field(default=None, sa_type=Text)
+    updated_at: datetime
+
 
 class Delivery(IssuerModel, table=True):
     """One learner of a cohort upload: the offer made for them and how it reached them.
