@@ -31,7 +31,7 @@ def _log_in(client: TestClient, inst: Institution) -> str:
 def _start_batch(client: TestClient, csrf: str, module_id: str) -> str:
     answer = client.post(
         "/console/batch",
-        data={"module_id": module_id, "csrf_token": csrf},
+        data={"module_id": module_id, "how": "direct", "csrf_token": csrf},
         files={"file": ("cohort.csv", CSV.encode(), "text/csv")},
         follow_redirects=False,
     )

@@ -37,10 +37,12 @@ def render_result(
     cards = c.cards_of(result, t)
     stacks = stacks_of(result)  # issue 17: an award and its parts (stack_tree.html)
     withdrawn = withdrawn_parts(result, stacks)  # revoked after the award: warned, not failed
-    leading = [card for i, card in enumerate(cards) if i not in withdrawn]
-    head = c.headline(
-        overall, leading, presentation=result.is_presentation, gone=c.is_gone(result)
-    )
+    head = c.headline(overall, cards, presentation=result.is_presentation, gone=c.is_gone(result))
+    if withdrawn and not any(x.outcome == "failed" for x in c.own_checks(overall, cards)):
+        # only parts withdrawn after the award failed: the award's verdict leads, the tree
+        # and the part's own card name what was withdrawn (docs/recognition.md)
+        leading = [card for i, card in enumerate(cards) if i not in withdrawn]
+        head = c.headline(None, leading, presentation=result.is_presentation)
     return render(
         request,
         "result.html",
