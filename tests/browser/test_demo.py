@@ -90,7 +90,7 @@ def test_demo_starts_seeded_stops_cleanly_and_restarts_idempotently(tmp_path: Pa
     base = _free_base()
     process, printed = _start(data_dir, base)
     try:
-        urls = re.findall(r"http://localhost:\d+/", printed)
+        urls = re.findall(r"http://localhost:\d+/(?=\s)", printed)  # the start pages only
         assert urls[:3] == [f"http://localhost:{base + i}/" for i in range(3)], printed
         state = json.loads((data_dir / "demo.json").read_text())
         for institution in state["institutions"].values():
@@ -110,7 +110,7 @@ def test_demo_starts_seeded_stops_cleanly_and_restarts_idempotently(tmp_path: Pa
             f"{issuer}/institutions/hs-rijnland/modules",
             headers={"Authorization": f"Bearer {token}"},
         ).json()["modules"]
-        assert len(modules) == 3
+        assert len(modules) == 4  # three modules and the route certificate (issue 17)
         login = httpx.post(
             f"{wallet}/api/session",
             json={"username": "learner", "password": state["learner_password"]},
