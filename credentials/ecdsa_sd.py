@@ -30,6 +30,7 @@ import base64
 import copy
 import hashlib
 import hmac
+import io
 import re
 import secrets
 from dataclasses import dataclass
@@ -62,6 +63,14 @@ class SdError(MicrocredError):
     """A selective-disclosure input (pointer, proof value) that cannot be used."""
 
     code = "sd_invalid"
+
+
+#: Codes of a statement or base signature that does not verify. The verifier reports
+#: every ``SdError`` as the one opaque ``invalid_proof`` (as for the other suites); for these
+#: it keeps the message, which names the statement at fault and says nothing about how the
+#: proof value is encoded. The other codes (``parse_base``, ``parse_derived``, ``derive``)
+#: stay precise for whoever debugs their own proofs.
+SIGNATURE_CODES = frozenset({"sd_base_signature", "sd_statement_signature", "sd_signature_count"})
 
 
 # ---------------------------------------------------------------------- encodings
@@ -153,12 +162,17 @@ def _decode_proof_value(value: object, header: bytes) -> list[Any]:
             + (f", got {other}" if other else ", got an unknown header"),
             code="sd_base_proof_presented" if raw[:3] == BASE_HEADER else "sd_proof_value_header",
         )
+    stream = io.BytesIO(raw[3:])
     try:
-        decoded = cbor2.loads(raw[3:])
+        decoded = cbor2.CBORDecoder(stream).decode()
     except (cbor2.CBORDecodeError, ValueError, TypeError, OverflowError, RecursionError):
         raise SdError(
             "the proofValue is not the expected CBOR", code="sd_proof_value_cbor"
         ) from None
+    if stream.tell() != len(raw) - 3:
+        # ``cbor2.loads`` ignores trailing bytes: a proof value with a byte appended would
+        # still verify, so the same signature would have many encodings (malleability)
+        raise SdError("the proofValue has bytes after its CBOR", code="sd_proof_value_cbor")
     if not isinstance(decoded, list) or len(decoded) != 5:
         raise SdError(
             "the proofValue's CBOR is not an array of five components",
