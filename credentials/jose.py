@@ -34,6 +34,8 @@ def _b64d(text: str) -> bytes:
 
 
 def sign_jwt(header: dict[str, Any], claims: dict[str, Any], key: Multikey) -> str:
+    """A compact JWS of ``claims`` signed by ``key``; ``alg`` follows the key, ``kid`` is
+    the key's id unless the header names one or carries the key itself (``jwk``)."""
     header = {**header, "alg": ALGORITHMS[key.algorithm]}
     if "jwk" not in header:  # a key given by value needs no name
         header["kid"] = header.get("kid", key.id)
@@ -46,6 +48,8 @@ def sign_jwt(header: dict[str, Any], claims: dict[str, Any], key: Multikey) -> s
 
 
 def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The header and claims of a compact JWS *without* checking its signature (to find
+    the key that will), or ``MalformedInput`` (``invalid_jwt``)."""
     if not isinstance(token, str) or token.count(".") != 2:
         raise MalformedInput("not a compact JWS", code="invalid_jwt")
     header_b64, claims_b64, _ = token.split(".")

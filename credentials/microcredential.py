@@ -882,10 +882,6 @@ def _first_number(node: Mapping[str, Any], keys: Sequence[str]) -> float | None:
     return None
 
 
-def _bool(value: Any) -> bool | None:
-    return value if isinstance(value, bool) else None
-
-
 _LEVEL = re.compile(r"\b([1-8])\b")
 
 

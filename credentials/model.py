@@ -89,11 +89,6 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _no_constants(name: str) -> Any:
-    """JSON has no NaN or Infinity; Python's parser accepts them unless told not to."""
-    raise MalformedInput(f"{name} is not valid JSON", code="invalid_json")
-
-
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
@@ -121,6 +116,7 @@ def check_limits(value: Any, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX
 
 
 def is_url(value: object) -> bool:
+    """Whether ``value`` is a string shaped like an absolute URL (a scheme and a body)."""
     return isinstance(value, str) and bool(_URL.match(value))
 
 
@@ -129,6 +125,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def issuer_id(credential: dict[str, Any]) -> str | None:
+    """The issuer's id, whether ``issuer`` is a string or an object; None when absent."""
     issuer = credential.get("issuer")
     if isinstance(issuer, dict):
         issuer = issuer.get("id")
@@ -136,6 +133,7 @@ def issuer_id(credential: dict[str, Any]) -> str | None:
 
 
 def subject_ids(credential: dict[str, Any]) -> list[str]:
+    """The ids of the credential's subjects that have one, in order."""
     subjects = credential.get("credentialSubject")
     return [
         s["id"] for s in _as_list(subjects) if isinstance(s, dict) and isinstance(s.get("id"), str)
@@ -408,6 +406,7 @@ def check_presentation(presentation: Any) -> None:
 
 
 def holder_id(presentation: dict[str, Any]) -> str | None:
+    """The presentation's holder id (string or object form); None when absent."""
     holder = presentation.get("holder")
     if isinstance(holder, dict):
         holder = holder.get("id")
@@ -415,5 +414,6 @@ def holder_id(presentation: dict[str, Any]) -> str | None:
 
 
 def embedded_credentials(presentation: dict[str, Any]) -> list[dict[str, Any]]:
+    """The credential objects a presentation carries (enveloped strings are skipped)."""
     value = presentation.get("verifiableCredential", [])
     return [c for c in _as_list(value) if isinstance(c, dict)]

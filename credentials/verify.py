@@ -95,6 +95,16 @@ class Verifier:
         check_status: bool = True,
         policies: Iterable[str] | None = None,
     ) -> VerificationReport:
+        """The verification report for one credential; never raises for bad input.
+
+        ``credential`` is whatever the caller received (parsed JSON, or the text of an Open
+        Badges 2.0 assertion): a shape that is not a credential, a format microcred does not
+        verify, a failed proof, status or policy all come back as failed checks with stable
+        codes. ``report.verified`` is True only when no check failed and a proof passed.
+        ``now`` fixes the clock for validity and proof times (default: the current UTC time);
+        ``check_status=False`` skips the status lists (reported as "skipped"); ``policies``
+        replaces this verifier's stricter policies for this call only.
+        """
         now = now or datetime.now(UTC)
         active = self._active(policies)
         fmt = detect_format(credential)

@@ -471,6 +471,12 @@ class SdJwtVcVerifier:
         check_status: bool = True,
         now: int | None = None,
     ) -> VerificationReport:
+        """The verification report for one SD-JWT VC presentation (``text`` is the compact
+        form, ``<jwt>~<disclosure>~...~<kb-jwt>``); never raises for bad input.
+
+        The key-binding JWT must name ``audience`` and ``nonce`` when they are given, and be
+        present unless ``require_key_binding`` is False; ``now`` is a Unix time for tests.
+        """
         moment = int(time.time()) if now is None else now
         report = VerificationReport(format="SD-JWT VC (dc+sd-jwt)")
         try:

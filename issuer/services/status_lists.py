@@ -140,34 +140,6 @@ def release_claims(session: Session, claims: Sequence[tuple[str, Slot]]) -> None
             session.delete(row)
 
 
-def release(session: Session, institution: Institution, credential_ids: Sequence[str]) -> None:
-    """Give back this institution's slots of credentials that were never issued.
-
-    An id that was stored after all (a concurrent run of the same batch won the row, with
-    the same deterministic id) keeps its slot.
-    """
-    for start in range(0, len(credential_ids), _CHUNK):
-        chunk = list(credential_ids[start : start + _CHUNK])
-        issued = set(
-            session.exec(
-                select(IssuedCredential.credential_id).where(
-                    IssuedCredential.institution_id == institution.id,
-                    col(IssuedCredential.credential_id).in_(chunk),
-                )
-            ).all()
-        )
-        chunk = [cid for cid in chunk if cid not in issued]
-        for slot in session.exec(
-            select(StatusSlot)
-            .join(StatusListRow, col(StatusListRow.id) == col(StatusSlot.list_id))
-            .where(
-                StatusListRow.institution_id == institution.id,
-                col(StatusSlot.credential_id).in_(chunk),
-            )
-        ).all():
-            session.delete(slot)
-
-
 def _newest_open(session: Session, institution: Institution) -> StatusListRow | None:
     """The institution's newest list that still has room, if any."""
     return session.exec(
@@ -534,12 +506,3 @@ def _etag(
     # the validity is part of the tag: a re-signed list (same bits, new window) is new
     stamp = int(until.timestamp()) if until is not None else 0
     return f'W/"{list_id}-{purpose}-{row.version}-{key_row.generation}-{stamp}"'
-
-
-def read_bit(ctx: IssuerContext, list_id: str, purpose: str, index: int) -> int:
-    """The current bit (for tests and the admin view)."""
-    with ctx.db.session() as session:
-        row = session.get(StatusBitstring, (list_id, purpose))
-        if row is None:
-            raise ProblemError(404, "unknown_status_list", f"no status list {list_id}")
-        return StatusList.decode(row.encoded_list).get(index)

@@ -1,4 +1,4 @@
 """Thin HTTP adapters: parse the request, call a service, return its answer.
 
-No queries and no decisions here; the pages (built later) call the same services.
+No queries and no decisions here; the pages (``pages.py``) call the same services.
 """

@@ -22,8 +22,3 @@ def bad_request(code: str, detail: str, **extra: Any) -> ProblemError:
 
 def conflict(code: str, detail: str, **extra: Any) -> ProblemError:
     return ProblemError(409, code, detail, **extra)
-
-
-def upstream(code: str, detail: str, **extra: Any) -> ProblemError:
-    """The issuer or verifier we talked to failed or refused; 502 is about them, not you."""
-    return ProblemError(502, code, detail, **extra)
