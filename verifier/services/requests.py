@@ -35,6 +35,7 @@ from urllib.parse import urlencode
 from sqlalchemy import update
 from sqlmodel import col
 
+from credentials.dcql import SD_JWT_FORMAT, RequestSpec, dcql_query, queries_for
 from credentials.errors import MicrocredError
 from servicekit.db import Database
 from servicekit.problems import ProblemError
@@ -45,7 +46,6 @@ from ..models import PresentationRequest
 from . import sdjwt
 from .admissions import evaluate_results
 from .clock import Clock, aware, iso, utc
-from .dcql import SD_JWT_FORMAT, RequestSpec, dcql_query, queries_for
 from .signing import VerifierIdentity
 from .vcapi import parse_body
 from .verification import VerificationResult, VerificationService

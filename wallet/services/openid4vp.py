@@ -26,13 +26,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from credentials.dcql import DcqlError, DcqlQuery, parse_dcql
 from credentials.dids import DidResolver
 from credentials.errors import FetchError, MicrocredError
 from credentials.fetch import FetchHTTPError, SafeFetcher
 from credentials.jose import decode_unverified, verify_jwt
 from credentials.model import check_limits
-
-from .dcql import DcqlError, DcqlQuery, parse_dcql
 
 REDIRECT_URI = "redirect_uri:"
 DID_PREFIX = "decentralized_identifier:"

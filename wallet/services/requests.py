@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
+from credentials.dcql import Claim, CredentialQuery, select_path
 from credentials.errors import FetchError, MicrocredError
 from credentials.fetch import FetchHTTPError, SafeFetcher
 from credentials.sdjwt.reading import sd_jwt_claims
@@ -36,7 +37,6 @@ from ..models import Disclosure, Learner, StoredCredential
 from . import disclosing, sdjwt
 from .checking import CredentialChecker
 from .clock import Clock, iso
-from .dcql import Claim, CredentialQuery, select_path
 from .errors import bad_request, not_found
 from .keys import HolderKeys
 from .openid4vp import PresentationRequest, RequestError, read_request

@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from credentials.dcql import Claim, CredentialQuery
 from credentials.errors import FetchError, MicrocredError
 from credentials.fetch import FetchHTTPError
 from credentials.keys import Multikey
@@ -28,7 +29,6 @@ from credentials.sdjwt import core, jose, vc
 from credentials.sdjwt.reading import sd_jwt_claims
 from credentials.sdjwt.status import MEDIA_TYPE
 
-from .dcql import Claim, CredentialQuery
 from .openid4vci import IssuerMetadata, OfferError, Openid4vciClient, read_offer
 from .openid4vp import PresentationRequest
 
