@@ -46,6 +46,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from . import eu_vocabulary as vocab
+from .dates import read_datetime
 from .errors import MalformedInput
 from .eu_vocabulary import (
     DEFAULT_CONTEXT,
@@ -258,9 +259,7 @@ class ModuleDefinition:
             )
         if self.hours is not None:
             hours = _number_code(self.hours)
-            alignments.append(
-                _alignment(vocab.NOTIONAL_WORKLOAD, f"{hours} hours", eu, code=hours)
-            )
+            alignments.append(_alignment(vocab.NOTIONAL_WORKLOAD, f"{hours} hours", eu, code=hours))
         alignments.append(
             _alignment(vocab.ASSESSMENT_TYPE, self.assessment_type, eu, code=self.assessment_type)
         )
@@ -723,9 +722,9 @@ def read_microcredential(credential: Mapping[str, Any]) -> MicrocredentialView:
         stackable_into=fields.strings(("stackableInto",), vocab.STACKABLE_INTO, url=True),
         alignments=alignments,
         tags=_strings(achievement.get("tag")),
-        awarded_date=_datetime(credential.get("awardedDate")),
-        valid_from=_datetime(credential.get("validFrom") or credential.get("issuanceDate")),
-        valid_until=_datetime(credential.get("validUntil") or credential.get("expirationDate")),
+        awarded_date=read_datetime(credential.get("awardedDate")),
+        valid_from=read_datetime(credential.get("validFrom") or credential.get("issuanceDate")),
+        valid_until=read_datetime(credential.get("validUntil") or credential.get("expirationDate")),
         holder=_text(subject.get("id")),
         holder_identities=tuple(dict(i) for i in _mappings(subject.get("identifier"))),
         grade=_text(result.get("value")),
@@ -908,16 +907,6 @@ def _identifiers(value: Any) -> dict[str, str]:
         if kind and identifier:
             out[kind.removeprefix("ext:")] = identifier
     return out
-
-
-def _datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 __all__ = [

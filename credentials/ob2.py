@@ -46,11 +46,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
+from .dates import read_datetime, read_timestamp
 from .errors import FetchError, MicrocredError
 from .fetch import FetchHTTPError, SafeFetcher
 from .microcredential import (  # the same readers as OB 3.0's
     MicrocredentialView,
-    _datetime,
     _text,
     alignment_views,
 )
@@ -673,12 +673,8 @@ def recipient_identities(assertion: Mapping[str, Any]) -> tuple[dict[str, Any], 
 
 
 def _date(value: Any) -> datetime | None:
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        try:
-            return datetime.fromtimestamp(value, UTC)  # OB 1.x allowed Unix timestamps
-        except (OverflowError, OSError, ValueError):
-            return None
-    return _datetime(value)
+    # OB 1.x allowed Unix timestamps; OB 2.0 any ISO 8601 form
+    return read_timestamp(value) or read_datetime(value)
 
 
 def _number(value: Any) -> float | None:

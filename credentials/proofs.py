@@ -15,13 +15,13 @@ microcred does not implement is "unsupported" (``unsupported_proof_type``,
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import ecdsa_sd
 from .canonical import canonicalize
 from .cryptosuites import Cryptosuite, suite_for_key, suite_for_proof, suite_named
+from .dates import format_datetime, parse_datetime
 from .dids import DidResolver
 from .documents import DocumentLoader, refuse_inline_contexts
 from .errors import InvalidProof, MicrocredError
@@ -29,30 +29,6 @@ from .keys import Multikey
 from .report import Check
 
 PURPOSES = ("assertionMethod", "authentication")
-DATETIME_STAMP = re.compile(
-    r"^-?\d{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)"
-    r"(\.\d+)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$"
-)
-
-
-def format_datetime(value: datetime | str | None = None) -> str:
-    """An XML Schema dateTimeStamp in UTC, second precision (what the specs show)."""
-    if isinstance(value, str):
-        parse_datetime(value)
-        return value
-    moment = value or datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_datetime(value: object) -> datetime:
-    """Parse a dateTimeStamp (a time zone is required), or raise ValueError."""
-    if not isinstance(value, str) or not DATETIME_STAMP.match(value):
-        raise ValueError(f"not an XML Schema dateTimeStamp: {value!r}")
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
 def _proof_config(
     document: dict[str, Any], proof: dict[str, Any], suite: Cryptosuite | None = None
 ) -> dict[str, Any]:

@@ -86,6 +86,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit
 
+from .dates import parse_xsd_datetime
 from .errors import FetchError, MicrocredError, StatusListError
 from .fetch import FetchResponse, SafeFetcher
 from .report import Check
@@ -704,13 +705,12 @@ def _issuer_id(document: dict[str, Any]) -> str | None:
 
 
 def _parse_datetime(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
+    """A status list's window is an XML Schema dateTime whatever its data model (the zone
+    may be missing; date-only or garbage is not a window): see ``credentials.dates``."""
     try:
-        parsed = datetime.fromisoformat(value)
+        return parse_xsd_datetime(value)
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _bits_digest(document: dict[str, Any]) -> str:
