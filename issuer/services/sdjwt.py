@@ -24,7 +24,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 
 from credentials.errors import MicrocredError
-from credentials.jose import _did_key, decode_unverified
+from credentials.jose import decode_unverified, resolve_jwt_key
 from credentials.keys import Multikey
 from credentials.sdjwt import jose, vc
 from credentials.sdjwt.status import (
@@ -115,7 +115,8 @@ def holder_jwk(ctx: IssuerContext, proof_jwt: str) -> dict[str, str]:
     if isinstance(header.get("jwk"), dict):
         return jose.jwk_of(jose.key_from_jwk(header["jwk"]))
     try:
-        return jose.jwk_of(_did_key(header.get("kid"), ctx.holder_resolver, "authentication"))
+        key = resolve_jwt_key(header.get("kid"), ctx.holder_resolver, "authentication")
+        return jose.jwk_of(key)
     except MicrocredError as exc:  # verified a moment ago; only a vanished did:web gets here
         raise ProblemError(400, "invalid_proof", exc.message) from None
 
