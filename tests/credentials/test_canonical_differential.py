@@ -45,14 +45,14 @@ from credentials.dids import DidResolver
 from credentials.documents import DocumentLoader
 from credentials.keys import Multikey
 from credentials.proofs import sign, verify_proofs
+from interop.reference import ReferenceImplementation, ReferenceImplementationError
+from microcred.samples import sample_credential
 from tests.credentials.credential_strategies import (
     document_batches,
     documents,
     with_issuer,
 )
-from tests.credentials.microcred_samples import sample_credential
 from tests.interop import conftest as interop_fixtures
-from tests.interop.reference import ReferenceImplementation, ReferenceImplementationError
 
 MIN_DOCUMENTS = 1000
 BATCH = 4

@@ -10,7 +10,7 @@ import pytest
 
 from credentials import dcql
 from credentials.errors import MalformedInput
-from tests.credentials.microcred_samples import DATA_WRANGLING, sample_credential
+from microcred.samples import DATA_WRANGLING, sample_credential
 
 
 def test_what_the_verifier_asks_the_holder_reads_and_answers() -> None:

@@ -339,7 +339,7 @@ def test_the_verifier_report_names_what_the_learner_withheld() -> None:
     from credentials.disclosure import mandatory_pointers, selective_pointers
     from credentials.microcredential import Learner
     from credentials.verify import Verifier
-    from tests.credentials.microcred_samples import HBO, sample_credential
+    from microcred.samples import HBO, sample_credential
 
     issuer = Multikey.generate("P-256")
     unsigned = sample_credential(

@@ -30,9 +30,7 @@ from credentials.microcredential import (
     identity_matches,
     read_microcredential,
 )
-
-from ..conftest import FIXTURES, load_fixture
-from .microcred_samples import (
+from microcred.samples import (
     AWARDED,
     DATA_WRANGLING,
     HBO,
@@ -42,6 +40,8 @@ from .microcred_samples import (
     module,
     sample_credential,
 )
+
+from ..conftest import FIXTURES, load_fixture
 
 VOCAB = "https://w3id.org/microcred/vocab#"
 VAGUE = (

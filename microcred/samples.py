@@ -1,7 +1,11 @@
-"""Sample institutions, modules and learners shared by the microcredential tests.
+"""Sample institutions, modules and learners: one fictional world for tests, benchmarks
+and examples.
 
 Fictional institutions (an hbo, a wo and an mbo school) with ``.example`` DIDs, so that the
-examples in docs/examples/routes/ and the tests speak about the same world.
+examples in docs/examples/routes/, the tests and the benchmarks speak about the same world.
+It lives in the umbrella package (which may import anything) rather than in ``tests/`` so
+that ``bench/`` can use it without depending on the test suite, and rather than in the core
+so that the core's public API stays free of sample data (docs/design.md).
 """
 
 from __future__ import annotations
@@ -164,3 +168,41 @@ def legacy_shape(credential: dict[str, Any]) -> dict[str, Any]:
 def legacy_credential(**kwargs: Any) -> dict[str, Any]:
     """:func:`sample_credential` in the legacy microcred/v1 shape."""
     return legacy_shape(sample_credential(**kwargs))
+
+
+def module_spec(**changes: Any) -> dict[str, Any]:
+    """A complete module with every EU element (and the optional ones)."""
+    spec: dict[str, Any] = {
+        "id": "data-wrangling",
+        "name": "Data Wrangling with Python",
+        "description": "Cleaning, joining and reshaping real-world data sets with pandas.",
+        "learning_outcomes": [
+            "clean and combine messy tabular data",
+            "document data provenance and the choices made",
+        ],
+        "ects": 7.5,
+        "hours": 210,
+        "eqf_level": 6,
+        "nlqf_level": 6,
+        "qf_ehea_cycle": "first",
+        "assessment_type": "practical assignment with oral defence",
+        "participation_form": "blended",
+        "supervision": "supervised-onsite",
+        "identity_check": True,
+        "quality_assurance": {
+            "name": "NVAO accreditation (institutional audit)",
+            "url": "https://www.nvao.net/",
+        },
+        "language": "nl",
+        "prerequisites": ["basic Python programming"],
+        "stackable_into": ["https://hsrijnland.example/minors/data-science"],
+        "tags": ["data science", "python"],
+        "grading": {
+            "description": "Eindcijfer",
+            "value_min": "1",
+            "value_max": "10",
+            "required_value": "5.5",
+        },
+    }
+    spec.update(changes)
+    return spec

@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 from typing import Any, Literal
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 INTEROP_DIR = REPO_ROOT / "interop"
 REF_SCRIPT = INTEROP_DIR / "ref.mjs"
 NODE_MODULES = INTEROP_DIR / "node_modules"
