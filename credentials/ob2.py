@@ -49,12 +49,12 @@ from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from .dates import read_datetime, read_timestamp
 from .errors import FetchError, MicrocredError
 from .fetch import FetchHTTPError, SafeFetcher
-from .microcredential import (  # the same readers as OB 3.0's
+from .microcredential_view import (  # the same readers as OB 3.0's
     MicrocredentialView,
     _text,
     alignment_views,
 )
-from .microcredential import _number as _any_number
+from .microcredential_view import _number as _any_number
 from .profile import summary_of
 from .report import Check, VerificationReport
 
