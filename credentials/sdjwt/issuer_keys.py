@@ -64,10 +64,10 @@ class IssuerKeys:
             raise InvalidProof("no DID resolver configured", code="key_unresolved")
         if not isinstance(kid, str) or not kid.startswith(iss):
             raise InvalidProof("kid must be a DID URL of the iss DID", code="key_unresolved")
-        from ..jose import _did_key
+        from ..jose import resolve_jwt_key
 
         try:
-            return _did_key(kid, self.did_resolver, "assertionMethod")
+            return resolve_jwt_key(kid, self.did_resolver, "assertionMethod")
         except InvalidProof as exc:
             raise InvalidProof(
                 f"the issuer key {kid} did not resolve: {exc.message}", code="key_unresolved"

@@ -36,11 +36,9 @@ from ..keys import Multikey
 from ..microcredential import read_microcredential
 from ..report import Check, VerificationReport
 from . import core, jose
-from .issuer_keys import (
-    FetchJson,
-    FetchText,
-    IssuerKeys,
-)
+from .issuer_keys import WELL_KNOWN as WELL_KNOWN
+from .issuer_keys import FetchJson, FetchText, IssuerKeys
+from .issuer_keys import well_known_url as well_known_url
 from .status import (
     INVALID,
     MEDIA_TYPE,
