@@ -303,6 +303,16 @@ def test_every_computed_dynamic_import_is_declared(tree: tuple[list[Edge], Any])
     assert set(opaque) == set(OPAQUE_DYNAMIC_IMPORTS)
 
 
+@pytest.mark.parametrize("package", ["credentials", "bench"])
+def test_no_module_of_the_core_or_the_benchmarks_is_over_600_lines(package: str) -> None:
+    """A new maintainer reads a module whole; past 600 lines it holds two concerns."""
+    sizes = {
+        str(path.relative_to(ROOT)): len(path.read_text(encoding="utf-8").splitlines())
+        for path in (ROOT / package).rglob("*.py")
+    }
+    assert {path: n for path, n in sizes.items() if n > 600} == {}
+
+
 def test_format_plugins_are_core_modules() -> None:
     from credentials.formats import PLUGIN_MODULES
 
