@@ -29,6 +29,8 @@ from .keys import Multikey
 from .report import Check
 
 PURPOSES = ("assertionMethod", "authentication")
+
+
 def _proof_config(
     document: dict[str, Any], proof: dict[str, Any], suite: Cryptosuite | None = None
 ) -> dict[str, Any]:
