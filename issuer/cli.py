@@ -20,8 +20,8 @@ import typer
 
 from credentials.errors import MicrocredError
 from servicekit.db import make_owner_only
+from servicekit.errors import ServiceError
 from servicekit.migrations import SchemaOutOfDate, ensure_current
-from servicekit.problems import ProblemError
 
 from .config import Settings
 from .services import batch, institutions, keys, reissue, tokens
@@ -75,7 +75,7 @@ def context(
         fail(exc.message)
     try:
         yield ctx
-    except ProblemError as exc:
+    except ServiceError as exc:
         errors = exc.extra.get("errors")
         fail(f"{exc.detail}" + (f" {json.dumps(errors)}" if errors and len(errors) > 1 else ""))
     except MicrocredError as exc:
@@ -341,4 +341,27 @@ def issue_batch(
         problems = [r for r in rows if r["status"] in ("failed", "conflict", "duplicate")]
         print_json({**result, "problems": problems[:50]})
         if problems:
+            raise typer.Exit(1)
+
+
+@app.command("recheck-awards")
+def recheck_awards(
+    institution: Annotated[
+        str | None, typer.Option("--institution", help="only this institution's awards")
+    ] = None,
+    database_url: DatabaseUrl = None,
+    public_url: PublicUrl = None,
+    dev: Dev = False,
+) -> None:
+    """Re-check the status of the modules recognition awards rest on (issue 17).
+
+    Prints the awards whose evidence was revoked or suspended since; each also becomes a
+    notice in the console and an audit event. Exit 1 when there is any such award."""
+    from .services.recognition import recheck
+
+    with context(database_url, public_url, dev) as ctx:
+        scope = _institution(ctx, institution) if institution else None
+        notices = recheck.recheck(ctx, scope)
+        print_json({"notices": notices})
+        if notices:
             raise typer.Exit(1)

@@ -39,6 +39,7 @@ from typing import Annotated, Any
 import typer
 
 from .cli import app, fail
+from .demo_recognition import OWNER, seed_recognition
 
 SERVICES = ("issuer", "wallet", "verifier")
 DEFAULT_DATA_DIR = Path(".microcred-demo")
@@ -188,6 +189,8 @@ def prepare(config: DemoConfig) -> DemoState:
     state = load_state(config)
     seed_issuer(config, state)
     save_state(config, state)
+    # issue 17: the hbo owns the route and awards a certificate for it (demo_recognition.py)
+    seed_recognition(config.settings("issuer"), state.institutions, route_definition(config, state))
     write_trust_files(config, state)
     seed_wallet(config, state)
     save_state(config, state)
@@ -358,7 +361,7 @@ def seed_issuer(config: DemoConfig, state: DemoState) -> None:
     from issuer.schemas import ModuleIn, validate
     from issuer.services import institutions, modules, tokens, urls
     from issuer.services.context import IssuerContext
-    from servicekit.problems import ProblemError
+    from servicekit.errors import ServiceError
 
     ctx = IssuerContext(config.settings("issuer"))
     try:
@@ -379,7 +382,7 @@ def seed_issuer(config: DemoConfig, state: DemoState) -> None:
                             actor="demo",
                             now=ctx.now(),
                         )
-            except ProblemError:
+            except ServiceError:
                 created = institutions.create(
                     ctx,
                     slug=slug,
@@ -393,7 +396,7 @@ def seed_issuer(config: DemoConfig, state: DemoState) -> None:
             for module in spec["modules"]:
                 try:
                     modules.get(ctx, institution, module["id"])
-                except ProblemError:
+                except ServiceError:
                     modules.create(ctx, institution, validate(ModuleIn, module), actor="demo")
             state.institutions[slug] = SeededInstitution(
                 slug=slug,
@@ -431,7 +434,7 @@ def write_trust_files(config: DemoConfig, state: DemoState) -> None:
 def seed_wallet(config: DemoConfig, state: DemoState) -> None:
     """The published route and the learner (who follows it), through the wallet's services."""
     from servicekit.db import Database
-    from servicekit.problems import ProblemError
+    from servicekit.errors import ServiceError
     from wallet.services.accounts import SESSION
     from wallet.services.container import build_services
 
@@ -447,7 +450,7 @@ def seed_wallet(config: DemoConfig, state: DemoState) -> None:
             learner = services.accounts.register(
                 state.learner_username, state.learner_password, reveal_taken=True
             )
-        except ProblemError as exc:
+        except ServiceError as exc:
             if exc.code != "username_taken":
                 raise
             token, _ = services.accounts.login(
@@ -598,6 +601,9 @@ def describe(config: DemoConfig, state: DemoState) -> str:
         lines.append(f"      DID    {institution.did}")
         lines.append(f"      token  {institution.token}")
     lines += [
+        "",
+        f"  Recognition     {config.public_url('issuer')}/institutions/{OWNER}/routes/{ROUTE_ID}",
+        "    exam board    the issuer console (Hogeschool Rijnland) → Erkenning",
         "",
         f"  Learner wallet  {config.public_url('wallet')}/",
         f"    user name  {state.learner_username}",

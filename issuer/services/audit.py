@@ -35,6 +35,18 @@ ACTIONS = (
     "offer.deleted",
     "offer.sweep",
     "batch.run",
+    # issue 17: recognition (routes, accepted issuers, cases)
+    "recognition.route_publish",
+    "recognition.route_archive",
+    "recognition.issuer_add",
+    "recognition.issuer_remove",
+    "recognition.request",
+    "recognition.present",
+    "recognition.approve",
+    "recognition.auto_award",
+    "recognition.decline",
+    "recognition.more",
+    "recognition.evidence_revoked",
 )
 
 
@@ -49,6 +61,10 @@ def record(
     reason: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
+    """Add one audit event to ``session`` (committed with the change it records).
+
+    Raises ``ValueError`` for an action not in ``ACTIONS``: a programming error, not input.
+    """
     if action not in ACTIONS:  # a typo here would make the log unsearchable
         raise ValueError(f"unknown audit action {action!r}")
     session.add(

@@ -15,19 +15,24 @@ import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from credentials import openid4vp
 from credentials.errors import MicrocredError
-from credentials.model import parse_json
+from servicekit.errors import ServiceError
 from servicekit.problems import ProblemError
 from servicekit.ratelimit import per_client
 
 from ..deps import ServicesDep, bearer_token
-from ..models import PresentationRequestCreate
+from ..schemas import (
+    PresentationRequestCreate,
+    PresentationRequestOut,
+    RequestResultOut,
+    WalletAnswerOut,
+)
 
 router = APIRouter(prefix="/requests", tags=["presentation requests"])
 
@@ -38,7 +43,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 _anonymous_limit = per_client("request")
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=PresentationRequestOut)
 async def create_request(
     body: PresentationRequestCreate, request: Request, services: ServicesDep
 ) -> JSONResponse:
@@ -127,6 +132,7 @@ def wants_json(accept: str) -> bool:
 
 @router.post(
     "/{request_id}/response",
+    response_model=WalletAnswerOut,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -164,39 +170,32 @@ async def _fields(request: Request, max_bytes: int) -> dict[str, str]:
     raw = await request.body()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
-        if content_type == "application/json":
-            body = parse_json(raw, max_bytes=max_bytes)
-            if not isinstance(body, dict):
-                raise ValueError("a JSON answer must be an object")
-            items = [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in body.items()]
-        else:
-            items = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
-    except (MicrocredError, ValueError, UnicodeDecodeError) as exc:
-        raise ProblemError(
-            400, "invalid_request", f"the answer cannot be read: {exc}", error="invalid_request"
-        ) from None
-    fields: dict[str, str] = {}
-    for key, value in items:
-        if key in fields:
-            raise ProblemError(
-                400, "invalid_request", f"the field {key} is given twice", error="invalid_request"
-            )
-        fields[key] = value
-    return fields
+        return openid4vp.parse_direct_post(raw, content_type, max_bytes=max_bytes)
+    except MicrocredError as exc:
+        raise ProblemError(400, exc.code, exc.message, error="invalid_request") from None
 
 
 def _result_token(request: Request) -> str | None:
     return bearer_token(request) or request.query_params.get("token")
 
 
-@router.get("/{request_id}/result")
+@router.get("/{request_id}/result", response_model=RequestResultOut)
 async def get_result(request_id: str, request: Request, services: ServicesDep) -> JSONResponse:
     """The result for the employer's page (needs the result token: it names the learner)."""
     result = await run_in_threadpool(services.requests.result, request_id, _result_token(request))
     return JSONResponse(result, headers=NO_STORE)
 
 
-@router.get("/{request_id}/events")
+@router.get(
+    "/{request_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Server-sent events: status, then result or error",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def result_events(
     request_id: str, request: Request, services: ServicesDep
 ) -> StreamingResponse:
@@ -217,7 +216,7 @@ async def result_events(
         while True:
             try:
                 payload = await run_in_threadpool(services.requests.result, request_id, token)
-            except ProblemError as exc:
+            except ServiceError as exc:
                 yield _event("error", {"code": exc.code, "detail": exc.detail})
                 return
             if payload["status"] != "pending":

@@ -25,7 +25,6 @@ the learner's genuine answer; the attempt is counted and shown with the result.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,10 +34,20 @@ from urllib.parse import urlencode
 from sqlalchemy import update
 from sqlmodel import col
 
-from credentials.dcql import SD_JWT_FORMAT, RequestSpec, dcql_query, queries_for
+from credentials import openid4vp
+from credentials.dcql import RequestSpec, dcql_query, queries_for
 from credentials.errors import MicrocredError
+from credentials.openid4vp import by_value_uri, proof_domains
 from servicekit.db import Database
-from servicekit.problems import ProblemError
+from servicekit.errors import (
+    Forbidden,
+    Gone,
+    Invalid,
+    NotAcceptable,
+    NotFound,
+    ServiceError,
+    Unauthorized,
+)
 from servicekit.qr import qr_png_data_uri, qr_svg
 from servicekit.tokens import new_token, same, token_hash
 
@@ -47,19 +56,20 @@ from . import sdjwt
 from .admissions import evaluate_results
 from .clock import Clock, aware, iso, utc
 from .signing import VerifierIdentity
-from .vcapi import parse_body
 from .verification import VerificationResult, VerificationService
 
-CRYPTOSUITES = ("eddsa-rdfc-2022", "ecdsa-rdfc-2019")
-SD_JWT_ALGS = ("ES256", "ES384", "EdDSA")
+CRYPTOSUITES = openid4vp.CRYPTOSUITES
+SD_JWT_ALGS = openid4vp.SD_JWT_ALGS
 QR_MAX_CHARS = 1800
-MAX_PRESENTATIONS = 20
+MAX_PRESENTATIONS = openid4vp.MAX_PRESENTATIONS
 PENDING, COMPLETED, DECLINED, EXPIRED = "pending", "completed", "declined", "expired"
 
 
-def _invalid(detail: str, code: str = "invalid_request", status: int = 400) -> ProblemError:
+def _invalid(
+    detail: str, code: str = "invalid_request", kind: type[ServiceError] = Invalid
+) -> ServiceError:
     # ``error`` is the OAuth-style code a wallet looks for; ``code`` is microcred's own.
-    return ProblemError(status, code, detail, error="invalid_request")
+    return kind(code, detail, error="invalid_request")
 
 
 @dataclass(frozen=True)
@@ -109,30 +119,15 @@ def authorization_parameters(
     ``decentralized_identifier:`` instead.
     """
     response_uri = f"{public_url}/requests/{row.id}/response"
-    return {
-        "response_type": "vp_token",
-        "response_mode": "direct_post",
-        "client_id": client_id or redirect_client_id(public_url, row.id),
-        "response_uri": response_uri,
-        "nonce": row.nonce,
-        "state": row.state,
-        "dcql_query": row.dcql_query,
-        "client_metadata": {
-            "client_name": row.client_name,
-            "vp_formats_supported": {
-                "ldp_vc": {
-                    "proof_type_values": ["DataIntegrityProof"],
-                    "cryptosuite_values": list(CRYPTOSUITES),
-                },
-                # issue 19: SD-JWT VC with key binding (OpenID4VP 1.0 §B.3.4)
-                "dc+sd-jwt": {
-                    "sd-jwt_alg_values": list(SD_JWT_ALGS),
-                    "kb-jwt_alg_values": list(SD_JWT_ALGS),
-                },
-            },
-        },
-        "purpose": row.purpose,
-    }
+    return openid4vp.authorization_parameters(
+        response_uri=response_uri,
+        client_id=client_id,
+        nonce=row.nonce,
+        state=row.state,
+        dcql_query=row.dcql_query,
+        client_name=row.client_name,
+        purpose=row.purpose,
+    )
 
 
 def fetch_key(state: str) -> str:
@@ -149,39 +144,18 @@ def fetch_key(state: str) -> str:
 
 
 def request_uri_for(public_url: str, request_id: str, state: str) -> str:
+    """The ``request_uri`` of a request: where the wallet fetches its parameters, with the
+    fetch key derived from ``state``.
+    """
     return f"{public_url}/requests/{request_id}?" + urlencode({"key": fetch_key(state)})
 
 
 def redirect_client_id(public_url: str, request_id: str) -> str:
+    """The ``redirect_uri:`` client id of a request (its ``response_uri``)."""
     return f"redirect_uri:{public_url}/requests/{request_id}/response"
 
 
-def _proof_domains(presentation: Any) -> set[str]:
-    """The ``domain`` values a presentation's proof(s) claim (to pick the client id)."""
-    if sdjwt.is_sd_jwt(presentation):  # an SD-JWT VC names its audience in the KB-JWT
-        return sdjwt.kb_audience(presentation)
-    if not isinstance(presentation, dict):
-        return set()
-    proofs = presentation.get("proof")
-    domains: set[str] = set()
-    for proof in proofs if isinstance(proofs, list) else [proofs]:
-        if isinstance(proof, dict):
-            domain = proof.get("domain")
-            for value in domain if isinstance(domain, list) else [domain]:
-                if isinstance(value, str):
-                    domains.add(value)
-    return domains
-
-
-def by_value_uri(parameters: Mapping[str, Any]) -> str:
-    """``openid4vp://?…`` with every parameter; objects travel as compact JSON strings."""
-    flat = {
-        key: json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-        if isinstance(value, dict | list)
-        else str(value)
-        for key, value in parameters.items()
-    }
-    return "openid4vp://?" + urlencode(flat)
+_proof_domains = proof_domains  # the protocol part lives in credentials.openid4vp
 
 
 class PresentationRequestService:
@@ -229,8 +203,7 @@ class PresentationRequestService:
         registry of requester keys, ``requester_names``); an anonymous caller may not name
         one itself (``client_name``): "Belastingdienst" from anyone was the attack."""
         if client_name is not None and client_name != requester:
-            raise ProblemError(
-                403,
+            raise Forbidden(
                 "requester_not_verified",
                 "a requester name comes from this verifier's registry of requesters (send its "
                 "API key as a Bearer token), not from the request body",
@@ -239,12 +212,10 @@ class PresentationRequestService:
             spec = RequestSpec.parse(credential_types, modules, rule, formats, vct_values)
             query = dcql_query(queries_for(spec))
         except MicrocredError as exc:
-            raise ProblemError(400, exc.code, exc.message) from None
+            raise Invalid(exc.code, exc.message) from None
         ttl = expires_in if expires_in is not None else self.default_ttl
         if not 0 < ttl <= self.max_ttl:
-            raise ProblemError(
-                400, "invalid_expiry", f"expires_in must be from 1 to {self.max_ttl} seconds"
-            )
+            raise Invalid("invalid_expiry", f"expires_in must be from 1 to {self.max_ttl} seconds")
         now = utc(self.clock())
         result_token = new_token(nbytes=32)
         row = PresentationRequest(
@@ -265,9 +236,7 @@ class PresentationRequestService:
         request_uri = request_uri_for(self.public_url, row.id, row.state)
         # by reference, the wallet gets the signed request object: the DID client id
         reference_client = self.identity.client_id if self.identity else parameters["client_id"]
-        by_reference = "openid4vp://?" + urlencode(
-            {"client_id": reference_client, "request_uri": request_uri}
-        )
+        by_reference = openid4vp.by_reference_uri(reference_client, request_uri)
         return CreatedRequest(
             id=row.id,
             request_uri=request_uri,
@@ -284,7 +253,7 @@ class PresentationRequestService:
         with self.db.session() as session:
             row = session.get(PresentationRequest, request_id) if len(request_id) <= 64 else None
         if row is None:
-            raise ProblemError(404, "request_not_found", "no such presentation request")
+            raise NotFound("request_not_found", "no such presentation request")
         return row
 
     def _expired(self, row: PresentationRequest) -> bool:
@@ -293,9 +262,9 @@ class PresentationRequestService:
     def _pending(self, request_id: str) -> PresentationRequest:
         row = self._get(request_id)
         if row.status != PENDING:
-            raise ProblemError(410, "request_answered", "this request has already been answered")
+            raise Gone("request_answered", "this request has already been answered")
         if self._expired(row):
-            raise ProblemError(410, "request_expired", "this presentation request has expired")
+            raise Gone("request_expired", "this presentation request has expired")
         return row
 
     def check_key(self, request_id: str, key: str | None) -> None:
@@ -303,7 +272,7 @@ class PresentationRequestService:
         the same answer as for no such request, so the id alone tells nothing."""
         row = self._get(request_id)
         if not key or not same(key, fetch_key(row.state)):
-            raise ProblemError(404, "request_not_found", "no such presentation request")
+            raise NotFound("request_not_found", "no such presentation request")
 
     def parameters(self, request_id: str) -> dict[str, Any]:
         """What the wallet fetches from ``request_uri`` as JSON; gone once answered or expired."""
@@ -318,19 +287,15 @@ class PresentationRequestService:
         (``@openid4vc/oauth2``) require the signing ``kid`` to start with it.
         """
         if self.identity is None:
-            raise ProblemError(
-                406, "not_acceptable", "this verifier serves request parameters as JSON only"
+            raise NotAcceptable(
+                "not_acceptable", "this verifier serves request parameters as JSON only"
             )
         row = self._pending(request_id)
-        claims = authorization_parameters(row, self.public_url, self.identity.client_id)
-        now = utc(self.clock())
-        claims.update(
-            {
-                "iss": self.identity.did,
-                "aud": "https://self-issued.me/v2",
-                "iat": int(now.timestamp()),
-                "exp": int(aware(row.expires_at).timestamp()),  # type: ignore[union-attr]
-            }
+        claims = openid4vp.request_object_claims(
+            authorization_parameters(row, self.public_url, self.identity.client_id),
+            did=self.identity.did,
+            now=utc(self.clock()),
+            expires=aware(row.expires_at),  # type: ignore[arg-type]
         )
         return self.identity.sign_request_object(claims)
 
@@ -349,7 +314,7 @@ class PresentationRequestService:
                 "nonce_replayed",
             )
         if self._expired(row):
-            raise _invalid("this presentation request has expired", "request_expired", 410)
+            raise _invalid("this presentation request has expired", "request_expired", Gone)
         if "error" in fields:
             return self._declined(row, fields)
         spec = RequestSpec.from_dict(row.spec)
@@ -359,7 +324,10 @@ class PresentationRequestService:
             (
                 query_id,
                 sdjwt.verify_sd_jwt_presentation(
-                    self.verification, vp, nonce=row.nonce, audience=client_id,
+                    self.verification,
+                    vp,
+                    nonce=row.nonce,
+                    audience=client_id,
                     vct_values=spec.vct_values,
                 )
                 if sdjwt.is_sd_jwt(vp)
@@ -376,8 +344,7 @@ class PresentationRequestService:
             failed = [c for c in unbound.report.failed if not c.id.startswith("credential[")]
             detail = failed[0].message if failed else "the presentation proof does not verify"
             self._note_rejection(row.id, detail)
-            raise ProblemError(
-                400,
+            raise Invalid(
                 "invalid_presentation",
                 f"the presentation is not a valid answer to this request: {detail}",
                 error="invalid_request",
@@ -403,38 +370,12 @@ class PresentationRequestService:
     def _parse_vp_token(
         self, raw: Any, spec: RequestSpec, request_id: str
     ) -> list[tuple[str, Any]]:
-        if not isinstance(raw, str) or not raw.strip():
-            raise _invalid("vp_token is missing")
         try:
-            token = parse_body(raw.encode("utf-8"), max_bytes=self.max_body)
+            return openid4vp.parse_vp_token(raw, queries_for(spec), max_bytes=self.max_body)
         except MicrocredError as exc:
-            self._note_rejection(request_id, f"vp_token is not JSON: {exc.message}")
-            raise _invalid(f"vp_token is not valid JSON: {exc.message}") from None
-        if not isinstance(token, dict) or not token:
-            raise _invalid("vp_token must be a JSON object keyed by the DCQL query ids")
-        queries = {q.id: q for q in queries_for(spec)}
-        answers: list[tuple[str, Any]] = []
-        for query_id, value in token.items():
-            if query_id not in queries:
-                raise _invalid(f"vp_token answers an unknown query {query_id!r}")
-            presentations = value if isinstance(value, list) else [value]
-            if not presentations:
-                raise _invalid(f"vp_token[{query_id!r}] is an empty array")
-            if len(presentations) > 1 and not queries[query_id].multiple:
-                raise _invalid(f"query {query_id!r} takes exactly one presentation")
-            for presentation in presentations:
-                if queries[query_id].format == SD_JWT_FORMAT:
-                    if not sdjwt.is_sd_jwt(presentation):
-                        raise _invalid(f"vp_token[{query_id!r}] must hold SD-JWT presentations")
-                elif isinstance(presentation, str):
-                    try:
-                        presentation = parse_body(presentation.encode(), max_bytes=self.max_body)
-                    except MicrocredError as exc:
-                        raise _invalid(f"a presentation is not JSON: {exc.message}") from None
-                answers.append((query_id, presentation))
-        if len(answers) > MAX_PRESENTATIONS:
-            raise _invalid(f"at most {MAX_PRESENTATIONS} presentations per answer")
-        return answers
+            if exc.code == "invalid_vp_token":
+                self._note_rejection(request_id, exc.message)
+            raise _invalid(exc.message) from None
 
     def _outcome(
         self, spec: RequestSpec, results: list[tuple[str, VerificationResult]]
@@ -509,7 +450,7 @@ class PresentationRequestService:
             won = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
         if not won:
             if self._expired(self._get(row.id)):
-                raise _invalid("this presentation request has expired", "request_expired", 410)
+                raise _invalid("this presentation request has expired", "request_expired", Gone)
             raise _invalid(
                 "this request has already been answered; its nonce cannot be used again",
                 "nonce_replayed",
@@ -530,10 +471,16 @@ class PresentationRequestService:
     # -- the employer's view ----------------------------------------------------------------
 
     def result(self, request_id: str, token: str | None) -> dict[str, Any]:
+        """The request's state and, once answered, its outcome, for the holder of the result
+        token.
+
+        Raises ``NotFound`` (``request_not_found``), ``Unauthorized``
+        (``result_token_required``) without the right token, and ``Gone``
+        (``result_expired``) once the result is past its retention.
+        """
         row = self._get(request_id)
         if not token or not same(token_hash(token), row.result_token_hash):
-            raise ProblemError(
-                401,
+            raise Unauthorized(
                 "result_token_required",
                 "the result of a presentation request is only shown with its result token",
                 headers={"WWW-Authenticate": "Bearer"},
@@ -542,9 +489,7 @@ class PresentationRequestService:
         if ended is not None and utc(ended) + self.result_retention <= utc(self.clock()):
             # retention is enforced when read, not only when the purge runs (issue 14 item 9):
             # a result names the learner and their grades
-            raise ProblemError(
-                410, "result_expired", "this result is past its retention and is not shown"
-            )
+            raise Gone("result_expired", "this result is past its retention and is not shown")
         status = row.status
         if status == PENDING and self._expired(row):
             status = EXPIRED

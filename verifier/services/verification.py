@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from credentials import openid4vp
 from credentials.fetch import SafeFetcher
 from credentials.model import embedded_credentials, holder_id, issuer_id
 from credentials.ob2 import is_ob2, verify_with
@@ -37,22 +38,14 @@ from credentials.report import Check, VerificationReport
 from credentials.setup import default_verifier
 from credentials.status import StatusListCache
 from credentials.verify import NO_PROFILE, Verifier
+from servicekit.errors import STATUS_BY_KIND, Invalid
 
 from .clock import Clock
 from .log import LoggedCredential, VerificationLog
 from .trust import TrustRegistryStore, trust_check
 
-# Checks of a presentation that concern the presentation itself (not an embedded credential):
-# if one fails, the presentation is not this holder's answer to this question.
-BINDING_CHECKS = (
-    "structure",
-    "context",
-    "proof_purpose",
-    "verification_method",
-    "proof",
-    "challenge",
-    "holder",  # the signer is the declared holder (issue 14, item 2)
-)
+BINDING_CHECKS = openid4vp.BINDING_CHECKS
+"""Checks of the presentation itself (now defined with the protocol, credentials.openid4vp)."""
 
 TRUSTED, UNKNOWN = "trusted", "unknown"
 NOT_ACCREDITED, NOT_CHECKED = "not_accredited", "not_checked"
@@ -100,12 +93,7 @@ class VerificationResult:
         That is what makes an answer *this holder's answer to this question*, regardless of
         what the embedded credentials turn out to be worth.
         """
-        checks = [c for c in self.report.checks if c.id in BINDING_CHECKS]
-        return (
-            not any(c.outcome == "failed" for c in checks)
-            and any(c.id == "proof" and c.outcome == "passed" for c in checks)
-            and any(c.id == "proof_purpose" and c.outcome == "passed" for c in checks)
-        )
+        return openid4vp.binding_holds(self.report)
 
     def counted_credentials(self) -> list[tuple[int, dict[str, Any], VerificationReport]]:
         """Credentials that may count for a decision: each verified, and, in a presentation,
@@ -148,7 +136,7 @@ class VerificationResult:
             out.update(
                 type="https://w3id.org/microcred/problems/unsupported_format",
                 title="Unsupported credential format",
-                status=400,
+                status=STATUS_BY_KIND[Invalid.kind],  # the report is the problem body too
                 detail=unsupported.message,
                 code=unsupported.code,
             )
