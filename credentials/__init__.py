@@ -9,15 +9,17 @@ public names (tests/credentials/test_public_api.py holds it to that). Names that
 ambiguous out of their module get an explicit one here (``TOKEN_STATUS_LIST_MEDIA_TYPE``,
 ``policy_failed``, ``OB2_ACCEPT``); a caller may alias them back on import.
 
-Five families are exported as namespaces rather than name by name, because their members
-read as a vocabulary with the prefix and clash without it (``ecdsa_sd.derive``,
-``sdjwt_core.present``, ``sdjwt_vc.FORMAT``): ``disclosure``, ``ecdsa_sd``, ``sdjwt_core``,
-``sdjwt_jose`` and ``sdjwt_vc``. See docs/design.md, "The core's public API".
+Six families are exported as namespaces as well, because their members read as a
+vocabulary with the prefix and clash without it (``ecdsa_sd.derive``,
+``sdjwt_core.present``, ``sdjwt_vc.FORMAT``, ``openid4vp.CRYPTOSUITES``): ``disclosure``,
+``ecdsa_sd``, ``openid4vp``, ``sdjwt_core``, ``sdjwt_jose`` and ``sdjwt_vc``. See
+docs/design.md, "The core's public API".
 """
 
-from . import disclosure, ecdsa_sd
+from . import disclosure, ecdsa_sd, openid4vp
 from .canonical import canonicalize
 from .dates import format_datetime, parse_datetime, parse_xsd_datetime, read_datetime
+from .dcql import FORMAT as LDP_VC_FORMAT
 from .dcql import (
     SD_JWT_FORMAT,
     Claim,
@@ -47,6 +49,7 @@ from .errors import (
     UndefinedTermError,
     UnsupportedError,
 )
+from .evidence import evidence_entry, evidence_id
 from .fetch import FetchHTTPError, FetchPolicy, FetchResponse, SafeFetcher
 from .formats import detect_format, format_of_media_type
 from .jose import decode_unverified, resolve_jwt_key, sign_jwt, verify_jwt
@@ -82,6 +85,16 @@ from .model import (
 from .ob2 import ACCEPT as OB2_ACCEPT
 from .ob2 import is_ob2, is_ob2_assertion
 from .ob2 import verify_with as verify_ob2_with
+from .openid4vp import (
+    REQUEST_OBJECT_MEDIA_TYPE,
+    binding_holds,
+    by_value_uri,
+    counted_indexes,
+    is_sd_jwt,
+    parse_direct_post,
+    proof_domains,
+    sign_request_object,
+)
 from .policies import Policy, parse_policies
 from .policies import failed as policy_failed
 from .proofs import sign, verify_proofs
@@ -109,11 +122,13 @@ __all__ = [
     "COUNTRY_NAMES",
     "CREDENTIAL_TYPE",
     "DID_CONTEXT",
+    "LDP_VC_FORMAT",
     "MICROCREDENTIAL_CONTEXT",
     "MULTIKEY_CONTEXT",
     "NO_PROFILE",
     "OB2_ACCEPT",
     "PARTICIPATION_FORMS",
+    "REQUEST_OBJECT_MEDIA_TYPE",
     "SD_JWT_FORMAT",
     "STATUS_LIST_MIN_LENGTH",
     "SUPERVISION",
@@ -163,12 +178,15 @@ __all__ = [
     "UnsupportedError",
     "VerificationReport",
     "Verifier",
+    "binding_holds",
     "build_credential",
+    "by_value_uri",
     "canonicalize",
     "check_credential",
     "check_limits",
     "check_presentation",
     "check_status",
+    "counted_indexes",
     "create_presentation",
     "dcql_query",
     "decode_unverified",
@@ -180,22 +198,28 @@ __all__ = [
     "ecdsa_sd",
     "embedded_credentials",
     "evaluate",
+    "evidence_entry",
+    "evidence_id",
     "format_datetime",
     "format_of_media_type",
     "holder_id",
     "is_ob2",
     "is_ob2_assertion",
+    "is_sd_jwt",
     "is_sd_jwt_vc",
     "is_url",
     "issuer_id",
     "load_route",
     "normalise_algorithm",
+    "openid4vp",
     "parse_datetime",
     "parse_dcql",
+    "parse_direct_post",
     "parse_json",
     "parse_policies",
     "parse_xsd_datetime",
     "policy_failed",
+    "proof_domains",
     "queries_for",
     "read_credential",
     "read_datetime",
@@ -208,6 +232,7 @@ __all__ = [
     "select_path",
     "sign",
     "sign_jwt",
+    "sign_request_object",
     "sign_token_status_list",
     "status_entry",
     "status_list_credential",

@@ -13,7 +13,7 @@ import types
 import credentials
 
 #: Families exported as namespaces (their members read with the prefix).
-NAMESPACES = {"disclosure", "ecdsa_sd", "sdjwt_core", "sdjwt_jose", "sdjwt_vc"}
+NAMESPACES = {"disclosure", "ecdsa_sd", "openid4vp", "sdjwt_core", "sdjwt_jose", "sdjwt_vc"}
 
 
 def _ruff_order(name: str) -> tuple[int, str]:
