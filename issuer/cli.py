@@ -18,7 +18,7 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
-from credentials.errors import MicrocredError
+from credentials import MicrocredError
 from servicekit.db import make_owner_only
 from servicekit.errors import ServiceError
 from servicekit.migrations import SchemaOutOfDate, ensure_current

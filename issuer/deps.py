@@ -20,8 +20,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from credentials.errors import MicrocredError
-from credentials.model import parse_json
+from credentials import MicrocredError, parse_json
 from servicekit.problems import ProblemError
 from servicekit.tokens import same
 

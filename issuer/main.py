@@ -14,8 +14,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from credentials.dids import DidResolver
-from credentials.keystore import Keystore
+from credentials import DidResolver, Keystore
 from servicekit.app import BodyLimitMiddleware
 from servicekit.app import create_app as create_service_app
 from servicekit.migrations import ensure_current

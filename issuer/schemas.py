@@ -26,7 +26,7 @@ from pydantic import (
     field_validator,
 )
 
-from credentials.microcredential import PARTICIPATION_FORMS, SUPERVISION
+from credentials import PARTICIPATION_FORMS, SUPERVISION
 from servicekit.errors import Unprocessable
 
 T = TypeVar("T", bound=BaseModel)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from credentials.errors import MicrocredError
+from credentials import MicrocredError
 
 from .cli import app, fail
 

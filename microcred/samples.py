@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from credentials.microcredential import (
+from credentials import (
     IssuerProfile,
     Learner,
     ModuleDefinition,

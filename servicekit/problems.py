@@ -16,7 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from credentials.errors import MicrocredError
+from credentials import MicrocredError
 
 from .errors import ServiceError, http_status
 

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from credentials.errors import MalformedInput
+from credentials import MalformedInput
 
 app = typer.Typer(help="Verifier administration.", no_args_is_help=True)
 

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from credentials.errors import MicrocredError
-from credentials.rules import load_route
+from credentials import MicrocredError, load_route
 
 if TYPE_CHECKING:
     from .services.progress import RouteService
@@ -94,7 +93,7 @@ def rewrap_keys(
     """
     import json
 
-    from credentials.keystore import Keystore
+    from credentials import Keystore
     from servicekit.db import Database
     from servicekit.migrations import SchemaOutOfDate, ensure_current
 

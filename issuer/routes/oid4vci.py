@@ -14,8 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from credentials.errors import MicrocredError
-from credentials.model import parse_json
+from credentials import MicrocredError, parse_json
 from servicekit.errors import STATUS_BY_KIND, Invalid
 from servicekit.ratelimit import per_client
 

@@ -40,7 +40,7 @@ from fastapi import Depends, File, Form, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from sqlmodel import col, select
 
-from credentials.microcredential import PARTICIPATION_FORMS, SUPERVISION, read_microcredential
+from credentials import PARTICIPATION_FORMS, SUPERVISION, read_microcredential
 from servicekit.errors import ServiceError, http_status
 from servicekit.qr import qr_png_data_uri
 from servicekit.web import (

@@ -39,9 +39,8 @@ from urllib.parse import quote
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
-from credentials.errors import MicrocredError
-from credentials.jose import verify_jwt
-from credentials.microcredential import CONTEXT, CREDENTIAL_TYPE
+from credentials import CREDENTIAL_TYPE, MicrocredError, verify_jwt
+from credentials import MICROCREDENTIAL_CONTEXT as CONTEXT
 from servicekit.errors import (
     Conflict,
     Gone,

@@ -23,18 +23,20 @@ import threading
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from credentials.errors import MicrocredError
-from credentials.jose import decode_unverified, resolve_jwt_key
-from credentials.keys import Multikey
-from credentials.sdjwt import jose, vc
-from credentials.sdjwt.status import (
-    INVALID,
-    SUSPENDED,
+from credentials import TOKEN_STATUS_INVALID as INVALID
+from credentials import TOKEN_STATUS_SUSPENDED as SUSPENDED
+from credentials import (
+    MicrocredError,
+    Multikey,
+    StatusList,
     TokenStatusList,
-    sign_status_list,
-    status_reference,
+    decode_unverified,
+    resolve_jwt_key,
 )
-from credentials.status_list import StatusList
+from credentials import sdjwt_jose as jose
+from credentials import sdjwt_vc as vc
+from credentials import sign_token_status_list as sign_status_list
+from credentials import token_status_reference as status_reference
 from servicekit.errors import Invalid, NotFound
 
 from ..models import Institution, StatusBitstring

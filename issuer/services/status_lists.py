@@ -43,8 +43,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from credentials.proofs import sign
-from credentials.status_list import MIN_LENGTH, StatusList, status_entry, status_list_credential
+from credentials import STATUS_LIST_MIN_LENGTH as MIN_LENGTH
+from credentials import StatusList, sign, status_entry, status_list_credential
 from servicekit.errors import Busy, Conflict, NotFound, Unprocessable
 
 from ..models import Institution, IssuedCredential, StatusBitstring, StatusSlot

@@ -24,11 +24,7 @@ from typing import Annotated, Any
 from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 
-from credentials import disclosure
-from credentials.errors import MicrocredError
-from credentials.formats import detect_format
-from credentials.ob2 import is_ob2
-from credentials.reading import read_credential
+from credentials import MicrocredError, detect_format, disclosure, is_ob2, read_credential
 from servicekit.errors import NotFound, ServiceError
 from servicekit.qr import qr_png_data_uri
 from servicekit.ratelimit import per_client

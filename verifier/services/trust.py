@@ -35,8 +35,7 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
-from credentials.errors import MalformedInput
-from credentials.report import Check
+from credentials import Check, MalformedInput
 
 log = logging.getLogger("microcred.verifier")
 

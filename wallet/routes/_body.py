@@ -12,8 +12,7 @@ from typing import Any
 
 from fastapi import Request
 
-from credentials.errors import MicrocredError
-from credentials.model import parse_json
+from credentials import MicrocredError, parse_json
 from servicekit.problems import ProblemError
 
 

@@ -25,7 +25,7 @@ from urllib.parse import quote
 from fastapi import Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from credentials.reading import read_credential
+from credentials import read_credential
 from servicekit.errors import ServiceError, http_status
 from servicekit.ratelimit import client_key
 from servicekit.web import (

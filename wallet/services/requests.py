@@ -25,11 +25,17 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from credentials.dcql import Claim, CredentialQuery, select_path
-from credentials.errors import FetchError, MicrocredError
-from credentials.fetch import FetchHTTPError, SafeFetcher
-from credentials.sdjwt.reading import sd_jwt_claims
-from credentials.verify import create_presentation
+from credentials import (
+    Claim,
+    CredentialQuery,
+    FetchError,
+    FetchHTTPError,
+    MicrocredError,
+    SafeFetcher,
+    create_presentation,
+    sd_jwt_claims,
+    select_path,
+)
 from servicekit.db import Database
 from servicekit.errors import Gone, Invalid, NotFound, Upstream
 

@@ -35,8 +35,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from credentials.reading import read_credential
-from credentials.verify import create_presentation
+from credentials import create_presentation, read_credential
 from servicekit.db import Database
 from servicekit.errors import Invalid, NotFound
 from servicekit.qr import qr_png_data_uri, qr_svg
