@@ -82,9 +82,9 @@ from .model import (
     parse_json,
     subject_ids,
 )
-from .ob2 import ACCEPT as OB2_ACCEPT
-from .ob2 import is_ob2, is_ob2_assertion
 from .ob2 import verify_with as verify_ob2_with
+from .ob2_reading import ACCEPT as OB2_ACCEPT
+from .ob2_reading import is_ob2, is_ob2_assertion
 from .openid4vp import (
     REQUEST_OBJECT_MEDIA_TYPE,
     binding_holds,

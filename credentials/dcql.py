@@ -55,7 +55,10 @@ DEFAULT_TYPES: tuple[str, ...] = ("VerifiableCredential", "OpenBadgeCredential")
 ACHIEVEMENT_ID = ("credentialSubject", "achievement", "id")
 ACHIEVEMENT_NAME = ("credentialSubject", "achievement", "name")
 #: where the SD-JWT VC claims carry what ACHIEVEMENT_ID / ACHIEVEMENT_NAME point at
-SD_JWT_PATHS = {ACHIEVEMENT_ID: ("achievement_id",), ACHIEVEMENT_NAME: ("title",)}
+SD_JWT_PATHS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ACHIEVEMENT_ID: ("achievement_id",),
+    ACHIEVEMENT_NAME: ("title",),
+}
 #: the contexts a verifier's type names are expanded in
 REQUEST_CONTEXT = (CREDENTIALS_V2, OB_V3P0, MICROCRED_V1)
 _QUERY_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
