@@ -31,30 +31,25 @@ credentials themselves.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from credentials import TOKEN_STATUS_LIST_MEDIA_TYPE as STATUS_LIST_MEDIA_TYPE
-from credentials import (
-    Check,
-    MicrocredError,
-    Multikey,
-    SafeFetcher,
-    StatusListCache,
-    VerificationReport,
-    check_status,
-    default_verifier,
-    is_ob2,
-    is_sd_jwt_vc,
-    sdjwt_core,
-    sdjwt_jose,
-    sdjwt_vc,
-    subject_ids,
-)
-from credentials import verify_ob2_with as verify_with
+from credentials.datafiles import load_data_file
+from credentials.errors import MicrocredError
+from credentials.fetch import SafeFetcher
+from credentials.keys import Multikey
+from credentials.model import subject_ids
+from credentials.ob2 import is_ob2, verify_with
+from credentials.report import Check, VerificationReport
+from credentials.sdjwt import core as sdjwt_core
+from credentials.sdjwt import jose as sdjwt_jose
+from credentials.sdjwt import vc as sdjwt_vc
+from credentials.sdjwt.reading import is_sd_jwt_vc
+from credentials.sdjwt.status import MEDIA_TYPE as STATUS_LIST_MEDIA_TYPE
+from credentials.setup import default_verifier
+from credentials.status import StatusListCache, check_status
 
 from .clock import Clock
 
@@ -72,13 +67,7 @@ class KnownIssuers:
     def load(cls, path: Path | None, extra: Iterable[str] = ()) -> KnownIssuers:
         names: dict[str, str | None] = {}
         if path is not None:
-            text = path.read_text(encoding="utf-8")
-            if path.suffix in (".yaml", ".yml"):
-                import yaml
-
-                data: Any = yaml.safe_load(text)
-            else:
-                data = json.loads(text)
+            data: Any = load_data_file(path, code="invalid_known_issuers")
             if isinstance(data, dict):
                 data = data.get("issuers", [])
             if not isinstance(data, list):
