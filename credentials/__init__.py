@@ -18,6 +18,7 @@ docs/design.md, "The core's public API".
 
 from . import disclosure, ecdsa_sd, openid4vp
 from .canonical import canonicalize
+from .datafiles import load_data_file
 from .dates import format_datetime, parse_datetime, parse_xsd_datetime, read_datetime
 from .dcql import FORMAT as LDP_VC_FORMAT
 from .dcql import (
@@ -49,7 +50,7 @@ from .errors import (
     UndefinedTermError,
     UnsupportedError,
 )
-from .evidence import evidence_entry, evidence_id
+from .evidence import check_stack, evidence_entry, evidence_id, evidence_refs
 from .fetch import FetchHTTPError, FetchPolicy, FetchResponse, SafeFetcher
 from .formats import detect_format, format_of_media_type
 from .jose import decode_unverified, resolve_jwt_key, sign_jwt, verify_jwt
@@ -71,6 +72,7 @@ from .microcredential import (
     build_credential,
     read_microcredential,
 )
+from .model import MAX_BYTES as MAX_DOCUMENT_BYTES
 from .model import (
     check_credential,
     check_limits,
@@ -95,6 +97,7 @@ from .openid4vp import (
     proof_domains,
     sign_request_object,
 )
+from .policies import STRICT as STRICT_POLICIES
 from .policies import Policy, parse_policies
 from .policies import failed as policy_failed
 from .proofs import sign, verify_proofs
@@ -123,6 +126,7 @@ __all__ = [
     "CREDENTIAL_TYPE",
     "DID_CONTEXT",
     "LDP_VC_FORMAT",
+    "MAX_DOCUMENT_BYTES",
     "MICROCREDENTIAL_CONTEXT",
     "MULTIKEY_CONTEXT",
     "NO_PROFILE",
@@ -131,6 +135,7 @@ __all__ = [
     "REQUEST_OBJECT_MEDIA_TYPE",
     "SD_JWT_FORMAT",
     "STATUS_LIST_MIN_LENGTH",
+    "STRICT_POLICIES",
     "SUPERVISION",
     "TOKEN_STATUS_INVALID",
     "TOKEN_STATUS_LIST_MEDIA_TYPE",
@@ -185,6 +190,7 @@ __all__ = [
     "check_credential",
     "check_limits",
     "check_presentation",
+    "check_stack",
     "check_status",
     "counted_indexes",
     "create_presentation",
@@ -200,6 +206,7 @@ __all__ = [
     "evaluate",
     "evidence_entry",
     "evidence_id",
+    "evidence_refs",
     "format_datetime",
     "format_of_media_type",
     "holder_id",
@@ -209,6 +216,7 @@ __all__ = [
     "is_sd_jwt_vc",
     "is_url",
     "issuer_id",
+    "load_data_file",
     "load_route",
     "normalise_algorithm",
     "openid4vp",
