@@ -39,7 +39,8 @@ from urllib.parse import quote
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from credentials.microcredential import CONTEXT, CREDENTIAL_TYPE
+from credentials import CREDENTIAL_TYPE
+from credentials import MICROCREDENTIAL_CONTEXT as CONTEXT
 from servicekit.errors import (
     Conflict,
     Gone,

@@ -360,8 +360,7 @@ def _counting(rule: dict[str, Any], rows: list[StoredCredential], trusted: set[s
     as the verifier will weigh them)."""
     from dataclasses import replace
 
-    from credentials.reading import read_credential
-    from credentials.rules import Route, evaluate
+    from credentials import Route, evaluate, read_credential
 
     views = []
     for row in rows:
