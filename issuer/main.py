@@ -15,8 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from credentials.dids import DidResolver
-from credentials.keystore import Keystore
+from credentials import DidResolver, Keystore
 from servicekit.app import BodyLimitMiddleware
 from servicekit.app import create_app as create_service_app
 from servicekit.background import BackgroundJobs

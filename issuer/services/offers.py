@@ -1,4 +1,5 @@
-"""OpenID4VCI 1.0, pre-authorised code flow, ``ldp_vc`` (see shared/reference/protocols.md §1).
+"""OpenID4VCI 1.0, pre-authorised code flow, ``ldp_vc`` (docs/issuer.md, "OpenID4VCI";
+https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html §3.5, §6-§8).
 
 The institution creates an *offer* for a pending issuance (a module, a learner, a result);
 the learner scans its QR code; the wallet fetches the offer, the issuer metadata and the
@@ -38,7 +39,8 @@ from urllib.parse import quote
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from credentials.microcredential import CONTEXT, CREDENTIAL_TYPE
+from credentials import CREDENTIAL_TYPE
+from credentials import MICROCREDENTIAL_CONTEXT as CONTEXT
 from servicekit.errors import (
     Conflict,
     Gone,

@@ -361,7 +361,7 @@ def test_foreign_ob3_and_vcdm11_credentials_count(
 
     from credentials.microcredential import Learner
     from credentials.proofs import sign
-    from tests.credentials.microcred_samples import FOREIGN, module, sample_credential
+    from microcred.samples import FOREIGN, module, sample_credential
 
     holder = Multikey.generate("Ed25519")
     outsider = Multikey.generate("Ed25519")

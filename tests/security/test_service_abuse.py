@@ -23,7 +23,7 @@ from credentials import multibase
 from credentials.keys import Multikey
 from credentials.microcredential import Learner
 from credentials.proofs import sign
-from tests.credentials.microcred_samples import HBO, module, sample_credential
+from microcred.samples import HBO, module, sample_credential
 from tests.security.services import PASSWORD, Deployment, deployment, describe
 from tests.security.support import NetworkGuard
 

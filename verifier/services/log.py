@@ -37,8 +37,7 @@ from sqlalchemy import delete, insert, or_
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
-from credentials.model import issuer_id
-from credentials.report import VerificationReport
+from credentials import VerificationReport, issuer_id
 from servicekit.db import Database
 
 from ..models import Challenge, PresentationRequest, VerificationLogEntry

@@ -17,8 +17,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from credentials.keys import Multikey
-from credentials.keystore import Keystore, KeystoreError
+from credentials import Keystore, KeystoreError, Multikey
 from servicekit.db import Database
 
 from ..models import Learner, Share
