@@ -24,7 +24,7 @@ from servicekit.problems import install_error_pages
 
 from .config import Settings
 from .routes import ROUTERS, pages
-from .services import offers
+from .services import oid4vci_flow
 from .services.clock import Clock
 from .services.context import IssuerContext
 
@@ -81,7 +81,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # offers a crashed process left in ``issuing`` (older than any live request)
-        offers.sweep_stuck(ctx)
+        oid4vci_flow.sweep_stuck(ctx)
         batch_jobs.reopen()
         try:
             yield

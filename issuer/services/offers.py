@@ -390,36 +390,17 @@ def qr(ctx: IssuerContext, institution: Institution, handle: str, kind: str) -> 
     return qr_png(uri) if kind == "png" else qr_svg(uri)
 
 
-# The protocol steps after the offer live in ``oid4vci_flow``; imported last (it reads the
-# helpers above) and re-exported, so callers keep saying ``offers.token`` and so on.
-from .oid4vci_flow import (  # noqa: E402
-    DELIVERED_STATES,
-    NOTIFICATION_STATES,
-    credential,
-    nonce,
-    notification,
-    sweep_stuck,
-    token,
-)
-
 __all__ = [
-    "DELIVERED_STATES",
-    "NOTIFICATION_STATES",
     "OAuthError",
     "authorization_server_metadata",
     "by_handle",
     "cancel",
     "create",
-    "credential",
     "describe",
     "get",
     "issuer_id",
     "issuer_metadata",
     "links",
-    "nonce",
-    "notification",
     "offer_json",
     "qr",
-    "sweep_stuck",
-    "token",
 ]
