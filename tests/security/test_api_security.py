@@ -47,6 +47,18 @@ PROTECTED: dict[str, dict[tuple[str, str], str]] = {
     "issuer": {
         ("POST", "/admin/institutions"): "deployment admin token",
         ("GET", "/institutions/{slug}/tokens"): "institution token (admin)",
+        # issue 17: the institution's routes, trusted issuers and its exam board's cases
+        ("POST", "/institutions/{slug}/routes"): "institution token (admin)",
+        ("DELETE", "/institutions/{slug}/routes/{route}"): "institution token (admin)",
+        ("GET", "/institutions/{slug}/accepted-issuers"): "institution token",
+        ("POST", "/institutions/{slug}/accepted-issuers"): "institution token (admin)",
+        ("DELETE", "/institutions/{slug}/accepted-issuers/{did}"): "institution token (admin)",
+        ("GET", "/institutions/{slug}/recognition/cases"): "institution token",
+        ("GET", "/institutions/{slug}/recognition/board/{case_id}"): "institution token",
+        ("POST", "/institutions/{slug}/recognition/board/{case_id}/decision"): (
+            "institution token (issue)"
+        ),
+        ("POST", "/institutions/{slug}/recognition/recheck"): "institution token (issue)",
         ("POST", "/institutions/{slug}/tokens"): "institution token (admin)",
         ("DELETE", "/institutions/{slug}/tokens/{token_id}"): "institution token (admin)",
         ("GET", "/institutions/{slug}/keys"): "institution token (admin)",
@@ -96,6 +108,14 @@ PROTECTED: dict[str, dict[tuple[str, str], str]] = {
         ("GET", "/api/disclosures/{disclosure_id}"): "learner token",
         ("GET", "/api/export"): "learner token",
         ("POST", "/api/import"): "learner token",
+        ("GET", "/api/recognition/routes"): "learner token",
+        ("POST", "/api/recognition/routes"): "learner token",
+        ("GET", "/api/recognition/routes/{route_id}"): "learner token",
+        ("POST", "/api/recognition/routes/{route_id}/request"): "learner token",
+        ("GET", "/api/recognition/cases"): "learner token",
+        ("GET", "/api/recognition/cases/{case_id}"): "learner token",
+        ("POST", "/api/recognition/cases/{case_id}/collect"): "learner token",
+        ("GET", "/api/recognition/credentials/{credential_id}/parts"): "learner token",
     },
     "verifier": {
         ("POST", "/admin/trust-registry/reload"): "verifier admin token",
@@ -110,6 +130,20 @@ PUBLIC: dict[str, dict[tuple[str, str], str]] = {
         ("GET", "/institutions/{slug}/did.json"): "DID document: public by design",
         ("GET", "/institutions/{slug}"): "institution profile",
         ("GET", "/institutions/{slug}/modules"): "published module catalogue",
+        ("GET", "/institutions/{slug}/routes"): "published routes (issue 17)",
+        ("GET", "/institutions/{slug}/routes/{route}"): "published route and its rule",
+        ("POST", "/institutions/{slug}/routes/{route}/recognition"): (
+            "a learner's wallet asks; rate-limited, creates only a pending request"
+        ),
+        ("GET", "/institutions/{slug}/recognition/requests/{case_id}"): (
+            "OpenID4VP request object; the case id is unguessable and single-case"
+        ),
+        ("POST", "/institutions/{slug}/recognition/requests/{case_id}/response"): (
+            "OpenID4VP direct_post; the nonce and the holder's signature protect it"
+        ),
+        ("GET", "/institutions/{slug}/recognition/cases/{token}"): (
+            "the learner's case; the token in the URL is the capability"
+        ),
         ("GET", "/institutions/{slug}/modules/{module_id}"): "published module",
         ("GET", "/institutions/{slug}/status/{list_id}/{purpose}"): "status list: public",
         ("GET", "/institutions/{slug}/status/{list_id}/token"): "token status list: public",
