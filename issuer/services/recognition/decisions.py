@@ -36,15 +36,22 @@ AWARD_TTL = 30 * 24 * 3600
 """Seconds the learner's wallet has to collect an approved award."""
 
 
-def _row(ctx: IssuerContext, institution: Institution, case_id: str) -> RecognitionCase:
+def case_row(
+    ctx: IssuerContext,
+    institution: Institution,
+    case_id: str,
+    detail: str = "no such recognition case",
+) -> RecognitionCase:
+    """The institution's case by its id; another institution's case is as unknown as none
+    (shared with ``requests``, which names it a request in ``detail``)."""
     with ctx.db.session() as session:
         row = session.get(RecognitionCase, case_id) if len(case_id) <= 32 else None
     if row is None or row.institution_id != institution.id:
-        raise NotFound("case_not_found", "no such recognition case")
+        raise NotFound("case_not_found", detail)
     return row
 
 
-def _route(ctx: IssuerContext, row: RecognitionCase) -> RecognitionRoute:
+def case_route(ctx: IssuerContext, row: RecognitionCase) -> RecognitionRoute:
     with ctx.db.session() as session:
         route = session.get(RecognitionRoute, row.route_id)
     assert route is not None
@@ -94,7 +101,7 @@ def approve(
     ctx: IssuerContext, institution: Institution, case_id: str, *, actor: str, reason: Any = None
 ) -> dict[str, Any]:
     """Approve and make the award offer for the presenting holder."""
-    row = _row(ctx, institution, case_id)
+    row = case_row(ctx, institution, case_id)
     text = _reason(reason) if reason not in (None, "") else None
     _decide(
         ctx, institution, row, "approved", actor=actor, reason=text, action="recognition.approve"
@@ -106,7 +113,7 @@ def auto_award(
     ctx: IssuerContext, institution: Institution, case_id: str, evaluation: dict[str, Any]
 ) -> None:
     """The route awards without a person: the rule passed with trusted issuers only."""
-    row = _row(ctx, institution, case_id)
+    row = case_row(ctx, institution, case_id)
     grounds = [e.get("message") for e in evaluation.get("explanations", [])]
     _decide(
         ctx,
@@ -124,7 +131,7 @@ def auto_award(
 def decline(
     ctx: IssuerContext, institution: Institution, case_id: str, *, actor: str, reason: Any
 ) -> None:
-    row = _row(ctx, institution, case_id)
+    row = case_row(ctx, institution, case_id)
     _decide(
         ctx, institution, row, "declined", actor=actor, reason=_reason(reason),
         action="recognition.decline",
@@ -135,7 +142,7 @@ def ask_more(
     ctx: IssuerContext, institution: Institution, case_id: str, *, actor: str, reason: Any
 ) -> None:
     """Ask the learner for more; they answer with a new request (a new case)."""
-    row = _row(ctx, institution, case_id)
+    row = case_row(ctx, institution, case_id)
     _decide(
         ctx, institution, row, "more_requested", actor=actor, reason=_reason(reason),
         action="recognition.more",
@@ -163,8 +170,8 @@ def _offer_or_reopen(
 def _offer_award(
     ctx: IssuerContext, institution: Institution, case_id: str, *, actor: str
 ) -> dict[str, Any]:
-    row = _row(ctx, institution, case_id)
-    route = _route(ctx, row)
+    row = case_row(ctx, institution, case_id)
+    route = case_route(ctx, row)
     secret = unseal(ctx, row.id, row.sealed)
     with ctx.db.session() as session:
         module = session.get(ModuleRow, route.award_module_id)
@@ -230,7 +237,7 @@ def for_learner(ctx: IssuerContext, institution: Institution, token: str) -> dic
     if row is None:
         raise NotFound("case_not_found", "no such recognition case")
     row = _refresh(ctx, row)
-    route = _route(ctx, row)
+    route = case_route(ctx, row)
     offer = unseal(ctx, row.id, row.sealed).get("offer") or {}
     state = row.state
     return {
@@ -287,10 +294,10 @@ def listing(
 def detail(ctx: IssuerContext, institution: Institution, case_id: str) -> dict[str, Any]:
     """Everything the case page shows: the learner as disclosed, each credential with its
     report, the rule line by line, the evidence an award carries."""
-    row = _refresh(ctx, _row(ctx, institution, case_id))
+    row = _refresh(ctx, case_row(ctx, institution, case_id))
     if row.state in ("requested", "withdrawn"):
         raise NotFound("case_not_found", "this request has no presentation")
-    route = _route(ctx, row)
+    route = case_route(ctx, row)
     secret = unseal(ctx, row.id, row.sealed)
     items = secret.get("items", [])
     learner = [identity for item in items for identity in item.get("learner", [])]

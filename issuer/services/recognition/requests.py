@@ -117,24 +117,13 @@ def start(ctx: IssuerContext, institution: Institution, route_slug: str) -> dict
 
 
 def _case(ctx: IssuerContext, institution: Institution, case_id: str) -> RecognitionCase:
-    with ctx.db.session() as session:
-        row = session.get(RecognitionCase, case_id) if len(case_id) <= 32 else None
-    if row is None or row.institution_id != institution.id:
-        raise NotFound("case_not_found", "no such recognition request")
-    return row
-
-
-def _route(ctx: IssuerContext, row: RecognitionCase) -> RecognitionRoute:
-    with ctx.db.session() as session:
-        route = session.get(RecognitionRoute, row.route_id)
-    assert route is not None
-    return route
+    return decisions.case_row(ctx, institution, case_id, "no such recognition request")
 
 
 def _parameters(
     ctx: IssuerContext, institution: Institution, row: RecognitionCase
 ) -> dict[str, Any]:
-    route = _route(ctx, row)
+    route = decisions.case_route(ctx, row)
     return openid4vp.authorization_parameters(
         response_uri=f"{base(ctx, institution)}/requests/{row.id}/response",
         client_id=client_id(ctx, institution),
@@ -188,7 +177,7 @@ def answer(
     if "error" in fields:
         _consume(ctx, row, "withdrawn", {})
         return {}
-    route_row = _route(ctx, row)
+    route_row = decisions.case_route(ctx, row)
     spec = _spec(route_row)
     try:
         answers = openid4vp.parse_vp_token(
