@@ -50,6 +50,33 @@ def _fail(request: Request, back: str, exc: ServiceError) -> Response:
     return web.redirect(request, back, flash=("error", _error_key(exc.code)), code=exc.code)
 
 
+def _confirm(
+    request: Request,
+    principal: Any,
+    message_key: str,
+    values: dict[str, Any],
+    *,
+    action: str,
+    fields: dict[str, str],
+    cancel: str,
+    danger: bool,
+) -> Response:
+    """The step before a consequential action: states it, and posts ``fields`` back to
+    ``action`` (with ``confirmed=yes`` among them) when the person agrees."""
+    t = web.translator(request)
+    return _render(
+        request,
+        principal,
+        "recognition_confirm.html",
+        page_title=t("recognition.confirm.title"),
+        message=t(message_key, **values),
+        action=action,
+        fields=fields,
+        cancel=cancel,
+        danger=danger,
+    )
+
+
 @router.get("/console/recognition")
 def overview(request: Request, principal: Console) -> Response:
     ctx = _ctx(request)
@@ -153,13 +180,11 @@ def decide(
             detail = decisions.detail(ctx, institution, case_id)
         except ServiceError:
             raise PageError(404, "error.not_found") from None
-        t = web.translator(request)
-        return _render(
+        return _confirm(
             request,
             principal,
-            "recognition_confirm.html",
-            page_title=t("recognition.confirm.title"),
-            message=t(f"recognition.confirm.{decision}", name=detail["route"]["name"]),
+            f"recognition.confirm.{decision}",
+            {"name": detail["route"]["name"]},
             action=back + "/decide",
             fields={"decision": decision, "reason": reason, "confirmed": "yes"},
             cancel=back,
@@ -239,13 +264,11 @@ def remove_issuer(
     _need(principal, "admin")
     back = "/console/recognition"
     if confirmed != "yes":
-        t = web.translator(request)
-        return _render(
+        return _confirm(
             request,
             principal,
-            "recognition_confirm.html",
-            page_title=t("recognition.confirm.title"),
-            message=t("recognition.confirm.remove_issuer", did=did),
+            "recognition.confirm.remove_issuer",
+            {"did": did},
             action="/console/recognition/issuers/remove",
             fields={"did": did, "confirmed": "yes"},
             cancel=back,
