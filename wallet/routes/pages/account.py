@@ -28,8 +28,15 @@ from ._kit import (
 def start(request: Request, next: str = "") -> Response:
     if current_learner(request) is not None:
         return web.redirect(request, safe_next(next, "/credentials"))
+    return _start_page(request, next)
+
+
+def _start_page(request: Request, next: str, **context: object) -> Response:
+    """The start page (log in and sign up side by side), with what the last attempt said."""
     t = web.translator(request)
-    return render(request, None, "start.html", page_title=t("wallet.start.title"), next=next)
+    return render(
+        request, None, "start.html", page_title=t("wallet.start.title"), next=next, **context
+    )
 
 
 def _login_response(
@@ -60,12 +67,9 @@ def login(
     try:
         token, _ = services.accounts.login(username, password, SESSION, client_key(request))
     except Refusal:
-        return render(
+        return _start_page(
             request,
-            None,
-            "start.html",
-            page_title=t("wallet.start.title"),
-            next=next,
+            next,
             login_error=t("wallet.login.failed"),
             username=username,
             status_code=401,
@@ -87,24 +91,18 @@ def signup(
     try:
         learner = services.accounts.register(username, password)
     except Refusal as exc:
-        return render(
+        return _start_page(
             request,
-            None,
-            "start.html",
-            page_title=t("wallet.start.title"),
-            next=next,
+            next,
             signup_error=problem_text(t, exc),
             new_username=username,
             status_code=400,
         )
     # Not logged in here: whether the name was free must not show (H-9e). The learner logs
     # in with the name just chosen; a taken name fails there like a wrong password.
-    return render(
+    return _start_page(
         request,
-        None,
-        "start.html",
-        page_title=t("wallet.start.title"),
-        next=next,
+        next,
         signup_done=t("wallet.signup.ok", name=learner.username),
         username=learner.username,
     )
