@@ -134,6 +134,32 @@ def _render(request: Request, principal: Principal | None, template: str, **cont
     )
 
 
+def confirm_step(
+    request: Request,
+    principal: Principal,
+    *,
+    title: str,
+    consequence: str,
+    action: str,
+    button: str,
+    back: str,
+) -> Any:
+    """The step before an action that cannot be undone and needs no reason: it states the
+    consequence, and its button posts (no fields) to ``action``."""
+    return _render(
+        request,
+        principal,
+        "confirm.html",
+        page_title=title,
+        consequence=consequence,
+        action=action,
+        fields={},
+        reason=None,
+        confirm_label=button,
+        back=back,
+    )
+
+
 def _title_of(document: dict[str, Any] | None) -> str | None:
     if not isinstance(document, dict):
         return None

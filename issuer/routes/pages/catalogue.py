@@ -33,6 +33,7 @@ from ._kit import (
     _need,
     _render,
     client_status,
+    confirm_step,
     failure_status,
     field_problem,
     refusal,
@@ -167,16 +168,13 @@ def module_archive_confirm(request: Request, principal: Console, module_id: str)
         module = modules.get(_ctx(request), principal.institution, module_id)
     except Failure:
         raise PageError(404, "error.not_found") from None
-    return _render(
+    return confirm_step(
         request,
         principal,
-        "confirm.html",
-        page_title=t("issuer.confirm.archive.title"),
+        title=t("issuer.confirm.archive.title"),
         consequence=t("issuer.confirm.archive.consequence", name=module["name"]),
         action=f"/console/modules/{quote(module_id, safe='')}/archive",
-        fields={},
-        reason=None,
-        confirm_label=t("issuer.confirm.archive.button"),
+        button=t("issuer.confirm.archive.button"),
         back="/console/modules",
     )
 

@@ -28,6 +28,7 @@ from ._kit import (
     _need,
     _render,
     client_status,
+    confirm_step,
     refusal,
     router,
     web,
@@ -158,16 +159,13 @@ def delivery_cancel_confirm(request: Request, principal: Console, delivery_id: s
     if found["state"] not in OPEN_STATES:
         raise PageError(409, "issuer.delivery.closed")
     learner = found["email"] or found["student_number"] or ""
-    return _render(
+    return confirm_step(
         request,
         principal,
-        "confirm.html",
-        page_title=t("issuer.delivery.cancel_title"),
+        title=t("issuer.delivery.cancel_title"),
         consequence=t("issuer.delivery.cancel_consequence", learner=learner),
         action=f"/console/batch/deliveries/{delivery_id}/cancel",
-        fields={},
-        reason=None,
-        confirm_label=t("issuer.delivery.cancel_confirm"),
+        button=t("issuer.delivery.cancel_confirm"),
         back=f"/console/batch/cohorts/{found['cohort_id']}",
     )
 

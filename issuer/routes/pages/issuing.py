@@ -32,6 +32,7 @@ from ._kit import (
     _need,
     _render,
     client_status,
+    confirm_step,
     failure_status,
     refusal,
     router,
@@ -170,19 +171,16 @@ def offer_cancel_confirm(request: Request, principal: Console, offer_id: str) ->
     offer = _offer(request, principal, offer_id)
     if offer["state"] not in ("offered", "redeemed"):
         raise PageError(409, "issuer.error.offer_not_cancellable")
-    return _render(
+    return confirm_step(
         request,
         principal,
-        "confirm.html",
-        page_title=t("issuer.confirm.offer.title"),
+        title=t("issuer.confirm.offer.title"),
         consequence=t(
             "issuer.confirm.offer.consequence",
             learner=offer.get("learner_ref") or t("issuer.confirm.the_learner"),
         ),
         action=f"/console/offers/{offer_id}/cancel",
-        fields={},
-        reason=None,
-        confirm_label=t("issuer.confirm.offer.button"),
+        button=t("issuer.confirm.offer.button"),
         back=f"/console/offers/{offer_id}",
     )
 
