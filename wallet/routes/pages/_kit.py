@@ -122,6 +122,34 @@ def render(request: Request, learner: Learner | None, template: str, **context: 
     )
 
 
+def confirm_page(
+    request: Request,
+    learner: Learner,
+    what: str,
+    *,
+    subject: str,
+    consequences: list[str],
+    action: str,
+    cancel: str,
+) -> Response:
+    """The step before a destructive action: its title and button come from
+    ``wallet.confirm.<what>.title`` / ``.submit``, the consequences are listed."""
+    t = web.translator(request)
+    title = t(f"wallet.confirm.{what}.title")
+    return render(
+        request,
+        learner,
+        "confirm.html",
+        page_title=title,
+        heading=title,
+        subject=subject,
+        consequences=consequences,
+        action=action,
+        submit=t(f"wallet.confirm.{what}.submit"),
+        cancel=cancel,
+    )
+
+
 # --------------------------------------------------------------------------- refusals
 
 

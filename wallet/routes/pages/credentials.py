@@ -21,7 +21,16 @@ from servicekit.web import format_date, format_number, microcredential_rows, rep
 from ...models import Learner
 from ...services.container import Services
 from ...services.store import CredentialFilter
-from ._kit import LearnerPage, Refusal, card_state, render, router, services_of, web
+from ._kit import (
+    LearnerPage,
+    Refusal,
+    card_state,
+    confirm_page,
+    render,
+    router,
+    services_of,
+    web,
+)
 from .learning import route_bar
 from .notices import badge_image, pending_text, status_notice, warning_texts
 
@@ -178,12 +187,10 @@ def credential_delete_confirm(
         for s in services.shares.list(learner)
         if credential_id in s["credentialIds"] and s.get("state") == "active"
     ]
-    return render(
+    return confirm_page(
         request,
         learner,
-        "confirm.html",
-        page_title=t("wallet.confirm.delete_credential.title"),
-        heading=t("wallet.confirm.delete_credential.title"),
+        "delete_credential",
         subject=detail.get("title") or t("wallet.detail.title"),
         consequences=[
             t("wallet.confirm.delete_credential.gone"),
@@ -191,7 +198,6 @@ def credential_delete_confirm(
             t("wallet.confirm.delete_credential.issuer"),
         ],
         action=f"/credentials/{credential_id}/delete",
-        submit=t("wallet.confirm.delete_credential.submit"),
         cancel=f"/credentials/{credential_id}",
     )
 

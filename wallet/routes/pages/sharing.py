@@ -14,6 +14,7 @@ from ._kit import (
     LearnerPage,
     Refusal,
     card_state,
+    confirm_page,
     problem_status,
     problem_text,
     render,
@@ -136,12 +137,10 @@ def share_revoke_confirm(request: Request, learner: LearnerPage, share_id: str) 
     services = services_of(request)
     t = web.translator(request)
     share = services.shares.get(learner, share_id)
-    return render(
+    return confirm_page(
         request,
         learner,
-        "confirm.html",
-        page_title=t("wallet.confirm.revoke_share.title"),
-        heading=t("wallet.confirm.revoke_share.title"),
+        "revoke_share",
         subject=share.get("label") or t("wallet.share.title"),
         consequences=[
             t("wallet.confirm.revoke_share.link"),
@@ -149,7 +148,6 @@ def share_revoke_confirm(request: Request, learner: LearnerPage, share_id: str) 
             t("wallet.confirm.revoke_share.final"),
         ],
         action=f"/shares/{share_id}/revoke",
-        submit=t("wallet.confirm.revoke_share.submit"),
         cancel=f"/shares/{share_id}",
     )
 
