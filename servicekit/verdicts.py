@@ -123,18 +123,24 @@ def disclosed_name(credential: Any) -> str | None:
     return None
 
 
-def badge_image(credential: Any) -> str | None:
-    """``achievement.image`` when a page may show it: an inline PNG, JPEG, WebP or GIF
-    (``data:`` URL, at most 300 kB). An SVG could carry script and is left out; a remote
-    image is left out too: the pages' CSP allows no other origin, and fetching it would tell
-    a third party who is looking at whose credential."""
+def achievement_image(credential: Any) -> Any:
+    """What a credential gives as its achievement's ``image`` (the ``id`` of an image
+    object, or the plain value), unchecked: each caller decides what it may show."""
     if not isinstance(credential, dict):
         return None
     subject = credential.get("credentialSubject")
     subject = subject[0] if isinstance(subject, list) and subject else subject
     achievement = subject.get("achievement") if isinstance(subject, dict) else None
     image = achievement.get("image") if isinstance(achievement, dict) else None
-    url = image.get("id") if isinstance(image, dict) else image
+    return image.get("id") if isinstance(image, dict) else image
+
+
+def badge_image(credential: Any) -> str | None:
+    """``achievement.image`` when a page may show it: an inline PNG, JPEG, WebP or GIF
+    (``data:`` URL, at most 300 kB). An SVG could carry script and is left out; a remote
+    image is left out too: the pages' CSP allows no other origin, and fetching it would tell
+    a third party who is looking at whose credential."""
+    url = achievement_image(credential)
     if not isinstance(url, str) or len(url) > 400_000:
         return None
     for kind in ("png", "jpeg", "webp", "gif"):

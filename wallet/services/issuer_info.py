@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from credentials import MicrocredError, SafeFetcher
+from servicekit.verdicts import achievement_image
 
 MAX_IMAGE_BYTES = 256 * 1024
 MAX_NOTICE_BYTES = 16 * 1024
@@ -117,13 +118,7 @@ class BadgeImages:
 def image_url(credential: Any) -> str | None:
     """The achievement's ``image`` when it may be shown: a ``data:`` image, or an http(s)
     URL on the issuer's own host."""
-    if not isinstance(credential, dict):
-        return None
-    subject = credential.get("credentialSubject")
-    subject = subject[0] if isinstance(subject, list) and subject else subject
-    achievement = subject.get("achievement") if isinstance(subject, dict) else None
-    image = achievement.get("image") if isinstance(achievement, dict) else None
-    url = image.get("id") if isinstance(image, dict) else image
+    url = achievement_image(credential)
     if not isinstance(url, str) or not url:
         return None
     if url.startswith("data:image/"):
