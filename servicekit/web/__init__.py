@@ -46,7 +46,7 @@ from .signing import SECRET_ENV as SECRET_ENV
 from .signing import deployment_secret
 from .toolkit import KIT_STATIC as KIT_STATIC
 from .toolkit import KIT_TEMPLATES as KIT_TEMPLATES
-from .toolkit import NavItem, Web, safe_next
+from .toolkit import NavItem, Web, download, safe_next
 from .toolkit import active_nav as active_nav
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "Translator",
     "Web",
     "deployment_secret",
+    "download",
     "format_date",
     "format_number",
     "format_text",

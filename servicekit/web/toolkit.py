@@ -228,6 +228,19 @@ class Web(CsrfMixin, SealingMixin, FlashMixin, RoutingMixin):
         return router
 
 
+def download(body: str | bytes, media_type: str, filename: str) -> Response:
+    """A file the browser saves rather than shows; never cached, since what pages offer for
+    download (credentials, exports, delivery lists) is personal."""
+    return Response(
+        body,
+        media_type=media_type,
+        headers={
+            "Content-Disposition": f'attachment; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
     """A local path to go to after a form; anything else (other hosts, ``//x``) is refused."""
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:

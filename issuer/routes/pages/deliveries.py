@@ -16,7 +16,7 @@ from urllib.parse import quote
 from fastapi import Request
 from fastapi.responses import Response
 
-from servicekit.web import PageError, Translator, format_date, format_number
+from servicekit.web import PageError, Translator, download, format_date, format_number
 
 from ...deps import Principal
 from ...services import delivery, delivery_list
@@ -227,14 +227,7 @@ def delivery_list_csv(request: Request, principal: Console, cohort_id: str) -> R
     writer.writerow([headers[key] for key in delivery_list.COLUMNS])
     for row in rows:
         writer.writerow([_cell(row[key]) for key in delivery_list.COLUMNS])
-    return Response(
-        buffer.getvalue(),
-        media_type="text/csv; charset=utf-8",
-        headers={
-            "Content-Disposition": f'attachment; filename="delivery-{cohort_id}.csv"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return download(buffer.getvalue(), "text/csv; charset=utf-8", f"delivery-{cohort_id}.csv")
 
 
 @router.get("/console/batch/cohorts/{cohort_id}/delivery-list.pdf")
@@ -250,11 +243,4 @@ def delivery_list_pdf(request: Request, principal: Console, cohort_id: str) -> R
         rows=_list_rows(request, cohort),
         scan_hint=t("issuer.delivery.list.scan"),
     )
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'attachment; filename="delivery-{cohort_id}.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return download(pdf, "application/pdf", f"delivery-{cohort_id}.pdf")

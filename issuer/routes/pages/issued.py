@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from credentials import read_microcredential
 from servicekit.web import (
     PageError,
+    download,
     format_date,
     microcredential_rows,
 )
@@ -109,14 +110,7 @@ def credential_download(request: Request, principal: Console, id: str = "") -> R
     except Failure:
         raise PageError(404, "error.not_found") from None
     body = json.dumps(record["verifiableCredential"], indent=2, ensure_ascii=False)
-    return Response(
-        body,
-        media_type="application/json",
-        headers={
-            "Content-Disposition": 'attachment; filename="microcredential.json"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return download(body, "application/json", "microcredential.json")
 
 
 _ACTIONS = {"revoke": "revoked", "suspend": "suspended", "unsuspend": "active"}

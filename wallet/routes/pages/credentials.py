@@ -16,7 +16,7 @@ from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
 from credentials import read_credential
-from servicekit.web import format_date, format_number, microcredential_rows, report_view
+from servicekit.web import download, format_date, format_number, microcredential_rows, report_view
 
 from ...models import Learner
 from ...services.container import Services
@@ -155,23 +155,9 @@ def credential_detail(
 def credential_download(request: Request, learner: LearnerPage, credential_id: str) -> Response:
     detail = services_of(request).store.detail(learner, credential_id)
     if isinstance(detail["credential"], str):  # an SD-JWT VC: its compact form, as issued
-        return Response(
-            detail["credential"],
-            media_type="application/dc+sd-jwt",
-            headers={
-                "Content-Disposition": 'attachment; filename="microcredential.sd-jwt"',
-                "Cache-Control": "no-store",
-            },
-        )
+        return download(detail["credential"], "application/dc+sd-jwt", "microcredential.sd-jwt")
     body = json.dumps(detail["credential"], indent=2, ensure_ascii=False)
-    return Response(
-        body,
-        media_type="application/json",
-        headers={
-            "Content-Disposition": 'attachment; filename="microcredential.json"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return download(body, "application/json", "microcredential.json")
 
 
 @router.get("/credentials/{credential_id}/delete")

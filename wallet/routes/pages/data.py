@@ -9,6 +9,8 @@ from urllib.parse import quote
 from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import Response
 
+from servicekit.web import download
+
 from ...deps import SESSION_COOKIE
 from ...models import Learner
 from ._kit import (
@@ -35,15 +37,10 @@ def data_page(request: Request, learner: LearnerPage) -> Response:
 
 
 def _download(learner: Learner, bundle: dict[str, Any], suffix: str = "") -> Response:
-    return Response(
+    return download(
         json.dumps(bundle, indent=2, ensure_ascii=False),
-        media_type="application/json",
-        headers={
-            "Content-Disposition": (
-                f'attachment; filename="wallet-{quote(learner.username)}{suffix}.json"'
-            ),
-            "Cache-Control": "no-store",
-        },
+        "application/json",
+        f"wallet-{quote(learner.username)}{suffix}.json",
     )
 
 

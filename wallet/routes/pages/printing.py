@@ -16,7 +16,7 @@ from fastapi import Form, Request
 from fastapi.responses import Response
 
 from credentials import read_credential
-from servicekit.web import format_date, microcredential_rows
+from servicekit.web import download, format_date, microcredential_rows
 
 from ...services.pdf import PrintedCredential, render_pdf
 from ._kit import LearnerPage, Refusal, card_state, router, services_of, web
@@ -68,14 +68,7 @@ def credential_pdf(
         badge_png=_png_bytes(badge),
         notes=[] if qr_url else [t("wallet.print.no_qr")],
     )
-    return Response(
-        render_pdf(document),
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": 'attachment; filename="microcredential.pdf"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return download(render_pdf(document), "application/pdf", "microcredential.pdf")
 
 
 def _png_bytes(data_uri: str | None) -> bytes | None:
