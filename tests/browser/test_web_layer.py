@@ -213,7 +213,7 @@ def test_static_files_are_served_without_traversal(tmp_path: Path) -> None:
     assert css.status_code == 200 and css.headers["content-type"].startswith("text/css")
     js = client.get("/static/demo/poll.js")
     assert js.headers["content-type"].startswith("text/javascript")
-    for path in ("/static/demo/../web.py", "/static/demo/%2e%2e/web.py", "/static/demo/base.html"):
+    for path in ("/static/demo/../app.py", "/static/demo/%2e%2e/app.py", "/static/demo/base.html"):
         assert client.get(path).status_code == 404
     assert web.static_url("site.css").startswith("/static/demo/site.css?v=")
 

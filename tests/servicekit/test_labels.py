@@ -1,5 +1,5 @@
 """Every check id a report can carry has a label in words, in Dutch and in English, and the
-format line is shown in the page's language (servicekit/web.py)."""
+format line is shown in the page's language (servicekit/web/)."""
 
 from __future__ import annotations
 
