@@ -30,6 +30,7 @@ from sqlmodel import Session, col, select
 from contexts import DID_V1, MULTIKEY_V1
 from credentials.keys import Multikey, normalise_algorithm
 from credentials.keystore import KeystoreError
+from servicekit.db import rowcount
 from servicekit.problems import ProblemError
 
 from ..models import Institution, SigningKey
@@ -128,7 +129,7 @@ def rotate(
         .where(Institution.id == institution.id, Institution.key_generation == generation)
         .values(key_generation=generation + 1)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         raise ProblemError(409, "rotation_conflict", "another key rotation happened meanwhile")
     session.execute(
         update(SigningKey)
@@ -352,7 +353,7 @@ def rewrap_all(ctx: IssuerContext) -> Rewrapped:
                     .where(col(SigningKey.id) == row_id, col(SigningKey.wrapped_secret) == wrapped)
                     .values(wrapped_secret=fresh)
                 )
-                if done.rowcount == 1:
+                if rowcount(done) == 1:
                     report.rewrapped += 1
                     break
                 current = session.get(SigningKey, row_id)

@@ -41,6 +41,7 @@ from sqlmodel import col, select
 from credentials.errors import MicrocredError
 from credentials.jose import verify_jwt
 from credentials.microcredential import CONTEXT, CREDENTIAL_TYPE
+from servicekit.db import rowcount
 from servicekit.problems import ProblemError
 from servicekit.qr import qr_png, qr_svg
 from servicekit.tokens import new_token, token_hash
@@ -301,7 +302,7 @@ def cancel(
             )
             .values(state="cancelled")
         )
-        if done.rowcount != 1:
+        if rowcount(done) != 1:
             raise ProblemError(
                 409, "offer_not_cancellable", f"offer {offer_id} is unknown, used or cancelled"
             )
@@ -388,7 +389,7 @@ def token(ctx: IssuerContext, institution: Institution, form: dict[str, str]) ->
                 access_expires_at=now + timedelta(seconds=ttl),
             )
         )
-        if won.rowcount != 1:
+        if rowcount(won) != 1:
             raise invalid
         c_nonce = _new_nonce(ctx, session, institution)
     return {
@@ -418,7 +419,7 @@ def _reserve_pin_attempt(ctx: IssuerContext, offer: Offer) -> bool:
             )
             .values(tx_code_failures=Offer.tx_code_failures + 1)
         )
-    return taken.rowcount == 1
+    return rowcount(taken) == 1
 
 
 def _count_wrong_pin(ctx: IssuerContext, offer: Offer) -> None:
@@ -479,7 +480,7 @@ def _consume_nonce(ctx: IssuerContext, institution: Institution, value: Any) -> 
             )
             .values(used_at=now)
         )
-        return done.rowcount == 1
+        return rowcount(done) == 1
 
 
 # --------------------------------------------------------------------------- credential
@@ -549,7 +550,7 @@ def credential(
             .where(col(Offer.id) == offer.id, col(Offer.state) == "redeemed")
             .values(state="issuing")
         )
-        if won.rowcount != 1:
+        if rowcount(won) != 1:
             raise _invalid_token("the access token has been used")
     stored = personal.unseal(ctx.keystore, offer.id, offer.learner)
     try:
@@ -669,7 +670,7 @@ def sweep_stuck(ctx: IssuerContext, *, older_than: float = 300.0) -> list[str]:
                 .where(col(Offer.id) == offer.id, col(Offer.state) == "issuing")
                 .values(state="redeemed")
             )
-            if done.rowcount == 1:
+            if rowcount(done) == 1:
                 swept.append(offer.id)
                 audit.record(
                     session,

@@ -21,6 +21,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from credentials.keystore import Keystore
+from servicekit.db import rowcount
 
 from ..models import IssuedCredential, Offer
 
@@ -171,7 +172,7 @@ def protect_refs(ctx: IssuerContext) -> int:
                 )
                 .values(learner_ref=ref, learner_sealed=fresh)
             )
-            changed += done.rowcount
+            changed += rowcount(done)
     return changed + _protect_row_keys(ctx)
 
 
@@ -199,5 +200,5 @@ def _protect_row_keys(ctx: IssuerContext) -> int:
                 .where(col(IssuedCredential.id) == row_id, col(IssuedCredential.row_key) == row_key)
                 .values(row_key=tag)
             )
-            changed += done.rowcount
+            changed += rowcount(done)
     return changed

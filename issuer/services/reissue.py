@@ -47,6 +47,7 @@ from sqlmodel import Session, col, select
 
 from credentials import disclosure
 from credentials.errors import MicrocredError
+from servicekit.db import rowcount
 from servicekit.problems import ProblemError
 
 from ..models import Institution, IssuedCredential, Offer
@@ -385,7 +386,7 @@ def _sign_again(
                 )
                 .values(replaced_by=new_id)
             )
-            if won.rowcount != 1:
+            if rowcount(won) != 1:
                 raise _Lost
     except (_Lost, IntegrityError):
         report.counts["already_replaced"] += 1  # a concurrent run did it
@@ -450,7 +451,7 @@ def _offer_again(
             )
             .values(replacement_offer_id=created["id"])
         )
-        linked = won.rowcount == 1
+        linked = rowcount(won) == 1
     if not linked:
         offers.cancel(ctx, institution, created["id"], actor=actor)
         report.counts["already_replaced"] += 1

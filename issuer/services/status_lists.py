@@ -45,6 +45,7 @@ from sqlmodel import Session, col, select
 
 from credentials.proofs import sign
 from credentials.status_list import MIN_LENGTH, StatusList, status_entry, status_list_credential
+from servicekit.db import rowcount
 from servicekit.problems import ProblemError
 
 from ..models import Institution, IssuedCredential, StatusBitstring, StatusSlot
@@ -279,7 +280,7 @@ def _insert(
         {"list_id": list_id, "status_index": index, "credential_id": cid, "created_at": now}
         for cid, index in pairs
     ]
-    inserted = session.execute(statement, rows).rowcount
+    inserted = rowcount(session.execute(statement, rows))
     if inserted != len(pairs):
         owners = _owners(session, list_id, [index for _, index in pairs])
         pairs = [(cid, index) for cid, index in pairs if owners.get(index) == cid]
@@ -365,7 +366,7 @@ def _apply(
             .where(col(table.id) == row.id, col(table.revoked_at).is_(None))
             .values(revoked_at=now, status_changed_at=now)
         )
-        if done.rowcount != 1:
+        if rowcount(done) != 1:
             raise _Retry
         _set_bit(session, row.status_list_id, "revocation", row.status_index, 1)
         action = "credential.revoke"
@@ -387,7 +388,7 @@ def _apply(
             )
             .values(suspended=True, status_changed_at=now)
         )
-        if done.rowcount != 1:
+        if rowcount(done) != 1:
             raise _Retry
         _set_bit(session, row.status_list_id, "suspension", row.status_index, 1)
         action = "credential.suspend"
@@ -403,7 +404,7 @@ def _apply(
             )
             .values(suspended=False, status_changed_at=now)
         )
-        if done.rowcount != 1:
+        if rowcount(done) != 1:
             raise _Retry
         _set_bit(session, row.status_list_id, "suspension", row.status_index, 0)
         action = "credential.unsuspend"
@@ -434,7 +435,7 @@ def _set_bit(session: Session, list_id: str, purpose: str, index: int, value: in
             .where(key, col(table.version) == current.version)
             .values(encoded_list=bits.encode(), version=current.version + 1)
         )
-        if done.rowcount == 1:
+        if rowcount(done) == 1:
             return
     raise _Retry
 

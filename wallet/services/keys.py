@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from credentials.keys import Multikey
 from credentials.keystore import Keystore, KeystoreError
-from servicekit.db import Database
+from servicekit.db import Database, rowcount
 
 from ..models import Learner, Share
 
@@ -92,6 +92,6 @@ class HolderKeys:
                         .values({column.key: fresh})
                     )
                 # a lost compare-and-set: the row was deleted or re-wrapped meanwhile
-                counts["rewrapped" if done.rowcount == 1 else "already_current"] += 1
+                counts["rewrapped" if rowcount(done) == 1 else "already_current"] += 1
             report[label.replace(" ", "_")] = counts
         return report
