@@ -20,8 +20,8 @@ import typer
 
 from credentials.errors import MicrocredError
 from servicekit.db import make_owner_only
+from servicekit.errors import ServiceError
 from servicekit.migrations import SchemaOutOfDate, ensure_current
-from servicekit.problems import ProblemError
 
 from .config import Settings
 from .services import batch, institutions, keys, reissue, tokens
@@ -75,7 +75,7 @@ def context(
         fail(exc.message)
     try:
         yield ctx
-    except ProblemError as exc:
+    except ServiceError as exc:
         errors = exc.extra.get("errors")
         fail(f"{exc.detail}" + (f" {json.dumps(errors)}" if errors and len(errors) > 1 else ""))
     except MicrocredError as exc:

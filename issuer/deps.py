@@ -1,4 +1,7 @@
-"""FastAPI dependencies as ``Annotated`` aliases: the context, the caller, the body.
+"""FastAPI dependencies as ``Annotated`` aliases: the services, the caller, the body.
+
+The issuer's service container is the :class:`IssuerContext` on ``app.state.services``
+(the shape the wallet and the verifier share); routes ask for it as ``ServicesDep``.
 
 Authentication order is fixed so that answers leak nothing and mean one thing each:
 no or unknown token → 401; unknown institution → 404; a token of another institution →
@@ -27,11 +30,15 @@ from .services import institutions, tokens
 from .services.context import IssuerContext
 
 
-def get_context(request: Request) -> IssuerContext:
-    return request.app.state.issuer
+def get_services(request: Request) -> IssuerContext:
+    return request.app.state.services
 
 
-Ctx = Annotated[IssuerContext, Depends(get_context)]
+ServicesDep = Annotated[IssuerContext, Depends(get_services)]
+
+#: Older names of the same dependency, kept while code written against them lands.
+get_context = get_services
+Ctx = ServicesDep
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,7 @@ def _unauthorized(detail: str) -> ProblemError:
     return ProblemError(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def authenticated(ctx: Ctx, request: Request, slug: str) -> Principal:
+def authenticated(ctx: ServicesDep, request: Request, slug: str) -> Principal:
     presented = _bearer(request)
     if presented is None:
         raise _unauthorized("an API token is required (Authorization: Bearer …)")
@@ -90,7 +97,7 @@ Revoker = Annotated[Principal, require("revoke")]
 Admin = Annotated[Principal, require("admin")]
 
 
-def public_institution(ctx: Ctx, slug: str) -> Institution:
+def public_institution(ctx: ServicesDep, slug: str) -> Institution:
     with ctx.db.session() as session:
         return institutions.by_slug(session, slug)
 
@@ -98,7 +105,7 @@ def public_institution(ctx: Ctx, slug: str) -> Institution:
 PublicInstitution = Annotated[Institution, Depends(public_institution)]
 
 
-def service_admin(ctx: Ctx, request: Request) -> str:
+def service_admin(ctx: ServicesDep, request: Request) -> str:
     """The deployment's operator (``settings.admin_token``), for ``/admin`` routes."""
     configured = ctx.settings.admin_token
     presented = _bearer(request)

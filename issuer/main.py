@@ -21,7 +21,7 @@ from servicekit.app import create_app as create_service_app
 from servicekit.migrations import ensure_current
 
 from .config import Settings
-from .routes import include_all, pages
+from .routes import ROUTERS, pages
 from .services import offers
 from .services.clock import Clock
 from .services.context import IssuerContext
@@ -66,7 +66,8 @@ def create_app(
         hsts=settings.is_https,
     )
     app.add_middleware(_BodyLimits, default=settings.max_body)
-    app.state.issuer = ctx
+    app.state.services = ctx
+    app.state.issuer = ctx  # the older name, still read by the console pages and tests
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -76,7 +77,8 @@ def create_app(
         ctx.close()
 
     app.router.lifespan_context = lifespan
-    include_all(app)
+    for router in ROUTERS:
+        app.include_router(router)
     app.include_router(pages.router)  # the console pages (servicekit.web)
     return app
 

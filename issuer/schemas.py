@@ -27,7 +27,7 @@ from pydantic import (
 )
 
 from credentials.microcredential import PARTICIPATION_FORMS, SUPERVISION
-from servicekit.problems import ProblemError
+from servicekit.errors import Unprocessable
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -386,8 +386,7 @@ def validate(model: type[T], data: Any, *, prefix: str = "") -> T:
         value = model.model_validate(data)
     except ValidationError as exc:
         errors = field_errors(exc, prefix)
-        raise ProblemError(
-            422,
+        raise Unprocessable(
             "validation_error",
             f"{errors[0]['field']}: {errors[0]['message']}",
             errors=errors,
@@ -395,10 +394,117 @@ def validate(model: type[T], data: Any, *, prefix: str = "") -> T:
     problems = value.cross_check() if isinstance(value, Strict | StatusChangeIn) else []
     if problems:
         errors = [{"field": prefix + field, "message": message} for field, message in problems]
-        raise ProblemError(
-            422,
+        raise Unprocessable(
             "validation_error",
             f"{errors[0]['field']}: {errors[0]['message']}",
             errors=errors,
         )
     return value
+
+
+# --------------------------------------------------------------------------- answers
+# What the routes that build their own response (headers, status, media type) send back;
+# declared as ``response_model`` for the OpenAPI document only: a route that returns a
+# ``Response`` is not re-validated, so these never change an answer. ``extra="allow"``:
+# the protocols let issuers add members, and so may we.
+
+
+class Answer(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class IssuedCredentialOut(Answer):
+    """201 for a new credential, 200 when an ``Idempotency-Key`` replays an earlier one."""
+
+    verifiableCredential: dict[str, Any]
+
+
+class DidDocumentOut(Answer):
+    """A did:web DID document."""
+
+    id: str
+    verificationMethod: list[dict[str, Any]] = []
+
+
+class CredentialIssuerMetadataOut(Answer):
+    """OpenID4VCI credential issuer metadata."""
+
+    credential_issuer: str
+    credential_endpoint: str
+    nonce_endpoint: str | None = None
+    notification_endpoint: str | None = None
+    token_endpoint: str | None = None
+    display: list[dict[str, Any]] = []
+    credential_configurations_supported: dict[str, dict[str, Any]]
+
+
+class AuthorizationServerMetadataOut(Answer):
+    """RFC 8414 authorisation server metadata (pre-authorised code flow only)."""
+
+    issuer: str
+    token_endpoint: str
+    grant_types_supported: list[str]
+    pre_authorized_grant_anonymous_access_supported: bool = Field(
+        alias="pre-authorized_grant_anonymous_access_supported"
+    )
+    response_types_supported: list[str] = []
+    token_endpoint_auth_methods_supported: list[str] = []
+
+
+class CredentialOfferOut(Answer):
+    """An OpenID4VCI credential offer (what ``credential_offer_uri`` points at)."""
+
+    credential_issuer: str
+    credential_configuration_ids: list[str]
+    grants: dict[str, dict[str, Any]]
+
+
+class TokenOut(Answer):
+    """The token endpoint's answer (OAuth 2.0 + OpenID4VCI)."""
+
+    access_token: str
+    token_type: str
+    expires_in: int
+    c_nonce: str | None = None
+    c_nonce_expires_in: int | None = None
+
+
+class NonceOut(Answer):
+    """A fresh ``c_nonce`` for the key proof (OpenID4VCI 1.0 nonce endpoint)."""
+
+    c_nonce: str
+
+
+class CredentialOut(Answer):
+    """The credential endpoint's answer: the credential (a JSON-LD VC or an SD-JWT VC)."""
+
+    credentials: list[dict[str, Any]]
+    notification_id: str | None = None
+    credential: dict[str, Any] | str | None = None
+
+
+class JwtVcIssuerMetadataOut(Answer):
+    """SD-JWT VC issuer metadata (``/.well-known/jwt-vc-issuer``)."""
+
+    issuer: str
+    jwks: dict[str, Any]
+
+
+class TypeMetadataOut(Answer):
+    """SD-JWT VC type metadata of one module (``vct``)."""
+
+    vct: str
+    name: str | None = None
+    description: str | None = None
+    display: list[dict[str, Any]] = []
+    claims: list[dict[str, Any]] = []
+
+
+def media_content(
+    description: str, *media_types: str, binary: bool = False
+) -> dict[int | str, Any]:
+    """``responses=`` for a 200 that is not JSON (an image, a JWT): says what comes back."""
+    schema = {"type": "string", "format": "binary"} if binary else {"type": "string"}
+    return {
+        200: {"description": description, "content": {m: {"schema": schema} for m in media_types}}
+    }

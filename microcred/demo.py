@@ -358,7 +358,7 @@ def seed_issuer(config: DemoConfig, state: DemoState) -> None:
     from issuer.schemas import ModuleIn, validate
     from issuer.services import institutions, modules, tokens, urls
     from issuer.services.context import IssuerContext
-    from servicekit.problems import ProblemError
+    from servicekit.errors import ServiceError
 
     ctx = IssuerContext(config.settings("issuer"))
     try:
@@ -379,7 +379,7 @@ def seed_issuer(config: DemoConfig, state: DemoState) -> None:
                             actor="demo",
                             now=ctx.now(),
                         )
-            except ProblemError:
+            except ServiceError:
                 created = institutions.create(
                     ctx,
                     slug=slug,
@@ -393,7 +393,7 @@ def seed_issuer(config: DemoConfig, state: DemoState) -> None:
             for module in spec["modules"]:
                 try:
                     modules.get(ctx, institution, module["id"])
-                except ProblemError:
+                except ServiceError:
                     modules.create(ctx, institution, validate(ModuleIn, module), actor="demo")
             state.institutions[slug] = SeededInstitution(
                 slug=slug,
@@ -431,7 +431,7 @@ def write_trust_files(config: DemoConfig, state: DemoState) -> None:
 def seed_wallet(config: DemoConfig, state: DemoState) -> None:
     """The published route and the learner (who follows it), through the wallet's services."""
     from servicekit.db import Database
-    from servicekit.problems import ProblemError
+    from servicekit.errors import ServiceError
     from wallet.services.accounts import SESSION
     from wallet.services.container import build_services
 
@@ -447,7 +447,7 @@ def seed_wallet(config: DemoConfig, state: DemoState) -> None:
             learner = services.accounts.register(
                 state.learner_username, state.learner_password, reveal_taken=True
             )
-        except ProblemError as exc:
+        except ServiceError as exc:
             if exc.code != "username_taken":
                 raise
             token, _ = services.accounts.login(

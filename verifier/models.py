@@ -98,27 +98,3 @@ class VerificationLogEntry(VerifierModel, table=True):
     failed_checks: str = Field(default="", sa_type=Text)
     """Check ids and codes that failed (``proof:invalid_proof``): no personal data."""
     document: dict[str, Any] | None = Field(default=None, sa_type=JSON)
-
-
-# --------------------------------------------------------------------------- API bodies
-
-
-class PresentationRequestCreate(sqlmodel.SQLModel):
-    """``POST /requests``: what the verifier asks the learner for."""
-
-    model_config = {"extra": "forbid"}  # type: ignore[assignment]
-
-    purpose: str = Field(min_length=1, max_length=1000)
-    """Shown to the learner by the wallet: why this is asked (e.g. "Application: data analyst")."""
-    credential_types: list[str] | None = Field(default=None, max_length=10)
-    """Compact type names; default VerifiableCredential + OpenBadgeCredential."""
-    modules: list[str] | None = Field(default=None, max_length=20)
-    """Module names, or achievement ids (URLs); each becomes its own required query."""
-    rule: dict[str, Any] | None = None
-    """A route definition (credentials.rules) evaluated over the verified answer."""
-    expires_in: int | None = Field(default=None, ge=1)
-    client_name: str | None = Field(default=None, min_length=1, max_length=200)
-    formats: list[str] | None = Field(default=None, max_length=2)
-    """``ldp_vc`` (default), ``dc+sd-jwt`` or both: either format answers (issue 19)."""
-    vct_values: list[str] | None = Field(default=None, max_length=20)
-    """The SD-JWT VC types accepted (DCQL ``meta.vct_values``); needed for dc+sd-jwt."""

@@ -20,7 +20,7 @@ from servicekit.migrations import ensure_current
 from servicekit.ratelimit import RateLimiter
 
 from .config import Settings
-from .routes import accounts, credentials, data, learning_routes, pages, requests, shares
+from .routes import ROUTERS, pages
 from .services.clock import Clock
 from .services.container import build_services
 
@@ -56,8 +56,8 @@ def create_app(
         settings, db, clock=clock, fetcher=fetcher, keystore=keystore
     )
     app.state.login_limiter = RateLimiter()
-    for module in (accounts, credentials, learning_routes, shares, requests, data):
-        app.include_router(module.router)
+    for router in ROUTERS:
+        app.include_router(router)
     app.include_router(pages.router)  # the learner's pages (servicekit.web)
     return app
 

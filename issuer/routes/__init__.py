@@ -1,8 +1,12 @@
-"""HTTP adapters: parse the request, call a service, shape the answer. No queries here."""
+"""HTTP adapters: parse the request, call a service, shape the answer. No queries here.
+
+``ROUTERS`` are the API routers in the order ``main.create_app`` includes them; the
+console pages (``pages.router``) come after them, with their own error handling.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import APIRouter
 
 from . import (
     admin,
@@ -17,18 +21,15 @@ from . import (
     status,
 )
 
-
-def include_all(app: FastAPI) -> None:
-    for module in (
-        institutions,
-        admin,
-        modules,
-        credentials,
-        batches,
-        sdjwt,  # before status: …/status/<list>/token is not a purpose
-        status,
-        offers,
-        oid4vci,
-        audit,
-    ):
-        app.include_router(module.router)
+ROUTERS: tuple[APIRouter, ...] = (
+    institutions.router,
+    admin.router,
+    modules.router,
+    credentials.router,
+    batches.router,
+    sdjwt.router,  # before status: …/status/<list>/token is not a purpose
+    status.router,
+    offers.router,
+    oid4vci.router,
+    audit.router,
+)

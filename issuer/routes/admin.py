@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from ..deps import Admin, Ctx, JsonBody, ServiceAdmin
+from ..deps import Admin, JsonBody, ServiceAdmin, ServicesDep
 from ..schemas import InstitutionIn, RotateIn, TokenIn, validate
 from ..services import institutions, keys, reissue, tokens
 
@@ -14,7 +14,7 @@ router = APIRouter(tags=["administration"])
 
 
 @router.post("/admin/institutions", status_code=201)
-def create_institution(ctx: Ctx, operator: ServiceAdmin, body: JsonBody) -> dict[str, Any]:
+def create_institution(ctx: ServicesDep, operator: ServiceAdmin, body: JsonBody) -> dict[str, Any]:
     """A new institution with its did:web, key 1 and an all-scopes token (shown once)."""
     spec = validate(InstitutionIn, body)
     created = institutions.create(
@@ -32,13 +32,13 @@ def create_institution(ctx: Ctx, operator: ServiceAdmin, body: JsonBody) -> dict
 
 
 @router.get("/institutions/{slug}/tokens")
-def list_tokens(ctx: Ctx, principal: Admin) -> dict[str, Any]:
+def list_tokens(ctx: ServicesDep, principal: Admin) -> dict[str, Any]:
     with ctx.db.session() as session:
         return {"tokens": tokens.listing(session, principal.institution)}
 
 
 @router.post("/institutions/{slug}/tokens", status_code=201)
-def create_token(ctx: Ctx, principal: Admin, body: JsonBody) -> dict[str, Any]:
+def create_token(ctx: ServicesDep, principal: Admin, body: JsonBody) -> dict[str, Any]:
     spec = validate(TokenIn, body)
     with ctx.db.session() as session:
         row, plain = tokens.create(
@@ -53,7 +53,7 @@ def create_token(ctx: Ctx, principal: Admin, body: JsonBody) -> dict[str, Any]:
 
 
 @router.delete("/institutions/{slug}/tokens/{token_id}")
-def revoke_token(ctx: Ctx, principal: Admin, token_id: str) -> dict[str, Any]:
+def revoke_token(ctx: ServicesDep, principal: Admin, token_id: str) -> dict[str, Any]:
     with ctx.db.session() as session:
         row = tokens.revoke(
             session, principal.institution, token_id, actor=principal.actor, now=ctx.now()
@@ -62,13 +62,13 @@ def revoke_token(ctx: Ctx, principal: Admin, token_id: str) -> dict[str, Any]:
 
 
 @router.get("/institutions/{slug}/keys")
-def list_keys(ctx: Ctx, principal: Admin) -> dict[str, Any]:
+def list_keys(ctx: ServicesDep, principal: Admin) -> dict[str, Any]:
     with ctx.db.session() as session:
         return {"keys": keys.key_summaries(session, principal.institution)}
 
 
 @router.post("/institutions/{slug}/keys/rotate", status_code=201)
-def rotate_key(ctx: Ctx, principal: Admin, body: JsonBody) -> dict[str, Any]:
+def rotate_key(ctx: ServicesDep, principal: Admin, body: JsonBody) -> dict[str, Any]:
     """A new current key; the old one stays listed (retired), or is withdrawn from
     ``assertionMethod`` when ``compromised`` is true."""
     spec = validate(RotateIn, body)
@@ -83,14 +83,14 @@ def rotate_key(ctx: Ctx, principal: Admin, body: JsonBody) -> dict[str, Any]:
 
 
 @router.post("/institutions/{slug}/keys/{generation}/compromise")
-def compromise_key(ctx: Ctx, principal: Admin, generation: int) -> dict[str, Any]:
+def compromise_key(ctx: ServicesDep, principal: Admin, generation: int) -> dict[str, Any]:
     """Withdraw a retired key from ``assertionMethod``: what it signed stops verifying."""
     return {"keys": keys.compromise(ctx, principal.institution, generation, actor=principal.actor)}
 
 
 @router.get("/institutions/{slug}/keys/{generation}/credentials")
 def credentials_signed_by_key(
-    ctx: Ctx,
+    ctx: ServicesDep,
     principal: Admin,
     generation: int,
     before: int | None = Query(default=None, ge=1, le=2**31 - 1),
@@ -103,7 +103,7 @@ def credentials_signed_by_key(
 
 
 @router.post("/institutions/{slug}/keys/{generation}/reissue")
-def reissue_credentials(ctx: Ctx, principal: Admin, generation: int) -> dict[str, Any]:
+def reissue_credentials(ctx: ServicesDep, principal: Admin, generation: int) -> dict[str, Any]:
     """Replace what a compromised key signed and revoke the originals (409
     ``key_not_compromised`` for any other key). Safe to repeat: a credential is replaced
     once; a repeat finishes what an interrupted run left and reports the rest as done."""

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Query
 
-from ..deps import Admin, Ctx
+from ..deps import Admin, ServicesDep
 from ..services import audit
 
 router = APIRouter(tags=["audit"])
@@ -15,7 +15,7 @@ router = APIRouter(tags=["audit"])
 
 @router.get("/institutions/{slug}/audit")
 def audit_log(
-    ctx: Ctx,
+    ctx: ServicesDep,
     principal: Admin,
     action: str | None = None,
     credential_id: str | None = None,

@@ -9,7 +9,7 @@ from starlette.concurrency import run_in_threadpool
 
 from servicekit.problems import ProblemError
 
-from ..deps import Ctx, IdempotencyKey, Issuer, media_type
+from ..deps import IdempotencyKey, Issuer, ServicesDep, media_type
 from ..services import batch
 
 router = APIRouter(tags=["batches"])
@@ -17,7 +17,7 @@ router = APIRouter(tags=["batches"])
 
 @router.post("/institutions/{slug}/batches")
 async def run_batch(
-    ctx: Ctx,
+    ctx: ServicesDep,
     principal: Issuer,
     request: Request,
     key: IdempotencyKey,

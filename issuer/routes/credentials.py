@@ -9,8 +9,14 @@ from fastapi.responses import JSONResponse
 
 from servicekit.problems import ProblemError
 
-from ..deps import Ctx, IdempotencyKey, Issuer, JsonBody, Member, Revoker
-from ..schemas import IssueModuleIn, StatusActionIn, StatusChangeIn, validate
+from ..deps import IdempotencyKey, Issuer, JsonBody, Member, Revoker, ServicesDep
+from ..schemas import (
+    IssuedCredentialOut,
+    IssueModuleIn,
+    StatusActionIn,
+    StatusChangeIn,
+    validate,
+)
 from ..services import issuance, records, status_lists
 
 router = APIRouter(tags=["credentials"])
@@ -25,8 +31,10 @@ def _issued(result: issuance.Issued) -> JSONResponse:
     )
 
 
-@router.post("/institutions/{slug}/credentials/issue", status_code=201)
-def issue(ctx: Ctx, principal: Issuer, body: JsonBody, key: IdempotencyKey) -> JSONResponse:
+@router.post(
+    "/institutions/{slug}/credentials/issue", status_code=201, response_model=IssuedCredentialOut
+)
+def issue(ctx: ServicesDep, principal: Issuer, body: JsonBody, key: IdempotencyKey) -> JSONResponse:
     """VC-API: sign ``{"credential", "options"}`` as this institution, with status entries."""
     result = issuance.issue_vc_api(
         ctx, principal.institution, body, actor=principal.actor, idempotency_key=key
@@ -34,8 +42,10 @@ def issue(ctx: Ctx, principal: Issuer, body: JsonBody, key: IdempotencyKey) -> J
     return _issued(result)
 
 
-@router.post("/institutions/{slug}/issuances", status_code=201)
-def issue_module(ctx: Ctx, principal: Issuer, body: JsonBody, key: IdempotencyKey) -> JSONResponse:
+@router.post("/institutions/{slug}/issuances", status_code=201, response_model=IssuedCredentialOut)
+def issue_module(
+    ctx: ServicesDep, principal: Issuer, body: JsonBody, key: IdempotencyKey
+) -> JSONResponse:
     """Issue a module to a learner (e-mail/student number and/or DID) with a result."""
     request = validate(IssueModuleIn, body)
     result = issuance.issue_module(
@@ -50,7 +60,7 @@ def issue_module(ctx: Ctx, principal: Issuer, body: JsonBody, key: IdempotencyKe
 
 
 @router.post("/institutions/{slug}/credentials/status")
-def update_status(ctx: Ctx, principal: Revoker, body: JsonBody) -> dict[str, Any]:
+def update_status(ctx: ServicesDep, principal: Revoker, body: JsonBody) -> dict[str, Any]:
     """VC-API: revoke, suspend or reactivate (revocation is permanent: 409 to undo)."""
     change = validate(StatusChangeIn, body)
     return status_lists.change(
@@ -65,7 +75,7 @@ def update_status(ctx: Ctx, principal: Revoker, body: JsonBody) -> dict[str, Any
 
 @router.get("/institutions/{slug}/credentials")
 def list_credentials(
-    ctx: Ctx,
+    ctx: ServicesDep,
     principal: Member,
     learner: str | None = None,
     module: str | None = None,
@@ -78,7 +88,7 @@ def list_credentials(
 
 
 @router.get("/institutions/{slug}/credentials/{credential_id:path}")
-def get_credential(ctx: Ctx, principal: Member, credential_id: str) -> dict[str, Any]:
+def get_credential(ctx: ServicesDep, principal: Member, credential_id: str) -> dict[str, Any]:
     return records.get(ctx, principal.institution, credential_id)
 
 
@@ -87,7 +97,7 @@ _ACTIONS = {"revoke": "revoked", "suspend": "suspended", "unsuspend": "active"}
 
 @router.post("/institutions/{slug}/credentials/{credential_id}/{action}")
 def status_action(
-    ctx: Ctx, principal: Revoker, credential_id: str, action: str, body: JsonBody
+    ctx: ServicesDep, principal: Revoker, credential_id: str, action: str, body: JsonBody
 ) -> dict[str, Any]:
     """The UI-facing form of a status change: …/revoke, …/suspend, …/unsuspend."""
     if action not in _ACTIONS:

@@ -7,7 +7,8 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from ..deps import Ctx, PublicInstitution
+from ..deps import PublicInstitution, ServicesDep
+from ..schemas import DidDocumentOut
 from ..services import institutions, keys
 
 router = APIRouter(tags=["institutions"])
@@ -21,8 +22,12 @@ DID_DOCUMENT_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/institutions/{slug}/did.json", responses=DID_DOCUMENT_RESPONSE)
-def did_document(ctx: Ctx, institution: PublicInstitution) -> JSONResponse:
+@router.get(
+    "/institutions/{slug}/did.json",
+    response_model=DidDocumentOut,
+    responses=DID_DOCUMENT_RESPONSE,
+)
+def did_document(ctx: ServicesDep, institution: PublicInstitution) -> JSONResponse:
     """The did:web DID document (``did:web:<host>:institutions:<slug>``)."""
     with ctx.db.session() as session:
         document = keys.did_document(ctx, session, institution)
@@ -34,5 +39,5 @@ def did_document(ctx: Ctx, institution: PublicInstitution) -> JSONResponse:
 
 
 @router.get("/institutions/{slug}")
-def institution(ctx: Ctx, institution: PublicInstitution) -> dict[str, Any]:
+def institution(ctx: ServicesDep, institution: PublicInstitution) -> dict[str, Any]:
     return institutions.public(ctx, institution)

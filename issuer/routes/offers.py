@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from ..deps import Ctx, Issuer, JsonBody, Member
+from ..deps import Issuer, JsonBody, Member, ServicesDep
 from ..schemas import OfferIn, validate
 from ..services import offers
 
@@ -14,7 +14,7 @@ router = APIRouter(tags=["offers"])
 
 
 @router.post("/institutions/{slug}/offers", status_code=201)
-def create_offer(ctx: Ctx, principal: Issuer, body: JsonBody) -> dict[str, Any]:
+def create_offer(ctx: ServicesDep, principal: Issuer, body: JsonBody) -> dict[str, Any]:
     """An offer for a pending issuance: offer URIs (by reference and by value), QR image
     URLs, and the PIN when one was asked for (shown only in this answer)."""
     request = validate(OfferIn, body)
@@ -22,10 +22,10 @@ def create_offer(ctx: Ctx, principal: Issuer, body: JsonBody) -> dict[str, Any]:
 
 
 @router.get("/institutions/{slug}/offers/{offer_id}")
-def get_offer(ctx: Ctx, principal: Member, offer_id: str) -> dict[str, Any]:
+def get_offer(ctx: ServicesDep, principal: Member, offer_id: str) -> dict[str, Any]:
     return offers.get(ctx, principal.institution, offer_id)
 
 
 @router.delete("/institutions/{slug}/offers/{offer_id}")
-def cancel_offer(ctx: Ctx, principal: Issuer, offer_id: str) -> dict[str, Any]:
+def cancel_offer(ctx: ServicesDep, principal: Issuer, offer_id: str) -> dict[str, Any]:
     return offers.cancel(ctx, principal.institution, offer_id, actor=principal.actor)

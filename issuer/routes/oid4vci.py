@@ -16,9 +16,19 @@ from starlette.concurrency import run_in_threadpool
 
 from credentials.errors import MicrocredError
 from credentials.model import parse_json
+from servicekit.errors import STATUS_BY_KIND, Invalid
 from servicekit.ratelimit import per_client
 
-from ..deps import Ctx, PublicInstitution, is_json, media_type
+from ..deps import PublicInstitution, ServicesDep, is_json, media_type
+from ..schemas import (
+    AuthorizationServerMetadataOut,
+    CredentialIssuerMetadataOut,
+    CredentialOfferOut,
+    CredentialOut,
+    NonceOut,
+    TokenOut,
+    media_content,
+)
 from ..services import offers
 
 router = APIRouter(tags=["openid4vci"])
@@ -29,7 +39,9 @@ PUBLIC = {"Access-Control-Allow-Origin": "*", "Cache-Control": "public, max-age=
 
 def _oauth_error(error: offers.OAuthError) -> JSONResponse:
     return JSONResponse(
-        error.body(), status_code=error.status, headers={**NO_STORE, **error.headers}
+        error.body(),
+        status_code=STATUS_BY_KIND[error.kind.kind],
+        headers={**NO_STORE, **error.headers},
     )
 
 
@@ -41,23 +53,35 @@ async def _json_body(request: Request, error_code: str) -> Any:
     try:
         return parse_json(await request.body())
     except MicrocredError as exc:
-        raise offers.OAuthError(400, error_code, exc.message) from exc
+        raise offers.OAuthError(Invalid, error_code, exc.message) from exc
 
 
-@router.get("/.well-known/openid-credential-issuer/institutions/{slug}")
-@router.get("/institutions/{slug}/.well-known/openid-credential-issuer")
-def issuer_metadata(ctx: Ctx, institution: PublicInstitution) -> JSONResponse:
+@router.get(
+    "/.well-known/openid-credential-issuer/institutions/{slug}",
+    response_model=CredentialIssuerMetadataOut,
+)
+@router.get(
+    "/institutions/{slug}/.well-known/openid-credential-issuer",
+    response_model=CredentialIssuerMetadataOut,
+)
+def issuer_metadata(ctx: ServicesDep, institution: PublicInstitution) -> JSONResponse:
     return JSONResponse(offers.issuer_metadata(ctx, institution), headers=PUBLIC)
 
 
-@router.get("/.well-known/oauth-authorization-server/institutions/{slug}")
-@router.get("/institutions/{slug}/.well-known/oauth-authorization-server")
-def authorization_server_metadata(ctx: Ctx, institution: PublicInstitution) -> JSONResponse:
+@router.get(
+    "/.well-known/oauth-authorization-server/institutions/{slug}",
+    response_model=AuthorizationServerMetadataOut,
+)
+@router.get(
+    "/institutions/{slug}/.well-known/oauth-authorization-server",
+    response_model=AuthorizationServerMetadataOut,
+)
+def authorization_server_metadata(ctx: ServicesDep, institution: PublicInstitution) -> JSONResponse:
     return JSONResponse(offers.authorization_server_metadata(ctx, institution), headers=PUBLIC)
 
 
-@router.get("/institutions/{slug}/credential-offers/{handle}")
-def credential_offer(ctx: Ctx, institution: PublicInstitution, handle: str) -> JSONResponse:
+@router.get("/institutions/{slug}/credential-offers/{handle}", response_model=CredentialOfferOut)
+def credential_offer(ctx: ServicesDep, institution: PublicInstitution, handle: str) -> JSONResponse:
     """The offer JSON behind ``credential_offer_uri`` (the handle is the secret)."""
     offer = offers.by_handle(ctx, institution, handle)
     return JSONResponse(
@@ -66,25 +90,37 @@ def credential_offer(ctx: Ctx, institution: PublicInstitution, handle: str) -> J
     )
 
 
-@router.get("/institutions/{slug}/credential-offers/{handle}/qr.png")
-def offer_qr_png(ctx: Ctx, institution: PublicInstitution, handle: str) -> Response:
+@router.get(
+    "/institutions/{slug}/credential-offers/{handle}/qr.png",
+    response_class=Response,
+    responses=media_content("The offer as a QR code", "image/png", binary=True),
+)
+def offer_qr_png(ctx: ServicesDep, institution: PublicInstitution, handle: str) -> Response:
     image = offers.qr(ctx, institution, handle, "png")
     return Response(image, media_type="image/png", headers=NO_STORE)
 
 
-@router.get("/institutions/{slug}/credential-offers/{handle}/qr.svg")
-def offer_qr_svg(ctx: Ctx, institution: PublicInstitution, handle: str) -> Response:
+@router.get(
+    "/institutions/{slug}/credential-offers/{handle}/qr.svg",
+    response_class=Response,
+    responses=media_content("The offer as a QR code", "image/svg+xml"),
+)
+def offer_qr_svg(ctx: ServicesDep, institution: PublicInstitution, handle: str) -> Response:
     image = offers.qr(ctx, institution, handle, "svg")
     return Response(image, media_type="image/svg+xml", headers=NO_STORE)
 
 
-@router.post("/institutions/{slug}/token", dependencies=[Depends(per_client("token"))])
-async def token(ctx: Ctx, institution: PublicInstitution, request: Request) -> JSONResponse:
+@router.post(
+    "/institutions/{slug}/token",
+    dependencies=[Depends(per_client("token"))],
+    response_model=TokenOut,
+)
+async def token(ctx: ServicesDep, institution: PublicInstitution, request: Request) -> JSONResponse:
     """Pre-authorised code (+ ``tx_code``) → access token; form-encoded as OAuth requires."""
     if media_type(request) != ("application", "x-www-form-urlencoded"):
         return _oauth_error(
             offers.OAuthError(
-                400, "invalid_request", "send application/x-www-form-urlencoded parameters"
+                Invalid, "invalid_request", "send application/x-www-form-urlencoded parameters"
             )
         )
     form = await request.form(max_files=0, max_fields=20)
@@ -96,13 +132,15 @@ async def token(ctx: Ctx, institution: PublicInstitution, request: Request) -> J
     return JSONResponse(answer, headers=NO_STORE)
 
 
-@router.post("/institutions/{slug}/nonce")
-def nonce(ctx: Ctx, institution: PublicInstitution) -> JSONResponse:
+@router.post("/institutions/{slug}/nonce", response_model=NonceOut)
+def nonce(ctx: ServicesDep, institution: PublicInstitution) -> JSONResponse:
     return JSONResponse(offers.nonce(ctx, institution), headers=NO_STORE)
 
 
-@router.post("/institutions/{slug}/credential")
-async def credential(ctx: Ctx, institution: PublicInstitution, request: Request) -> JSONResponse:
+@router.post("/institutions/{slug}/credential", response_model=CredentialOut)
+async def credential(
+    ctx: ServicesDep, institution: PublicInstitution, request: Request
+) -> JSONResponse:
     """Access token + key proof → ``{"credentials": [{"credential": VC}]}``."""
     authorization = request.headers.get("authorization")
     try:
@@ -113,8 +151,10 @@ async def credential(ctx: Ctx, institution: PublicInstitution, request: Request)
     return JSONResponse(answer, headers=NO_STORE)
 
 
-@router.post("/institutions/{slug}/notification")
-async def notification(ctx: Ctx, institution: PublicInstitution, request: Request) -> Response:
+@router.post("/institutions/{slug}/notification", status_code=204, response_class=Response)
+async def notification(
+    ctx: ServicesDep, institution: PublicInstitution, request: Request
+) -> Response:
     """The wallet's word on the credential it received (OpenID4VCI 1.0 §11): 204."""
     authorization = request.headers.get("authorization")
     try:

@@ -41,7 +41,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlmodel import col, select
 
 from credentials.microcredential import PARTICIPATION_FORMS, SUPERVISION, read_microcredential
-from servicekit.problems import ProblemError
+from servicekit.errors import ServiceError, http_status
 from servicekit.qr import qr_png_data_uri
 from servicekit.web import (
     LoginRequired,
@@ -447,7 +447,7 @@ def _principal(request: Request) -> Principal | None:
                 return None
         try:
             institution = institutions.by_slug(session, slug)
-        except ProblemError:
+        except ServiceError:
             return None
     if row.institution_id != institution.id:
         return None
@@ -599,7 +599,7 @@ def _listed(ctx: IssuerContext, institution: Institution, items: list[dict[str, 
         try:
             full = records.get(ctx, institution, item["credentialId"])
             title = _title_of(full.get("verifiableCredential"))
-        except ProblemError:
+        except ServiceError:
             title = None
         out.append({**item, "title": title})
     return out
@@ -666,7 +666,7 @@ def _module_body(form: dict[str, str]) -> dict[str, Any]:
     return body
 
 
-def _field_errors(exc: ProblemError) -> dict[str, str]:
+def _field_errors(exc: ServiceError) -> dict[str, str]:
     errors = exc.extra.get("errors") or [{"field": "", "message": exc.detail}]
     return {str(e.get("field", "")): str(e.get("message", "")) for e in errors}
 
@@ -701,7 +701,7 @@ async def module_create(request: Request, principal: Console) -> Response:
     try:
         spec = validate(ModuleIn, _module_body(form))
         created = modules.create(ctx, principal.institution, spec, actor=principal.actor)
-    except ProblemError as exc:
+    except ServiceError as exc:
         t = web.translator(request)
         return _modules_page(
             request,
@@ -726,8 +726,8 @@ def module_archive(request: Request, principal: Console, module_id: str) -> Resp
         archived = modules.archive(
             _ctx(request), principal.institution, module_id, actor=principal.actor
         )
-    except ProblemError as exc:
-        raise PageError(exc.status, "error.not_found") from None
+    except ServiceError as exc:
+        raise PageError(http_status(exc), "error.not_found") from None
     return web.redirect(
         request,
         "/console/modules",
@@ -794,13 +794,13 @@ async def issue(request: Request, principal: Console) -> Response:
             created = offers.create(
                 ctx, principal.institution, validate(OfferIn, body), actor=principal.actor
             )
-    except ProblemError as exc:
+    except ServiceError as exc:
         return _issue_page(
             request,
             principal,
             form=form,
             error=t("issuer.issue.invalid", detail=exc.detail),
-            status_code=exc.status if exc.status < 500 else 400,
+            status_code=http_status(exc) if http_status(exc) < 500 else 400,
         )
     if direct:
         target = "/console/credential?id=" + quote(issued.credential["id"], safe="")
@@ -822,7 +822,7 @@ async def issue(request: Request, principal: Console) -> Response:
 def _offer(request: Request, principal: Principal, offer_id: str) -> dict[str, Any]:
     try:
         return offers.get(_ctx(request), principal.institution, offer_id)
-    except ProblemError:
+    except ServiceError:
         raise PageError(404, "error.not_found") from None
 
 
@@ -867,8 +867,8 @@ def offer_cancel(request: Request, principal: Console, offer_id: str) -> Respons
     _need(principal, "issue")
     try:
         offers.cancel(_ctx(request), principal.institution, offer_id, actor=principal.actor)
-    except ProblemError as exc:
-        raise PageError(exc.status, "error.not_found") from None
+    except ServiceError as exc:
+        raise PageError(http_status(exc), "error.not_found") from None
     return web.redirect(
         request, f"/console/offers/{offer_id}", flash=("info", "issuer.offer.cancelled")
     )
@@ -915,7 +915,7 @@ def _run_job(ctx: IssuerContext, institution: Institution, job: BatchJob, data: 
             ctx, institution, job.module_id, data, actor=actor, progress=progress
         )
         job.done = job.total = job.result.get("total", job.total)
-    except ProblemError as exc:
+    except ServiceError as exc:
         job.error = exc.detail
     except Exception as exc:  # shown to the registrar; the batch leaves nothing half-done
         job.error = f"unexpected error: {type(exc).__name__}"
@@ -960,7 +960,7 @@ def batch_start(
         )  # fmt: skip
     try:
         issuance_module = modules.get(ctx, principal.institution, module_id)
-    except ProblemError as exc:
+    except ServiceError as exc:
         return _batch_page(
             request, principal, error=t("issuer.batch.failed", detail=exc.detail),
             module_id=module_id, status_code=400,
@@ -1088,7 +1088,7 @@ def credential_page(request: Request, principal: Console, id: str = "") -> Respo
     t = web.translator(request)
     try:
         record = records.get(ctx, principal.institution, id)
-    except ProblemError:
+    except ServiceError:
         raise PageError(404, "error.not_found") from None
     document = record["verifiableCredential"]
     with ctx.db.session() as session:
@@ -1111,7 +1111,7 @@ def credential_page(request: Request, principal: Console, id: str = "") -> Respo
 def credential_download(request: Request, principal: Console, id: str = "") -> Response:
     try:
         record = records.get(_ctx(request), principal.institution, id)
-    except ProblemError:
+    except ServiceError:
         raise PageError(404, "error.not_found") from None
     body = json.dumps(record["verifiableCredential"], indent=2, ensure_ascii=False)
     return Response(
@@ -1150,7 +1150,7 @@ def credential_status(
             actor=principal.actor,
             reason=reason.strip()[:1000] or None,
         )
-    except ProblemError as exc:
+    except ServiceError as exc:
         return web.redirect(
             request, back, flash=("error", "issuer.credential.failed"), detail=exc.detail
         )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 
-from ..deps import Ctx, PublicInstitution
+from ..deps import PublicInstitution, ServicesDep
 from ..services import status_lists
 
 router = APIRouter(tags=["status"])
@@ -48,9 +50,26 @@ def negotiate(accept: str | None) -> str:
     return chosen
 
 
-@router.get("/institutions/{slug}/status/{list_id}/{purpose}")
+#: The answer of ``status_list`` for the OpenAPI document: one signed document, three labels.
+STATUS_LIST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The signed BitstringStatusListCredential (VC 2.0)",
+        "content": {
+            media: {"schema": {"type": "object", "required": ["@context", "type", "proof"]}}
+            for media in MEDIA_TYPES
+        },
+    },
+    304: {"description": "Not modified (``If-None-Match`` names the current ``ETag``)"},
+}
+
+
+@router.get(
+    "/institutions/{slug}/status/{list_id}/{purpose}",
+    response_class=Response,
+    responses=STATUS_LIST_RESPONSES,
+)
 def status_list(
-    ctx: Ctx, institution: PublicInstitution, list_id: str, purpose: str, request: Request
+    ctx: ServicesDep, institution: PublicInstitution, list_id: str, purpose: str, request: Request
 ) -> Response:
     published = status_lists.published(ctx, institution, list_id, purpose)
     headers = {

@@ -49,6 +49,10 @@ def record(
     reason: str | None = None,
     details: dict[str, Any] | None = None,
 ) -> None:
+    """Add one audit event to ``session`` (committed with the change it records).
+
+    Raises ``ValueError`` for an action not in ``ACTIONS``: a programming error, not input.
+    """
     if action not in ACTIONS:  # a typo here would make the log unsearchable
         raise ValueError(f"unknown audit action {action!r}")
     session.add(

@@ -59,7 +59,7 @@ from sqlalchemy import Connection, insert
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from servicekit.problems import ProblemError
+from servicekit.errors import Conflict, Invalid, ServiceError, TooLarge
 
 from ..models import AuditEvent, Batch, Institution, IssuedCredential
 from ..models import Module as ModuleRow
@@ -126,28 +126,26 @@ def parse_csv(data: bytes, *, max_rows: int) -> Parsed:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise ProblemError(400, "csv_encoding", "the CSV file must be UTF-8") from None
+        raise Invalid("csv_encoding", "the CSV file must be UTF-8") from None
     header_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=header_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
         header = next(reader, None)
         if not header or not any(cell.strip() for cell in header):
-            raise ProblemError(400, "csv_empty", "the CSV file has no header row")
+            raise Invalid("csv_empty", "the CSV file has no header row")
         columns = [cell.strip().lower().replace(" ", "_").replace("-", "_") for cell in header]
         unknown = [c for c in columns if c not in COLUMNS]
         if unknown:
-            raise ProblemError(
-                400,
+            raise Invalid(
                 "csv_unknown_column",
                 f"unknown column(s) {', '.join(map(repr, unknown))}; the columns are "
                 + ", ".join(COLUMNS),
             )
         if len(set(columns)) != len(columns):
-            raise ProblemError(400, "csv_duplicate_column", "a column appears twice")
+            raise Invalid("csv_duplicate_column", "a column appears twice")
         if not set(columns) & set(IDENTITY_COLUMNS):
-            raise ProblemError(
-                400,
+            raise Invalid(
                 "csv_missing_column",
                 "the CSV needs at least one of the columns email, student_number, did",
             )
@@ -157,9 +155,7 @@ def parse_csv(data: bytes, *, max_rows: int) -> Parsed:
             if not any(v.strip() for v in values):
                 continue
             if parsed.total >= max_rows:
-                raise ProblemError(
-                    413, "batch_too_large", f"a batch may have at most {max_rows} rows"
-                )
+                raise TooLarge("batch_too_large", f"a batch may have at most {max_rows} rows")
             line = reader.line_num
             if len(values) != len(columns):
                 parsed.failed.append(
@@ -177,9 +173,9 @@ def parse_csv(data: bytes, *, max_rows: int) -> Parsed:
                 seen.add(row.row_key)
                 parsed.rows.append(row)
     except csv.Error as exc:
-        raise ProblemError(400, "csv_malformed", f"line {reader.line_num}: {exc}") from None
+        raise Invalid("csv_malformed", f"line {reader.line_num}: {exc}") from None
     if parsed.total == 0:
-        raise ProblemError(400, "csv_empty", "the CSV file has no rows")
+        raise Invalid("csv_empty", "the CSV file has no rows")
     return parsed
 
 
@@ -191,7 +187,7 @@ def _row(line: int, cells: dict[str, str]) -> Row | RowReport:
     try:
         learner = validate(LearnerIn, learner_data)
         result = validate(ResultIn, result_data) if result_data else None
-    except ProblemError as exc:
+    except ServiceError as exc:
         first = (exc.extra.get("errors") or [{}])[0]
         column = first.get("field", "")
         column = _RESULT_FIELDS.get(column, column)
@@ -245,8 +241,8 @@ def run(
     parsed = parse_csv(data, max_rows=ctx.settings.max_batch_rows)
     key = idempotency_key or "sha256:" + hashlib.sha256(data).hexdigest()
     if not key or len(key) > 200 or not key.isprintable():
-        raise ProblemError(
-            400, "invalid_idempotency_key", "Idempotency-Key must be 1-200 printable characters"
+        raise Invalid(
+            "invalid_idempotency_key", "Idempotency-Key must be 1-200 printable characters"
         )
     with ctx.db.session() as session:
         module = issuance.module_row(session, institution, module_slug)
@@ -284,7 +280,7 @@ def run(
             continue
         try:
             issuance.check_grade(grading, row.result)
-        except ProblemError as exc:
+        except ServiceError as exc:
             message = (exc.extra.get("errors") or [{"message": exc.detail}])[0]["message"]
             reports.append(_failed(row.line, row.row_key, "invalid_row", "grade", message))
             continue
@@ -406,8 +402,7 @@ def _batch(
             ).first()
         if batch is not None:
             if batch.module_id != module.id:
-                raise ProblemError(
-                    409,
+                raise Conflict(
                     "idempotency_key_reused",
                     "this idempotency key belongs to a batch of another module; nothing was issued",
                 )
@@ -425,7 +420,7 @@ def _batch(
             return batch, True
         except IntegrityError:
             continue  # created by a concurrent upload of the same batch: use that one
-    raise ProblemError(409, "batch_conflict", "the batch could not be registered; try again")
+    raise Conflict("batch_conflict", "the batch could not be registered; try again")
 
 
 @dataclass(frozen=True)
@@ -695,9 +690,7 @@ def _store_signed(
     if not signed:
         return {}
     now = ctx.now()
-    records = [
-        _record(ctx, target, rows[o.row], o, slots[o.credential_id], now) for o in signed
-    ]
+    records = [_record(ctx, target, rows[o.row], o, slots[o.credential_id], now) for o in signed]
     try:
         with connection.begin():
             connection.execute(insert(IssuedCredential.__table__), records)  # type: ignore[attr-defined]
@@ -713,7 +706,11 @@ def _store_signed(
 
 def _record(
     ctx: IssuerContext,
-    target: _Target, row: Row, outcome: compose.Outcome, slot: status_lists.Slot, now: datetime
+    target: _Target,
+    row: Row,
+    outcome: compose.Outcome,
+    slot: status_lists.Slot,
+    now: datetime,
 ) -> dict[str, Any]:
     """The ``issued_credentials`` row of one signed batch row."""
     # keyed hash + sealed value, never the plain student number or e-mail (H-9d)

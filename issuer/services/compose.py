@@ -392,9 +392,7 @@ def sign_chunk(constants: Constants, jobs: list[Job]) -> list[Outcome]:
     processes (hence plain, picklable arguments) and in-process alike."""
     key = constants.material.key()
     composer = composer_for(constants.profile, constants.module, constants.grading)
-    return [
-        _sign_job(composer, key, constants.created, job, constants.suite) for job in jobs
-    ]
+    return [_sign_job(composer, key, constants.created, job, constants.suite) for job in jobs]
 
 
 def sign_jobs(

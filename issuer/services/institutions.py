@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from credentials.errors import MicrocredError
 from credentials.microcredential import COUNTRY_NAMES, IssuerProfile
-from servicekit.problems import ProblemError
+from servicekit.errors import Conflict, NotFound, Unprocessable
 
 from ..models import Institution
 from . import audit, keys, tokens, urls
@@ -35,9 +35,8 @@ class Created:
     token_id: str
 
 
-def _invalid(field: str, message: str) -> ProblemError:
-    return ProblemError(
-        422,
+def _invalid(field: str, message: str) -> Unprocessable:
+    return Unprocessable(
         "validation_error",
         f"{field}: {message}",
         errors=[{"field": field, "message": message}],
@@ -104,7 +103,7 @@ def create(
                 now=now,
             )
     except IntegrityError:
-        raise ProblemError(409, "slug_taken", f"an institution {slug} already exists") from None
+        raise Conflict("slug_taken", f"an institution {slug} already exists") from None
     return Created(
         institution=institution,
         did=urls.institution_did(ctx.settings.public_url, slug),
@@ -114,9 +113,13 @@ def create(
 
 
 def by_slug(session: Session, slug: str) -> Institution:
+    """The institution called ``slug``.
+
+    Raises ``NotFound`` (``unknown_institution``) when there is none.
+    """
     institution = session.exec(select(Institution).where(Institution.slug == slug)).first()
     if institution is None:
-        raise ProblemError(404, "unknown_institution", f"there is no institution {slug!r}")
+        raise NotFound("unknown_institution", f"there is no institution {slug!r}")
     return institution
 
 
@@ -134,6 +137,7 @@ def profile(ctx: IssuerContext, institution: Institution) -> IssuerProfile:
 
 
 def public(ctx: IssuerContext, institution: Institution) -> dict[str, Any]:
+    """The public facts of an institution (name, DID, country, identifiers)."""
     return {
         "slug": institution.slug,
         "name": institution.name,

@@ -30,7 +30,7 @@ from contexts import DATA_INTEGRITY_V2
 from credentials.errors import MicrocredError, SchemaError
 from credentials.keys import Multikey
 from credentials.model import check_credential, is_url
-from servicekit.problems import ProblemError
+from servicekit.errors import Conflict, Invalid, NotFound, Unprocessable
 
 from ..models import IdempotentRequest, Institution, IssuedCredential
 from ..models import Module as ModuleRow
@@ -77,11 +77,11 @@ def issue_vc_api(
 ) -> Issued:
     """VC-API ``POST /credentials/issue``: sign the caller's credential as ours."""
     if not isinstance(body, dict) or "credential" not in body:
-        raise ProblemError(400, "invalid_request", 'the body must be {"credential": {...}}')
+        raise Invalid("invalid_request", 'the body must be {"credential": {...}}')
     options = body.get("options")
     options = {} if options is None else options
     if not isinstance(options, dict):
-        raise ProblemError(400, "invalid_request", "options must be an object")
+        raise Invalid("invalid_request", "options must be an object")
     credential = prepare(ctx, institution, body["credential"], options)
     subjects = credential.get("credentialSubject")
     first = subjects[0] if isinstance(subjects, list) and subjects else subjects
@@ -111,13 +111,12 @@ def prepare(
     terms are defined.
     """
     if not isinstance(credential, dict):
-        raise ProblemError(400, "invalid_credential", "credential must be a JSON object")
+        raise Invalid("invalid_credential", "credential must be a JSON object")
     document = copy.deepcopy(credential)
     if "proof" in document:
-        raise ProblemError(400, "already_signed", "the credential already has a proof")
+        raise Invalid("already_signed", "the credential already has a proof")
     if "credentialStatus" in document:
-        raise ProblemError(
-            400,
+        raise Invalid(
             "status_not_allowed",
             "credentialStatus is assigned by the issuer; leave it out",
             field="credentialStatus",
@@ -133,8 +132,7 @@ def prepare(
     issuer = document.get("issuer")
     named = issuer.get("id") if isinstance(issuer, dict) else issuer
     if named is not None and named != did:
-        raise ProblemError(
-            400,
+        raise Invalid(
             "issuer_mismatch",
             f"the credential names the issuer {named!r}, but this is {did}",
             field="issuer",
@@ -142,13 +140,11 @@ def prepare(
     document["issuer"] = _issuer(ctx, institution, issuer, did, has_ob=has_ob, is_badge=is_badge)
     wanted = options.get("credentialId")
     if wanted is not None and (not isinstance(wanted, str) or not is_url(wanted)):
-        raise ProblemError(400, "invalid_credential_id", "options.credentialId must be a URL")
+        raise Invalid("invalid_credential_id", "options.credentialId must be a URL")
     if "id" not in document:
         document["id"] = wanted or f"urn:uuid:{uuid.uuid4()}"
     elif wanted is not None and wanted != document["id"]:
-        raise ProblemError(
-            400, "credential_id_conflict", "options.credentialId differs from credential.id"
-        )
+        raise Invalid("credential_id_conflict", "options.credentialId differs from credential.id")
     now = iso(ctx.now())
     if legacy:
         # the 1.1 context defines neither the status entries nor the Data Integrity proof
@@ -170,7 +166,7 @@ def prepare(
         # the core words these "<field>: <what is wrong>"; the field is worth its own key
         field, sep, _ = exc.message.partition(": ")
         extra = {"field": field} if sep and " " not in field else {}
-        raise ProblemError(400, exc.code, exc.message, **extra) from None
+        raise Invalid(exc.code, exc.message, **extra) from None
     return document
 
 
@@ -191,8 +187,7 @@ def refuse_expired(ctx: IssuerContext, until: datetime | None, field: str) -> No
     always a mistake in the request (a wrong year, a copied date), never an intent.
     """
     if until is not None and until.tzinfo is not None and until <= ctx.now():
-        raise ProblemError(
-            400,
+        raise Invalid(
             "already_expired",
             f"{field} {until.isoformat()} has passed; a credential would be born expired",
             field=field,
@@ -240,15 +235,20 @@ def _issuer(
 
 
 def module_row(session: Session, institution: Institution, module_slug: str) -> ModuleRow:
+    """The institution's module ``module_slug``, ready to issue.
+
+    Raises ``NotFound`` (``unknown_module``) for a module of no or another institution and
+    ``Conflict`` (``module_archived``) for an archived one: nothing is issued from it.
+    """
     row = session.exec(
         select(ModuleRow).where(
             ModuleRow.institution_id == institution.id, ModuleRow.slug == module_slug
         )
     ).first()
     if row is None:
-        raise ProblemError(404, "unknown_module", f"there is no module {module_slug!r}")
+        raise NotFound("unknown_module", f"there is no module {module_slug!r}")
     if row.archived_at is not None:
-        raise ProblemError(409, "module_archived", f"module {module_slug!r} is archived")
+        raise Conflict("module_archived", f"module {module_slug!r} is archived")
     return row
 
 
@@ -267,8 +267,7 @@ def check_grade(grading: dict[str, Any] | None, result: ResultIn | None, prefix:
     else:
         return
     field = f"{prefix}result.grade"
-    raise ProblemError(
-        422,
+    raise Unprocessable(
         "validation_error",
         f"{field}: {message}",
         errors=[{"field": field, "message": message}],
@@ -278,6 +277,9 @@ def check_grade(grading: dict[str, Any] | None, result: ResultIn | None, prefix:
 def job_for(
     ctx: IssuerContext, request: IssueModuleIn, *, holder_did: str | None = None
 ) -> compose.Job:
+    """The composition job of one module issuance (a fresh ``urn:uuid`` credential id),
+    bound to ``holder_did`` when the wallet proved one.
+    """
     learner = request.learner
     result = request.result
     return compose.Job(
@@ -325,9 +327,9 @@ def issue_module(
             job,
         )
     except SchemaError as exc:
-        raise ProblemError(400, exc.code, exc.message, field=exc.field) from None
+        raise Invalid(exc.code, exc.message, field=exc.field) from None
     except ValueError as exc:
-        raise ProblemError(400, "invalid_request", str(exc)) from None
+        raise Invalid("invalid_request", str(exc)) from None
     learner_did = holder_did or request.learner.did
     record = Record(
         source=source,
@@ -359,8 +361,8 @@ def _idempotency(endpoint: str, key: str | None, body: Any) -> _Idempotency | No
     if key is None:
         return None
     if not key or len(key) > 200 or not key.isprintable():
-        raise ProblemError(
-            400, "invalid_idempotency_key", "Idempotency-Key must be 1-200 printable characters"
+        raise Invalid(
+            "invalid_idempotency_key", "Idempotency-Key must be 1-200 printable characters"
         )
     canonical = json.dumps([endpoint, body], sort_keys=True, separators=(",", ":"), default=str)
     return _Idempotency(key, hashlib.sha256(canonical.encode()).hexdigest())
@@ -375,8 +377,7 @@ def _replay(session: Session, institution: Institution, idem: _Idempotency) -> I
     if earlier is None:
         return None
     if earlier.request_hash != idem.request_hash:
-        raise ProblemError(
-            409,
+        raise Conflict(
             "idempotency_key_reused",
             "this Idempotency-Key was used for a different request; nothing was issued",
         )
@@ -415,8 +416,8 @@ def _issue(
                 )
             ).first()
             if taken is not None:
-                raise ProblemError(
-                    409, "duplicate_credential_id", f"a credential {credential_id} already exists"
+                raise Conflict(
+                    "duplicate_credential_id", f"a credential {credential_id} already exists"
                 )
             key, generation = keys.signer(ctx, session, institution)
             slot = status_lists.allocate(ctx, session, institution, [credential_id])[credential_id]
@@ -448,8 +449,8 @@ def _issue(
                 replay = _replay(session, institution, idempotency)
                 if replay is not None:
                     return replay
-        raise ProblemError(
-            409, "duplicate_credential_id", f"a credential {credential_id} already exists"
+        raise Conflict(
+            "duplicate_credential_id", f"a credential {credential_id} already exists"
         ) from None
 
 
@@ -460,9 +461,9 @@ def _sign(
         return compose.sign_credential(credential, key, ctx.now(), suite=suite)
     except MicrocredError as exc:
         if exc.code == "selective_disclosure_needs_p256":
-            raise ProblemError(409, exc.code, exc.message) from None
+            raise Conflict(exc.code, exc.message) from None
         # undefined_term, unknown_context, jsonld_error …: the caller's document is at fault
-        raise ProblemError(400, exc.code, exc.message) from None
+        raise Invalid(exc.code, exc.message) from None
 
 
 def store(

@@ -31,7 +31,7 @@ from contexts import DID_V1, MULTIKEY_V1
 from credentials.keys import Multikey, normalise_algorithm
 from credentials.keystore import KeystoreError
 from servicekit.db import rowcount
-from servicekit.problems import ProblemError
+from servicekit.errors import Busy, Conflict, NotFound
 
 from ..models import Institution, SigningKey
 from . import audit, personal, urls
@@ -63,14 +63,18 @@ def new_key(
 
 
 def current_key_row(session: Session, institution: Institution) -> SigningKey:
+    """The institution's current signing key row (not yet unwrapped).
+
+    Raises ``Conflict`` (``no_signing_key``) when the institution has none.
+    """
     row = session.exec(
         select(SigningKey).where(
             SigningKey.institution_id == institution.id, SigningKey.state == "current"
         )
     ).first()
     if row is None:
-        raise ProblemError(
-            409, "no_signing_key", f"institution {institution.slug} has no current signing key"
+        raise Conflict(
+            "no_signing_key", f"institution {institution.slug} has no current signing key"
         )
     return row
 
@@ -86,6 +90,12 @@ def signer(ctx: IssuerContext, session: Session, institution: Institution) -> tu
 
 
 def load_key(ctx: IssuerContext, institution: Institution, row: SigningKey) -> Multikey:
+    """The usable key pair of ``row``, unwrapped with the KEK and cached on ``ctx``.
+
+    Raises ``Busy`` (``signing_key_unavailable``) when the configured KEK cannot unwrap it
+    or the unwrapped secret does not match the stored public key: an operator's problem,
+    so nothing is signed and the caller may try again once the KEK is fixed.
+    """
     cached = ctx.cached_key(institution.id, row.generation)
     if cached is not None:
         return cached
@@ -93,8 +103,7 @@ def load_key(ctx: IssuerContext, institution: Institution, row: SigningKey) -> M
         secret = ctx.keystore.unwrap(row.wrapped_secret, _aad(institution.id, row.generation))
     except KeystoreError:
         # Wrong KEK or a row moved between institutions; say so without any detail.
-        raise ProblemError(
-            503,
+        raise Busy(
             "signing_key_unavailable",
             "the institution's signing key cannot be decrypted with the configured "
             "key-encryption key",
@@ -104,7 +113,7 @@ def load_key(ctx: IssuerContext, institution: Institution, row: SigningKey) -> M
         row.algorithm, secret, controller=vm_id.split("#", 1)[0], id=vm_id
     )
     if key.public_key_multibase != row.public_key_multibase:
-        raise ProblemError(503, "signing_key_unavailable", "the stored key pair is inconsistent")
+        raise Busy("signing_key_unavailable", "the stored key pair is inconsistent")
     ctx.cache_key(institution.id, row.generation, key)
     return key
 
@@ -130,7 +139,7 @@ def rotate(
         .values(key_generation=generation + 1)
     )
     if rowcount(result) != 1:
-        raise ProblemError(409, "rotation_conflict", "another key rotation happened meanwhile")
+        raise Conflict("rotation_conflict", "another key rotation happened meanwhile")
     session.execute(
         update(SigningKey)
         .where(SigningKey.id == old.id)
@@ -148,15 +157,19 @@ _MAX_INT = 2**31 - 1
 
 
 def key_row(session: Session, institution: Institution, generation: int) -> SigningKey:
+    """The institution's key of ``generation`` (any state).
+
+    Raises ``NotFound`` (``unknown_key``) for a generation it never had.
+    """
     if not 0 < generation <= _MAX_INT:  # beyond the column's range: PostgreSQL would fail
-        raise ProblemError(404, "unknown_key", f"there is no key-{generation}")
+        raise NotFound("unknown_key", f"there is no key-{generation}")
     row = session.exec(
         select(SigningKey).where(
             SigningKey.institution_id == institution.id, SigningKey.generation == generation
         )
     ).first()
     if row is None:
-        raise ProblemError(404, "unknown_key", f"there is no key-{generation}")
+        raise NotFound("unknown_key", f"there is no key-{generation}")
     return row
 
 
@@ -166,9 +179,7 @@ def mark_compromised(
     """Take a retired key out of ``assertionMethod`` (the current key: rotate instead)."""
     row = key_row(session, institution, generation)
     if row.state == "current":
-        raise ProblemError(
-            409, "key_is_current", "rotate the key with compromised=true to replace it"
-        )
+        raise Conflict("key_is_current", "rotate the key with compromised=true to replace it")
     row.state = "compromised"
     row.retired_at = row.retired_at or ctx.now()
     session.add(row)
@@ -258,6 +269,11 @@ def rotate_key(
 def compromise(
     ctx: IssuerContext, institution: Institution, generation: int, *, actor: str
 ) -> list[dict[str, Any]]:
+    """Mark key ``generation`` compromised, audit it; the institution's key summaries.
+
+    Raises ``NotFound`` (``unknown_key``) and ``Conflict`` (``key_is_current``: rotate
+    with ``compromised=true`` instead). What it signed is re-issued by ``reissue``.
+    """
     with ctx.db.session() as session:
         mark_compromised(ctx, session, institution, generation)
         audit.record(

@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from credentials.errors import SchemaError
-from servicekit.problems import ProblemError
+from servicekit.errors import Conflict, NotFound, Unprocessable
 
 from ..models import Institution
 from ..models import Module as ModuleRow
@@ -62,8 +62,7 @@ def _trial(
         )
     except SchemaError as exc:
         field = exc.field or "module"
-        raise ProblemError(
-            422,
+        raise Unprocessable(
             "validation_error",
             exc.message,
             errors=[{"field": field, "message": exc.message}],
@@ -73,6 +72,12 @@ def _trial(
 def create(
     ctx: IssuerContext, institution: Institution, spec: ModuleIn, *, actor: str
 ) -> dict[str, Any]:
+    """Add the module ``spec`` (its id, or a slug of its name) and audit it; its public form.
+
+    Raises ``Unprocessable`` (``validation_error``, with ``errors``) when the definition
+    does not make a valid micro-credential and ``Conflict`` (``module_exists``) when the
+    id is taken; nothing is stored then.
+    """
     slug = spec.id or _slugify(spec.name)
     definition = _definition(spec)
     _trial(ctx, institution, slug, definition)
@@ -92,16 +97,20 @@ def create(
                 session, institution.id, actor, "module.create", now, details={"module": slug}
             )
     except IntegrityError:
-        raise ProblemError(409, "module_exists", f"a module {slug!r} already exists") from None
+        raise Conflict("module_exists", f"a module {slug!r} already exists") from None
     return public(ctx, institution, row)
 
 
 def replace(
     ctx: IssuerContext, institution: Institution, slug: str, spec: ModuleIn, *, actor: str
 ) -> dict[str, Any]:
+    """Replace the definition of module ``slug`` (version + 1) and audit it; its public form.
+
+    Raises ``Unprocessable`` (``validation_error``) for an invalid definition or a changed
+    id, ``NotFound`` (``unknown_module``) and ``Conflict`` (``module_archived``).
+    """
     if spec.id is not None and spec.id != slug:
-        raise ProblemError(
-            422,
+        raise Unprocessable(
             "validation_error",
             "id: a module's id cannot change",
             errors=[{"field": "id", "message": "a module's id cannot change"}],
@@ -111,7 +120,7 @@ def replace(
     with ctx.db.session() as session:
         row = _row(session, institution, slug)
         if row.archived_at is not None:
-            raise ProblemError(409, "module_archived", f"module {slug!r} is archived")
+            raise Conflict("module_archived", f"module {slug!r} is archived")
         row.definition = definition
         row.version += 1
         row.updated_at = ctx.now()
@@ -131,6 +140,9 @@ def replace(
 def archive(
     ctx: IssuerContext, institution: Institution, slug: str, *, actor: str
 ) -> dict[str, Any]:
+    """Archive module ``slug`` (idempotent, audited): it stays readable, nothing is issued
+    from it any more; its public form. Raises ``NotFound`` (``unknown_module``).
+    """
     with ctx.db.session() as session:
         row = _row(session, institution, slug)
         if row.archived_at is None:
@@ -149,6 +161,7 @@ def archive(
 
 
 def get(ctx: IssuerContext, institution: Institution, slug: str) -> dict[str, Any]:
+    """The public form of module ``slug``. Raises ``NotFound`` (``unknown_module``)."""
     with ctx.db.session() as session:
         return public(ctx, institution, _row(session, institution, slug))
 
@@ -156,6 +169,7 @@ def get(ctx: IssuerContext, institution: Institution, slug: str) -> dict[str, An
 def listing(
     ctx: IssuerContext, institution: Institution, *, include_archived: bool = False
 ) -> list[dict[str, Any]]:
+    """The institution's modules in public form, archived ones only when asked for."""
     with ctx.db.session() as session:
         statement = select(ModuleRow).where(ModuleRow.institution_id == institution.id)
         if not include_archived:
@@ -184,11 +198,12 @@ def _row(session: Any, institution: Institution, slug: str) -> ModuleRow:
         select(ModuleRow).where(ModuleRow.institution_id == institution.id, ModuleRow.slug == slug)
     ).first()
     if row is None:
-        raise ProblemError(404, "unknown_module", f"there is no module {slug!r}")
+        raise NotFound("unknown_module", f"there is no module {slug!r}")
     return row
 
 
 def public(ctx: IssuerContext, institution: Institution, row: ModuleRow) -> dict[str, Any]:
+    """A module row as the API shows it: its definition plus id, version and dates."""
     return {
         "id": row.slug,
         "achievement_id": urls.module_url(ctx.settings.public_url, institution.slug, row.slug),

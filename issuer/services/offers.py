@@ -42,7 +42,15 @@ from credentials.errors import MicrocredError
 from credentials.jose import verify_jwt
 from credentials.microcredential import CONTEXT, CREDENTIAL_TYPE
 from servicekit.db import rowcount
-from servicekit.problems import ProblemError
+from servicekit.errors import (
+    Conflict,
+    Gone,
+    Invalid,
+    NotFound,
+    ServiceError,
+    Unauthorized,
+    Unprocessable,
+)
 from servicekit.qr import qr_png, qr_svg
 from servicekit.tokens import new_token, token_hash
 
@@ -63,9 +71,12 @@ PROOF_ALGORITHMS = ("EdDSA", "ES256")
 
 @dataclass
 class OAuthError(Exception):
-    """An OpenID4VCI / OAuth error answer: ``{"error", "error_description"}``."""
+    """An OpenID4VCI / OAuth error answer: ``{"error", "error_description"}``.
 
-    status: int
+    Not a problem document (OAuth clients read ``error``), so it is not a ``ServiceError``
+    itself; ``kind`` is the service error kind whose status the answer carries."""
+
+    kind: type[ServiceError]
     error: str
     description: str
     headers: dict[str, str] = field(default_factory=dict)
@@ -86,6 +97,7 @@ def _code_for(handle: str) -> str:
 
 
 def issuer_id(ctx: IssuerContext, institution: Institution) -> str:
+    """The institution's OpenID4VCI credential issuer identifier (an https URL)."""
     return urls.institution_base(ctx.settings.public_url, institution.slug)
 
 
@@ -163,8 +175,7 @@ def create(
     ttl = request.expires_in or ctx.settings.offer_ttl
     if ttl > ctx.settings.max_offer_ttl:
         message = f"at most {ctx.settings.max_offer_ttl} seconds"
-        raise ProblemError(
-            422,
+        raise Unprocessable(
             "validation_error",
             f"expires_in: {message}",
             errors=[{"field": "expires_in", "message": message}],
@@ -231,6 +242,9 @@ def create(
 def offer_json(
     ctx: IssuerContext, institution: Institution, handle: str, offer: Offer
 ) -> dict[str, Any]:
+    """The credential offer a wallet reads: both configurations, the pre-authorised code
+    derived from ``handle``, and the PIN description when the offer has one.
+    """
     grant: dict[str, Any] = {"pre-authorized_code": _code_for(handle)}
     if offer.tx_code_length:
         grant["tx_code"] = {
@@ -248,6 +262,7 @@ def offer_json(
 def links(
     ctx: IssuerContext, institution: Institution, handle: str, offer: Offer
 ) -> dict[str, Any]:
+    """Every way to hand ``offer`` to a wallet: by reference, by value, and the QR URLs."""
     url = urls.offer_url(ctx.settings.public_url, institution.slug, handle)
     by_value = json.dumps(offer_json(ctx, institution, handle, offer), separators=(",", ":"))
     return {
@@ -261,6 +276,7 @@ def links(
 
 
 def describe(ctx: IssuerContext, institution: Institution, offer: Offer) -> dict[str, Any]:
+    """An offer as the institution sees it (no secrets); past its expiry: ``expired``."""
     state = offer.state
     expires = aware(offer.expires_at)
     if state == "offered" and expires is not None and expires <= ctx.now():
@@ -282,16 +298,22 @@ def describe(ctx: IssuerContext, institution: Institution, offer: Offer) -> dict
 
 
 def get(ctx: IssuerContext, institution: Institution, offer_id: str) -> dict[str, Any]:
+    """The institution's offer as ``describe`` shows it; else ``NotFound`` (``unknown_offer``)."""
     with ctx.db.session() as session:
         offer = session.get(Offer, offer_id)
     if offer is None or offer.institution_id != institution.id:
-        raise ProblemError(404, "unknown_offer", f"there is no offer {offer_id}")
+        raise NotFound("unknown_offer", f"there is no offer {offer_id}")
     return describe(ctx, institution, offer)
 
 
 def cancel(
     ctx: IssuerContext, institution: Institution, offer_id: str, *, actor: str
 ) -> dict[str, Any]:
+    """Cancel an offer that was not collected yet, audit it, and return its new state.
+
+    Raises ``Conflict`` (``offer_not_cancellable``) when it is unknown, already issued or
+    already cancelled: a wallet that holds the credential keeps it (revoke it instead).
+    """
     with ctx.db.session() as session:
         done = session.execute(
             update(Offer)
@@ -303,8 +325,8 @@ def cancel(
             .values(state="cancelled")
         )
         if rowcount(done) != 1:
-            raise ProblemError(
-                409, "offer_not_cancellable", f"offer {offer_id} is unknown, used or cancelled"
+            raise Conflict(
+                "offer_not_cancellable", f"offer {offer_id} is unknown, used or cancelled"
             )
         audit.record(
             session, institution.id, actor, "offer.cancel", ctx.now(), details={"offer": offer_id}
@@ -321,16 +343,19 @@ def by_handle(ctx: IssuerContext, institution: Institution, handle: str) -> Offe
             )
         ).first()
     if offer is None:
-        raise ProblemError(404, "unknown_offer", "there is no such offer")
+        raise NotFound("unknown_offer", "there is no such offer")
     if offer.state != "offered":
-        raise ProblemError(410, "offer_used", "this offer has been used or cancelled")
+        raise Gone("offer_used", "this offer has been used or cancelled")
     expires = aware(offer.expires_at)
     if expires is not None and expires <= ctx.now():
-        raise ProblemError(410, "offer_expired", "this offer has expired")
+        raise Gone("offer_expired", "this offer has expired")
     return offer
 
 
 def qr(ctx: IssuerContext, institution: Institution, handle: str, kind: str) -> bytes | str:
+    """The live offer's ``openid-credential-offer://`` link as a QR code: PNG bytes
+    (``kind='png'``) or SVG text. Raises like ``by_handle`` (``NotFound``, ``Gone``).
+    """
     offer = by_handle(ctx, institution, handle)
     uri = links(ctx, institution, handle, offer)["offer_uri"]
     return qr_png(uri) if kind == "png" else qr_svg(uri)
@@ -343,10 +368,10 @@ def token(ctx: IssuerContext, institution: Institution, form: dict[str, str]) ->
     """The token endpoint: pre-authorised code (+ PIN) for an access token, once."""
     grant_type = form.get("grant_type")
     if grant_type != PRE_AUTHORIZED_GRANT:
-        raise OAuthError(400, "unsupported_grant_type", "only the pre-authorised code grant")
+        raise OAuthError(Invalid, "unsupported_grant_type", "only the pre-authorised code grant")
     code = form.get("pre-authorized_code") or ""
     if not code or len(code) > 200:
-        raise OAuthError(400, "invalid_request", "pre-authorized_code is required")
+        raise OAuthError(Invalid, "invalid_request", "pre-authorized_code is required")
     pin = form.get("tx_code") or form.get("user_pin")  # user_pin: draft 11-12 wallets
     now = ctx.now()
     with ctx.db.session() as session:
@@ -356,22 +381,22 @@ def token(ctx: IssuerContext, institution: Institution, form: dict[str, str]) ->
             )
         ).first()
     invalid = OAuthError(
-        400, "invalid_grant", "the pre-authorised code is unknown, used or expired"
+        Invalid, "invalid_grant", "the pre-authorised code is unknown, used or expired"
     )
     expires = aware(offer.expires_at) if offer else None
     if offer is None or offer.state != "offered" or expires is None or expires <= now:
         raise invalid
     if offer.tx_code_hash is None and pin:
         # §6.3: a tx_code the offer did not ask for is a malformed request, not a bad grant
-        raise OAuthError(400, "invalid_request", "this offer needs no tx_code; do not send one")
+        raise OAuthError(Invalid, "invalid_request", "this offer needs no tx_code; do not send one")
     if offer.tx_code_hash is not None:
         if not pin:
-            raise OAuthError(400, "invalid_request", "this offer requires the tx_code (PIN)")
+            raise OAuthError(Invalid, "invalid_request", "this offer requires the tx_code (PIN)")
         if not _reserve_pin_attempt(ctx, offer):
             raise invalid
         if _hash(f"{offer.id}:{pin}") != offer.tx_code_hash:
             _count_wrong_pin(ctx, offer)
-            raise OAuthError(400, "invalid_grant", "the tx_code (PIN) is wrong")
+            raise OAuthError(Invalid, "invalid_grant", "the tx_code (PIN) is wrong")
     access = new_token("at", 32)
     ttl = ctx.settings.access_token_ttl
     with ctx.db.session() as session:
@@ -441,6 +466,7 @@ def _count_wrong_pin(ctx: IssuerContext, offer: Offer) -> None:
 
 
 def nonce(ctx: IssuerContext, institution: Institution) -> dict[str, Any]:
+    """A fresh single-use ``c_nonce`` for the key proof (OpenID4VCI 1.0 nonce endpoint)."""
     with ctx.db.session() as session:
         value = _new_nonce(ctx, session, institution)
         if secrets.randbelow(100) == 0:
@@ -488,7 +514,7 @@ def _consume_nonce(ctx: IssuerContext, institution: Institution, value: Any) -> 
 
 def _invalid_token(description: str) -> OAuthError:
     return OAuthError(
-        401,
+        Unauthorized,
         "invalid_token",
         description,
         headers={
@@ -503,7 +529,7 @@ def _bearer_token(authorization: str | None) -> str:
     scheme, _, access = (authorization or "").partition(" ")
     if scheme.lower() != "bearer" or not access.strip():
         raise OAuthError(
-            401,
+            Unauthorized,
             "invalid_token",
             "a Bearer access token is required",
             headers={"WWW-Authenticate": "Bearer"},
@@ -540,7 +566,7 @@ def credential(
     ):
         raise _invalid_token("the access token is unknown, used or expired")
     if not isinstance(body, dict):
-        raise OAuthError(400, "invalid_credential_request", "the request must be a JSON object")
+        raise OAuthError(Invalid, "invalid_credential_request", "the request must be a JSON object")
     draft13 = _check_request(body)
     jwt = _proof_jwt(body)
     holder = _check_proof(ctx, institution, jwt, offer)
@@ -568,8 +594,8 @@ def credential(
     except BaseException as exc:
         with ctx.db.session() as session:  # let the wallet try again with the same token
             session.execute(update(Offer).where(col(Offer.id) == offer.id).values(state="redeemed"))
-        if isinstance(exc, ProblemError):
-            raise OAuthError(400, "credential_request_denied", exc.detail) from None
+        if isinstance(exc, ServiceError):
+            raise OAuthError(Invalid, "credential_request_denied", exc.detail) from None
         raise
     with ctx.db.session() as session:
         session.execute(
@@ -622,12 +648,14 @@ def notification(
     if offer is None or offer.state not in DELIVERED_STATES:
         raise _invalid_token("the access token is unknown or no credential was issued with it")
     if not isinstance(body, dict) or not isinstance(body.get("event"), str):
-        raise OAuthError(400, "invalid_notification_request", "event is required")
+        raise OAuthError(Invalid, "invalid_notification_request", "event is required")
     if body.get("notification_id") != offer.id:
-        raise OAuthError(400, "invalid_notification_id", "unknown notification_id")
+        raise OAuthError(Invalid, "invalid_notification_id", "unknown notification_id")
     state = NOTIFICATION_STATES.get(body["event"])
     if state is None:
-        raise OAuthError(400, "invalid_notification_request", f"unknown event {body['event']!r}")
+        raise OAuthError(
+            Invalid, "invalid_notification_request", f"unknown event {body['event']!r}"
+        )
     description = body.get("event_description")
     with ctx.db.session() as session:
         session.execute(update(Offer).where(col(Offer.id) == offer.id).values(state=state))
@@ -687,7 +715,7 @@ def _module_slug(ctx: IssuerContext, offer: Offer) -> str:
     with ctx.db.session() as session:
         module = session.get(ModuleRow, offer.module_id)
     if module is None:
-        raise OAuthError(400, "credential_request_denied", "the module no longer exists")
+        raise OAuthError(Invalid, "credential_request_denied", "the module no longer exists")
     return module.slug
 
 
@@ -695,22 +723,28 @@ def _check_request(body: dict[str, Any]) -> bool:
     """Which credential is asked for; True for a draft-13 shaped request."""
     if "credential_identifier" in body:
         raise OAuthError(
-            400, "unknown_credential_identifier", "this issuer does not use credential identifiers"
+            Invalid,
+            "unknown_credential_identifier",
+            "this issuer does not use credential identifiers",
         )
     configuration = body.get("credential_configuration_id")
     if configuration is not None:
         if configuration not in (CONFIGURATION_ID, sdjwt.CONFIGURATION_ID):
             raise OAuthError(
-                400, "unknown_credential_configuration", f"unknown configuration {configuration!r}"
+                Invalid,
+                "unknown_credential_configuration",
+                f"unknown configuration {configuration!r}",
             )
         return "proof" in body
     if "format" in body:  # draft 13: format + credential_definition
         if body.get("format") not in ("ldp_vc", sdjwt.FORMAT):
             raise OAuthError(
-                400, "unsupported_credential_format", "only ldp_vc and dc+sd-jwt are issued"
+                Invalid, "unsupported_credential_format", "only ldp_vc and dc+sd-jwt are issued"
             )
         return True
-    raise OAuthError(400, "invalid_credential_request", "credential_configuration_id is required")
+    raise OAuthError(
+        Invalid, "invalid_credential_request", "credential_configuration_id is required"
+    )
 
 
 def _wants_sd_jwt(body: dict[str, Any]) -> bool:
@@ -725,22 +759,22 @@ def _proof_jwt(body: dict[str, Any]) -> str:
     proofs = body.get("proofs")
     proof = body.get("proof")
     if proofs is not None and proof is not None:
-        raise OAuthError(400, "invalid_credential_request", "send proofs or proof, not both")
+        raise OAuthError(Invalid, "invalid_credential_request", "send proofs or proof, not both")
     if isinstance(proofs, dict):
         jwts = proofs.get("jwt")
         if set(proofs) != {"jwt"} or not isinstance(jwts, list) or len(jwts) != 1:
-            raise OAuthError(400, "invalid_proof", 'proofs must be {"jwt": [one JWT]}')
+            raise OAuthError(Invalid, "invalid_proof", 'proofs must be {"jwt": [one JWT]}')
         return _jwt_string(jwts[0])
     if isinstance(proof, dict):
         if proof.get("proof_type") != "jwt":
-            raise OAuthError(400, "invalid_proof", "only the jwt proof type is supported")
+            raise OAuthError(Invalid, "invalid_proof", "only the jwt proof type is supported")
         return _jwt_string(proof.get("jwt"))
-    raise OAuthError(400, "invalid_proof", "a key proof (proofs.jwt) is required")
+    raise OAuthError(Invalid, "invalid_proof", "a key proof (proofs.jwt) is required")
 
 
 def _jwt_string(value: Any) -> str:
     if not isinstance(value, str) or len(value) > 8192:
-        raise OAuthError(400, "invalid_proof", "the proof must be a compact JWT")
+        raise OAuthError(Invalid, "invalid_proof", "the proof must be a compact JWT")
     return value
 
 
@@ -753,21 +787,21 @@ def _check_proof(ctx: IssuerContext, institution: Institution, jwt: str, offer: 
     try:
         header, claims, key = verify_jwt(jwt, ctx.holder_resolver, allow_jwk=True)
     except MicrocredError as exc:
-        raise OAuthError(400, "invalid_proof", exc.message) from None
+        raise OAuthError(Invalid, "invalid_proof", exc.message) from None
     if header.get("typ") != PROOF_TYP:
-        raise OAuthError(400, "invalid_proof", f"the proof's typ must be {PROOF_TYP}")
+        raise OAuthError(Invalid, "invalid_proof", f"the proof's typ must be {PROOF_TYP}")
     audience = claims.get("aud")
     audiences = audience if isinstance(audience, list) else [audience]
     if issuer_id(ctx, institution) not in audiences:
-        raise OAuthError(400, "invalid_proof", "the proof's aud is not this credential issuer")
+        raise OAuthError(Invalid, "invalid_proof", "the proof's aud is not this credential issuer")
     iat = claims.get("iat")
     now = ctx.now().timestamp()
     window = ctx.settings.proof_max_age
     if isinstance(iat, bool) or not isinstance(iat, int | float) or abs(now - iat) > window:
-        raise OAuthError(400, "invalid_proof", "the proof's iat is missing or not recent")
+        raise OAuthError(Invalid, "invalid_proof", "the proof's iat is missing or not recent")
     if not _consume_nonce(ctx, institution, claims.get("nonce")):
         raise OAuthError(
-            400,
+            Invalid,
             "invalid_nonce",
             "the proof's nonce is unknown, used or expired; get a new one from the nonce endpoint",
         )
@@ -776,5 +810,5 @@ def _check_proof(ctx: IssuerContext, institution: Institution, jwt: str, offer: 
         "did"
     )
     if wanted and wanted != holder:
-        raise OAuthError(400, "invalid_proof", "the offer is for another holder DID")
+        raise OAuthError(Invalid, "invalid_proof", "the offer is for another holder DID")
     return holder

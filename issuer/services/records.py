@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from servicekit.problems import ProblemError
+from servicekit.errors import NotFound
 
 from ..models import Institution, IssuedCredential
 from ..models import Module as ModuleRow
@@ -21,6 +21,11 @@ from .context import IssuerContext
 
 
 def get(ctx: IssuerContext, institution: Institution, credential_id: str) -> dict[str, Any]:
+    """The summary of an issued credential with the signed document (``verifiableCredential``).
+
+    Raises ``NotFound`` (``unknown_credential``) for a credential of no or another
+    institution.
+    """
     with ctx.db.session() as session:
         row = session.exec(
             select(IssuedCredential).where(
@@ -29,7 +34,7 @@ def get(ctx: IssuerContext, institution: Institution, credential_id: str) -> dic
             )
         ).first()
         if row is None:
-            raise ProblemError(404, "unknown_credential", f"no credential {credential_id} here")
+            raise NotFound("unknown_credential", f"no credential {credential_id} here")
         return {**summary(ctx, row), "verifiableCredential": json.loads(row.document)}
 
 
@@ -81,6 +86,9 @@ def page(
 
 
 def summary(ctx: IssuerContext, row: IssuedCredential) -> dict[str, Any]:
+    """An issued-credential row as the API lists it: status, learner reference (unsealed
+    for display), holder, source and dates; no credential document.
+    """
     return {
         **status_lists.state(row),
         "learner_ref": personal.show_ref(

@@ -48,7 +48,7 @@ from sqlmodel import Session, col, select
 from credentials import disclosure
 from credentials.errors import MicrocredError
 from servicekit.db import rowcount
-from servicekit.problems import ProblemError
+from servicekit.errors import Busy, Conflict, ServiceError, Unprocessable
 
 from ..models import Institution, IssuedCredential, Offer
 from ..models import Module as ModuleRow
@@ -186,8 +186,7 @@ def reissue(ctx: IssuerContext, institution: Institution, generation: int, *, ac
     with ctx.db.session() as session:
         key = keys.key_row(session, institution, generation)
     if key.state != "compromised":
-        raise ProblemError(
-            409,
+        raise Conflict(
             "key_not_compromised",
             f"key-{generation} is {key.state}: only what a compromised key signed is "
             "re-issued (mark it compromised first)",
@@ -212,8 +211,8 @@ def reissue(ctx: IssuerContext, institution: Institution, generation: int, *, ac
             last = row_id
             try:
                 _one(ctx, institution, row_id, generation, actor, report)
-            except ProblemError as exc:
-                if exc.status == 503:
+            except ServiceError as exc:
+                if isinstance(exc, Busy):
                     raise  # no usable signing key: every credential would fail alike
                 _failed(report, credential_id, exc.code, exc.detail)
             except OperationalError:
@@ -366,7 +365,7 @@ def _sign_again(
                     compose.with_status(document, entries), key, now, suite=suite
                 )
             except MicrocredError as exc:
-                raise ProblemError(422, exc.code, exc.message) from None
+                raise Unprocessable(exc.code, exc.message) from None
             record = issuance.Record(
                 source="reissue",
                 module_id=row.module_id,
@@ -416,9 +415,7 @@ def _offer_again(
         ).first()
         module = session.get(ModuleRow, row.module_id) if row.module_id else None
     if original is None or module is None:
-        raise ProblemError(
-            409, "not_reofferable", "the offer or module this credential came from is gone"
-        )
+        raise Conflict("not_reofferable", "the offer or module this credential came from is gone")
     stored = personal.unseal(ctx.keystore, original.id, original.learner)
     result = stored.get("result")
     awarded = json.loads(row.document).get("awardedDate")

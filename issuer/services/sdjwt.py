@@ -35,7 +35,7 @@ from credentials.sdjwt.status import (
     status_reference,
 )
 from credentials.status_list import StatusList
-from servicekit.problems import ProblemError
+from servicekit.errors import Invalid, NotFound
 
 from ..models import Institution, StatusBitstring
 from ..models import StatusList as StatusListRow
@@ -48,14 +48,17 @@ MODULE_TYPE = "microcredential"
 
 
 def issuer_url(ctx: IssuerContext, institution: Institution) -> str:
+    """The ``iss`` of the institution's SD-JWT VCs (its credential issuer identifier)."""
     return urls.institution_base(ctx.settings.public_url, institution.slug)
 
 
 def vct(ctx: IssuerContext, institution: Institution) -> str:
+    """The ``vct`` of the institution's micro-credential SD-JWT VCs."""
     return vc.vct_for(issuer_url(ctx, institution), MODULE_TYPE)
 
 
 def token_list_url(ctx: IssuerContext, institution: Institution, list_id: str) -> str:
+    """Where the Token Status List ``list_id`` is published."""
     return f"{issuer_url(ctx, institution)}/status/{list_id}/token"
 
 
@@ -104,8 +107,12 @@ def jwt_vc_issuer_metadata(ctx: IssuerContext, institution: Institution) -> dict
 
 
 def type_metadata(ctx: IssuerContext, institution: Institution, module_type: str) -> dict[str, Any]:
+    """The SD-JWT VC type metadata of ``module_type`` (what ``vct`` resolves to).
+
+    Raises ``NotFound`` (``unknown_vct``) for a type this issuer does not issue.
+    """
     if module_type not in vc.MODULE_TYPES:
-        raise ProblemError(404, "unknown_vct", f"no credential type {module_type}")
+        raise NotFound("unknown_vct", f"no credential type {module_type}")
     return vc.type_metadata(vc.vct_for(issuer_url(ctx, institution), module_type), module_type)
 
 
@@ -117,7 +124,7 @@ def holder_jwk(ctx: IssuerContext, proof_jwt: str) -> dict[str, str]:
     try:
         return jose.jwk_of(_did_key(header.get("kid"), ctx.holder_resolver, "authentication"))
     except MicrocredError as exc:  # verified a moment ago; only a vanished did:web gets here
-        raise ProblemError(400, "invalid_proof", exc.message) from None
+        raise Invalid("invalid_proof", exc.message) from None
 
 
 def issue(
@@ -177,7 +184,7 @@ def token_status_list(ctx: IssuerContext, institution: Institution, list_id: str
     with ctx.db.session() as session:
         owner = session.get(StatusListRow, list_id)
         if owner is None or owner.institution_id != institution.id:
-            raise ProblemError(404, "unknown_status_list", f"no status list {list_id}")
+            raise NotFound("unknown_status_list", f"no status list {list_id}")
         revoked = session.get(StatusBitstring, (list_id, "revocation"))
         suspended = session.get(StatusBitstring, (list_id, "suspension"))
         key, generation = keys.signer(ctx, session, institution)
@@ -224,6 +231,10 @@ def _signed_lists(ctx: IssuerContext) -> dict[str, tuple[tuple[str, str, int], s
 
 
 def signing_keys(ctx: IssuerContext, institution: Institution) -> list[Multikey]:
+    """The keys a relying party may find in the issuer metadata's ``jwks`` (the current one).
+
+    Raises ``Conflict`` (``no_signing_key``) or ``Busy`` (``signing_key_unavailable``).
+    """
     with ctx.db.session() as session:
         key, _ = keys.signer(ctx, session, institution)
     return [key]

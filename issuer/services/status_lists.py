@@ -46,7 +46,7 @@ from sqlmodel import Session, col, select
 from credentials.proofs import sign
 from credentials.status_list import MIN_LENGTH, StatusList, status_entry, status_list_credential
 from servicekit.db import rowcount
-from servicekit.problems import ProblemError
+from servicekit.errors import Busy, Conflict, NotFound, Unprocessable
 
 from ..models import Institution, IssuedCredential, StatusBitstring, StatusSlot
 from ..models import StatusList as StatusListRow
@@ -191,9 +191,7 @@ def _open_list(ctx: IssuerContext, session: Session, institution: Institution) -
     # once share one new list instead of opening one each. Two instances opened 8 lists, 7
     # with a single credential: a list that small hides nobody (issue 14 item 10).
     session.execute(
-        update(Institution)
-        .where(col(Institution.id) == institution.id)
-        .values(id=Institution.id)
+        update(Institution).where(col(Institution.id) == institution.id).values(id=Institution.id)
     )
     row = _newest_open(session, institution)
     if row is not None:
@@ -329,8 +327,8 @@ def change(
                     )
                 ).first()
                 if row is None:
-                    raise ProblemError(
-                        404, "unknown_credential", f"no credential {credential_id} was issued here"
+                    raise NotFound(
+                        "unknown_credential", f"no credential {credential_id} was issued here"
                     )
                 for target in targets:
                     _apply(ctx, session, row, target, actor, reason)
@@ -343,9 +341,7 @@ def change(
             if "locked" not in str(exc).lower():
                 raise
             continue
-    raise ProblemError(
-        503, "status_busy", "the status list is busy; try again", headers={"Retry-After": "1"}
-    )
+    raise Busy("status_busy", "the status list is busy; try again", headers={"Retry-After": "1"})
 
 
 def _apply(
@@ -371,8 +367,7 @@ def _apply(
         _set_bit(session, row.status_list_id, "revocation", row.status_index, 1)
         action = "credential.revoke"
     elif row.revoked_at is not None:
-        raise ProblemError(
-            409,
+        raise Conflict(
             "credential_revoked",
             f"{row.credential_id} is revoked, and revocation is permanent",
         )
@@ -409,7 +404,7 @@ def _apply(
         _set_bit(session, row.status_list_id, "suspension", row.status_index, 0)
         action = "credential.unsuspend"
     else:
-        raise ProblemError(422, "validation_error", f"unknown status {target!r}")
+        raise Unprocessable("validation_error", f"unknown status {target!r}")
     audit.record(
         session,
         row.institution_id,
@@ -441,6 +436,7 @@ def _set_bit(session: Session, list_id: str, purpose: str, index: int, value: in
 
 
 def state(row: IssuedCredential) -> dict[str, Any]:
+    """A credential's status as the API reports it: revoked, suspended, and one word."""
     return {
         "credentialId": row.credential_id,
         "revoked": row.revoked_at is not None,
@@ -463,11 +459,11 @@ def published(
 ) -> Published:
     """The signed BitstringStatusListCredential for one list and purpose."""
     if purpose not in PURPOSES:
-        raise ProblemError(404, "unknown_status_list", f"no {purpose} list {list_id}")
+        raise NotFound("unknown_status_list", f"no {purpose} list {list_id}")
     with ctx.db.session() as session:
         owner = session.get(StatusListRow, list_id)
         if owner is None or owner.institution_id != institution.id:
-            raise ProblemError(404, "unknown_status_list", f"no status list {list_id}")
+            raise NotFound("unknown_status_list", f"no status list {list_id}")
         row = session.get(StatusBitstring, (list_id, purpose))
         assert row is not None
         key_row = keys.current_key_row(session, institution)
@@ -542,5 +538,5 @@ def read_bit(ctx: IssuerContext, list_id: str, purpose: str, index: int) -> int:
     with ctx.db.session() as session:
         row = session.get(StatusBitstring, (list_id, purpose))
         if row is None:
-            raise ProblemError(404, "unknown_status_list", f"no status list {list_id}")
+            raise NotFound("unknown_status_list", f"no status list {list_id}")
         return StatusList.decode(row.encoded_list).get(index)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from servicekit.problems import ProblemError
+from servicekit.errors import NotFound, Unprocessable
 from servicekit.tokens import new_token, token_hash
 
 from ..models import ApiToken, Institution
@@ -27,11 +27,15 @@ TOKEN_PREFIX = "mci"
 
 
 def parse_scopes(scopes: list[str] | str) -> list[str]:
+    """The scopes of a token request, as a list (a space-separated string is accepted).
+
+    Raises ``Unprocessable`` (``validation_error``, field ``scopes``) when the list is
+    empty or names a scope that does not exist.
+    """
     values = scopes.split() if isinstance(scopes, str) else list(scopes)
     unknown = [s for s in values if s not in SCOPES]
     if unknown or not values:
-        raise ProblemError(
-            422,
+        raise Unprocessable(
             "validation_error",
             f"scopes: must be a non-empty list of {', '.join(SCOPES)}",
             errors=[{"field": "scopes", "message": f"unknown or missing scopes: {unknown}"}],
@@ -82,6 +86,7 @@ def authenticate(session: Session, plain: str) -> ApiToken | None:
 
 
 def listing(session: Session, institution: Institution) -> list[dict[str, Any]]:
+    """The institution's API tokens, oldest first, without any secret."""
     rows = session.exec(
         select(ApiToken)
         .where(ApiToken.institution_id == institution.id)
@@ -91,6 +96,7 @@ def listing(session: Session, institution: Institution) -> list[dict[str, Any]]:
 
 
 def public(row: ApiToken) -> dict[str, Any]:
+    """An API token as the API shows it: name, scopes, dates; never the token itself."""
     return {
         "id": row.id,
         "name": row.name,
@@ -104,9 +110,13 @@ def public(row: ApiToken) -> dict[str, Any]:
 def revoke(
     session: Session, institution: Institution, token_id: str, *, actor: str, now: Any
 ) -> ApiToken:
+    """Revoke the institution's API token ``token_id`` (idempotent) and audit it.
+
+    Raises ``NotFound`` (``unknown_token``) for a token of no or another institution.
+    """
     row = session.get(ApiToken, token_id)
     if row is None or row.institution_id != institution.id:
-        raise ProblemError(404, "unknown_token", f"there is no token {token_id}")
+        raise NotFound("unknown_token", f"there is no token {token_id}")
     if row.revoked_at is None:
         row.revoked_at = now
         session.add(row)

@@ -23,6 +23,7 @@ def institution_did(public_url: str, slug: str) -> str:
 
 
 def verification_method(public_url: str, slug: str, generation: int) -> str:
+    """The id of the institution's key ``generation`` in its DID document."""
     return f"{institution_did(public_url, slug)}#key-{generation}"
 
 
@@ -32,6 +33,7 @@ def module_url(public_url: str, slug: str, module_slug: str) -> str:
 
 
 def status_list_url(public_url: str, slug: str, list_id: str, purpose: str) -> str:
+    """Where the status list credential ``list_id`` for ``purpose`` is published."""
     return f"{institution_base(public_url, slug)}/status/{list_id}/{purpose}"
 
 

@@ -9,12 +9,13 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..deps import AdminDep, ServicesDep
+from ..schemas import PurgeOut, VerificationLogOut
 from ..services.clock import iso
 
 router = APIRouter(prefix="/admin", tags=["admin"])
 
 
-@router.get("/verification-log")
+@router.get("/verification-log", response_model=VerificationLogOut)
 async def verification_log(
     _: AdminDep, services: ServicesDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> JSONResponse:
@@ -40,7 +41,7 @@ async def verification_log(
     )
 
 
-@router.post("/verification-log/purge")
+@router.post("/verification-log/purge", response_model=PurgeOut)
 async def purge_log(_: AdminDep, services: ServicesDep) -> JSONResponse:
     """Apply the retention settings now (also done at start-up and by ``verifier purge-log``)."""
     result = await run_in_threadpool(services.purge)

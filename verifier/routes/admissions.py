@@ -10,6 +10,7 @@ from credentials.errors import MicrocredError
 from servicekit.problems import ProblemError
 
 from ..deps import ServicesDep, rate_limited
+from ..schemas import AdmissionOut
 from ..services.vcapi import parse_body
 from ._reports import json_body
 
@@ -18,6 +19,7 @@ router = APIRouter(tags=["admissions"])
 
 @router.post(
     "/admissions/evaluate",
+    response_model=AdmissionOut,
     openapi_extra=json_body(
         "a presentation (with options.challenge/domain) or a list of credentials, and a rule",
         {

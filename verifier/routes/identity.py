@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from ..deps import ServicesDep
+from ..schemas import DidDocumentOut
 
 router = APIRouter(tags=["identity"])
 
@@ -20,8 +21,8 @@ class DidJSONResponse(JSONResponse):
     media_type = "application/did+json"
 
 
-@router.get("/.well-known/did.json", response_class=DidJSONResponse)
-@router.get("/did.json", response_class=DidJSONResponse)
+@router.get("/.well-known/did.json", response_class=DidJSONResponse, response_model=DidDocumentOut)
+@router.get("/did.json", response_class=DidJSONResponse, response_model=DidDocumentOut)
 async def did_document(services: ServicesDep) -> DidJSONResponse:
     document = await run_in_threadpool(services.identity.did_document)
     return DidJSONResponse(

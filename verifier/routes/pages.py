@@ -29,7 +29,7 @@ from credentials.errors import MicrocredError
 from credentials.formats import detect_format
 from credentials.ob2 import is_ob2
 from credentials.reading import read_credential
-from servicekit.problems import ProblemError
+from servicekit.errors import NotFound, ServiceError
 from servicekit.qr import qr_png_data_uri
 from servicekit.ratelimit import per_client
 from servicekit.web import (
@@ -679,8 +679,8 @@ async def create_request(request: Request) -> Response:
             rule=rule,
             expires_in=expires_in if expires_in in EXPIRY_CHOICES else 600,
         )
-    except (_RuleError, ProblemError) as exc:
-        detail = exc.detail if isinstance(exc, ProblemError) else str(exc)
+    except (_RuleError, ServiceError) as exc:
+        detail = exc.detail if isinstance(exc, ServiceError) else str(exc)
         return _render(
             request,
             "request_new.html",
@@ -710,8 +710,8 @@ def _request_state(request: Request, request_id: str) -> dict[str, Any] | None:
         return None
     try:
         return _services(request).requests.result(request_id, token)
-    except ProblemError as exc:
-        if exc.status == 404:
+    except ServiceError as exc:
+        if isinstance(exc, NotFound):
             raise PageError(404, "verifier.error.request_gone") from None
         return None
 
@@ -720,7 +720,7 @@ def _qr_link(services: Services, request_id: str) -> str | None:
     """The link the wallet opens: the parameters by value, or by reference when too long."""
     try:
         parameters = services.requests.parameters(request_id)
-    except ProblemError:
+    except ServiceError:
         return None
     link = by_value_uri(parameters)
     if len(link) > QR_MAX_CHARS:
@@ -862,7 +862,7 @@ async def admission_evaluate(
         route = parse_route(rule)
     except _RuleError as exc:
         return refuse(t("verifier.rule.invalid", detail=str(exc)))
-    except ProblemError as exc:
+    except ServiceError as exc:
         return refuse(t("verifier.rule.invalid", detail=exc.detail))
     share = form.get("share_url", "").strip()
     raw = form.get("evidence_json", "").strip().encode()
@@ -883,7 +883,7 @@ async def admission_evaluate(
             body = {"credentials": evidence, "rule": rule}
         try:
             outcome = await run_in_threadpool(services.admissions.evaluate, body)
-        except ProblemError as exc:
+        except ServiceError as exc:
             return refuse(exc.detail)
     else:
         return refuse(t("verifier.admission.no_evidence"))

@@ -10,11 +10,12 @@ from credentials.errors import MalformedInput
 from servicekit.problems import ProblemError
 
 from ..deps import AdminDep, ServicesDep
+from ..schemas import TrustRegistryOut, TrustRegistryReloadOut
 
 router = APIRouter(tags=["trust registry"])
 
 
-@router.get("/trust-registry")
+@router.get("/trust-registry", response_model=TrustRegistryOut)
 async def list_registry(services: ServicesDep) -> JSONResponse:
     """The institutions this verifier recognises (public: it is what reports are based on)."""
     store = services.registry
@@ -23,7 +24,7 @@ async def list_registry(services: ServicesDep) -> JSONResponse:
     return JSONResponse({**listing, "last_error": store.last_error})
 
 
-@router.post("/admin/trust-registry/reload")
+@router.post("/admin/trust-registry/reload", response_model=TrustRegistryReloadOut)
 async def reload_registry(_: AdminDep, services: ServicesDep) -> JSONResponse:
     """Reload the registry file now; a broken file is refused and the old registry stays."""
     try:

@@ -23,11 +23,17 @@ from starlette.concurrency import run_in_threadpool
 
 from credentials.errors import MicrocredError
 from credentials.model import parse_json
+from servicekit.errors import ServiceError
 from servicekit.problems import ProblemError
 from servicekit.ratelimit import per_client
 
 from ..deps import ServicesDep, bearer_token
-from ..models import PresentationRequestCreate
+from ..schemas import (
+    PresentationRequestCreate,
+    PresentationRequestOut,
+    RequestResultOut,
+    WalletAnswerOut,
+)
 
 router = APIRouter(prefix="/requests", tags=["presentation requests"])
 
@@ -38,7 +44,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 _anonymous_limit = per_client("request")
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=PresentationRequestOut)
 async def create_request(
     body: PresentationRequestCreate, request: Request, services: ServicesDep
 ) -> JSONResponse:
@@ -127,6 +133,7 @@ def wants_json(accept: str) -> bool:
 
 @router.post(
     "/{request_id}/response",
+    response_model=WalletAnswerOut,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -189,14 +196,23 @@ def _result_token(request: Request) -> str | None:
     return bearer_token(request) or request.query_params.get("token")
 
 
-@router.get("/{request_id}/result")
+@router.get("/{request_id}/result", response_model=RequestResultOut)
 async def get_result(request_id: str, request: Request, services: ServicesDep) -> JSONResponse:
     """The result for the employer's page (needs the result token: it names the learner)."""
     result = await run_in_threadpool(services.requests.result, request_id, _result_token(request))
     return JSONResponse(result, headers=NO_STORE)
 
 
-@router.get("/{request_id}/events")
+@router.get(
+    "/{request_id}/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Server-sent events: status, then result or error",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def result_events(
     request_id: str, request: Request, services: ServicesDep
 ) -> StreamingResponse:
@@ -217,7 +233,7 @@ async def result_events(
         while True:
             try:
                 payload = await run_in_threadpool(services.requests.result, request_id, token)
-            except ProblemError as exc:
+            except ServiceError as exc:
                 yield _event("error", {"code": exc.code, "detail": exc.detail})
                 return
             if payload["status"] != "pending":

@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from servicekit.ratelimit import per_client
 
 from ..deps import ServicesDep, services_of
+from ..schemas import ChallengeOut
 from ..services.clock import iso
 from ._reports import REPORT_RESPONSES, json_body, report_response
 
@@ -88,7 +89,7 @@ async def verify_presentation(request: Request) -> JSONResponse:
     return report_response(result)
 
 
-@router.post("/challenges")
+@router.post("/challenges", response_model=ChallengeOut)
 async def create_challenge(services: ServicesDep) -> JSONResponse:
     """A fresh single-use challenge for a holder to sign into a presentation."""
     challenge, expires = await run_in_threadpool(services.challenges.issue)

@@ -21,7 +21,7 @@ from credentials.errors import MalformedInput
 from credentials.model import issuer_id
 from credentials.reading import read_credential
 from credentials.rules import Route, RouteResult, evaluate
-from servicekit.problems import ProblemError
+from servicekit.errors import Invalid
 
 from .clock import Clock
 from .vcapi import VcApi
@@ -52,11 +52,11 @@ class AdmissionOutcome:
 def parse_route(rule: Any) -> Route:
     """A route from a request body; a bad rule is the caller's mistake: 400 naming it."""
     if not isinstance(rule, Mapping):
-        raise ProblemError(400, "invalid_route", "rule must be a route definition (an object)")
+        raise Invalid("invalid_route", "rule must be a route definition (an object)")
     try:
         return Route.from_dict(rule)
     except MalformedInput as exc:
-        raise ProblemError(400, exc.code, exc.message) from None
+        raise Invalid(exc.code, exc.message) from None
 
 
 def evaluate_results(
@@ -125,12 +125,12 @@ class AdmissionService:
     def evaluate(self, body: Any) -> dict[str, Any]:
         """``{verifiablePresentation, options}`` or ``{credentials: [...]}`` plus ``rule``."""
         if not isinstance(body, dict):
-            raise ProblemError(400, "invalid_request", "the request body must be a JSON object")
+            raise Invalid("invalid_request", "the request body must be a JSON object")
         route = parse_route(body.get("rule", body.get("route")))
         options = body.get("options")
         options = {} if options is None else options
         if not isinstance(options, dict):
-            raise ProblemError(400, "invalid_request", "options must be a JSON object")
+            raise Invalid("invalid_request", "options must be a JSON object")
         results: list[VerificationResult]
         if "verifiablePresentation" in body:
             presentation = self.vcapi.verify_presentation(
@@ -146,14 +146,13 @@ class AdmissionService:
             if isinstance(credentials, dict):
                 credentials = [credentials]
             if not isinstance(credentials, list) or not credentials:
-                raise ProblemError(
-                    400,
+                raise Invalid(
                     "invalid_request",
                     "give a verifiablePresentation or a non-empty list of credentials",
                 )
             if len(credentials) > MAX_CREDENTIALS:
-                raise ProblemError(
-                    400, "too_many_credentials", f"at most {MAX_CREDENTIALS} credentials at once"
+                raise Invalid(
+                    "too_many_credentials", f"at most {MAX_CREDENTIALS} credentials at once"
                 )
             results = [
                 self.vcapi.verification.verify_credential(c, kind="admission") for c in credentials

@@ -52,6 +52,9 @@ class ChallengeService:
         return challenge, aware(row.expires_at)  # type: ignore[return-value]
 
     def state(self, challenge: str) -> ChallengeState:
+        """Whether ``challenge`` was issued here and is still usable (unknown, used, expired
+        or fresh); reading it does not use it up.
+        """
         with self.db.session() as session:
             row = session.get(Challenge, token_hash(challenge))
         if row is None:

@@ -44,6 +44,9 @@ class Services:
     admissions: AdmissionService
 
     def purge(self) -> PurgeResult:
+        """Apply the retention settings now (queued log rows are written first); the counts
+        removed per table.
+        """
         self.log.flush()  # queued rows are written first, so that retention sees them
         return purge(
             self.db,
@@ -61,6 +64,9 @@ def build_services(
     fetcher: SafeFetcher | None = None,
     keystore: Keystore | None = None,
 ) -> Services:
+    """Every verifier service over ``settings`` and ``db``; ``clock``, ``fetcher`` and
+    ``keystore`` are for tests (without a keystore the KEK is read when first needed).
+    """
     clock = clock or system_clock
     fetcher = fetcher or SafeFetcher(FetchPolicy(allow_insecure=settings.dev))
     registry_path = Path(settings.trust_registry) if settings.trust_registry else None

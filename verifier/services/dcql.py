@@ -34,8 +34,10 @@ FORMAT = "ldp_vc"
 SD_JWT_FORMAT = "dc+sd-jwt"
 FORMATS = (FORMAT, SD_JWT_FORMAT)
 #: where the SD-JWT VC claims carry what ACHIEVEMENT_ID / ACHIEVEMENT_NAME point at
-SD_JWT_PATHS = {("credentialSubject", "achievement", "id"): ("achievement_id",),
-                ("credentialSubject", "achievement", "name"): ("title",)}
+SD_JWT_PATHS = {
+    ("credentialSubject", "achievement", "id"): ("achievement_id",),
+    ("credentialSubject", "achievement", "name"): ("title",),
+}
 DEFAULT_TYPES: tuple[str, ...] = ("VerifiableCredential", "OpenBadgeCredential")
 MAX_MODULES = 20
 _TYPE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,99}$")
@@ -89,9 +91,7 @@ class RequestSpec:
             raise _invalid("asking for dc+sd-jwt needs vct_values (the SD-JWT VC types accepted)")
         if len(vcts) > MAX_MODULES or any(len(v) > 300 for v in vcts):
             raise _invalid(f"at most {MAX_MODULES} vct_values of at most 300 characters")
-        return cls(
-            tuple(dict.fromkeys(types)), tuple(dict.fromkeys(wanted)), rule, kinds, vcts
-        )
+        return cls(tuple(dict.fromkeys(types)), tuple(dict.fromkeys(wanted)), rule, kinds, vcts)
 
     @property
     def route(self) -> Route | None:

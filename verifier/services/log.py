@@ -138,6 +138,10 @@ class VerificationLog:
     # -- recording (request threads)
 
     def record(self, kind: str, items: Iterable[LoggedCredential]) -> None:
+        """Queue one log row per checked credential; written behind the answer, so a slow
+        database never delays a verification. Stores hashes and check codes only (documents
+        only when ``keep_full_log``).
+        """
         now = utc(self._clock())
         rows = [self._row(kind, item, now) for item in items]
         if not rows:
@@ -275,6 +279,7 @@ class VerificationLog:
     # -- reading
 
     def entries(self, limit: int = 100) -> list[VerificationLogEntry]:
+        """The newest ``limit`` log entries (what this process queued is written first)."""
         self.flush()  # what this process answered is in the table before it is read
         with self.db.session() as session:
             statement = (

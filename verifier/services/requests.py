@@ -37,7 +37,15 @@ from sqlmodel import col
 
 from credentials.errors import MicrocredError
 from servicekit.db import Database
-from servicekit.problems import ProblemError
+from servicekit.errors import (
+    Forbidden,
+    Gone,
+    Invalid,
+    NotAcceptable,
+    NotFound,
+    ServiceError,
+    Unauthorized,
+)
 from servicekit.qr import qr_png_data_uri, qr_svg
 from servicekit.tokens import new_token, same, token_hash
 
@@ -57,9 +65,11 @@ MAX_PRESENTATIONS = 20
 PENDING, COMPLETED, DECLINED, EXPIRED = "pending", "completed", "declined", "expired"
 
 
-def _invalid(detail: str, code: str = "invalid_request", status: int = 400) -> ProblemError:
+def _invalid(
+    detail: str, code: str = "invalid_request", kind: type[ServiceError] = Invalid
+) -> ServiceError:
     # ``error`` is the OAuth-style code a wallet looks for; ``code`` is microcred's own.
-    return ProblemError(status, code, detail, error="invalid_request")
+    return kind(code, detail, error="invalid_request")
 
 
 @dataclass(frozen=True)
@@ -149,10 +159,14 @@ def fetch_key(state: str) -> str:
 
 
 def request_uri_for(public_url: str, request_id: str, state: str) -> str:
+    """The ``request_uri`` of a request: where the wallet fetches its parameters, with the
+    fetch key derived from ``state``.
+    """
     return f"{public_url}/requests/{request_id}?" + urlencode({"key": fetch_key(state)})
 
 
 def redirect_client_id(public_url: str, request_id: str) -> str:
+    """The ``redirect_uri:`` client id of a request (its ``response_uri``)."""
     return f"redirect_uri:{public_url}/requests/{request_id}/response"
 
 
@@ -229,8 +243,7 @@ class PresentationRequestService:
         registry of requester keys, ``requester_names``); an anonymous caller may not name
         one itself (``client_name``): "Belastingdienst" from anyone was the attack."""
         if client_name is not None and client_name != requester:
-            raise ProblemError(
-                403,
+            raise Forbidden(
                 "requester_not_verified",
                 "a requester name comes from this verifier's registry of requesters (send its "
                 "API key as a Bearer token), not from the request body",
@@ -239,12 +252,10 @@ class PresentationRequestService:
             spec = RequestSpec.parse(credential_types, modules, rule, formats, vct_values)
             query = dcql_query(queries_for(spec))
         except MicrocredError as exc:
-            raise ProblemError(400, exc.code, exc.message) from None
+            raise Invalid(exc.code, exc.message) from None
         ttl = expires_in if expires_in is not None else self.default_ttl
         if not 0 < ttl <= self.max_ttl:
-            raise ProblemError(
-                400, "invalid_expiry", f"expires_in must be from 1 to {self.max_ttl} seconds"
-            )
+            raise Invalid("invalid_expiry", f"expires_in must be from 1 to {self.max_ttl} seconds")
         now = utc(self.clock())
         result_token = new_token(nbytes=32)
         row = PresentationRequest(
@@ -284,7 +295,7 @@ class PresentationRequestService:
         with self.db.session() as session:
             row = session.get(PresentationRequest, request_id) if len(request_id) <= 64 else None
         if row is None:
-            raise ProblemError(404, "request_not_found", "no such presentation request")
+            raise NotFound("request_not_found", "no such presentation request")
         return row
 
     def _expired(self, row: PresentationRequest) -> bool:
@@ -293,9 +304,9 @@ class PresentationRequestService:
     def _pending(self, request_id: str) -> PresentationRequest:
         row = self._get(request_id)
         if row.status != PENDING:
-            raise ProblemError(410, "request_answered", "this request has already been answered")
+            raise Gone("request_answered", "this request has already been answered")
         if self._expired(row):
-            raise ProblemError(410, "request_expired", "this presentation request has expired")
+            raise Gone("request_expired", "this presentation request has expired")
         return row
 
     def check_key(self, request_id: str, key: str | None) -> None:
@@ -303,7 +314,7 @@ class PresentationRequestService:
         the same answer as for no such request, so the id alone tells nothing."""
         row = self._get(request_id)
         if not key or not same(key, fetch_key(row.state)):
-            raise ProblemError(404, "request_not_found", "no such presentation request")
+            raise NotFound("request_not_found", "no such presentation request")
 
     def parameters(self, request_id: str) -> dict[str, Any]:
         """What the wallet fetches from ``request_uri`` as JSON; gone once answered or expired."""
@@ -318,8 +329,8 @@ class PresentationRequestService:
         (``@openid4vc/oauth2``) require the signing ``kid`` to start with it.
         """
         if self.identity is None:
-            raise ProblemError(
-                406, "not_acceptable", "this verifier serves request parameters as JSON only"
+            raise NotAcceptable(
+                "not_acceptable", "this verifier serves request parameters as JSON only"
             )
         row = self._pending(request_id)
         claims = authorization_parameters(row, self.public_url, self.identity.client_id)
@@ -349,7 +360,7 @@ class PresentationRequestService:
                 "nonce_replayed",
             )
         if self._expired(row):
-            raise _invalid("this presentation request has expired", "request_expired", 410)
+            raise _invalid("this presentation request has expired", "request_expired", Gone)
         if "error" in fields:
             return self._declined(row, fields)
         spec = RequestSpec.from_dict(row.spec)
@@ -359,7 +370,10 @@ class PresentationRequestService:
             (
                 query_id,
                 sdjwt.verify_sd_jwt_presentation(
-                    self.verification, vp, nonce=row.nonce, audience=client_id,
+                    self.verification,
+                    vp,
+                    nonce=row.nonce,
+                    audience=client_id,
                     vct_values=spec.vct_values,
                 )
                 if sdjwt.is_sd_jwt(vp)
@@ -376,8 +390,7 @@ class PresentationRequestService:
             failed = [c for c in unbound.report.failed if not c.id.startswith("credential[")]
             detail = failed[0].message if failed else "the presentation proof does not verify"
             self._note_rejection(row.id, detail)
-            raise ProblemError(
-                400,
+            raise Invalid(
                 "invalid_presentation",
                 f"the presentation is not a valid answer to this request: {detail}",
                 error="invalid_request",
@@ -509,7 +522,7 @@ class PresentationRequestService:
             won = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
         if not won:
             if self._expired(self._get(row.id)):
-                raise _invalid("this presentation request has expired", "request_expired", 410)
+                raise _invalid("this presentation request has expired", "request_expired", Gone)
             raise _invalid(
                 "this request has already been answered; its nonce cannot be used again",
                 "nonce_replayed",
@@ -530,10 +543,16 @@ class PresentationRequestService:
     # -- the employer's view ----------------------------------------------------------------
 
     def result(self, request_id: str, token: str | None) -> dict[str, Any]:
+        """The request's state and, once answered, its outcome, for the holder of the result
+        token.
+
+        Raises ``NotFound`` (``request_not_found``), ``Unauthorized``
+        (``result_token_required``) without the right token, and ``Gone``
+        (``result_expired``) once the result is past its retention.
+        """
         row = self._get(request_id)
         if not token or not same(token_hash(token), row.result_token_hash):
-            raise ProblemError(
-                401,
+            raise Unauthorized(
                 "result_token_required",
                 "the result of a presentation request is only shown with its result token",
                 headers={"WWW-Authenticate": "Bearer"},
@@ -542,9 +561,7 @@ class PresentationRequestService:
         if ended is not None and utc(ended) + self.result_retention <= utc(self.clock()):
             # retention is enforced when read, not only when the purge runs (issue 14 item 9):
             # a result names the learner and their grades
-            raise ProblemError(
-                410, "result_expired", "this result is past its retention and is not shown"
-            )
+            raise Gone("result_expired", "this result is past its retention and is not shown")
         status = row.status
         if status == PENDING and self._expired(row):
             status = EXPIRED

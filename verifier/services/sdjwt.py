@@ -40,6 +40,7 @@ def kb_audience(presentation: Any) -> set[str]:
 
 
 def is_sd_jwt(presentation: Any) -> bool:
+    """Whether ``presentation`` looks like an SD-JWT (a string with ``~`` separators)."""
     return isinstance(presentation, str) and "~" in presentation
 
 

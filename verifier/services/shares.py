@@ -34,6 +34,11 @@ class ShareVerifier:
         self.max_bytes = max_bytes
 
     def verify(self, url: Any) -> VerificationResult:
+        """Fetch the presentation behind a wallet's share link (through the safe fetcher) and
+        verify it with the link as the proof's domain. Never raises for a bad link: an
+        unusable URL or answer is a failed report with its own code (``invalid_share_url``,
+        ``share_not_found``, ``share_fetch_failed``, ``share_not_a_presentation``).
+        """
         if not isinstance(url, str) or not url.strip() or len(url.strip()) > MAX_URL:
             return self._refused("invalid_share_url", "url must be the share link (a URL)")
         url = url.strip()

@@ -29,7 +29,7 @@ from credentials.jose import sign_jwt
 from credentials.keys import MULTIKEY_CONTEXT, Multikey
 from credentials.keystore import Keystore, KeystoreError
 from servicekit.db import Database
-from servicekit.problems import ProblemError
+from servicekit.errors import Busy
 
 from ..models import VerifierKey
 from .clock import Clock, utc
@@ -76,8 +76,7 @@ class VerifierIdentity:
         try:
             return self._keystore()
         except (KeystoreError, OSError, ValueError) as exc:
-            raise ProblemError(
-                503,
+            raise Busy(
                 "verifier_key_unavailable",
                 f"the verifier cannot sign request objects: {exc}",
             ) from None
@@ -107,8 +106,8 @@ class VerifierIdentity:
         try:
             secret = store.unwrap(row.wrapped_secret, aad)
         except KeystoreError as exc:
-            raise ProblemError(
-                503, "verifier_key_unavailable", f"the verifier's key cannot be used: {exc}"
+            raise Busy(
+                "verifier_key_unavailable", f"the verifier's key cannot be used: {exc}"
             ) from None
         if store.needs_rewrap(row.wrapped_secret):
             # KEK rotation (docs/deployment.md): re-wrap under the current KEK on first use,
@@ -119,9 +118,7 @@ class VerifierIdentity:
                     stored.wrapped_secret = store.wrap(secret, aad)
         key = Multikey.from_secret_bytes(row.algorithm, secret, controller=self.did, id=self.key_id)
         if key.public_key_multibase != row.public_key_multibase:
-            raise ProblemError(
-                503, "verifier_key_unavailable", "the stored verifier key is inconsistent"
-            )
+            raise Busy("verifier_key_unavailable", "the stored verifier key is inconsistent")
         return key
 
     def did_document(self) -> dict[str, Any]:

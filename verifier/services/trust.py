@@ -99,6 +99,7 @@ class TrustRegistry:
     loaded_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def lookup(self, did: str | None) -> Institution | None:
+        """The recognised institution with DID ``did``, if any."""
         return self.institutions.get(did) if isinstance(did, str) else None
 
     def to_dict(self) -> dict[str, Any]:
@@ -251,6 +252,9 @@ class TrustRegistryStore:
             self.reload()  # a bad file at start-up is a configuration error: raise
 
     def current(self) -> TrustRegistry:
+        """The registry in force; a changed file is re-read at most every ``check_seconds``,
+        and a broken one is refused (the old registry stays, ``last_error`` says why).
+        """
         if self.path is not None and self._monotonic() - self._checked_at >= self.check_seconds:
             self._reload_if_changed()
         return self._registry

@@ -88,6 +88,10 @@ class VcApi:
     def verify_credential_body(
         self, raw: bytes, content_type: str | None = None
     ) -> VerificationResult:
+        """Verify a VC-API ``/credentials/verify`` body (JSON, or a bare SD-JWT VC by its
+        media type) and log it. Never raises for bad input: malformed input is a failed
+        report with a code, so every answer has the report shape.
+        """
         if _media_type(content_type) in SD_JWT_MEDIA_TYPES:
             # a bare SD-JWT VC (issue 19): the same checks as the string value of
             # verifiableCredential, under the deployment's VC-API policies
@@ -116,6 +120,10 @@ class VcApi:
     def verify_presentation_body(
         self, raw: bytes, content_type: str | None = None
     ) -> VerificationResult:
+        """Verify a VC-API ``/presentations/verify`` body (with ``options.challenge`` and
+        ``domain``) and log it. Never raises for bad input: malformed input is a failed
+        report with a code.
+        """
         body = self._body(raw, "presentation", content_type)
         if isinstance(body, VerificationResult):
             self.verification.record(body)

@@ -37,6 +37,7 @@ from credentials.report import Check, VerificationReport
 from credentials.setup import default_verifier
 from credentials.status import StatusListCache
 from credentials.verify import NO_PROFILE, Verifier
+from servicekit.errors import STATUS_BY_KIND, Invalid
 
 from .clock import Clock
 from .log import LoggedCredential, VerificationLog
@@ -148,7 +149,7 @@ class VerificationResult:
             out.update(
                 type="https://w3id.org/microcred/problems/unsupported_format",
                 title="Unsupported credential format",
-                status=400,
+                status=STATUS_BY_KIND[Invalid.kind],  # the report is the problem body too
                 detail=unsupported.message,
                 code=unsupported.code,
             )

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
-from pydantic import BaseModel, Field
 
 from servicekit.ratelimit import RateLimiter, client_key, limit
 
 from ..deps import LearnerDep, ServicesDep, presented_token
+from ..schemas import Credentials
 from ..services.clock import iso
 
 router = APIRouter(prefix="/api", tags=["accounts"])
@@ -18,11 +18,6 @@ def _login_limit(request: Request) -> None:
     per_minute = request.app.state.services.settings.login_attempts_per_minute
     limiter: RateLimiter = getattr(request.app.state, "login_limiter", _limiter)
     limit(limiter, "login", per_minute)(request)
-
-
-class Credentials(BaseModel):
-    username: str = Field(min_length=1, max_length=200)
-    password: str = Field(min_length=1, max_length=4096)
 
 
 @router.post("/learners", status_code=201, dependencies=[Depends(_login_limit)])

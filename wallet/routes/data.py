@@ -6,12 +6,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ..deps import LearnerDep, ServicesDep
+from ..schemas import WalletExportOut
 from ._body import json_object
 
 router = APIRouter(prefix="/api", tags=["data"])
 
 
-@router.get("/export")
+@router.get("/export", response_model=WalletExportOut)
 def export(learner: LearnerDep, services: ServicesDep) -> JSONResponse:
     bundle = services.portability.export(learner)
     name = f"microcred-wallet-{learner.username}.json"

@@ -26,7 +26,7 @@ from fastapi import Depends, File, Form, Request, UploadFile
 from fastapi.responses import Response
 
 from credentials.reading import read_credential
-from servicekit.problems import ProblemError
+from servicekit.errors import ServiceError, http_status
 from servicekit.ratelimit import client_key
 from servicekit.web import (
     LoginRequired,
@@ -566,7 +566,7 @@ def login(
     t = web.translator(request)
     try:
         token, _ = services.accounts.login(username, password, SESSION, client_key(request))
-    except ProblemError:
+    except ServiceError:
         return _render(
             request,
             None,
@@ -593,7 +593,7 @@ def signup(
     t = web.translator(request)
     try:
         learner = services.accounts.register(username, password)
-    except ProblemError as exc:
+    except ServiceError as exc:
         return _render(
             request,
             None,
@@ -646,7 +646,7 @@ def _fresh(services: Services, learner: Learner, item: dict[str, Any]) -> dict[s
     """The summary with its status re-checked when stale (the store's own cache rules)."""
     try:
         detail = services.store.detail(learner, item["id"])
-    except ProblemError:
+    except ServiceError:
         return item
     return {k: v for k, v in detail.items() if k not in ("credential", "elements", "view")}
 
@@ -794,13 +794,13 @@ def receive_offer(
             keep_unverified=bool(keep),
             format=format.strip() or None,
         )
-    except ProblemError as exc:
+    except ServiceError as exc:
         return _receive_page(
             request,
             learner,
             offer=offer.strip(),
             error=t("wallet.receive.failed", detail=exc.detail),
-            status_code=exc.status if exc.status < 500 else 502,
+            status_code=http_status(exc) if http_status(exc) < 500 else 502,
         )
     return _to_credential(request, received[0])
 
@@ -832,12 +832,12 @@ def receive_file(
         stored = services.receive.import_credential(
             learner, raw.decode("utf-8", errors="replace"), keep_unverified=bool(keep)
         )
-    except ProblemError as exc:
+    except ServiceError as exc:
         return _receive_page(
             request,
             learner,
             file_error=t("wallet.receive.failed", detail=exc.detail),
-            status_code=exc.status,
+            status_code=http_status(exc),
         )
     return _to_credential(request, stored)
 
@@ -855,13 +855,13 @@ def receive_badge(
         stored = _services(request).receive.import_url(
             learner, url.strip(), keep_unverified=bool(keep)
         )
-    except ProblemError as exc:
+    except ServiceError as exc:
         return _receive_page(
             request,
             learner,
             badge_url=url.strip(),
             badge_error=t("wallet.receive.failed", detail=exc.detail),
-            status_code=exc.status,
+            status_code=http_status(exc),
         )
     return _to_credential(request, stored)
 
@@ -999,9 +999,9 @@ async def share_create(request: Request, learner: LearnerPage) -> Response:
             label=label,
             disclose=_disclose_form(form, picked),
         )
-    except ProblemError as exc:
+    except ServiceError as exc:
         return _shares_page(request, learner, error=exc.detail, picked=picked,
-                            status_code=exc.status)  # fmt: skip
+                            status_code=http_status(exc))  # fmt: skip
     return web.redirect(
         request, f"/shares/{created['id']}", flash=("success", "wallet.share.created")
     )
@@ -1053,7 +1053,7 @@ def present(request: Request, learner: LearnerPage, request_uri: str = "") -> Re
         return _render(request, learner, "present.html", page_title=t("wallet.present.title"))
     try:
         preview = _services(request).requests.preview(learner, value)
-    except ProblemError as exc:
+    except ServiceError as exc:
         return _render(
             request,
             learner,
@@ -1061,7 +1061,7 @@ def present(request: Request, learner: LearnerPage, request_uri: str = "") -> Re
             page_title=t("wallet.present.title"),
             value=value,
             error=exc.detail,
-            status_code=exc.status if exc.status < 500 else 502,
+            status_code=http_status(exc) if http_status(exc) < 500 else 502,
         )
     return _consent(request, learner, value, preview)
 
@@ -1126,10 +1126,10 @@ async def present_respond(request: Request, learner: LearnerPage) -> Response:
         # ecdsa-sd-2023 fields (issue 18) and SD-JWT VC claims (issue 19), per credential
         disclose = {**(_disclose_form(form, picked) or {}), **_disclose(form)}
         sent = services.requests.respond(learner, value, picked, consent, disclose or None)
-    except ProblemError as exc:
+    except ServiceError as exc:
         preview = services.requests.preview(learner, value)
         return _consent(request, learner, value, preview, error=exc.detail,
-                        status_code=exc.status if exc.status < 500 else 502)  # fmt: skip
+                        status_code=min(http_status(exc), 502))  # fmt: skip
     name = (sent.get("verifier") or {}).get("name") or t("wallet.consent.unknown_verifier")
     return web.redirect(request, "/shares", flash=("success", "wallet.consent.sent"), name=name)
 
@@ -1169,9 +1169,9 @@ def data_import(
     except ValueError as exc:
         return _render(request, learner, "data.html", page_title=t("wallet.data.title"),
                        error=str(exc), status_code=400)  # fmt: skip
-    except ProblemError as exc:
+    except ServiceError as exc:
         return _render(request, learner, "data.html", page_title=t("wallet.data.title"),
-                       error=exc.detail, status_code=exc.status)  # fmt: skip
+                       error=exc.detail, status_code=http_status(exc))  # fmt: skip
     return web.redirect(
         request, "/credentials", flash=("success", "wallet.data.imported"),
         credentials=counts.get("credentials", 0),

@@ -5,27 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
 
 from ..deps import LearnerDep, ServicesDep
+from ..schemas import Answer, RequestRef
 
 router = APIRouter(prefix="/api", tags=["requests"])
-
-
-class RequestRef(BaseModel):
-    request: str = Field(max_length=32_768)
-
-
-class Answer(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    request: str = Field(max_length=32_768)
-    credential_ids: list[str] = Field(alias="credentialIds", max_length=50)
-    consent: bool = False
-    disclose: dict[str, list[str]] | None = Field(default=None, max_length=50)
-    """Selective disclosure, credential id → what goes: field keys of an ecdsa-sd-2023
-    credential (issue 18) or claim paths of an SD-JWT VC (issue 19); by default exactly what
-    the request asks for."""
 
 
 @router.post("/requests/preview")

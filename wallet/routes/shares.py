@@ -17,28 +17,17 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
 from servicekit.problems import ProblemError, problem_response
 from servicekit.ratelimit import per_client
 
 from ..deps import LearnerDep, ServicesDep
+from ..schemas import ShareCreate
 from ..services.shares import ShareAnswer
 
 router = APIRouter(tags=["shares"])
 _JSON_TYPES = ("application/json", "application/ld+json", "application/vp+ld+json")
 _PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex, nofollow"}
-
-
-class ShareCreate(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    credential_ids: list[str] = Field(alias="credentialIds", max_length=50)
-    expires_in: int | None = Field(default=None, alias="expiresIn")
-    max_views: int | None = Field(default=None, alias="maxViews")
-    label: str | None = Field(default=None, max_length=200)
-    disclose: dict[str, list[str]] | None = Field(default=None, max_length=50)
-    """Selective disclosure: credential id → the fields to show (the rest is withheld)."""
 
 
 @router.post("/api/shares", status_code=201)

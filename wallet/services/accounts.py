@@ -33,12 +33,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
 from servicekit.db import Database
-from servicekit.problems import ProblemError
+from servicekit.errors import Busy, Conflict, Invalid, RateLimited, Unauthorized
 from servicekit.tokens import new_token, token_hash
 
 from ..models import AuthToken, Learner
 from .clock import Clock
-from .errors import bad_request, conflict
 from .keys import HolderKeys
 
 API, SESSION = "api", "session"
@@ -124,17 +123,17 @@ class AccountService:
     def check_password(self, username: str, password: str) -> None:
         """Raise a 400 problem naming what is wrong with ``password``."""
         if len(password) < self.min_password_length:
-            raise bad_request(
+            raise Invalid(
                 "weak_password",
                 f"the password must have at least {self.min_password_length} characters",
             )
         if len(password) > MAX_PASSWORD:
-            raise bad_request("weak_password", f"the password may have at most {MAX_PASSWORD}")
+            raise Invalid("weak_password", f"the password may have at most {MAX_PASSWORD}")
         lowered = password.lower()
         if lowered in _COMMON or len(set(password)) < 4:
-            raise bad_request("weak_password", "this password is too easy to guess")
+            raise Invalid("weak_password", "this password is too easy to guess")
         if username and username.lower() in lowered:
-            raise bad_request("weak_password", "the password must not contain the user name")
+            raise Invalid("weak_password", "the password must not contain the user name")
 
     def register(self, username: str, password: str, *, reveal_taken: bool = False) -> Learner:
         """Create an account; the answer never tells whether the name was free (H-9e).
@@ -146,7 +145,7 @@ class AccountService:
         """
         name = normalise_username(username)
         if not USERNAME.match(name):
-            raise bad_request(
+            raise Invalid(
                 "invalid_username",
                 "the user name must be 3 to 64 characters: letters, digits and . _ @ + -",
             )
@@ -166,7 +165,7 @@ class AccountService:
                 session.add(learner)
         except IntegrityError:
             if reveal_taken:
-                raise conflict("username_taken", "this user name is already taken") from None
+                raise Conflict("username_taken", "this user name is already taken") from None
             # The name is taken. Saying so would tell anyone which names have accounts
             # (H-9e), so the caller gets the same answer as for a free name: an account
             # that does not exist (never stored, its key thrown away). Its log-in fails
@@ -218,8 +217,7 @@ class AccountService:
         until = max((w for w in waits if w is not None), default=None)
         if until is not None and until > now:
             wait = max(1, math.ceil((until - now).total_seconds()))
-            raise ProblemError(
-                429,
+            raise RateLimited(
                 "login_backoff",
                 f"too many failed log-ins; try again in {wait} s",
                 headers={"Retry-After": str(wait)},
@@ -233,6 +231,9 @@ class AccountService:
                 self._per_name.fail(name, now)
 
     def issue_token(self, learner_id: str, kind: str = API) -> tuple[str, datetime]:
+        """A new bearer token of ``kind`` (API or session) for the learner and when it expires;
+        only its hash is stored, and the learner's expired tokens are swept on the way.
+        """
         now = self.clock()
         token = new_token(nbytes=32)
         expires = now + timedelta(seconds=self.ttl[kind])
@@ -264,6 +265,7 @@ class AccountService:
             return session.get(Learner, row.learner_id)
 
     def logout(self, token: str) -> None:
+        """Forget ``token`` (idempotent: an unknown token is no error)."""
         with self.db.session() as session:
             session.execute(delete(AuthToken).where(col(AuthToken.token_hash) == token_hash(token)))
 
@@ -282,8 +284,7 @@ class AccountService:
     def _hash_slot(self) -> Iterator[None]:
         """Hold one of the argon2 slots: memory is ``slots x memory_kib``, not unbounded."""
         if not self._hash_slots.acquire(timeout=HASH_WAIT_SECONDS):
-            raise ProblemError(
-                503,
+            raise Busy(
                 "busy",
                 "too many log-ins are being checked right now; try again shortly",
                 headers={"Retry-After": "5"},
@@ -300,12 +301,12 @@ class AccountService:
 
 
 def normalise_username(username: str) -> str:
+    """The form a user name is stored and compared in (trimmed, lower case)."""
     return username.strip().lower()
 
 
-def _bad_login() -> ProblemError:
-    return ProblemError(
-        401,
+def _bad_login() -> Unauthorized:
+    return Unauthorized(
         "invalid_credentials",
         "the user name or password is wrong",
         headers={"WWW-Authenticate": "Bearer"},

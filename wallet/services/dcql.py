@@ -198,9 +198,7 @@ def _parse_query(raw: Any, index: int) -> CredentialQuery:
         claims=tuple(claims),
         claim_sets=tuple(tuple(s) for s in claim_sets),
         multiple=raw.get("multiple") is True,
-        vct_values=tuple(
-            v for v in (meta.get("vct_values") or []) if isinstance(v, str)
-        )
+        vct_values=tuple(v for v in (meta.get("vct_values") or []) if isinstance(v, str))
         if isinstance(meta.get("vct_values"), list)
         else (),
     )

@@ -13,8 +13,7 @@ from typing import Any
 from credentials import disclosure, ecdsa_sd
 from credentials.documents import DocumentLoader
 from credentials.errors import MicrocredError
-
-from .errors import bad_request
+from servicekit.errors import Invalid
 
 _LOADER = DocumentLoader()
 
@@ -24,13 +23,13 @@ def validated(document: dict[str, Any], keys: object) -> list[str]:
     if keys is None:
         return []
     if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
-        raise bad_request("invalid_disclosure", "disclose must list field names")
+        raise Invalid("invalid_disclosure", "disclose must list field names")
     if len(set(keys)) != len(keys):
-        raise bad_request("invalid_disclosure", "disclose names a field twice")
+        raise Invalid("invalid_disclosure", "disclose names a field twice")
     known = {f.key for f in disclosure.disclosable_fields(document)}
     unknown = [k for k in keys if k not in known]
     if unknown:
-        raise bad_request(
+        raise Invalid(
             "unknown_disclosure_field",
             f"this credential has no disclosable field {', '.join(unknown)} "
             f"(it has: {', '.join(sorted(known)) or 'none'})",
@@ -45,7 +44,7 @@ def shown(document: dict[str, Any], keys: list[str]) -> dict[str, Any]:
     try:
         return ecdsa_sd.derive(document, disclosure.selective_pointers(document, keys), _LOADER)
     except MicrocredError as exc:
-        raise bad_request(exc.code, f"cannot derive the shared credential: {exc.message}") from None
+        raise Invalid(exc.code, f"cannot derive the shared credential: {exc.message}") from None
 
 
 def summary(document: dict[str, Any], keys: list[str]) -> dict[str, Any]:

@@ -28,6 +28,7 @@ from credentials.fetch import FetchHTTPError, FetchResponse, SafeFetcher
 from credentials.jose import sign_jwt
 from credentials.keys import Multikey
 from credentials.model import check_limits
+from servicekit.errors import Invalid, ServiceError, Upstream
 
 PRE_AUTHORIZED = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 OFFER_SCHEME = "openid-credential-offer"
@@ -37,13 +38,19 @@ MAX_CONFIGURATIONS = 10
 
 
 class OfferError(MicrocredError):
-    """The offer or the issuer's answer cannot be used; ``status`` is the HTTP answer."""
+    """The offer or the issuer's answer cannot be used; ``kind`` says whose fault it is
+    (``Invalid``: the offer's, ``Upstream``: the issuer answered badly)."""
 
     def __init__(
-        self, message: str, *, code: str, status: int = 400, issuer_error: str | None = None
+        self,
+        message: str,
+        *,
+        code: str,
+        kind: type[ServiceError] = Invalid,
+        issuer_error: str | None = None,
     ) -> None:
         super().__init__(message, code=code)
-        self.status = status
+        self.kind = kind
         self.issuer_error = issuer_error
 
 
@@ -82,8 +89,10 @@ class IssuerMetadata:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
-def _fail(message: str, code: str = "invalid_offer", status: int = 400) -> OfferError:
-    return OfferError(message, code=code, status=status)
+def _fail(
+    message: str, code: str = "invalid_offer", kind: type[ServiceError] = Invalid
+) -> OfferError:
+    return OfferError(message, code=code, kind=kind)
 
 
 # --------------------------------------------------------------------------- the offer
@@ -208,7 +217,7 @@ class Openid4vciClient:
             raise _fail(
                 "the issuer metadata names a different credential_issuer than the offer",
                 "issuer_metadata_mismatch",
-                502,
+                Upstream,
             )
         endpoint = data.get("credential_endpoint")
         configurations = data.get("credential_configurations_supported")
@@ -217,7 +226,7 @@ class Openid4vciClient:
                 "the issuer metadata lacks credential_endpoint or "
                 "credential_configurations_supported",
                 "invalid_issuer_metadata",
-                502,
+                Upstream,
             )
         servers = data.get("authorization_servers") or [identifier]
         nonce = data.get("nonce_endpoint")
@@ -245,7 +254,7 @@ class Openid4vciClient:
             raise _fail(
                 "the authorisation server metadata has no token_endpoint",
                 "invalid_issuer_metadata",
-                502,
+                Upstream,
             )
         return endpoint
 
@@ -275,7 +284,9 @@ class Openid4vciClient:
         data = _response_json(response.content, "the token response")
         token = data.get("access_token")
         if not isinstance(token, str) or not token:
-            raise _fail("the token response has no access_token", "invalid_token_response", 502)
+            raise _fail(
+                "the token response has no access_token", "invalid_token_response", Upstream
+            )
         return token
 
     def nonce(self, metadata: IssuerMetadata) -> str | None:
@@ -287,7 +298,7 @@ class Openid4vciClient:
             raise _unreachable("nonce endpoint", exc) from None
         nonce = _response_json(response.content, "the nonce response").get("c_nonce")
         if not isinstance(nonce, str) or not nonce:
-            raise _fail("the nonce response has no c_nonce", "invalid_nonce_response", 502)
+            raise _fail("the nonce response has no c_nonce", "invalid_nonce_response", Upstream)
         return nonce
 
     def proof(self, key: Multikey, issuer: str, nonce: str | None) -> str:
@@ -338,7 +349,7 @@ class Openid4vciClient:
                     f"the issuer refused the credential request: {error or exc.message}"
                     + (f" ({description})" if description else ""),
                     code="credential_request_refused",
-                    status=400 if exc.status < 500 else 502,
+                    kind=Invalid if exc.status < 500 else Upstream,
                     issuer_error=error,
                 ) from None
             except FetchError as exc:
@@ -396,7 +407,7 @@ class Openid4vciClient:
                 last = exc
                 break
             if not isinstance(data, dict):
-                raise _fail(f"{what} is not a JSON object", "invalid_issuer_metadata", 502)
+                raise _fail(f"{what} is not a JSON object", "invalid_issuer_metadata", Upstream)
             return data
         raise _unreachable(what, last) from None
 
@@ -417,7 +428,7 @@ def _credential_from(data: dict[str, Any]) -> dict[str, Any]:
         raise _fail(
             "the issuer deferred issuance; this wallet cannot wait for deferred credentials yet",
             "deferred_issuance",
-            502,
+            Upstream,
         )
     items = data.get("credentials")
     if isinstance(items, list) and items and isinstance(items[0], dict):
@@ -428,10 +439,12 @@ def _credential_from(data: dict[str, Any]) -> dict[str, Any]:
         raise _fail(
             "the issuer sent a credential in a format this wallet does not hold (not ldp_vc)",
             "unsupported_credential_format",
-            502,
+            Upstream,
         )
     if not isinstance(credential, dict):
-        raise _fail("the credential response has no credential", "invalid_credential_response", 502)
+        raise _fail(
+            "the credential response has no credential", "invalid_credential_response", Upstream
+        )
     return credential
 
 
@@ -450,18 +463,19 @@ def _oauth_error(exc: FetchHTTPError) -> tuple[str | None, str | None]:
 
 
 def _unreachable(what: str, exc: FetchError | None) -> OfferError:
-    """The issuer could not be reached (502), or the offer names a URL the wallet refuses to
-    contact (a private address, a forbidden scheme: 400, the offer is at fault)."""
+    """The issuer could not be reached (``Upstream``), or the offer names a URL the wallet
+    refuses to contact (a private address, a forbidden scheme: ``Invalid``, the offer is at
+    fault)."""
     reason = exc.message if exc is not None else "no answer"
     code = exc.code if exc is not None else ""
     if code.startswith("fetch_refused") or code == "fetch_invalid_url":
         return OfferError(
             f"the offer points at {what} the wallet will not contact: {reason}",
             code="offer_url_refused",
-            status=400,
+            kind=Invalid,
         )
     return OfferError(
-        f"could not reach the issuer's {what}: {reason}", code="issuer_unreachable", status=502
+        f"could not reach the issuer's {what}: {reason}", code="issuer_unreachable", kind=Upstream
     )
 
 
@@ -476,7 +490,7 @@ def _get(fetcher: SafeFetcher, url: str, what: str) -> FetchResponse:
                 "offer_gone",
             ) from None
         raise OfferError(
-            f"{what} could not be fetched: {exc.message}", code="issuer_unreachable", status=502
+            f"{what} could not be fetched: {exc.message}", code="issuer_unreachable", kind=Upstream
         ) from None
     except FetchError as exc:
         raise _unreachable(what, exc) from None
@@ -499,9 +513,9 @@ def _response_json(content: bytes, what: str) -> dict[str, Any]:
         data = json.loads(content)
         check_limits(data)
     except (ValueError, RecursionError, MicrocredError):
-        raise _fail(f"{what} is not valid JSON", "invalid_issuer_response", 502) from None
+        raise _fail(f"{what} is not valid JSON", "invalid_issuer_response", Upstream) from None
     if not isinstance(data, dict):
-        raise _fail(f"{what} is not a JSON object", "invalid_issuer_response", 502)
+        raise _fail(f"{what} is not a JSON object", "invalid_issuer_response", Upstream)
     return data
 
 

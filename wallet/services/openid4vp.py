@@ -31,6 +31,7 @@ from credentials.errors import FetchError, MicrocredError
 from credentials.fetch import FetchHTTPError, SafeFetcher
 from credentials.jose import decode_unverified, verify_jwt
 from credentials.model import check_limits
+from servicekit.errors import Gone, Invalid, ServiceError, Upstream
 
 from .dcql import DcqlError, DcqlQuery, parse_dcql
 
@@ -43,11 +44,17 @@ REQUEST_ACCEPT = "application/oauth-authz-req+jwt, application/jwt;q=0.9, applic
 
 
 class RequestError(MicrocredError):
+    """The presentation request cannot be used; ``kind`` says whose fault it is."""
+
     def __init__(
-        self, message: str, *, code: str = "invalid_presentation_request", status: int = 400
+        self,
+        message: str,
+        *,
+        code: str = "invalid_presentation_request",
+        kind: type[ServiceError] = Invalid,
     ) -> None:
         super().__init__(message, code=code)
-        self.status = status
+        self.kind = kind
 
 
 @dataclass(frozen=True)
@@ -124,12 +131,12 @@ def _fetch_request(
                 f"the verifier says this request is no longer available (HTTP {exc.status}): "
                 "it was answered already, has expired or never existed",
                 code="request_gone",
-                status=410,
+                kind=Gone,
             ) from None
         raise RequestError(
             f"the request could not be fetched: {exc.message}",
             code="verifier_unreachable",
-            status=502,
+            kind=Upstream,
         ) from None
     except FetchError as exc:
         raise RequestError(

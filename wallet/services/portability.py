@@ -41,6 +41,7 @@ from credentials.report import Check, VerificationReport
 from credentials.rules import Route
 from credentials.sdjwt.reading import is_sd_jwt_vc
 from servicekit.db import Database
+from servicekit.errors import Conflict, Invalid
 from servicekit.tokens import new_token, token_hash
 
 from ..models import (
@@ -55,7 +56,6 @@ from ..models import (
 )
 from .checking import CredentialChecker, is_unusable
 from .clock import Clock, iso
-from .errors import bad_request, conflict
 from .keys import HolderKeys
 from .requests import disclosure_dict
 from .shares import access_dict
@@ -90,6 +90,9 @@ class Portability:
     # -- export ------------------------------------------------------------------------
 
     def export(self, learner: Learner) -> dict[str, Any]:
+        """Everything the learner holds as one export bundle (credentials, shares, routes,
+        with the learner's DID), the file ``restore`` takes back.
+        """
         with self.db.session() as session:
             credentials = session.exec(
                 _mine(StoredCredential, learner.id).order_by(col(StoredCredential.received_at))
@@ -188,6 +191,13 @@ class Portability:
     # -- import ------------------------------------------------------------------------
 
     def restore(self, learner: Learner, bundle: Any) -> dict[str, int]:
+        """Import an export bundle into the learner's fresh account; counts per kind imported.
+
+        Every credential is verified again before anything is stored, all or nothing.
+        Raises ``Invalid`` (``invalid_export``) for a bundle that is not a wallet export or
+        holds an unusable item, and ``Conflict`` (``account_not_empty``) when the account
+        already holds credentials, shares or routes.
+        """
         items = _check_bundle(bundle)
         self._require_fresh(learner.id)
         claimed = (
@@ -204,14 +214,14 @@ class Portability:
         for index, entry in enumerate(items["credentials"]):
             credential = entry.get("credential") if isinstance(entry, dict) else None
             if not isinstance(credential, dict) and not is_sd_jwt_vc(credential):
-                raise bad_request("invalid_export", f"credentials[{index}].credential is missing")
+                raise Invalid("invalid_export", f"credentials[{index}].credential is missing")
             report = self.checker.verify(
                 credential, learner.did, previous_dids=[previous] if previous else []
             )
             if previous is None and isinstance(claimed, str) and isinstance(credential, dict):
                 report = _unproven(report, credential, claimed)
             if is_unusable(report):
-                raise bad_request(
+                raise Invalid(
                     "invalid_export",
                     f"credentials[{index}] is not a usable credential: {report.failed[0].message}",
                     report=report.to_dict(),
@@ -228,7 +238,7 @@ class Portability:
             try:
                 route = Route.from_dict(definition if isinstance(definition, dict) else {})
             except MicrocredError as exc:
-                raise bad_request("invalid_export", f"routes[{index}]: {exc.message}") from None
+                raise Invalid("invalid_export", f"routes[{index}]: {exc.message}") from None
             rows.append(
                 LearnerRoute(
                     id=str(uuid.uuid4()),
@@ -260,7 +270,7 @@ class Portability:
         self, learner: Learner, entry: Any, index: int, new_ids: dict[str, str], now: datetime
     ) -> tuple[Share, list[ShareAccess]]:
         if not isinstance(entry, dict):
-            raise bad_request("invalid_export", f"shares[{index}] must be an object")
+            raise Invalid("invalid_export", f"shares[{index}] must be an object")
         created = _time(entry.get("createdAt"), now)
         share = Share(
             id=str(uuid.uuid4()),
@@ -300,7 +310,7 @@ class Portability:
         with self.db.session() as session:
             for model in (StoredCredential, Share, LearnerRoute):
                 if session.exec(_mine(model, learner_id).limit(1)).first() is not None:
-                    raise conflict(
+                    raise Conflict(
                         "account_not_empty",
                         "an export can only be imported into a fresh account (this one "
                         "already holds credentials, shares or routes)",
@@ -330,16 +340,14 @@ def _mine(model: Any, learner_id: str) -> Any:
 
 def _check_bundle(bundle: Any) -> dict[str, list[Any]]:
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
-        raise bad_request(
-            "invalid_export", f"this is not a wallet export (expected format {FORMAT!r})"
-        )
+        raise Invalid("invalid_export", f"this is not a wallet export (expected format {FORMAT!r})")
     if bundle.get("version") != VERSION:
-        raise bad_request("invalid_export", f"unsupported export version {bundle.get('version')!r}")
+        raise Invalid("invalid_export", f"unsupported export version {bundle.get('version')!r}")
     out = {}
     for key in ("credentials", "shares", "routes"):
         value = bundle.get(key, [])
         if not isinstance(value, list) or len(value) > MAX_ITEMS:
-            raise bad_request("invalid_export", f"{key} must be a list of at most {MAX_ITEMS}")
+            raise Invalid("invalid_export", f"{key} must be a list of at most {MAX_ITEMS}")
         out[key] = value
     return out
 

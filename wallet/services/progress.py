@@ -22,11 +22,11 @@ from credentials.errors import MicrocredError
 from credentials.reading import read_credential
 from credentials.rules import Route, evaluate
 from servicekit.db import Database
+from servicekit.errors import Conflict, Invalid, NotFound
 
 from ..models import Learner, LearnerRoute, PublishedRoute
 from .checking import KnownIssuers
 from .clock import Clock, iso
-from .errors import bad_request, conflict, not_found
 from .store import CredentialStore
 
 _EXCLUDED = {
@@ -37,12 +37,16 @@ _EXCLUDED = {
 
 
 def parse_route(definition: Any) -> Route:
+    """A route definition (``credentials.rules``) from untrusted JSON.
+
+    Raises ``Invalid`` (``invalid_route`` or the core's code) when it is not one.
+    """
     if not isinstance(definition, dict):
-        raise bad_request("invalid_route", "a route definition must be a JSON object")
+        raise Invalid("invalid_route", "a route definition must be a JSON object")
     try:
         return Route.from_dict(definition)
     except MicrocredError as exc:
-        raise bad_request(exc.code, exc.message) from None
+        raise Invalid(exc.code, exc.message) from None
 
 
 class RouteService:
@@ -57,6 +61,7 @@ class RouteService:
     # -- the catalogue -----------------------------------------------------------------
 
     def published(self) -> list[dict[str, Any]]:
+        """The catalogue of published route definitions, by route id."""
         with self.db.session() as session:
             rows = session.exec(select(PublishedRoute).order_by(col(PublishedRoute.route_id)))
             return [{**row.definition, "publishedAt": iso(row.published_at)} for row in rows]
@@ -74,6 +79,7 @@ class RouteService:
         return route
 
     def unpublish(self, route_id: str) -> bool:
+        """Take a route out of the catalogue; False when it was not there."""
         with self.db.session() as session:
             row = session.get(PublishedRoute, route_id)
             if row is None:
@@ -86,19 +92,29 @@ class RouteService:
     def add(
         self, learner: Learner, *, definition: Any = None, published_id: str | None = None
     ) -> dict[str, Any]:
+        """Follow a route: the learner's own ``definition`` or a ``published_id`` from the
+        catalogue (exactly one); the progress over the learner's credentials.
+
+        Raises ``Invalid`` (``invalid_route``), ``NotFound`` (``published_route_not_found``)
+        and ``Conflict`` (``route_already_added``).
+        """
         if (definition is None) == (published_id is None):
-            raise bad_request("invalid_route", "give either route (a definition) or published")
+            raise Invalid("invalid_route", "give either route (a definition) or published")
         if published_id is not None:
             with self.db.session() as session:
                 row = session.get(PublishedRoute, published_id)
             if row is None:
-                raise not_found("published_route")
+                raise NotFound("published_route_not_found", "no such published route")
             route, source = parse_route(row.definition), "published"
         else:
             route, source = parse_route(definition), "own"
         return self.adopt(learner, route, source)
 
     def adopt(self, learner: Learner, route: Route, source: str) -> dict[str, Any]:
+        """Store ``route`` for the learner; its progress.
+
+        Raises ``Conflict`` (``route_already_added``) when the learner follows it already.
+        """
         row = LearnerRoute(
             id=str(uuid.uuid4()),
             learner_id=learner.id,
@@ -111,12 +127,13 @@ class RouteService:
             with self.db.session() as session:
                 session.add(row)
         except IntegrityError:
-            raise conflict(
+            raise Conflict(
                 "route_already_added", f"you already follow the route {route.id}"
             ) from None
         return self.progress(learner, row.id)
 
     def list(self, learner: Learner) -> list[dict[str, Any]]:
+        """The routes the learner follows, each with its progress summary."""
         with self.db.session() as session:
             rows = session.exec(
                 select(LearnerRoute)
@@ -145,9 +162,14 @@ class RouteService:
         return out
 
     def progress(self, learner: Learner, route_row_id: str) -> dict[str, Any]:
+        """One followed route evaluated over the learner's verified credentials.
+
+        Raises ``NotFound`` (``route_not_found``) for one of no or another learner.
+        """
         return self._evaluate(learner, self._own(learner.id, route_row_id))
 
     def remove(self, learner: Learner, route_row_id: str) -> None:
+        """Stop following a route. Raises ``NotFound`` (``route_not_found``)."""
         row = self._own(learner.id, route_row_id)
         with self.db.session() as session:
             found = session.get(LearnerRoute, row.id)
@@ -155,6 +177,7 @@ class RouteService:
                 session.delete(found)
 
     def rows(self, learner_id: str) -> list[LearnerRoute]:
+        """The learner's followed-route rows (for export)."""
         with self.db.session() as session:
             return list(
                 session.exec(select(LearnerRoute).where(LearnerRoute.learner_id == learner_id))
@@ -166,7 +189,7 @@ class RouteService:
         with self.db.session() as session:
             row = session.get(LearnerRoute, route_row_id) if len(route_row_id) <= 36 else None
         if row is None or row.learner_id != learner_id:
-            raise not_found("route")
+            raise NotFound("route_not_found", "no such route")
         return row
 
     def _evaluate(self, learner: Learner, row: LearnerRoute) -> dict[str, Any]:

@@ -35,13 +35,12 @@ from credentials.ob2 import ACCEPT as OB2_ACCEPT
 from credentials.ob2 import is_ob2, is_ob2_assertion
 from credentials.report import VerificationReport
 from servicekit.db import Database
-from servicekit.problems import ProblemError
+from servicekit.errors import Conflict, Invalid, ServiceError, Upstream
 
 from ..models import Learner, RedeemedOffer
 from . import sdjwt
 from .checking import CredentialChecker, is_unusable
 from .clock import Clock
-from .errors import bad_request, conflict
 from .keys import HolderKeys
 from .openid4vci import (
     CredentialOffer,
@@ -91,7 +90,7 @@ class ReceiveService:
         an offer listing both (issue 19); an offer with only ``dc+sd-jwt`` is collected as
         that; otherwise the OB 3.0 (ldp_vc) configurations are taken, as before."""
         if format not in (None, "", LDP_VC, SD_JWT):
-            raise bad_request("invalid_format", "format must be ldp_vc or dc+sd-jwt")
+            raise Invalid("invalid_format", "format must be ldp_vc or dc+sd-jwt")
         try:
             offer = read_offer(value, self.client.fetcher)
             self.client.check_offer_urls(offer)
@@ -100,7 +99,7 @@ class ReceiveService:
         offer_hash = _offer_hash(offer)
         with self.db.session() as session:
             if session.get(RedeemedOffer, offer_hash) is not None:
-                raise conflict(
+                raise Conflict(
                     "offer_already_used",
                     "this offer has already been redeemed; an offer can be used only once "
                     "(ask the institution for a new one if you need it again)",
@@ -117,8 +116,7 @@ class ReceiveService:
             self._remember(learner, offer, offer_hash)
             key = self.keys.key_for(learner)
             responses = [
-                self.client.credential_response(metadata, access_token, cid, key)
-                for cid in wanted
+                self.client.credential_response(metadata, access_token, cid, key) for cid in wanted
             ]
         except OfferError as exc:
             raise _problem(exc) from None
@@ -128,7 +126,7 @@ class ReceiveService:
             for credential, _ in received:
                 if learner.did not in subject_ids(credential):
                     bound = ", ".join(subject_ids(credential)) or "no DID at all"
-                    raise bad_request(
+                    raise Invalid(
                         "credential_bound_to_another_holder",
                         f"the issuer sent a credential bound to {bound}, not to your wallet "
                         f"({learner.did}); it was not stored",
@@ -139,7 +137,7 @@ class ReceiveService:
                 report = self._checked(learner, credential, keep_unverified=True)
                 rows.append(self.store.new_row(learner, credential, report, "offer"))
             saved = self.store.save(rows)
-        except ProblemError as exc:
+        except ServiceError as exc:
             self._notify(metadata, access_token, received, "credential_failure", exc.detail)
             raise
         self._notify(metadata, access_token, received, "credential_accepted", None)
@@ -168,16 +166,16 @@ class ReceiveService:
         received = [({}, notification_id(data))]
         try:
             if not sdjwt.bound_to(token, key):
-                raise bad_request(
+                raise Invalid(
                     "credential_bound_to_another_holder",
                     "the issuer sent an SD-JWT VC bound to another key (cnf), not to your "
                     "wallet's key; it was not stored",
                 )
             report = self.checker.verify(token, learner.did)
             if is_unusable(report) or any(c.id == "format" for c in report.failed):
-                raise bad_request("unsupported_format", "the issuer sent no readable SD-JWT VC")
+                raise Invalid("unsupported_format", "the issuer sent no readable SD-JWT VC")
             saved = self.store.save([self.store.new_row(learner, token, report, "offer")])
-        except ProblemError as exc:
+        except ServiceError as exc:
             self._notify(metadata, access_token, received, "credential_failure", exc.detail)
             raise
         self._notify(metadata, access_token, received, "credential_accepted", None)
@@ -209,7 +207,7 @@ class ReceiveService:
                     )
                 )
         except IntegrityError:
-            raise conflict("offer_already_used", "this offer has already been redeemed") from None
+            raise Conflict("offer_already_used", "this offer has already been redeemed") from None
 
     # -- files -------------------------------------------------------------------------
 
@@ -219,20 +217,25 @@ class ReceiveService:
         The URL is fetched through the wallet's safe fetcher, so in production a private,
         loopback or link-local address is refused before anything is sent."""
         if not isinstance(url, str) or not url.strip():
-            raise bad_request("invalid_url", "url must be the assertion's URL")
+            raise Invalid("invalid_url", "url must be the assertion's URL")
         try:
             document, _ = self.checker.fetcher.get_json(url.strip(), accept=OB2_ACCEPT)
         except FetchError as exc:
-            raise bad_request(exc.code, f"the badge could not be fetched: {exc.message}") from None
+            raise Invalid(exc.code, f"the badge could not be fetched: {exc.message}") from None
         if not is_ob2_assertion(document):
-            raise bad_request(
-                "not_a_credential", f"{url} does not serve an Open Badges 2.0 assertion"
-            )
+            raise Invalid("not_a_credential", f"{url} does not serve an Open Badges 2.0 assertion")
         return self.import_credential(learner, document, keep_unverified=keep_unverified)
 
     def import_credential(
         self, learner: Learner, value: Any, *, keep_unverified: bool
     ) -> dict[str, Any]:
+        """Verify and store a credential the learner uploads (JSON, or a signed OB 2.0
+        assertion); its summary with the verification report.
+
+        Raises ``Invalid`` (``not_a_credential``, ``unsupported_format``,
+        ``unusable_credential``, ``credential_not_verified`` unless ``keep_unverified``);
+        nothing is stored then.
+        """
         _refuse_unsupported_format(value)
         if isinstance(value, str) and is_ob2(value):  # a signed OB 2.0 assertion (JWS)
             return self._import_ob2(learner, value, keep_unverified)
@@ -240,14 +243,14 @@ class ReceiveService:
             try:
                 value = parse_json(value.encode("utf-8"))
             except MicrocredError as exc:
-                raise bad_request(
+                raise Invalid(
                     "not_a_credential", f"the file is not a credential: {exc.message}"
                 ) from None
         if not isinstance(value, dict):
-            raise bad_request("not_a_credential", "credential must be a JSON object")
+            raise Invalid("not_a_credential", "credential must be a JSON object")
         types = value.get("type")
         if "VerifiablePresentation" in (types if isinstance(types, list) else [types]):
-            raise bad_request(
+            raise Invalid(
                 "not_a_credential",
                 "this is a presentation, not a credential; import the credentials it contains",
             )
@@ -263,7 +266,7 @@ class ReceiveService:
         self._judge(report, keep_unverified)
         document = resolved if resolved is not None else value
         if not isinstance(document, dict):
-            raise bad_request("not_a_credential", "the signed badge could not be read")
+            raise Invalid("not_a_credential", "the signed badge could not be read")
         (row,) = self.store.save([self.store.new_row(learner, document, report, "import")])
         return _received(row)
 
@@ -280,14 +283,14 @@ class ReceiveService:
     def _judge(report: VerificationReport, keep_unverified: bool) -> None:
         if is_unusable(report):
             first = report.failed[0]
-            raise bad_request(
+            raise Invalid(
                 "unusable_credential",
                 f"this is not a credential the wallet can read: {first.message}",
                 report=report.to_dict(),
             )
         if not report.verified and not keep_unverified:
             reasons = "; ".join(c.message for c in report.failed) or "no valid proof"
-            raise bad_request(
+            raise Invalid(
                 "credential_not_verified",
                 f"the credential did not pass verification and was not stored: {reasons} "
                 "(you can keep it marked as unverified with keepUnverified)",
@@ -301,9 +304,9 @@ def _received(row: Any) -> dict[str, Any]:
     return out
 
 
-def _problem(exc: OfferError) -> ProblemError:
-    extra = {"issuerError": exc.issuer_error} if exc.issuer_error else {}
-    return ProblemError(exc.status, exc.code, exc.message, **extra)
+def _problem(exc: OfferError) -> ServiceError:
+    extra: dict[str, Any] = {"issuerError": exc.issuer_error} if exc.issuer_error else {}
+    return exc.kind(exc.code, exc.message, **extra)
 
 
 def _offer_hash(offer: CredentialOffer) -> str:
@@ -316,16 +319,16 @@ def _check_tx_code(offer: CredentialOffer, tx_code: str | None) -> None:
     if wanted is None:
         return
     if not tx_code:
-        raise bad_request(
+        raise Invalid(
             "tx_code_required",
             "this offer needs a transaction code (PIN) that the institution sent you separately"
             + (f": {wanted.description}" if wanted.description else ""),
             txCode=wanted.to_dict(),
         )
     if len(tx_code) > 100 or (wanted.input_mode == "numeric" and not tx_code.isdigit()):
-        raise bad_request("invalid_tx_code", "the transaction code must be digits")
+        raise Invalid("invalid_tx_code", "the transaction code must be digits")
     if wanted.length is not None and len(tx_code) != wanted.length:
-        raise bad_request("invalid_tx_code", f"the transaction code has {wanted.length} characters")
+        raise Invalid("invalid_tx_code", f"the transaction code has {wanted.length} characters")
 
 
 def _sd_jwt_configuration(
@@ -370,7 +373,7 @@ def _check_configurations(offer: CredentialOffer, metadata: IssuerMetadata) -> t
             raise OfferError(
                 f"the issuer does not describe the offered credential {cid!r}",
                 code="unknown_credential_configuration",
-                status=502,
+                kind=Upstream,
             )
         fmt = config.get("format")
         if fmt != LDP_VC:
@@ -408,4 +411,4 @@ def _refuse_unsupported_format(value: Any) -> None:
     refused as that, with the code ``unsupported_format`` — never as a bad signature."""
     found = detect_format(value.strip() if isinstance(value, str) else value)
     if not found.supported:
-        raise bad_request("unsupported_format", found.message, format=found.label)
+        raise Invalid("unsupported_format", found.message, format=found.label)

@@ -30,14 +30,13 @@ from credentials.fetch import FetchHTTPError, SafeFetcher
 from credentials.sdjwt.reading import sd_jwt_claims
 from credentials.verify import create_presentation
 from servicekit.db import Database
-from servicekit.problems import ProblemError
+from servicekit.errors import Gone, Invalid, NotFound, Upstream
 
 from ..models import Disclosure, Learner, StoredCredential
 from . import disclosing, sdjwt
 from .checking import CredentialChecker
 from .clock import Clock, iso
 from .dcql import Claim, CredentialQuery, select_path
-from .errors import bad_request, not_found
 from .keys import HolderKeys
 from .openid4vp import PresentationRequest, RequestError, read_request
 from .store import CredentialStore, summary
@@ -64,6 +63,13 @@ class RequestService:
         self.allow_insecure = allow_insecure
 
     def read(self, value: Any) -> PresentationRequest:
+        """The verifier's presentation request behind ``value`` (its link, URI or JSON),
+        fetched and checked (signed request objects by the client's DID).
+
+        Raises ``Invalid`` (``invalid_presentation_request`` and the like), ``Gone``
+        (``request_gone``: answered, expired or unknown at the verifier) or ``Upstream``
+        (``verifier_unreachable``).
+        """
         try:
             return read_request(
                 value,
@@ -72,11 +78,14 @@ class RequestService:
                 allow_insecure=self.allow_insecure,
             )
         except RequestError as exc:
-            raise ProblemError(exc.status, exc.code, exc.message) from None
+            raise exc.kind(exc.code, exc.message) from None
 
     # -- step 1 ------------------------------------------------------------------------
 
     def preview(self, learner: Learner, value: Any) -> dict[str, Any]:
+        """What the verifier asks and which of the learner's credentials could answer each
+        query (and which details would be shared); nothing is sent. Raises like ``read``.
+        """
         request = self.read(value)
         rows = self.store.rows(learner.id)
         required = request.dcql.required_ids()
@@ -156,20 +165,20 @@ class RequestService:
         claims of an SD-JWT VC (issue 19); by default exactly what the request's claims ask
         for (the preview's pre-selection)."""
         if consent is not True:
-            raise bad_request(
+            raise Invalid(
                 "consent_required",
                 "nothing was sent: answering a request needs your explicit consent "
                 "(consent: true) after you have seen the preview",
             )
         if not credential_ids or len(set(credential_ids)) != len(credential_ids):
-            raise bad_request("invalid_selection", "credentialIds must name distinct credentials")
+            raise Invalid("invalid_selection", "credentialIds must name distinct credentials")
         request = self.read(value)
         rows = self.store.rows(learner.id, credential_ids)
         assignment = _assign(request.dcql.credentials, rows)
         assigned = {row.id for chosen in assignment.values() for row in chosen}
         unused = [row.id for row in rows if row.id not in assigned]
         if unused:
-            raise bad_request(
+            raise Invalid(
                 "credential_not_requested",
                 "nothing was sent: the verifier did not ask for "
                 + ", ".join(unused)
@@ -177,7 +186,7 @@ class RequestService:
                 credentialIds=unused,
             )
         if not request.dcql.satisfied_by(q for q, chosen in assignment.items() if chosen):
-            raise bad_request(
+            raise Invalid(
                 "request_not_satisfied",
                 "nothing was sent: the chosen credentials do not answer every required part "
                 "of the request",
@@ -209,7 +218,7 @@ class RequestService:
             try:
                 out = sdjwt.presentation(request, row.document, key, chosen_paths)
             except MicrocredError as exc:
-                raise bad_request(exc.code or "invalid_disclosure", exc.message) from None
+                raise Invalid(exc.code or "invalid_disclosure", exc.message) from None
             disclosed[row.id] = sorted(chosen_paths)
             return out
 
@@ -237,6 +246,10 @@ class RequestService:
         return out
 
     def decline(self, learner: Learner, value: Any) -> dict[str, Any]:
+        """Tell the verifier the learner declines (``access_denied``) and record it.
+
+        Raises like ``read``, and ``Gone`` / ``Upstream`` when the verifier refuses the answer.
+        """
         request = self.read(value)
         form = {"error": "access_denied", "error_description": "the learner declined"}
         if request.state is not None:
@@ -245,6 +258,7 @@ class RequestService:
         return {"status": "declined", "disclosure": self._record(learner, request, [], "declined")}
 
     def disclosures(self, learner: Learner) -> list[dict[str, Any]]:
+        """Everything the learner sent to verifiers (or declined), oldest first."""
         with self.db.session() as session:
             rows = session.exec(
                 select(Disclosure)
@@ -254,10 +268,14 @@ class RequestService:
         return [disclosure_dict(r) for r in rows]
 
     def disclosure(self, learner: Learner, disclosure_id: str) -> dict[str, Any]:
+        """One record of what the learner sent to a verifier.
+
+        Raises ``NotFound`` (``disclosure_not_found``) for one of no or another learner.
+        """
         with self.db.session() as session:
             row = session.get(Disclosure, disclosure_id) if len(disclosure_id) <= 36 else None
         if row is None or row.learner_id != learner.id:
-            raise not_found("disclosure")
+            raise NotFound("disclosure_not_found", "no such disclosure")
         return disclosure_dict(row)
 
     # -- helpers -----------------------------------------------------------------------
@@ -268,18 +286,17 @@ class RequestService:
         except FetchHTTPError as exc:
             detail = _verifier_detail(exc)
             if exc.status == 410:
-                raise ProblemError(
-                    410, "request_gone", f"the verifier no longer accepts answers: {detail}"
+                raise Gone(
+                    "request_gone", f"the verifier no longer accepts answers: {detail}"
                 ) from None
-            raise ProblemError(
-                502,
+            raise Upstream(
                 "verifier_refused",
                 f"the verifier refused the answer: {detail}",
                 verifierStatus=exc.status,
             ) from None
         except FetchError as exc:
-            raise ProblemError(
-                502, "verifier_unreachable", f"the answer could not be sent: {exc.message}"
+            raise Upstream(
+                "verifier_unreachable", f"the answer could not be sent: {exc.message}"
             ) from None
         try:
             data = json.loads(response.content or b"{}")
@@ -396,14 +413,14 @@ def _chosen_fields(
     sent = {row.id: (by_id[qid], row) for qid, rows in assignment.items() for row in rows}
     stray = [cid for cid in disclose if cid not in sent]
     if stray:
-        raise bad_request("invalid_disclosure", "disclose names credentials not being sent")
+        raise Invalid("invalid_disclosure", "disclose names credentials not being sent")
     out: dict[str, list[str]] = {}
     for cid, (query, row) in sent.items():
         if isinstance(row.document, str):
             continue  # an SD-JWT VC: its claims are chosen in ``respond`` (issue 19)
         if not disclosing.fields_for(row.document):
             if cid in disclose:
-                raise bad_request(
+                raise Invalid(
                     "not_selectively_disclosable",
                     "this credential's proof cannot leave fields out: it is shared whole",
                 )

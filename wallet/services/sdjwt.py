@@ -27,6 +27,7 @@ from credentials.report import VerificationReport
 from credentials.sdjwt import core, jose, vc
 from credentials.sdjwt.reading import sd_jwt_claims
 from credentials.sdjwt.status import MEDIA_TYPE
+from servicekit.errors import Upstream
 
 from .dcql import Claim, CredentialQuery
 from .openid4vci import IssuerMetadata, OfferError, Openid4vciClient, read_offer
@@ -95,7 +96,7 @@ def request_credential(
         ) from None
     except (FetchError, ValueError) as exc:
         raise OfferError(
-            f"no credential from the issuer: {exc}", code="issuer_unreachable", status=502
+            f"no credential from the issuer: {exc}", code="issuer_unreachable", kind=Upstream
         ) from None
     items = answer.get("credentials") if isinstance(answer, dict) else None
     token = items[0].get("credential") if isinstance(items, list) and items else None

@@ -38,6 +38,7 @@ from sqlmodel import col, select
 from credentials.reading import read_credential
 from credentials.verify import create_presentation
 from servicekit.db import Database
+from servicekit.errors import Invalid, NotFound
 from servicekit.qr import qr_png_data_uri, qr_svg
 from servicekit.tokens import new_token, token_hash
 
@@ -45,7 +46,6 @@ from ..models import Learner, Share, ShareAccess
 from . import disclosing
 from .checking import CredentialChecker, status_of
 from .clock import Clock, aware, iso
-from .errors import bad_request, not_found
 from .keys import HolderKeys
 from .store import CredentialStore
 
@@ -114,6 +114,7 @@ class ShareService:
         self.max_views = max_views
 
     def url_for(self, token: str) -> str:
+        """The public URL of a share link with ``token`` (the token is the capability)."""
         return f"{self.public_url}/s/{token}"
 
     # -- the learner's side ------------------------------------------------------------
@@ -131,21 +132,21 @@ class ShareService:
         """``disclose`` (credential id → field keys) is what the learner ticked for each
         selectively disclosable credential; what she did not tick is withheld."""
         if not credential_ids or len(credential_ids) > MAX_CREDENTIALS:
-            raise bad_request(
+            raise Invalid(
                 "invalid_share", f"credentialIds must name 1 to {MAX_CREDENTIALS} credentials"
             )
         if len(set(credential_ids)) != len(credential_ids):
-            raise bad_request("invalid_share", "credentialIds must not repeat a credential")
+            raise Invalid("invalid_share", "credentialIds must not repeat a credential")
         seconds = self.default_seconds if expires_in is None else expires_in
         if not 60 <= seconds <= self.max_seconds:
-            raise bad_request(
+            raise Invalid(
                 "invalid_expiry", f"expiresIn must be from 60 to {self.max_seconds} seconds"
             )
         if max_views is not None and not 1 <= max_views <= self.max_views:
-            raise bad_request("invalid_max_views", f"maxViews must be from 1 to {self.max_views}")
+            raise Invalid("invalid_max_views", f"maxViews must be from 1 to {self.max_views}")
         rows = self.store.rows(learner.id, credential_ids)  # 404 unless all are the learner's
         if any(isinstance(row.document, str) for row in rows):
-            raise bad_request(
+            raise Invalid(
                 "unsupported_format",
                 "an SD-JWT VC is not shared by link: it goes to a verifier that asks for it "
                 "(OpenID4VP), with the details you choose",
@@ -175,6 +176,7 @@ class ShareService:
         return out
 
     def list(self, learner: Learner) -> list[dict[str, Any]]:
+        """The learner's share links, newest first, each with its number of accesses."""
         with self.db.session() as session:
             shares = session.exec(
                 select(Share)
@@ -190,6 +192,10 @@ class ShareService:
         return out
 
     def get(self, learner: Learner, share_id: str, *, with_qr: bool = False) -> dict[str, Any]:
+        """One of the learner's share links (with its QR code while active, on request).
+
+        Raises ``NotFound`` (``share_not_found``) for a share of no or another learner.
+        """
         share = self._own(learner.id, share_id)
         url = self._url_of(share)
         out = self._public(share, url)
@@ -198,15 +204,23 @@ class ShareService:
         return out
 
     def revoke(self, learner: Learner, share_id: str) -> None:
+        """Revoke the learner's share link (idempotent): the link answers 'gone' from now on.
+
+        Raises ``NotFound`` (``share_not_found``) for a share of no or another learner.
+        """
         with self.db.session() as session:
             share = session.get(Share, share_id) if len(share_id) <= 36 else None
             if share is None or share.learner_id != learner.id:
-                raise not_found("share")
+                raise NotFound("share_not_found", "no such share")
             if share.revoked_at is None:
                 share.revoked_at = self.clock()
                 session.add(share)
 
     def accesses(self, learner: Learner, share_id: str) -> list[dict[str, Any]]:
+        """The access log of one of the learner's share links.
+
+        Raises ``NotFound`` (``share_not_found``) for a share of no or another learner.
+        """
         self._own(learner.id, share_id)
         with self.db.session() as session:
             rows = session.exec(
@@ -318,7 +332,7 @@ class ShareService:
         with self.db.session() as session:
             share = session.get(Share, share_id) if len(share_id) <= 36 else None
         if share is None or share.learner_id != learner_id:
-            raise not_found("share")
+            raise NotFound("share_not_found", "no such share")
         return share
 
     def _url_of(self, share: Share) -> str | None:
@@ -399,13 +413,13 @@ def _disclosure_choice(
     by_id = {row.id: row for row in rows}
     stray = [cid for cid in disclose if cid not in by_id]
     if stray:
-        raise bad_request("invalid_disclosure", "disclose names credentials not in the share")
+        raise Invalid("invalid_disclosure", "disclose names credentials not in the share")
     chosen: dict[str, list[str]] = {}
     for row in rows:
         if disclosing.fields_for(row.document):
             chosen[row.id] = disclosing.validated(row.document, disclose.get(row.id))
         elif row.id in disclose:
-            raise bad_request(
+            raise Invalid(
                 "not_selectively_disclosable",
                 "this credential's proof cannot leave fields out: it is shared whole",
             )

@@ -26,12 +26,12 @@ from credentials.ob2 import is_ob2
 from credentials.reading import read_credential
 from credentials.report import Check, VerificationReport
 from servicekit.db import Database
+from servicekit.errors import Conflict, NotFound
 
 from ..models import Learner, Share, StoredCredential
 from .checking import CredentialChecker, status_of
 from .clock import Clock, aware, iso
 from .elements import elements
-from .errors import conflict, not_found
 
 
 def fingerprint(credential: dict[str, Any] | str) -> str:
@@ -134,6 +134,8 @@ class CredentialStore:
     # -- reading -----------------------------------------------------------------------
 
     def browse(self, learner_id: str, filters: CredentialFilter) -> list[dict[str, Any]]:
+        """The learner's credential summaries that pass ``filters`` (institution, module,
+        level, issue dates)."""
         statement = select(StoredCredential).where(StoredCredential.learner_id == learner_id)
         if filters.institution:
             pattern = f"%{_escape(filters.institution)}%"
@@ -179,17 +181,24 @@ class CredentialStore:
             }
         missing = [i for i in ids if i not in found]
         if missing:
-            raise not_found("credential")
+            raise NotFound("credential_not_found", "no such credential")
         return [found[i] for i in ids]
 
     def detail(self, learner: Learner, credential_id: str, *, refresh: bool = False) -> dict:
+        """One of the learner's credentials with its last verification report; the status is
+        checked again when it is stale (or when ``refresh``).
+
+        Raises ``NotFound`` (``credential_not_found``) for one of no or another learner.
+        """
         with self.db.session() as session:
             row = self._get(session, learner.id, credential_id)
         now = self.clock()
         checked_at = aware(row.status_checked_at) or now
         rechecked = False
-        if not row.verified and not _ob2(row) and (
-            refresh or now - checked_at >= timedelta(seconds=PENDING_RECHECK_SECONDS)
+        if (
+            not row.verified
+            and not _ob2(row)
+            and (refresh or now - checked_at >= timedelta(seconds=PENDING_RECHECK_SECONDS))
         ):
             # received, not yet verified: the whole verification again (a key the issuer
             # added since is found now), not just the status
@@ -268,7 +277,7 @@ class CredentialStore:
     def _get(session: Session, learner_id: str, credential_id: str) -> StoredCredential:
         row = session.get(StoredCredential, credential_id) if len(credential_id) <= 36 else None
         if row is None or row.learner_id != learner_id:
-            raise not_found("credential")
+            raise NotFound("credential_not_found", "no such credential")
         return row
 
 
@@ -326,7 +335,7 @@ def _escape(text: str) -> str:
 
 
 def _duplicate(existing: str | None) -> Exception:
-    return conflict(
+    return Conflict(
         "credential_already_stored",
         "this credential is already in your wallet",
         **({"credentialId": existing} if existing else {}),
