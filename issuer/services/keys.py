@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
@@ -135,14 +136,17 @@ def rotate(
     generation = institution.key_generation
     result = session.execute(
         update(Institution)
-        .where(Institution.id == institution.id, Institution.key_generation == generation)
+        .where(
+            col(Institution.id) == institution.id,
+            col(Institution.key_generation) == generation,
+        )
         .values(key_generation=generation + 1)
     )
     if rowcount(result) != 1:
         raise Conflict("rotation_conflict", "another key rotation happened meanwhile")
     session.execute(
         update(SigningKey)
-        .where(SigningKey.id == old.id)
+        .where(col(SigningKey.id) == old.id)
         .values(state="compromised" if compromised else "retired", retired_at=ctx.now())
     )
     row = new_key(ctx, institution, generation + 1, key_type or old.algorithm)
@@ -194,7 +198,7 @@ def did_document(ctx: IssuerContext, session: Session, institution: Institution)
     rows = session.exec(
         select(SigningKey)
         .where(SigningKey.institution_id == institution.id)
-        .order_by(SigningKey.generation)
+        .order_by(col(SigningKey.generation))
     ).all()
     methods = []
     assertion = []
@@ -227,7 +231,7 @@ def key_summaries(session: Session, institution: Institution) -> list[dict[str, 
     rows = session.exec(
         select(SigningKey)
         .where(SigningKey.institution_id == institution.id)
-        .order_by(SigningKey.generation)
+        .order_by(col(SigningKey.generation))
     ).all()
     return [
         {
@@ -331,17 +335,22 @@ def rewrap_all(ctx: IssuerContext) -> Rewrapped:
     """
     keystore = ctx.keystore
     with ctx.db.session() as session:
-        rows = session.exec(
-            select(
-                SigningKey.id,
-                SigningKey.institution_id,
-                SigningKey.generation,
-                SigningKey.wrapped_secret,
-                Institution.slug,
+        # SQLAlchemy's own select: SQLModel's typed overloads stop at four columns
+        rows = (
+            session.execute(
+                sa_select(
+                    col(SigningKey.id),
+                    col(SigningKey.institution_id),
+                    col(SigningKey.generation),
+                    col(SigningKey.wrapped_secret),
+                    col(Institution.slug),
+                )
+                .join(Institution, col(Institution.id) == SigningKey.institution_id)
+                .order_by(col(SigningKey.id))
             )
-            .join(Institution, col(Institution.id) == SigningKey.institution_id)
-            .order_by(col(SigningKey.id))
-        ).all()
+            .tuples()
+            .all()
+        )
     for _, _, generation, wrapped, slug in rows:
         if _kek_id(wrapped) not in keystore.keks:
             raise KeystoreError(
