@@ -49,9 +49,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Text500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 Text1000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
 Text2000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-LongText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)
-]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 Uri = Annotated[str, StringConstraints(pattern=URI_PATTERN, max_length=500)]
 HttpUrl = Annotated[str, StringConstraints(pattern=HTTP_URL_PATTERN, max_length=500)]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
@@ -332,7 +330,7 @@ class StatusChangeIn(BaseModel):
 
     def targets(self) -> list[str]:
         """The requested states, in order: revoked, suspended or active."""
-        out = []
+        out: list[str] = []
         for entry in self.entries():
             if entry.status is not None:
                 out.append(entry.status)

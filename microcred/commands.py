@@ -13,6 +13,8 @@ from typing import Annotated
 import typer
 
 from credentials.errors import MicrocredError
+from servicekit.settings import ServiceSettings
+from verifier.config import Settings as VerifierSettings
 
 from .cli import app, fail
 
@@ -25,7 +27,7 @@ class Service(StrEnum):
     verifier = "verifier"
 
 
-def settings_for(service: str, **values: object):  # type: ignore[no-untyped-def]
+def settings_for(service: str, **values: object) -> ServiceSettings:
     config = importlib.import_module(f"{service}.config")
     clean = {k: v for k, v in values.items() if v not in (None, "")}
     return config.Settings(**clean)
@@ -119,7 +121,7 @@ def serve(
     )
 
 
-def settings_environment(settings) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def settings_environment(settings: ServiceSettings) -> dict[str, str]:
     """Environment that lets worker processes rebuild the same settings."""
     env = {
         "DATABASE_URL": settings.database_url,
@@ -134,7 +136,7 @@ def settings_environment(settings) -> dict[str, str]:  # type: ignore[no-untyped
         env["MICROCRED_TRUST_REGISTRY"] = str(registry)
     if getattr(settings, "strict_trust", False):
         env["MICROCRED_STRICT_TRUST"] = "1"
-    if hasattr(settings, "policies"):
+    if isinstance(settings, VerifierSettings):
         env["MICROCRED_VERIFIER_POLICIES"] = settings.policies
         env["MICROCRED_VERIFIER_PAGE_POLICIES"] = settings.page_policies
     return env

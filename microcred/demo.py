@@ -453,10 +453,11 @@ def seed_wallet(config: DemoConfig, state: DemoState) -> None:
             token, _ = services.accounts.login(
                 state.learner_username, state.learner_password, SESSION
             )
-            learner = services.accounts.authenticate(token, SESSION)
+            known = services.accounts.authenticate(token, SESSION)
             services.accounts.logout(token)
-            if learner is None:  # pragma: no cover - login just succeeded
+            if known is None:  # pragma: no cover - login just succeeded
                 raise DemoError("the demo learner cannot log in") from None
+            learner = known
         if not any(r["routeId"] == ROUTE_ID for r in services.routes.list(learner)):
             services.routes.add(learner, published_id=ROUTE_ID)
     finally:

@@ -208,6 +208,7 @@ def reissue(ctx: IssuerContext, institution: Institution, generation: int, *, ac
         if not page:
             return report
         for row_id, credential_id in page:
+            assert row_id is not None  # a stored row has its primary key
             last = row_id
             try:
                 _one(ctx, institution, row_id, generation, actor, report)

@@ -36,7 +36,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import and_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -44,7 +44,13 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from credentials.proofs import sign
-from credentials.status_list import MIN_LENGTH, StatusList, status_entry, status_list_credential
+from credentials.status_list import (
+    MIN_LENGTH,
+    StatusList,
+    StatusPurpose,
+    status_entry,
+    status_list_credential,
+)
 from servicekit.db import rowcount
 from servicekit.errors import Busy, Conflict, NotFound, Unprocessable
 
@@ -53,8 +59,15 @@ from ..models import StatusList as StatusListRow
 from . import audit, keys, urls
 from .context import IssuerContext
 
-PURPOSES = ("revocation", "suspension")
+PURPOSES: tuple[StatusPurpose, ...] = ("revocation", "suspension")
 _random = secrets.SystemRandom()
+
+
+def _is_purpose(value: str) -> TypeGuard[StatusPurpose]:
+    """A purpose taken from a URL path is one of ours (narrows ``str`` for the checker)."""
+    return value in PURPOSES
+
+
 _CHUNK = 500
 _RANDOM_ROUNDS = 3
 
@@ -95,7 +108,7 @@ def entries(public_url: str, slug: str, slot: Slot) -> list[dict[str, Any]]:
     return [
         status_entry(
             urls.status_list_url(public_url, slug, slot.list_id, purpose), slot.index, purpose
-        )  # type: ignore[arg-type]
+        )
         for purpose in PURPOSES
     ]
 
@@ -458,7 +471,7 @@ def published(
     ctx: IssuerContext, institution: Institution, list_id: str, purpose: str
 ) -> Published:
     """The signed BitstringStatusListCredential for one list and purpose."""
-    if purpose not in PURPOSES:
+    if not _is_purpose(purpose):
         raise NotFound("unknown_status_list", f"no {purpose} list {list_id}")
     with ctx.db.session() as session:
         owner = session.get(StatusListRow, list_id)
@@ -482,7 +495,7 @@ def published(
         document = status_list_credential(
             url,
             urls.institution_did(ctx.settings.public_url, institution.slug),
-            purpose,  # type: ignore[arg-type]
+            purpose,
             row.encoded_list,
             valid_from=now,
             valid_until=until,

@@ -163,7 +163,7 @@ class ReceiveService:
         token, data = sdjwt.request_credential(
             self.client, metadata, access_token, configuration_id, key
         )
-        received = [({}, notification_id(data))]
+        received: list[tuple[dict[str, Any], str | None]] = [({}, notification_id(data))]
         try:
             if not sdjwt.bound_to(token, key):
                 raise Invalid(

@@ -27,6 +27,7 @@ a revoked or suspended one, or one whose status cannot be checked now says so in
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from dataclasses import dataclass
 from datetime import timedelta
@@ -216,7 +217,7 @@ class ShareService:
                 share.revoked_at = self.clock()
                 session.add(share)
 
-    def accesses(self, learner: Learner, share_id: str) -> list[dict[str, Any]]:
+    def accesses(self, learner: Learner, share_id: str) -> builtins.list[dict[str, Any]]:
         """The access log of one of the learner's share links.
 
         Raises ``NotFound`` (``share_not_found``) for a share of no or another learner.
@@ -252,7 +253,11 @@ class ShareService:
         if outcome == SERVED:
             rows = self.store.rows(share.learner_id, share.credential_ids)
             choice = share.disclosure or {}
-            documents = [disclosing.shown(row.document, choice.get(row.id, [])) for row in rows]
+            originals = [_linked_document(row.document) for row in rows]
+            documents = [
+                disclosing.shown(original, choice.get(row.id, []))
+                for original, row in zip(originals, rows, strict=True)
+            ]
             if wants_json:
                 with self.db.session() as session:
                     learner = session.get(Learner, share.learner_id)
@@ -270,10 +275,10 @@ class ShareService:
             else:
                 views = tuple(
                     {
-                        **_page_item(shown, self.verdict(row.document, row.verified)),
-                        **disclosing.summary(row.document, choice.get(row.id, [])),
+                        **_page_item(shown, self.verdict(original, row.verified)),
+                        **disclosing.summary(original, choice.get(row.id, [])),
                     }
-                    for shown, row in zip(documents, rows, strict=True)
+                    for shown, original, row in zip(documents, originals, rows, strict=True)
                 )
                 answer = ShareAnswer(outcome, url, None, views, expires_at=answer.expires_at)
         with self.db.session() as session:
@@ -364,6 +369,14 @@ class ShareService:
         for share_id in rows:
             counts[share_id] = counts.get(share_id, 0) + 1
         return counts
+
+
+def _linked_document(document: dict[str, Any] | str) -> dict[str, Any]:
+    """A shared credential's JSON document: a link is never made for a string format
+    (SD-JWT VC), see :meth:`ShareService.create`."""
+    if isinstance(document, str):
+        raise TypeError("a share link holds a credential stored as a string")
+    return document
 
 
 def _state(share: Share, now: Any) -> str:
