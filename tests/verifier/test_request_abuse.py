@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from servicekit.ratelimit import DEFAULT_LIMITS
 from tests.verifier.conftest import ACME_KEY
-from tests.verifier.test_requests import local
+from tests.verifier.request_flow import local
 
 PURPOSE = {"purpose": "Tax return"}
 
