@@ -342,3 +342,26 @@ def issue_batch(
         print_json({**result, "problems": problems[:50]})
         if problems:
             raise typer.Exit(1)
+
+
+@app.command("recheck-awards")
+def recheck_awards(
+    institution: Annotated[
+        str | None, typer.Option("--institution", help="only this institution's awards")
+    ] = None,
+    database_url: DatabaseUrl = None,
+    public_url: PublicUrl = None,
+    dev: Dev = False,
+) -> None:
+    """Re-check the status of the modules recognition awards rest on (issue 17).
+
+    Prints the awards whose evidence was revoked or suspended since; each also becomes a
+    notice in the console and an audit event. Exit 1 when there is any such award."""
+    from .services.recognition import recheck
+
+    with context(database_url, public_url, dev) as ctx:
+        scope = _institution(ctx, institution) if institution else None
+        notices = recheck.recheck(ctx, scope)
+        print_json({"notices": notices})
+        if notices:
+            raise typer.Exit(1)

@@ -299,3 +299,83 @@ class AuditEvent(IssuerModel, table=True):
     credential_id: str | None = Field(default=None, max_length=500, index=True)
     reason: str | None = Field(default=None, sa_type=Text)
     details: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+
+
+# --------------------------------------------------------------------------- recognition (issue 17)
+
+
+class RecognitionRoute(IssuerModel, table=True):
+    """A route or exemption rule the institution publishes, and what it awards.
+
+    ``rule`` is the core's route format (``credentials.rules``) unchanged; what the issuer
+    adds sits beside it: the catalogue module whose achievement the award carries (its EU
+    elements, ECTS and level) and whether a passing rule with trusted issuers only awards
+    without a person.
+    """
+
+    __tablename__ = "recognition_routes"
+    __table_args__ = (Unique("institution_id", "slug"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: str = _fk("institutions.id")
+    slug: str = Field(max_length=64)
+    kind: str = Field(max_length=12)
+    """route (a certificate for the route) or exemption (for a named course)."""
+    rule: dict[str, Any] = Field(sa_type=JSON)
+    award_module_id: int = _fk("modules.id")
+    auto_award: bool = False
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None = None
+
+
+class AcceptedIssuer(IssuerModel, table=True):
+    """An institution whose credentials this institution trusts ("trusted" in a rule)."""
+
+    __tablename__ = "recognition_accepted_issuers"
+    __table_args__ = (Unique("institution_id", "did"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    institution_id: str = _fk("institutions.id")
+    did: str = Field(max_length=500)
+    name: str = Field(max_length=200)
+    added_at: datetime
+    added_by: str = Field(max_length=200)
+
+
+class RecognitionCase(IssuerModel, table=True):
+    """One request for recognition: the presentation request, then the exam board's case.
+
+    ``requested`` (waiting for the wallet's answer) → ``open`` → ``approved`` (an offer
+    made) → ``awarded`` (the wallet collected it); or ``declined`` / ``more_requested``.
+    The nonce is consumed by a conditional UPDATE (one answer wins); the case token in the
+    learner's ``case_uri`` and what was presented are stored hashed or sealed.
+    """
+
+    __tablename__ = "recognition_cases"
+
+    id: str = Field(primary_key=True, max_length=32)
+    institution_id: str = _fk("institutions.id")
+    route_id: int = _fk("recognition_routes.id")
+    nonce: str = Field(max_length=64)
+    state_token: str = Field(max_length=64)
+    case_token_hash: str = Field(unique=True, max_length=64)
+    state: str = Field(default="requested", max_length=16, index=True)
+    created_at: datetime
+    expires_at: datetime
+    nonce_used_at: datetime | None = None
+    presented_at: datetime | None = None
+    holder_did: str | None = Field(default=None, max_length=500)
+    sealed: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    """The presentation, the learner as disclosed and the verification reports (sealed)."""
+    evaluation: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    """The rule evaluation (``RouteResult.to_dict``) and the evidence it rests on."""
+    trusted_only: bool = False
+    reason: str | None = Field(default=None, sa_type=Text)
+    decided_by: str | None = Field(default=None, max_length=200)
+    decided_at: datetime | None = None
+    offer_id: str | None = Field(default=None, max_length=32)
+    award_credential_id: str | None = Field(default=None, max_length=500)
+    rejected_attempts: int = 0
+    last_rejection: str | None = Field(default=None, sa_type=Text)
+    updated_at: datetime

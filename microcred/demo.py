@@ -39,6 +39,7 @@ from typing import Annotated, Any
 import typer
 
 from .cli import app, fail
+from .demo_recognition import OWNER, seed_recognition
 from .demo_world import INSTITUTIONS, ROUTE_ID
 
 SERVICES = ("issuer", "wallet", "verifier")
@@ -189,6 +190,8 @@ def prepare(config: DemoConfig) -> DemoState:
     state = load_state(config)
     seed_issuer(config, state)
     save_state(config, state)
+    # issue 17: the hbo owns the route and awards a certificate for it (demo_recognition.py)
+    seed_recognition(config.settings("issuer"), state.institutions, route_definition(config, state))
     write_trust_files(config, state)
     seed_wallet(config, state)
     save_state(config, state)
@@ -485,6 +488,9 @@ def describe(config: DemoConfig, state: DemoState) -> str:
         lines.append(f"      DID    {institution.did}")
         lines.append(f"      token  {institution.token}")
     lines += [
+        "",
+        f"  Recognition     {config.public_url('issuer')}/institutions/{OWNER}/routes/{ROUTE_ID}",
+        "    exam board    the issuer console (Hogeschool Rijnland) → Erkenning",
         "",
         f"  Learner wallet  {config.public_url('wallet')}/",
         f"    user name  {state.learner_username}",

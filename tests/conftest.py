@@ -31,3 +31,13 @@ def database_url(tmp_path: Path):  # type: ignore[no-untyped-def]
 
     with fresh_database(tmp_path) as url:
         yield url
+
+
+@pytest.fixture
+def frozen_rate_limits(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hold the rate limiters' clock still: a test that makes ``limit + 1`` calls and expects
+    the last one refused must not pass or fail by how fast the machine is (on a loaded
+    machine 31 calls took over a minute, and the window slid)."""
+    import servicekit.ratelimit
+
+    monkeypatch.setattr(servicekit.ratelimit, "_now", lambda: 1_000_000.0)

@@ -17,6 +17,8 @@ from . import (
     modules,
     offers,
     oid4vci,
+    recognition,
+    recognition_pages,
     sdjwt,
     status,
 )
@@ -32,4 +34,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     offers.router,
     oid4vci.router,
     audit.router,
+    recognition.router,  # issue 17
+    recognition_pages.router,  # issue 17: the exam board's console pages
 )

@@ -418,6 +418,7 @@ NAV = [
     NavItem("issuer.nav.issue", "/console/issue"),
     NavItem("issuer.nav.batch", "/console/batch"),
     NavItem("issuer.nav.credentials", "/console/credentials"),
+    NavItem("recognition.nav", "/console/recognition"),  # issue 17 (recognition_pages.py)
 ]
 
 

@@ -35,6 +35,18 @@ ACTIONS = (
     "offer.deleted",
     "offer.sweep",
     "batch.run",
+    # issue 17: recognition (routes, accepted issuers, cases)
+    "recognition.route_publish",
+    "recognition.route_archive",
+    "recognition.issuer_add",
+    "recognition.issuer_remove",
+    "recognition.request",
+    "recognition.present",
+    "recognition.approve",
+    "recognition.auto_award",
+    "recognition.decline",
+    "recognition.more",
+    "recognition.evidence_revoked",
 )
 
 

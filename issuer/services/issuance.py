@@ -40,6 +40,8 @@ from .clock import iso
 from .context import IssuerContext
 
 OB_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
+EXTRA_FIELDS = ("evidence", "relatedResource")
+"""What an offer may add to a module credential (defined by the contexts it already has)."""
 
 
 @dataclass(frozen=True)
@@ -308,9 +310,11 @@ def issue_module(
     holder_did: str | None = None,
     idempotency_key: str | None = None,
     raw_body: Any = None,
+    extra: dict[str, Any] | None = None,
 ) -> Issued:
     """Build the microcredential for ``request`` (a module, a learner, a result) and
-    issue it. ``holder_did`` overrides the learner's DID (OpenID4VCI proves it)."""
+    issue it. ``holder_did`` overrides the learner's DID (OpenID4VCI proves it); ``extra``
+    adds top-level fields of the VC 2.0 / OB 3.0 contexts (a recognition award's evidence)."""
     with ctx.db.session() as session:
         module = module_row(session, institution, request.module_id)
     check_grade(module.definition.get("grading"), request.result)
@@ -330,6 +334,8 @@ def issue_module(
         raise Invalid(exc.code, exc.message, field=exc.field) from None
     except ValueError as exc:
         raise Invalid("invalid_request", str(exc)) from None
+    if extra:
+        credential.update({k: v for k, v in extra.items() if k in EXTRA_FIELDS})
     learner_did = holder_did or request.learner.did
     record = Record(
         source=source,

@@ -169,9 +169,17 @@ def authorization_server_metadata(ctx: IssuerContext, institution: Institution) 
 
 
 def create(
-    ctx: IssuerContext, institution: Institution, request: OfferIn, *, actor: str
+    ctx: IssuerContext,
+    institution: Institution,
+    request: OfferIn,
+    *,
+    actor: str,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A pending issuance the learner's wallet can collect; the PIN is shown only here."""
+    """A pending issuance the learner's wallet can collect; the PIN is shown only here.
+
+    ``extra``: top-level credential fields added when it is issued (a recognition award's
+    ``evidence`` and ``relatedResource``, issue 17), sealed with the learner's data."""
     ttl = request.expires_in or ctx.settings.offer_ttl
     if ttl > ctx.settings.max_offer_ttl:
         message = f"at most {ctx.settings.max_offer_ttl} seconds"
@@ -207,6 +215,7 @@ def create(
                 else None,
                 "valid_until": iso(request.valid_until),
                 "reference": request.learner.reference,
+                **({"extra": extra} if extra else {}),
             },
         ),
         learner_ref=personal.protect_ref(ctx.keystore, institution.id, request.learner.reference)[
@@ -589,7 +598,13 @@ def credential(
             }
         )
         issued = issuance.issue_module(
-            ctx, institution, request, actor=f"wallet:{holder}", source="offer", holder_did=holder
+            ctx,
+            institution,
+            request,
+            actor=f"wallet:{holder}",
+            source="offer",
+            holder_did=holder,
+            extra=stored.get("extra"),
         )
     except BaseException as exc:
         with ctx.db.session() as session:  # let the wallet try again with the same token

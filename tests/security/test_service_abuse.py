@@ -27,6 +27,9 @@ from tests.credentials.microcred_samples import HBO, module, sample_credential
 from tests.security.services import PASSWORD, Deployment, deployment, describe
 from tests.security.support import NetworkGuard
 
+# counts, not speed: the limiters' clock stands still in these tests
+pytestmark = pytest.mark.usefixtures("frozen_rate_limits")
+
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient

@@ -12,9 +12,14 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+import pytest
+
 from servicekit.ratelimit import DEFAULT_LIMITS
 from tests.verifier.conftest import ACME_KEY
 from tests.verifier.request_flow import local
+
+# counts, not speed: the limiters' clock stands still in these tests
+pytestmark = pytest.mark.usefixtures("frozen_rate_limits")
 
 PURPOSE = {"purpose": "Tax return"}
 

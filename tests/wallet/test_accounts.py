@@ -10,6 +10,9 @@ from servicekit.tokens import token_hash
 from tests.wallet.conftest import PASSWORD, WalletHarness
 from wallet.models import AuthToken, Learner
 
+# counts, not speed: the limiters' clock stands still in these tests
+pytestmark = pytest.mark.usefixtures("frozen_rate_limits")
+
 
 def test_register_log_in_and_see_myself(wallet: WalletHarness) -> None:
     created = wallet.client.post("/api/learners", json={"username": "Jan", "password": PASSWORD})

@@ -15,14 +15,13 @@ import json
 import time
 from collections.abc import AsyncIterator
 from typing import Any
-from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from credentials import openid4vp
 from credentials.errors import MicrocredError
-from credentials.model import parse_json
 from servicekit.errors import ServiceError
 from servicekit.problems import ProblemError
 from servicekit.ratelimit import per_client
@@ -171,25 +170,9 @@ async def _fields(request: Request, max_bytes: int) -> dict[str, str]:
     raw = await request.body()
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     try:
-        if content_type == "application/json":
-            body = parse_json(raw, max_bytes=max_bytes)
-            if not isinstance(body, dict):
-                raise ValueError("a JSON answer must be an object")
-            items = [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in body.items()]
-        else:
-            items = parse_qsl(raw.decode("utf-8"), keep_blank_values=True, max_num_fields=20)
-    except (MicrocredError, ValueError, UnicodeDecodeError) as exc:
-        raise ProblemError(
-            400, "invalid_request", f"the answer cannot be read: {exc}", error="invalid_request"
-        ) from None
-    fields: dict[str, str] = {}
-    for key, value in items:
-        if key in fields:
-            raise ProblemError(
-                400, "invalid_request", f"the field {key} is given twice", error="invalid_request"
-            )
-        fields[key] = value
-    return fields
+        return openid4vp.parse_direct_post(raw, content_type, max_bytes=max_bytes)
+    except MicrocredError as exc:
+        raise ProblemError(400, exc.code, exc.message, error="invalid_request") from None
 
 
 def _result_token(request: Request) -> str | None:

@@ -25,7 +25,6 @@ the learner's genuine answer; the attempt is counted and shown with the result.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,7 +34,9 @@ from urllib.parse import urlencode
 from sqlalchemy import update
 from sqlmodel import col
 
+from credentials import openid4vp
 from credentials.errors import MicrocredError
+from credentials.openid4vp import by_value_uri, proof_domains
 from servicekit.db import Database
 from servicekit.errors import (
     Forbidden,
@@ -53,15 +54,14 @@ from ..models import PresentationRequest
 from . import sdjwt
 from .admissions import evaluate_results
 from .clock import Clock, aware, iso, utc
-from .dcql import SD_JWT_FORMAT, RequestSpec, dcql_query, queries_for
+from .dcql import RequestSpec, dcql_query, queries_for
 from .signing import VerifierIdentity
-from .vcapi import parse_body
 from .verification import VerificationResult, VerificationService
 
-CRYPTOSUITES = ("eddsa-rdfc-2022", "ecdsa-rdfc-2019")
-SD_JWT_ALGS = ("ES256", "ES384", "EdDSA")
+CRYPTOSUITES = openid4vp.CRYPTOSUITES
+SD_JWT_ALGS = openid4vp.SD_JWT_ALGS
 QR_MAX_CHARS = 1800
-MAX_PRESENTATIONS = 20
+MAX_PRESENTATIONS = openid4vp.MAX_PRESENTATIONS
 PENDING, COMPLETED, DECLINED, EXPIRED = "pending", "completed", "declined", "expired"
 
 
@@ -119,30 +119,15 @@ def authorization_parameters(
     ``decentralized_identifier:`` instead.
     """
     response_uri = f"{public_url}/requests/{row.id}/response"
-    return {
-        "response_type": "vp_token",
-        "response_mode": "direct_post",
-        "client_id": client_id or redirect_client_id(public_url, row.id),
-        "response_uri": response_uri,
-        "nonce": row.nonce,
-        "state": row.state,
-        "dcql_query": row.dcql_query,
-        "client_metadata": {
-            "client_name": row.client_name,
-            "vp_formats_supported": {
-                "ldp_vc": {
-                    "proof_type_values": ["DataIntegrityProof"],
-                    "cryptosuite_values": list(CRYPTOSUITES),
-                },
-                # issue 19: SD-JWT VC with key binding (OpenID4VP 1.0 §B.3.4)
-                "dc+sd-jwt": {
-                    "sd-jwt_alg_values": list(SD_JWT_ALGS),
-                    "kb-jwt_alg_values": list(SD_JWT_ALGS),
-                },
-            },
-        },
-        "purpose": row.purpose,
-    }
+    return openid4vp.authorization_parameters(
+        response_uri=response_uri,
+        client_id=client_id,
+        nonce=row.nonce,
+        state=row.state,
+        dcql_query=row.dcql_query,
+        client_name=row.client_name,
+        purpose=row.purpose,
+    )
 
 
 def fetch_key(state: str) -> str:
@@ -170,32 +155,7 @@ def redirect_client_id(public_url: str, request_id: str) -> str:
     return f"redirect_uri:{public_url}/requests/{request_id}/response"
 
 
-def _proof_domains(presentation: Any) -> set[str]:
-    """The ``domain`` values a presentation's proof(s) claim (to pick the client id)."""
-    if sdjwt.is_sd_jwt(presentation):  # an SD-JWT VC names its audience in the KB-JWT
-        return sdjwt.kb_audience(presentation)
-    if not isinstance(presentation, dict):
-        return set()
-    proofs = presentation.get("proof")
-    domains: set[str] = set()
-    for proof in proofs if isinstance(proofs, list) else [proofs]:
-        if isinstance(proof, dict):
-            domain = proof.get("domain")
-            for value in domain if isinstance(domain, list) else [domain]:
-                if isinstance(value, str):
-                    domains.add(value)
-    return domains
-
-
-def by_value_uri(parameters: Mapping[str, Any]) -> str:
-    """``openid4vp://?…`` with every parameter; objects travel as compact JSON strings."""
-    flat = {
-        key: json.dumps(value, separators=(",", ":"), ensure_ascii=False)
-        if isinstance(value, dict | list)
-        else str(value)
-        for key, value in parameters.items()
-    }
-    return "openid4vp://?" + urlencode(flat)
+_proof_domains = proof_domains  # the protocol part lives in credentials.openid4vp
 
 
 class PresentationRequestService:
@@ -276,9 +236,7 @@ class PresentationRequestService:
         request_uri = request_uri_for(self.public_url, row.id, row.state)
         # by reference, the wallet gets the signed request object: the DID client id
         reference_client = self.identity.client_id if self.identity else parameters["client_id"]
-        by_reference = "openid4vp://?" + urlencode(
-            {"client_id": reference_client, "request_uri": request_uri}
-        )
+        by_reference = openid4vp.by_reference_uri(reference_client, request_uri)
         return CreatedRequest(
             id=row.id,
             request_uri=request_uri,
@@ -333,15 +291,11 @@ class PresentationRequestService:
                 "not_acceptable", "this verifier serves request parameters as JSON only"
             )
         row = self._pending(request_id)
-        claims = authorization_parameters(row, self.public_url, self.identity.client_id)
-        now = utc(self.clock())
-        claims.update(
-            {
-                "iss": self.identity.did,
-                "aud": "https://self-issued.me/v2",
-                "iat": int(now.timestamp()),
-                "exp": int(aware(row.expires_at).timestamp()),  # type: ignore[union-attr]
-            }
+        claims = openid4vp.request_object_claims(
+            authorization_parameters(row, self.public_url, self.identity.client_id),
+            did=self.identity.did,
+            now=utc(self.clock()),
+            expires=aware(row.expires_at),  # type: ignore[arg-type]
         )
         return self.identity.sign_request_object(claims)
 
@@ -416,38 +370,12 @@ class PresentationRequestService:
     def _parse_vp_token(
         self, raw: Any, spec: RequestSpec, request_id: str
     ) -> list[tuple[str, Any]]:
-        if not isinstance(raw, str) or not raw.strip():
-            raise _invalid("vp_token is missing")
         try:
-            token = parse_body(raw.encode("utf-8"), max_bytes=self.max_body)
+            return openid4vp.parse_vp_token(raw, queries_for(spec), max_bytes=self.max_body)
         except MicrocredError as exc:
-            self._note_rejection(request_id, f"vp_token is not JSON: {exc.message}")
-            raise _invalid(f"vp_token is not valid JSON: {exc.message}") from None
-        if not isinstance(token, dict) or not token:
-            raise _invalid("vp_token must be a JSON object keyed by the DCQL query ids")
-        queries = {q.id: q for q in queries_for(spec)}
-        answers: list[tuple[str, Any]] = []
-        for query_id, value in token.items():
-            if query_id not in queries:
-                raise _invalid(f"vp_token answers an unknown query {query_id!r}")
-            presentations = value if isinstance(value, list) else [value]
-            if not presentations:
-                raise _invalid(f"vp_token[{query_id!r}] is an empty array")
-            if len(presentations) > 1 and not queries[query_id].multiple:
-                raise _invalid(f"query {query_id!r} takes exactly one presentation")
-            for presentation in presentations:
-                if queries[query_id].format == SD_JWT_FORMAT:
-                    if not sdjwt.is_sd_jwt(presentation):
-                        raise _invalid(f"vp_token[{query_id!r}] must hold SD-JWT presentations")
-                elif isinstance(presentation, str):
-                    try:
-                        presentation = parse_body(presentation.encode(), max_bytes=self.max_body)
-                    except MicrocredError as exc:
-                        raise _invalid(f"a presentation is not JSON: {exc.message}") from None
-                answers.append((query_id, presentation))
-        if len(answers) > MAX_PRESENTATIONS:
-            raise _invalid(f"at most {MAX_PRESENTATIONS} presentations per answer")
-        return answers
+            if exc.code == "invalid_vp_token":
+                self._note_rejection(request_id, exc.message)
+            raise _invalid(exc.message) from None
 
     def _outcome(
         self, spec: RequestSpec, results: list[tuple[str, VerificationResult]]

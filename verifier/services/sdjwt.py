@@ -17,31 +17,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from credentials.errors import MicrocredError
+from credentials.openid4vp import is_sd_jwt  # noqa: F401 (the protocol part, shared)
 from credentials.report import Check, VerificationReport
 from credentials.sdjwt import core, vc
-from credentials.sdjwt.jose import decode
 
 from .trust import trust_check
 from .verification import VerificationResult, VerificationService
 
 KB_CHECK_CODES = {"kb_nonce", "kb_audience", "kb_stale", "kb_sd_hash"}
-
-
-def kb_audience(presentation: Any) -> set[str]:
-    """The ``aud`` of an SD-JWT presentation's KB-JWT, unverified (to pick the client id)."""
-    if not isinstance(presentation, str) or "~" not in presentation:
-        return set()
-    kb = presentation.rsplit("~", 1)[1]
-    try:
-        aud = decode(kb)[1].get("aud") if kb else None
-    except MicrocredError:
-        return set()
-    return {aud} if isinstance(aud, str) else set()
-
-
-def is_sd_jwt(presentation: Any) -> bool:
-    """Whether ``presentation`` looks like an SD-JWT (a string with ``~`` separators)."""
-    return isinstance(presentation, str) and "~" in presentation
 
 
 def verify_sd_jwt_presentation(

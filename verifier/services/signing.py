@@ -25,9 +25,9 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from credentials.dids import DID_CONTEXT, did_web_from_url
-from credentials.jose import sign_jwt
 from credentials.keys import MULTIKEY_CONTEXT, Multikey
 from credentials.keystore import Keystore, KeystoreError
+from credentials.openid4vp import sign_request_object
 from servicekit.db import Database
 from servicekit.errors import Busy
 
@@ -134,4 +134,4 @@ class VerifierIdentity:
 
     def sign_request_object(self, claims: dict[str, Any]) -> str:
         """A JAR request object (RFC 9101): ``typ`` ``oauth-authz-req+jwt``, ``kid`` a DID URL."""
-        return sign_jwt({"typ": "oauth-authz-req+jwt", "kid": self.key_id}, claims, self.key())
+        return sign_request_object(claims, self.key())

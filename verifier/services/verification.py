@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from credentials import openid4vp
 from credentials.fetch import SafeFetcher
 from credentials.model import embedded_credentials, holder_id, issuer_id
 from credentials.ob2 import is_ob2, verify_with
@@ -43,17 +44,8 @@ from .clock import Clock
 from .log import LoggedCredential, VerificationLog
 from .trust import TrustRegistryStore, trust_check
 
-# Checks of a presentation that concern the presentation itself (not an embedded credential):
-# if one fails, the presentation is not this holder's answer to this question.
-BINDING_CHECKS = (
-    "structure",
-    "context",
-    "proof_purpose",
-    "verification_method",
-    "proof",
-    "challenge",
-    "holder",  # the signer is the declared holder (issue 14, item 2)
-)
+BINDING_CHECKS = openid4vp.BINDING_CHECKS
+"""Checks of the presentation itself (now defined with the protocol, credentials.openid4vp)."""
 
 TRUSTED, UNKNOWN = "trusted", "unknown"
 NOT_ACCREDITED, NOT_CHECKED = "not_accredited", "not_checked"
@@ -101,12 +93,7 @@ class VerificationResult:
         That is what makes an answer *this holder's answer to this question*, regardless of
         what the embedded credentials turn out to be worth.
         """
-        checks = [c for c in self.report.checks if c.id in BINDING_CHECKS]
-        return (
-            not any(c.outcome == "failed" for c in checks)
-            and any(c.id == "proof" and c.outcome == "passed" for c in checks)
-            and any(c.id == "proof_purpose" and c.outcome == "passed" for c in checks)
-        )
+        return openid4vp.binding_holds(self.report)
 
     def counted_credentials(self) -> list[tuple[int, dict[str, Any], VerificationReport]]:
         """Credentials that may count for a decision: each verified, and, in a presentation,
