@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import (
     BaseModel,
@@ -62,8 +62,8 @@ Scope = Literal["issue", "revoke", "admin"]
 KeyType = Literal["ed25519", "p256"]
 
 # The literals above must stay the profile's own value sets.
-assert set(ParticipationForm.__args__) == set(PARTICIPATION_FORMS)  # type: ignore[attr-defined]
-assert set(Supervision.__args__) == set(SUPERVISION)  # type: ignore[attr-defined]
+assert set(get_args(ParticipationForm)) == set(PARTICIPATION_FORMS)
+assert set(get_args(Supervision)) == set(SUPERVISION)
 
 
 class Strict(BaseModel):

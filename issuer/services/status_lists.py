@@ -281,6 +281,8 @@ def _insert(
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = ctx.now()
+    # SQLModel gives a table model its __table__ when the class is made; its type hints do
+    # not declare the attribute
     table = StatusSlot.__table__  # type: ignore[attr-defined]
     statement = (
         insert(table)

@@ -49,6 +49,8 @@ from .clock import utc
 
 log = logging.getLogger("microcred.verifier")
 
+# SQLModel gives a table model its __table__ when the class is made; its type hints do not
+# declare the attribute
 _TABLE = VerificationLogEntry.__table__  # type: ignore[attr-defined]
 
 
@@ -340,8 +342,6 @@ def purge(
             )
         )
         removed_challenges = rowcount(
-            session.execute(
-                delete(Challenge).where(col(Challenge.expires_at) < challenge_cutoff)
-            )
+            session.execute(delete(Challenge).where(col(Challenge.expires_at) < challenge_cutoff))
         )
     return PurgeResult(removed_log, removed_requests, removed_challenges)

@@ -37,7 +37,7 @@ from sqlmodel import col
 from credentials import openid4vp
 from credentials.errors import MicrocredError
 from credentials.openid4vp import by_value_uri, proof_domains
-from servicekit.db import Database
+from servicekit.db import Database, rowcount
 from servicekit.errors import (
     Forbidden,
     Gone,
@@ -447,7 +447,7 @@ class PresentationRequestService:
             .values(nonce_used_at=now, completed_at=now, status=status, result=result)
         )
         with self.db.session() as session:
-            won = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+            won = rowcount(session.execute(statement)) == 1
         if not won:
             if self._expired(self._get(row.id)):
                 raise _invalid("this presentation request has expired", "request_expired", Gone)

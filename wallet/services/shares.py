@@ -38,7 +38,7 @@ from sqlmodel import col, select
 
 from credentials.reading import read_credential
 from credentials.verify import create_presentation
-from servicekit.db import Database
+from servicekit.db import Database, rowcount
 from servicekit.errors import Invalid, NotFound
 from servicekit.qr import qr_png_data_uri, qr_svg
 from servicekit.tokens import new_token, token_hash
@@ -309,7 +309,7 @@ class ShareService:
             .values(views=col(Share.views) + 1)
         )
         with self.db.session() as session:
-            won = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+            won = rowcount(session.execute(statement)) == 1
             fresh = session.get(Share, share.id)
         if won:
             return SERVED

@@ -31,6 +31,7 @@ from credentials.dcql import FORMAT, RequestSpec, dcql_query, queries_for
 from credentials.errors import MicrocredError
 from credentials.openid4vp import counted_indexes
 from credentials.rules import Route
+from servicekit.db import rowcount
 from servicekit.errors import Gone, Invalid, NotFound, ServiceError
 from servicekit.tokens import new_token, same, token_hash
 
@@ -77,10 +78,11 @@ def start(ctx: IssuerContext, institution: Institution, route_slug: str) -> dict
     token = new_token(nbytes=32)
     with ctx.db.session() as session:
         route = catalogue.route_row(session, institution, route_slug)
+        assert route.id is not None  # a stored row has its primary key
         row = RecognitionCase(
             id="rc_" + secrets.token_hex(8),
             institution_id=institution.id,
-            route_id=route.id,  # type: ignore[arg-type]
+            route_id=route.id,
             nonce=new_token(nbytes=24),
             state_token=new_token(nbytes=16),
             case_token_hash=token_hash(token),
@@ -275,7 +277,7 @@ def _consume(ctx: IssuerContext, row: RecognitionCase, state: str, values: dict[
         .values(nonce_used_at=now, state=state, updated_at=now, **values)
     )
     with ctx.db.session() as session:
-        won = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+        won = rowcount(session.execute(statement)) == 1
     if not won:
         raise _invalid(
             "nonce_replayed", "this request has already been answered; its nonce cannot be reused"
