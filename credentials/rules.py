@@ -32,13 +32,13 @@ same reasons. Mistakes in a route definition raise ``MalformedInput`` (``invalid
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from .datafiles import load_data_file
 from .errors import MalformedInput
 from .microcredential import MicrocredentialView
 
@@ -159,25 +159,9 @@ class Route:
 
 
 def load_route(path: str | Path) -> Route:
-    """Read a route from a ``.json``, ``.yaml`` or ``.yml`` file."""
+    """Read a route from a ``.json``, ``.yaml`` or ``.yml`` file (see :mod:`.datafiles`)."""
     path = Path(path)
-    text = path.read_text(encoding="utf-8")
-    if path.suffix in (".yaml", ".yml"):
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise MalformedInput(
-                f"{path.name}: not valid YAML: {exc}", code="invalid_route"
-            ) from None
-    else:
-        try:
-            data = json.loads(text)
-        except ValueError as exc:
-            raise MalformedInput(
-                f"{path.name}: not valid JSON: {exc}", code="invalid_route"
-            ) from None
+    data = load_data_file(path, code="invalid_route")
     if not isinstance(data, Mapping):
         raise MalformedInput(f"{path.name}: a route must be a mapping", code="invalid_route")
     return Route.from_dict(data)

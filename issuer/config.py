@@ -1,9 +1,8 @@
 """The issuer's settings: ``ServiceSettings`` plus the issuer's own knobs.
 
 Values come from arguments first (``microcred serve issuer`` or the tests), then
-``MICROCRED_*`` environment variables, then defaults. Worker processes (``--workers N``)
-rebuild their settings from the environment only, so every knob that matters in
-production has an environment fallback.
+``MICROCRED_ISSUER_<FIELD>`` environment variables (see :mod:`servicekit.settings`), then
+defaults. Worker processes (``--workers N``) rebuild their settings from the environment.
 """
 
 from __future__ import annotations
@@ -14,10 +13,6 @@ from typing import ClassVar
 
 from credentials.status_list import MIN_LENGTH
 from servicekit.settings import ServiceSettings
-
-
-def _env(name: str) -> str:
-    return os.environ.get(name, "").strip()
 
 
 @dataclass
@@ -57,22 +52,23 @@ class Settings(ServiceSettings):
     our clock it may be."""
     tx_code_attempts: int = 5
     """Wrong transaction codes (PINs) tolerated before an offer is burnt."""
+    smtp_host: str = ""
+    """Mail server for cohort deliveries; empty means nothing is mailed (the registrar is
+    told, and uses the delivery list instead)."""
+    smtp_port: int = 0
+    """0 = the security mode's usual port (587 starttls, 465 ssl, 25 none)."""
+    smtp_from: str = ""
+    smtp_security: str = "starttls"
+    """starttls, ssl or none (none only for a relay on the same host or in tests)."""
+    smtp_user: str = ""
+    smtp_password: str = ""
+    max_delivery_rows: int = 2000
+    """Rows in one cohort delivery upload (each becomes an offer and an e-mail)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not self.admin_token:
-            self.admin_token = _env("MICROCRED_ISSUER_ADMIN_TOKEN")
-        numbers = {
-            "max_csv_bytes": 8 * 1024 * 1024,
-            "batch_workers": -1,
-            "status_max_age": 60,
-            "status_list_validity": 6 * 3600,
-            "offer_ttl": 7 * 24 * 3600,
-        }
-        for name, default in numbers.items():
-            raw = _env(f"MICROCRED_ISSUER_{name.upper()}")
-            if raw and getattr(self, name) == default:
-                setattr(self, name, int(raw))
+        if self.smtp_security not in ("starttls", "ssl", "none"):
+            raise ValueError("smtp_security must be starttls, ssl or none")
         if self.status_list_capacity < 1 or self.status_list_capacity > MIN_LENGTH:
             raise ValueError(f"status_list_capacity must be between 1 and {MIN_LENGTH}")
         if min(self.offer_ttl, self.max_offer_ttl, self.access_token_ttl, self.nonce_ttl) <= 0:

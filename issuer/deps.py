@@ -14,15 +14,14 @@ and depth limits of ``credentials.model.parse_json`` apply to every body.
 
 from __future__ import annotations
 
-import email.message
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from credentials.errors import MicrocredError
-from credentials.model import parse_json
 from servicekit.problems import ProblemError
+from servicekit.reading import json_body as read_json
+from servicekit.reading import request_bearer
 from servicekit.tokens import same
 
 from .models import Institution
@@ -54,19 +53,12 @@ class Principal:
         return f"token:{self.token_id}"
 
 
-def _bearer(request: Request) -> str | None:
-    scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not value.strip():
-        return None
-    return value.strip()
-
-
 def _unauthorized(detail: str) -> ProblemError:
     return ProblemError(401, "unauthorized", detail, headers={"WWW-Authenticate": "Bearer"})
 
 
 def authenticated(ctx: ServicesDep, request: Request, slug: str) -> Principal:
-    presented = _bearer(request)
+    presented = request_bearer(request)
     if presented is None:
         raise _unauthorized("an API token is required (Authorization: Bearer …)")
     with ctx.db.session() as session:
@@ -108,7 +100,7 @@ PublicInstitution = Annotated[Institution, Depends(public_institution)]
 def service_admin(ctx: ServicesDep, request: Request) -> str:
     """The deployment's operator (``settings.admin_token``), for ``/admin`` routes."""
     configured = ctx.settings.admin_token
-    presented = _bearer(request)
+    presented = request_bearer(request)
     if not configured:
         raise ProblemError(404, "not_found", "the admin API is disabled")
     if presented is None or not same(presented, configured):
@@ -119,30 +111,9 @@ def service_admin(ctx: ServicesDep, request: Request) -> str:
 ServiceAdmin = Annotated[str, Depends(service_admin)]
 
 
-def media_type(request: Request) -> tuple[str, str]:
-    message = email.message.Message()
-    message["content-type"] = request.headers.get("content-type", "")
-    return message.get_content_maintype(), message.get_content_subtype()
-
-
-def is_json(request: Request) -> bool:
-    main, sub = media_type(request)
-    return main == "application" and (sub == "json" or sub.endswith("+json"))
-
-
 async def json_body(request: Request) -> Any:
     """The request body as JSON: 415 when it is not declared JSON, 400 when it is not."""
-    if not is_json(request):
-        raise ProblemError(
-            415,
-            "unsupported_media_type",
-            "send the body as application/json",
-        )
-    raw = await request.body()
-    try:
-        return parse_json(raw)
-    except MicrocredError as exc:
-        raise ProblemError(400, exc.code, exc.message) from None
+    return await read_json(request, require_json_type=True)
 
 
 JsonBody = Annotated[Any, Depends(json_body)]

@@ -13,18 +13,26 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
 
 from credentials.dids import DidResolver
 from credentials.keystore import Keystore
 from servicekit.app import BodyLimitMiddleware
 from servicekit.app import create_app as create_service_app
+from servicekit.background import BackgroundJobs
 from servicekit.migrations import ensure_current
+from servicekit.problems import install_error_pages
 
 from .config import Settings
 from .routes import ROUTERS, pages
 from .services import offers
 from .services.clock import Clock
 from .services.context import IssuerContext
+
+BATCH_JOB_KEEP_SECONDS = 3600
+"""How long a finished console batch stays on its progress page."""
+BATCH_SHUTDOWN_SECONDS = 30.0
+"""How long a stopping server waits for console batches still running."""
 
 UPLOAD_PATH = re.compile(r"^(/institutions/[^/]+/batches|/console/batch)/?$")
 """The CSV uploads (API and console): the only bodies allowed ``max_csv_bytes``."""
@@ -68,18 +76,26 @@ def create_app(
     app.add_middleware(_BodyLimits, default=settings.max_body)
     app.state.services = ctx
     app.state.issuer = ctx  # the older name, still read by the console pages and tests
+    batch_jobs: BackgroundJobs[Any] = BackgroundJobs("batch", keep_seconds=BATCH_JOB_KEEP_SECONDS)
+    app.state.batch_jobs = batch_jobs
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # offers a crashed process left in ``issuing`` (older than any live request)
         offers.sweep_stuck(ctx)
-        yield
-        ctx.close()
+        batch_jobs.reopen()
+        try:
+            yield
+        finally:
+            # console batches sign in ctx's worker pool: let them finish before it closes
+            await run_in_threadpool(batch_jobs.shutdown, BATCH_SHUTDOWN_SECONDS)
+            ctx.close()
 
     app.router.lifespan_context = lifespan
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(pages.router)  # the console pages (servicekit.web)
+    install_error_pages(app, pages.web)  # browsers get 404/405/410/500 as pages
     return app
 
 

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlmodel
-from sqlalchemy import JSON, Column, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Column, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy import UniqueConstraint as Unique
 from sqlalchemy.orm import registry
 from sqlmodel import Field
@@ -201,6 +201,9 @@ class IssuedCredential(IssuerModel, table=True):
     as a keyed hash (``services/personal.py``, H-9d); plain in rows from before that."""
     learner_sealed: str | None = Field(default=None, sa_type=Text)
     """The same value sealed under the KEK, for showing it to the registrar."""
+    learner_alt_ref: str | None = Field(default=None, max_length=320, index=True)
+    """The keyed hash of the learner's e-mail address when ``learner_ref`` holds the student
+    number, so the registrar finds a credential by either (issue 16 point 11)."""
     holder_did: str | None = Field(default=None, max_length=500)
     document: str = Field(sa_type=Text)
     """The signed credential exactly as handed out (JSON text)."""
@@ -378,4 +381,46 @@ class RecognitionCase(IssuerModel, table=True):
     award_credential_id: str | None = Field(default=None, max_length=500)
     rejected_attempts: int = 0
     last_rejection: str | None = Field(default=None, sa_type=Text)
+    updated_at: datetime
+
+
+class Delivery(IssuerModel, table=True):
+    """One learner of a cohort upload: the offer made for them and how it reached them.
+
+    The offer itself (``offers``) holds the single-use secrets as hashes; the offer link and
+    PIN the registrar may need again (re-send, delivery list) and the learner's e-mail
+    address are sealed under the KEK in ``sealed``, like the offer's learner data.
+    """
+
+    __tablename__ = "deliveries"
+
+    id: str = Field(primary_key=True, max_length=32)
+    institution_id: str = _fk("institutions.id")
+    cohort_id: str = Field(max_length=32, index=True)
+    row: int
+    module_id: int = _fk("modules.id")
+    offer_id: str = Field(max_length=32, index=True)
+    sealed: str = Field(sa_type=Text)
+    created_at: datetime = Field(index=True)
+    created_by: str = Field(max_length=200)
+    mailed_at: datetime | None = None
+    mail_error: str | None = Field(default=None, max_length=40)
+    """Why no mail went out: ``smtp_unset``, ``smtp_failed`` or ``no_email``."""
+    opened_at: datetime | None = None
+    """When a wallet first fetched the offer behind the link."""
+    cancelled_at: datetime | None = None
+
+
+class ModuleImage(IssuerModel, table=True):
+    """A module's badge image (OB 3.0 achievement ``image``), re-encoded on upload."""
+
+    __tablename__ = "module_images"
+
+    module_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("modules.id", ondelete="CASCADE"), primary_key=True)
+    )
+    media_type: str = Field(max_length=20)
+    data: bytes = Field(sa_type=LargeBinary)
+    digest: str = Field(max_length=64)
+    """SHA-256 of ``data``: the ETag, and the ``?v=`` that makes a changed image a new URL."""
     updated_at: datetime

@@ -1,5 +1,7 @@
-"""The ``microcred`` command: keys, sign and verify now; serve, demo and admin commands
-are registered by the services' own CLI modules.
+"""The ``microcred`` command: keys, sign and verify here; serve, migrate, demo and the
+services' admin groups from :mod:`microcred.commands`, added explicitly by
+:func:`microcred.commands.register` at the end of this module (no command is registered
+as a side effect of importing some other module).
 
 Exit codes are part of the contract: 0 success (verified), 1 not verified, 2 unusable
 input or a refused operation — always with a one-line message on stderr, never a traceback.
@@ -7,10 +9,10 @@ input or a refused operation — always with a one-line message on stderr, never
 
 from __future__ import annotations
 
-import json
 import sys
+import warnings
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 
@@ -20,6 +22,7 @@ from credentials.keys import Multikey
 from credentials.model import check_credential, issuer_id, parse_json
 from credentials.policies import parse_policies
 from credentials.proofs import sign as sign_document
+from servicekit.cli import fail, print_json
 
 app = typer.Typer(
     name="microcred",
@@ -30,11 +33,6 @@ app = typer.Typer(
 )
 keys_app = typer.Typer(help="Key pairs (Multikey).", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
-
-
-def fail(message: str, code: int = 2) -> NoReturn:
-    typer.echo(f"microcred: {message}", err=True)
-    raise typer.Exit(code)
 
 
 def read_json_input(path: Path | None, *, credential: bool = False) -> Any:
@@ -60,10 +58,6 @@ def read_json_input(path: Path | None, *, credential: bool = False) -> Any:
             if found.family == "ob2":
                 return text
         fail(exc.message)
-
-
-def print_json(value: Any) -> None:
-    typer.echo(json.dumps(value, indent=2, ensure_ascii=False))
 
 
 @keys_app.command("generate")
@@ -182,10 +176,14 @@ def verify(
 
 
 def main() -> None:
-    from . import commands  # noqa: F401  (registers service commands on the app)
-
+    # operators see a setting's deprecated name (Python hides DeprecationWarning by default)
+    warnings.filterwarnings("default", message=r"\S+ is deprecated; set MICROCRED_")
     app()
 
+
+from .commands import register  # noqa: E402  (commands does not import this module)
+
+register(app)
 
 if __name__ == "__main__":
     main()

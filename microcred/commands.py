@@ -1,24 +1,45 @@
-"""Service commands on the ``microcred`` app: serve, migrate, and each service's admin group.
+"""Service commands on the ``microcred`` app: serve, migrate, demo, and each service's
+admin group.
 
 Each service package offers ``config.Settings`` (a ``ServiceSettings``), ``main.create_app``
-and optionally ``cli.app`` (a Typer group); this module only wires them to the command line.
+and ``cli.app`` (a Typer group). :func:`register` adds them all to the app, by name, with
+plain imports: nothing is registered as a side effect of importing a module, so the
+architecture test sees every edge. Only the services' ``cli`` modules are imported here;
+they import their service stacks inside their commands, so ``microcred verify`` never
+depends on a service starting.
 """
 
 from __future__ import annotations
 
 import importlib
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from credentials.errors import MicrocredError
+from issuer import cli as issuer_cli
+from issuer.config import Settings as IssuerSettings
+from servicekit.cli import fail
 from servicekit.settings import ServiceSettings
+from verifier import cli as verifier_cli
 from verifier.config import Settings as VerifierSettings
+from wallet import cli as wallet_cli
+from wallet.config import Settings as WalletSettings
 
-from .cli import app, fail
+from . import demo
 
 SERVICES = ("issuer", "wallet", "verifier")
+SETTINGS: dict[str, type[ServiceSettings]] = {
+    "issuer": IssuerSettings,
+    "wallet": WalletSettings,
+    "verifier": VerifierSettings,
+}
+ADMIN_GROUPS: dict[str, typer.Typer] = {
+    "issuer": issuer_cli.app,
+    "wallet": wallet_cli.app,
+    "verifier": verifier_cli.app,
+}
 
 
 class Service(StrEnum):
@@ -28,12 +49,10 @@ class Service(StrEnum):
 
 
 def settings_for(service: str, **values: object) -> ServiceSettings:
-    config = importlib.import_module(f"{service}.config")
-    clean = {k: v for k, v in values.items() if v not in (None, "")}
-    return config.Settings(**clean)
+    clean: dict[str, Any] = {k: v for k, v in values.items() if v not in (None, "")}
+    return SETTINGS[service](**clean)
 
 
-@app.command("migrate")
 def migrate(
     service: Service,
     database_url: Annotated[str | None, typer.Option(help="database URL")] = None,
@@ -49,7 +68,6 @@ def migrate(
     typer.echo(f"{service.value}: database at the latest schema")
 
 
-@app.command("serve")
 def serve(
     service: Service,
     host: Annotated[str, typer.Option()] = "127.0.0.1",
@@ -123,32 +141,15 @@ def serve(
 
 def settings_environment(settings: ServiceSettings) -> dict[str, str]:
     """Environment that lets worker processes rebuild the same settings."""
-    env = {
-        "DATABASE_URL": settings.database_url,
-        "MICROCRED_PUBLIC_URL": settings.public_url,
-        "MICROCRED_PORT": str(settings.port),
-        "MICROCRED_DATA_DIR": str(settings.data_dir),
-    }
-    if settings.dev:
-        env["MICROCRED_DEV"] = "1"
-    registry = getattr(settings, "trust_registry", None)
-    if registry:
-        env["MICROCRED_TRUST_REGISTRY"] = str(registry)
-    if getattr(settings, "strict_trust", False):
-        env["MICROCRED_STRICT_TRUST"] = "1"
-    if isinstance(settings, VerifierSettings):
-        env["MICROCRED_VERIFIER_POLICIES"] = settings.policies
-        env["MICROCRED_VERIFIER_PAGE_POLICIES"] = settings.page_policies
-    return env
+    return settings.environment()
 
 
-for _service in SERVICES:
-    try:
-        _module = importlib.import_module(f"{_service}.cli")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{_service}.cli":
-            raise
-        continue
-    app.add_typer(_module.app, name=_service)
-
-from . import demo as _demo  # noqa: E402, F401  (registers ``microcred demo``)
+def register(app: typer.Typer) -> None:
+    """Add the service commands to ``app`` (the ``microcred`` root); once per app."""
+    if any(command.name == "serve" for command in app.registered_commands):
+        return
+    app.command("migrate")(migrate)
+    app.command("serve")(serve)
+    app.command("demo")(demo.demo)
+    for name, group in ADMIN_GROUPS.items():
+        app.add_typer(group, name=name)

@@ -32,148 +32,27 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from .cli import app, fail
+from servicekit.cli import fail
+
+from .demo_config import (
+    DEFAULT_BASE_PORT,
+    DEFAULT_DATA_DIR,
+    READY_TIMEOUT,
+    SERVICES,
+    STOP_TIMEOUT,
+    DemoConfig,
+    DemoState,
+    SeededInstitution,
+    load_state,
+    save_state,
+)
 from .demo_recognition import OWNER, seed_recognition
 from .demo_world import INSTITUTIONS, ROUTE_ID
-
-SERVICES = ("issuer", "wallet", "verifier")
-DEFAULT_DATA_DIR = Path(".microcred-demo")
-DEFAULT_BASE_PORT = 8001
-STATE_FILE = "demo.json"
-REGISTRY_FILE = "trust-registry.json"
-KNOWN_ISSUERS_FILE = "known-issuers.json"
-READY_TIMEOUT = 60.0
-STOP_TIMEOUT = 10.0
-
-
-# --------------------------------------------------------------------------- configuration
-
-
-@dataclass
-class DemoConfig:
-    """Where the demo keeps its data and where each service listens.
-
-    ``database_urls`` defaults to SQLite files in ``data_dir``; the browser tests hand in
-    PostgreSQL databases instead. ``hostname`` is what the public URLs (and so the
-    institutions' did:web identifiers) use.
-    """
-
-    data_dir: Path = DEFAULT_DATA_DIR
-    host: str = "127.0.0.1"
-    hostname: str = "localhost"
-    ports: dict[str, int] = field(
-        default_factory=lambda: {s: DEFAULT_BASE_PORT + i for i, s in enumerate(SERVICES)}
-    )
-    database_urls: dict[str, str] = field(default_factory=dict)
-    status_max_age: int = 10
-    """Seconds verifiers may cache the issuer's status lists. Production keeps the issuer's
-    default (a minute); the demo is shorter, so a revocation shows within seconds."""
-
-    def __post_init__(self) -> None:
-        self.data_dir = Path(self.data_dir).resolve()
-
-    def public_url(self, service: str) -> str:
-        return f"http://{self.hostname}:{self.ports[service]}"
-
-    def database_url(self, service: str) -> str:
-        from servicekit.db import sqlite_url
-
-        return self.database_urls.get(service) or sqlite_url(self.data_dir, service)
-
-    @property
-    def registry_path(self) -> Path:
-        return self.data_dir / REGISTRY_FILE
-
-    @property
-    def log_dir(self) -> Path:
-        return self.data_dir / "logs"
-
-    @property
-    def known_issuers_path(self) -> Path:
-        return self.data_dir / KNOWN_ISSUERS_FILE
-
-    def settings(self, service: str) -> Any:
-        """The service's own ``Settings`` for this demo (dev mode: http on localhost)."""
-        from .commands import settings_for
-
-        extra: dict[str, Any] = {}
-        if service == "verifier":
-            extra["trust_registry"] = str(self.registry_path)
-        if service == "issuer":
-            extra["status_max_age"] = self.status_max_age
-        if service == "wallet" and self.known_issuers_path.exists():
-            extra["known_issuers_file"] = str(self.known_issuers_path)
-        return settings_for(
-            service,
-            host=self.host,
-            port=self.ports[service],
-            database_url=self.database_url(service),
-            public_url=self.public_url(service),
-            dev=True,
-            data_dir=self.data_dir,
-            **extra,
-        )
-
-
-# --------------------------------------------------------------------------- seeding
-
-
-@dataclass
-class SeededInstitution:
-    slug: str
-    name: str
-    did: str
-    token: str
-    modules: list[str]
-
-
-@dataclass
-class DemoState:
-    """What the demo created: printed at every start, never created twice."""
-
-    institutions: dict[str, SeededInstitution] = field(default_factory=dict)
-    learner_username: str = "learner"
-    learner_password: str = ""
-    route_id: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> DemoState:
-        return cls(
-            institutions={
-                slug: SeededInstitution(**entry)
-                for slug, entry in dict(data.get("institutions") or {}).items()
-            },
-            learner_username=str(data.get("learner_username") or "learner"),
-            learner_password=str(data.get("learner_password") or ""),
-            route_id=str(data.get("route_id") or ""),
-        )
-
-
-def load_state(config: DemoConfig) -> DemoState:
-    path = config.data_dir / STATE_FILE
-    if not path.exists():
-        return DemoState()
-    return DemoState.from_dict(json.loads(path.read_text(encoding="utf-8")))
-
-
-def save_state(config: DemoConfig, state: DemoState) -> None:
-    """Write demo.json readable by its owner only: it holds tokens and a password."""
-    path = config.data_dir / STATE_FILE
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(state.to_dict(), handle, indent=2, ensure_ascii=False)
-    temporary.replace(path)
 
 
 def migrate(config: DemoConfig) -> None:
@@ -391,14 +270,19 @@ def serve_command(config: DemoConfig, service: str) -> list[str]:
 def service_environment(config: DemoConfig) -> dict[str, str]:
     """The children find the key-encryption key and web secrets in the data directory."""
     env = dict(os.environ)
-    env["MICROCRED_DATA_DIR"] = str(config.data_dir)
-    env["MICROCRED_DEV"] = "1"
+    for service in SERVICES:
+        prefix = f"MICROCRED_{service.upper()}_"
+        env[prefix + "DATA_DIR"] = str(config.data_dir)
+        env[prefix + "DEV"] = "1"
+        for name in ("DATABASE_URL", "PUBLIC_URL", "PORT"):
+            env.pop(prefix + name, None)
     env["MICROCRED_WALLET_KNOWN_ISSUERS_FILE"] = str(config.known_issuers_path)
     env["MICROCRED_WALLET_URL"] = config.public_url("wallet")
+    env["MICROCRED_WALLET_VERIFIER_URL"] = config.public_url("verifier")
     env["MICROCRED_ISSUER_STATUS_MAX_AGE"] = str(config.status_max_age)
-    env.pop("DATABASE_URL", None)
-    env.pop("MICROCRED_PUBLIC_URL", None)
-    env.pop("MICROCRED_PORT", None)
+    for old in ("DATABASE_URL", "MICROCRED_PUBLIC_URL", "MICROCRED_PORT", "MICROCRED_DATA_DIR"):
+        env.pop(old, None)  # names from before MICROCRED_<SERVICE>_*: not for the demo
+    env.pop("MICROCRED_DEV", None)
     return env
 
 
@@ -509,7 +393,6 @@ def describe(config: DemoConfig, state: DemoState) -> str:
 # --------------------------------------------------------------------------- command
 
 
-@app.command("demo")
 def demo(
     data_dir: Annotated[
         Path, typer.Option(help="where the demo keeps its databases and keys")

@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import SQLAlchemyError
 
 from .db import is_unavailable
+from .headers import CSP as CSP
+from .headers import security_headers
 from .problems import install_problem_handlers, problem_response
 from .serving import install_access_log_redaction
 
@@ -23,11 +25,6 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 DEFAULT_MAX_BODY = 1024 * 1024
-
-CSP = (
-    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 
 
 class BodyLimitMiddleware:
@@ -105,15 +102,10 @@ class SecurityHeadersMiddleware:
 
     def __init__(self, app: Any, hsts: bool = False) -> None:
         self.app = app
-        headers = [
-            (b"content-security-policy", CSP.encode("latin-1")),
-            (b"x-frame-options", b"DENY"),
-            (b"x-content-type-options", b"nosniff"),
-            (b"referrer-policy", b"no-referrer"),
+        self.headers = [
+            (name.encode("latin-1"), value.encode("latin-1"))
+            for name, value in security_headers(hsts=hsts).items()
         ]
-        if hsts:
-            headers.append((b"strict-transport-security", b"max-age=31536000"))
-        self.headers = headers
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":

@@ -7,6 +7,7 @@ which command fixes it.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 from alembic import command
@@ -14,7 +15,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import MetaData
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from .db import make_engine, normalise_url
 
@@ -24,10 +25,12 @@ class SchemaOutOfDate(RuntimeError):
 
 
 def alembic_config(service: str, url: str) -> Config:
-    import importlib
-
-    package = importlib.import_module(service)
-    location = Path(package.__file__).resolve().parent / "migrations"
+    # where the service's package lies, without importing it (servicekit sits below the
+    # services and must not import them)
+    spec = importlib.util.find_spec(service)
+    if spec is None or not spec.submodule_search_locations:
+        raise ValueError(f"no service package {service!r}")
+    location = Path(next(iter(spec.submodule_search_locations))).resolve() / "migrations"
     config = Config()
     config.set_main_option("script_location", str(location))
     config.set_main_option("sqlalchemy.url", normalise_url(url).replace("%", "%%"))
@@ -65,6 +68,8 @@ def run_env(metadata: MetaData) -> None:
 
     config = context.config
     url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise RuntimeError("alembic configuration without sqlalchemy.url")
     if context.is_offline_mode():
         context.configure(url=url, target_metadata=metadata, literal_binds=True)
         with context.begin_transaction():
@@ -80,7 +85,7 @@ def run_env(metadata: MetaData) -> None:
     engine.dispose()
 
 
-def _run(connection, metadata: MetaData, url: str) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection, metadata: MetaData, url: str) -> None:
     from alembic import context
 
     context.configure(

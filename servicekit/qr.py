@@ -25,7 +25,8 @@ def qr_png(data: str) -> bytes:
 
 def qr_svg(data: str) -> str:
     image = _code(data).make_image(image_factory=qrcode.image.svg.SvgPathImage)
-    return image.to_string(encoding="unicode")
+    text: str = image.to_string(encoding="unicode")
+    return text
 
 
 def qr_png_data_uri(data: str) -> str:

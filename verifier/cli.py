@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from credentials.errors import MalformedInput
+from servicekit.cli import fail, open_database, refusals
 
 app = typer.Typer(help="Verifier administration.", no_args_is_help=True)
 
@@ -26,30 +26,21 @@ def purge_log(
     ] = None,
 ) -> None:
     """Delete verification-log rows and request results older than the retention period."""
-    from servicekit.db import Database
-    from servicekit.migrations import SchemaOutOfDate, ensure_current
-
     from .config import Settings
     from .services.clock import system_clock
     from .services.log import purge
 
-    settings = Settings(**({"database_url": database_url} if database_url else {}))
+    settings = Settings(database_url=database_url or "")
     retention = settings.log_retention_days if days is None else days
     if retention < 0:
-        _fail("--days must not be negative")
-    db = Database(settings.database_url)
-    try:
-        ensure_current("verifier", settings.database_url, db.engine)
+        fail("--days must not be negative")
+    with open_database("verifier", settings.database_url) as db:
         result = purge(
             db,
             now=system_clock(),
             log_retention_days=retention,
             result_retention_hours=settings.result_retention_hours,
         )
-    except SchemaOutOfDate as exc:
-        _fail(str(exc))
-    finally:
-        db.dispose()
     typer.echo(
         f"purged {result.log_entries} log entries (older than {retention} days), "
         f"{result.requests} request results, {result.challenges} challenges"
@@ -63,16 +54,9 @@ def check_registry(
     """Parse a trust registry file and list its institutions."""
     from .services.trust import load_registry
 
-    try:
+    with refusals():
         registry = load_registry(file)
-    except MalformedInput as exc:
-        _fail(exc.message)
     typer.echo(f"{registry.name}: {len(registry.institutions)} institutions")
     for institution in registry.institutions.values():
         until = institution.to_dict()["valid_until"] or "-"
         typer.echo(f"  {institution.did}  {institution.describe()}  (until {until})")
-
-
-def _fail(message: str) -> None:
-    typer.echo(f"microcred: {message}", err=True)
-    raise typer.Exit(2)

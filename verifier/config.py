@@ -1,28 +1,22 @@
 """The verifier's settings: ``ServiceSettings`` plus the verifier's own policy knobs.
 
 Values come from arguments first (the ``microcred serve verifier`` command), then
-``MICROCRED_*`` environment variables, then defaults. The environment fallback matters for
-``--workers N``: worker processes rebuild their settings from the environment only.
+``MICROCRED_VERIFIER_<FIELD>`` environment variables (see :mod:`servicekit.settings`; the
+old plain ``MICROCRED_*`` names still work, with a warning), then defaults. Worker
+processes (``--workers N``) rebuild their settings from the environment.
 """
 
 from __future__ import annotations
 
-import json
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 from credentials.policies import parse_policies
-from servicekit.problems import ProblemError
+from servicekit.errors import Unauthorized
 from servicekit.settings import ServiceSettings
 from servicekit.tokens import token_hash
-
-_TRUE = {"1", "true", "yes", "on"}
-
-
-def _env(name: str) -> str:
-    return os.environ.get(name, "").strip()
 
 
 @dataclass
@@ -31,6 +25,15 @@ class Settings(ServiceSettings):
 
     service: ClassVar[str] = "verifier"
     default_port: ClassVar[int] = 8003
+    old_env_names: ClassVar[Mapping[str, str]] = {
+        **ServiceSettings.old_env_names,
+        "trust_registry": "MICROCRED_TRUST_REGISTRY",
+        "strict_trust": "MICROCRED_STRICT_TRUST",
+        "keep_full_log": "MICROCRED_KEEP_FULL_LOG",
+        "requester_keys": "MICROCRED_REQUESTER_KEYS",
+        "log_retention_days": "MICROCRED_LOG_RETENTION_DAYS",
+        "clock_skew": "MICROCRED_CLOCK_SKEW",
+    }
 
     trust_registry: Path | str | None = None
     """JSON or YAML file of accredited institutions; None = an empty registry."""
@@ -66,7 +69,7 @@ class Settings(ServiceSettings):
     """Seconds an events stream stays open waiting for a result."""
     requester_keys: dict[str, str] = field(default_factory=dict)
     """Registered requesters: SHA-256 (hex) of an API key -> the requester name wallets are
-    shown. Also read from ``MICROCRED_REQUESTER_KEYS`` (JSON object of the same shape). A
+    shown. Also read from ``MICROCRED_VERIFIER_REQUESTER_KEYS`` (JSON object of the same shape). A
     request names its requester only through such a key (issue 14, item 7)."""
 
     def requester_for(self, api_key: str | None) -> str | None:
@@ -78,8 +81,7 @@ class Settings(ServiceSettings):
             return None
         name = self.requester_keys.get(token_hash(api_key))
         if name is None:
-            raise ProblemError(
-                401,
+            raise Unauthorized(
                 "requester_key_invalid",
                 "this API key is not a registered requester of this verifier",
                 headers={"WWW-Authenticate": "Bearer"},
@@ -88,31 +90,10 @@ class Settings(ServiceSettings):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not self.trust_registry:
-            self.trust_registry = _env("MICROCRED_TRUST_REGISTRY") or None
         if self.trust_registry is not None:
             self.trust_registry = Path(self.trust_registry).expanduser()
-        if not self.strict_trust:
-            self.strict_trust = _env("MICROCRED_STRICT_TRUST").lower() in _TRUE
-        if not self.keep_full_log:
-            self.keep_full_log = _env("MICROCRED_KEEP_FULL_LOG").lower() in _TRUE
-        if not self.admin_token:
-            self.admin_token = _env("MICROCRED_VERIFIER_ADMIN_TOKEN")
-        if not self.policies:
-            self.policies = _env("MICROCRED_VERIFIER_POLICIES")
-        if "MICROCRED_VERIFIER_PAGE_POLICIES" in os.environ and self.page_policies == (
-            Settings.page_policies
-        ):
-            self.page_policies = _env("MICROCRED_VERIFIER_PAGE_POLICIES")
-        if not self.requester_keys and _env("MICROCRED_REQUESTER_KEYS"):
-            self.requester_keys = json.loads(_env("MICROCRED_REQUESTER_KEYS"))
         parse_policies(self.policies)  # a typo must stop the service, not weaken it
         parse_policies(self.page_policies)
-        # Numbers: the environment fills in only where no argument changed the default.
-        for name, default in (("log_retention_days", 90), ("clock_skew", 300.0)):
-            raw = _env(f"MICROCRED_{name.upper()}")
-            if raw and getattr(self, name) == default:
-                setattr(self, name, type(default)(raw))
         if self.clock_skew < 0 or self.log_retention_days < 0:
             raise ValueError("clock_skew and log_retention_days must not be negative")
         if self.challenge_ttl <= 0 or self.request_ttl <= 0 or self.max_request_ttl <= 0:

@@ -14,6 +14,7 @@ from fastapi import Depends, Request
 
 from servicekit.problems import ProblemError
 from servicekit.ratelimit import per_client
+from servicekit.reading import request_bearer
 from servicekit.tokens import same
 
 from .services.container import Services
@@ -40,13 +41,6 @@ def rate_limited(name: str) -> Callable[[Request], Awaitable[None]]:
     return dependency
 
 
-def bearer_token(request: Request) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return token.strip() or None
-
-
 async def require_admin(request: Request) -> None:
     """Admin endpoints need ``Authorization: Bearer <admin_token>``; none configured = off."""
     configured = services_of(request).settings.admin_token
@@ -56,7 +50,7 @@ async def require_admin(request: Request) -> None:
             "admin_disabled",
             "admin endpoints are disabled: set MICROCRED_VERIFIER_ADMIN_TOKEN to enable them",
         )
-    token = bearer_token(request)
+    token = request_bearer(request)
     if token is None or not same(token, configured):
         raise ProblemError(
             401,

@@ -19,8 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from credentials.fetch import SafeFetcher
 from credentials.keystore import Keystore
 from servicekit.app import create_app as create_service_app
+from servicekit.background import AppExecutor
 from servicekit.db import Database
 from servicekit.migrations import ensure_current
+from servicekit.problems import install_error_pages
 
 from .config import Settings
 from .routes import ROUTERS, pages
@@ -29,6 +31,9 @@ from .services.container import Services, build_services
 
 log = logging.getLogger("microcred.verifier")
 SERVICE = "verifier"
+VERIFY_THREADS = 16
+"""Verification holds the GIL most of the time; more threads than this only queue, but a
+few spare ones keep a slow status-list or DID fetch from stalling the others."""
 
 
 def create_app(
@@ -42,9 +47,7 @@ def create_app(
     db = Database(settings.database_url)
     try:
         ensure_current(SERVICE, settings.database_url, db.engine)
-        services = build_services(
-            settings, db, clock=clock, fetcher=fetcher, keystore=keystore
-        )
+        services = build_services(settings, db, clock=clock, fetcher=fetcher, keystore=keystore)
     except BaseException:
         db.dispose()
         raise
@@ -52,9 +55,11 @@ def create_app(
         "microcred verifier", max_body=settings.max_body, hsts=settings.is_https
     )
     app.state.services = services
+    app.state.verify_pool = AppExecutor(VERIFY_THREADS, "microcred-verify")
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(pages.router)  # the employer's pages (servicekit.web)
+    install_error_pages(app, pages.web)  # browsers get 404/405/410/500 as pages
     app.router.lifespan_context = _lifespan
     return app
 
@@ -70,6 +75,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        # answer what is being verified, then stop the pool's threads (started on first use)
+        pool: AppExecutor = app.state.verify_pool
+        await run_in_threadpool(pool.shutdown)
         # the log is written behind the answers: write what is queued before going
         await run_in_threadpool(services.log.close)
         services.db.dispose()

@@ -11,15 +11,19 @@ the core is imported inside the commands: a problem in the service stack must ne
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from credentials.errors import MicrocredError
 from credentials.rules import load_route
+from servicekit.cli import fail, open_database, refusals
 
 if TYPE_CHECKING:
+    from .config import Settings
     from .services.progress import RouteService
 
 app = typer.Typer(help="Learner wallet administration.", no_args_is_help=True)
@@ -27,22 +31,20 @@ app = typer.Typer(help="Learner wallet administration.", no_args_is_help=True)
 DatabaseOption = Annotated[str | None, typer.Option(help="database URL")]
 
 
-def _routes(database_url: str | None) -> RouteService:
-    from servicekit.db import Database
-    from servicekit.migrations import SchemaOutOfDate, ensure_current
-
+def _settings(database_url: str | None, *, dev: bool = False) -> Settings:
     from .config import Settings
+
+    return Settings(database_url=database_url or "", dev=dev)
+
+
+@contextmanager
+def _routes(database_url: str | None) -> Iterator[RouteService]:
     from .services.clock import system_clock
     from .services.progress import RouteService
 
-    settings = Settings(database_url=database_url or "")
-    db = Database(settings.database_url)
-    try:
-        ensure_current("wallet", settings.database_url, db.engine)
-    except SchemaOutOfDate as exc:
-        typer.echo(f"microcred: {exc}", err=True)
-        raise typer.Exit(2) from None
-    return RouteService(db, None, None, clock=system_clock)  # type: ignore[arg-type]
+    settings = _settings(database_url)
+    with open_database("wallet", settings.database_url) as db:
+        yield RouteService(db, None, None, clock=system_clock)  # type: ignore[arg-type]
 
 
 @app.command("add-route")
@@ -51,23 +53,19 @@ def add_route(
     database_url: DatabaseOption = None,
 ) -> None:
     """Publish (or replace) a route definition in the wallet's catalogue."""
-    try:
-        route = load_route(file)
-    except OSError as exc:
-        typer.echo(f"microcred: cannot read {file}: {exc.strerror}", err=True)
-        raise typer.Exit(2) from None
-    except MicrocredError as exc:
-        typer.echo(f"microcred: {exc.message}", err=True)
-        raise typer.Exit(2) from None
-    _routes(database_url).publish(route.to_dict())
+    with refusals():
+        route = load_route(file)  # unreadable or malformed: exit 2 with the reason
+    with _routes(database_url) as routes:
+        routes.publish(route.to_dict())
     typer.echo(f"published route {route.id} ({route.name})")
 
 
 @app.command("routes")
 def list_routes(database_url: DatabaseOption = None) -> None:
     """List the published route definitions."""
-    for route in _routes(database_url).published():
-        typer.echo(f"{route['id']}\t{route['name']}")
+    with _routes(database_url) as routes:
+        for route in routes.published():
+            typer.echo(f"{route['id']}\t{route['name']}")
 
 
 @app.command("remove-route")
@@ -76,9 +74,10 @@ def remove_route(
     database_url: DatabaseOption = None,
 ) -> None:
     """Take a route out of the catalogue."""
-    if not _routes(database_url).unpublish(route_id):
-        typer.echo(f"microcred: no published route {route_id}", err=True)
-        raise typer.Exit(1)
+    with _routes(database_url) as routes:
+        removed = routes.unpublish(route_id)
+    if not removed:
+        fail(f"no published route {route_id}", 1)
     typer.echo(f"removed route {route_id}")
 
 
@@ -92,27 +91,12 @@ def rewrap_keys(
     For KEK rotation without downtime: MICROCRED_KEK=new,old everywhere, run this, then
     drop the old KEK. Prints counts only; exit 2 if a secret is under an unknown KEK.
     """
-    import json
-
     from credentials.keystore import Keystore
-    from servicekit.db import Database
-    from servicekit.migrations import SchemaOutOfDate, ensure_current
 
-    from .config import Settings
     from .services.keys import HolderKeys
 
-    settings = Settings(database_url=database_url or "", dev=dev)
-    db = Database(settings.database_url)
-    try:
-        ensure_current("wallet", settings.database_url, db.engine)
+    settings = _settings(database_url, dev=dev)
+    with open_database("wallet", settings.database_url, prog="microcred wallet") as db:
         keystore = Keystore.from_environment(data_dir=settings.data_dir, dev=settings.dev)
         report = HolderKeys(keystore).rewrap_all(db)
-    except SchemaOutOfDate as exc:
-        typer.echo(f"microcred: {exc}", err=True)
-        raise typer.Exit(2) from None
-    except MicrocredError as exc:
-        typer.echo(f"microcred wallet: {exc.message}", err=True)
-        raise typer.Exit(2) from None
-    finally:
-        db.dispose()
     typer.echo(json.dumps(report, indent=2))

@@ -1,22 +1,17 @@
 """The wallet's settings: ``ServiceSettings`` plus the wallet's own policy knobs.
 
 Values come from arguments first (``microcred serve wallet`` or tests), then
-``MICROCRED_WALLET_*`` environment variables, then defaults. The environment fallback
-matters for ``--workers N``: worker processes rebuild their settings from the environment.
+``MICROCRED_WALLET_<FIELD>`` environment variables (see :mod:`servicekit.settings`), then
+defaults. Worker processes (``--workers N``) rebuild their settings from the environment.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
 from servicekit.settings import ServiceSettings
-
-
-def _env(name: str) -> str:
-    return os.environ.get(name, "").strip()
 
 
 @dataclass
@@ -31,7 +26,7 @@ class Settings(ServiceSettings):
     ``{"id", "name"}`` objects, or ``{"issuers": [...]}``). An issuer not on the list is a
     warning shown to the learner, never a refusal."""
     known_issuers: list[str] = field(default_factory=list)
-    """Further known issuer DIDs (also ``MICROCRED_WALLET_KNOWN_ISSUERS``, comma-separated)."""
+    """Further known issuer DIDs (``MICROCRED_WALLET_KNOWN_ISSUERS``: comma-separated)."""
     token_ttl: int = 12 * 3600
     """Seconds an API bearer token from ``POST /api/session`` stays valid."""
     session_ttl: int = 8 * 3600
@@ -52,26 +47,17 @@ class Settings(ServiceSettings):
     """Body limit of ``POST /api/import`` (a whole wallet export)."""
     login_attempts_per_minute: int = 20
     max_concurrent_hashes: int = 4
+    verifier_url: str | None = None
+    """A verifier the public share page links to ("controleer in je eigen verifier"), e.g.
+    ``https://verifier.example``; also ``MICROCRED_WALLET_VERIFIER_URL``. None: no link."""
     """argon2 computations allowed at once (each takes ``password_memory_kib``); more wait."""
     """Per client address, for log-in and registration (argon2 is deliberately slow)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if not self.known_issuers_file:
-            self.known_issuers_file = _env("MICROCRED_WALLET_KNOWN_ISSUERS_FILE") or None
         if self.known_issuers_file is not None:
             self.known_issuers_file = Path(self.known_issuers_file).expanduser()
-        extra = [d.strip() for d in _env("MICROCRED_WALLET_KNOWN_ISSUERS").split(",")]
-        self.known_issuers = list(dict.fromkeys([*self.known_issuers, *(d for d in extra if d)]))
-        # The environment fills in only where no argument changed the default.
-        for name, default in (
-            ("token_ttl", 12 * 3600),
-            ("session_ttl", 8 * 3600),
-            ("status_recheck_seconds", 300),
-        ):
-            raw = _env(f"MICROCRED_WALLET_{name.upper()}")
-            if raw and getattr(self, name) == default:
-                setattr(self, name, int(raw))
+        self.known_issuers = list(dict.fromkeys(d.strip() for d in self.known_issuers if d.strip()))
         if self.token_ttl <= 0 or self.session_ttl <= 0:
             raise ValueError("token and session lifetimes must be positive")
         if self.status_recheck_seconds < 0:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 
 from servicekit.problems import ProblemError
+from servicekit.reading import request_bearer
 
 from .models import Learner
 from .services.accounts import API, SESSION
@@ -31,15 +32,9 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    return (token.strip() or None) if scheme.lower() == "bearer" else None
-
-
 def presented_token(request: Request) -> tuple[str, str] | None:
     """(token, kind) the request authenticates with, if any."""
-    token = bearer_token(request)
+    token = request_bearer(request)
     if token:
         return token, API
     cookie = request.cookies.get(SESSION_COOKIE)

@@ -17,10 +17,11 @@ from credentials.keystore import Keystore
 from servicekit.app import create_app as create_service_app
 from servicekit.db import Database
 from servicekit.migrations import ensure_current
+from servicekit.problems import install_error_pages
 from servicekit.ratelimit import RateLimiter
 
 from .config import Settings
-from .routes import ROUTERS, pages
+from .routes import ROUTERS, pages, recognition_pages
 from .services.clock import Clock
 from .services.container import build_services
 
@@ -59,6 +60,8 @@ def create_app(
     for router in ROUTERS:
         app.include_router(router)
     app.include_router(pages.router)  # the learner's pages (servicekit.web)
+    app.include_router(recognition_pages.router)  # issue 17: asking for recognition
+    install_error_pages(app, pages.web)  # browsers get 404/405/410/500 as pages
     return app
 
 

@@ -189,3 +189,57 @@ class Disclosure(WalletModel, table=True):
     """For SD-JWT VCs (issue 19): wallet credential id -> the selectively disclosable claims
     the learner let go (paths like ``result.grade``); the always-disclosed claims are not
     listed. None for Data Integrity credentials, which always go whole."""
+
+
+# -- recognition (issue 17): routes an institution owns, and the learner's requests ----------
+
+
+class RecognitionRoute(WalletModel, table=True):
+    """What the wallet needs, beside the rule, to ask an institution for recognition: where
+    the route was published and where to ask. One row per adopted institution route."""
+
+    __tablename__ = "recognition_routes"
+
+    route_row_id: str = Field(
+        foreign_key="learner_routes.id", ondelete="CASCADE", primary_key=True, max_length=36
+    )
+    learner_id: str = Field(foreign_key=_LEARNER_FK, ondelete="CASCADE", index=True, max_length=36)
+    url: str = Field(sa_type=Text)
+    """The route document's URL (``GET /institutions/{inst}/routes/{route}``)."""
+    recognition_endpoint: str = Field(sa_type=Text)
+    institution_name: str = Field(sa_type=Text)
+    institution_id: str | None = Field(default=None, sa_type=Text)
+    kind: str = Field(max_length=20)
+    """``route`` (a route credential) or ``exemption``."""
+    award: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    fetched_at: datetime
+
+
+class RecognitionCase(WalletModel, table=True):
+    """A request for recognition: the institution's case as the learner follows it."""
+
+    __tablename__ = "recognition_cases"
+
+    id: str = Field(primary_key=True, max_length=36)
+    learner_id: str = Field(foreign_key=_LEARNER_FK, ondelete="CASCADE", index=True, max_length=36)
+    route_row_id: str | None = Field(default=None, max_length=36)
+    """The adopted route it was asked for (kept as text: the case outlives unfollowing)."""
+    route_name: str = Field(sa_type=Text)
+    institution_name: str = Field(sa_type=Text)
+    case_uri: str = Field(sa_type=Text)
+    """Carries the institution's unguessable token: shown to nobody but its learner."""
+    authorization_request: str = Field(sa_type=Text)
+    response_uri: str = Field(sa_type=Text)
+    """Where the presentation goes: joins the case to the learner's disclosure record."""
+    state: str = Field(max_length=20)
+    """``awaiting_consent`` (not sent yet), then the institution's: open, more_requested,
+    approved, declined, awarded; ``unreachable`` is never stored."""
+    reason: str | None = Field(default=None, sa_type=Text)
+    credential_offer_uri: str | None = Field(default=None, sa_type=Text)
+    credential_id: str | None = Field(default=None, max_length=36)
+    """The wallet id of the award once collected."""
+    collect_error: str | None = Field(default=None, max_length=100)
+    """The code of the last failed collection (the learner can try again)."""
+    created_at: datetime
+    updated_at: datetime
+    checked_at: datetime | None = None

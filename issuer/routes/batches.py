@@ -8,8 +8,9 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from servicekit.problems import ProblemError
+from servicekit.reading import media_type
 
-from ..deps import IdempotencyKey, Issuer, ServicesDep, media_type
+from ..deps import IdempotencyKey, Issuer, ServicesDep
 from ..services import batch
 
 router = APIRouter(tags=["batches"])

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from ..deps import PublicInstitution, ServicesDep
 from ..schemas import DidDocumentOut
 from ..services import institutions, keys
+from .pages import public as public_pages
 
 router = APIRouter(tags=["institutions"])
 
@@ -38,6 +39,14 @@ def did_document(ctx: ServicesDep, institution: PublicInstitution) -> JSONRespon
     )
 
 
-@router.get("/institutions/{slug}")
-def institution(ctx: ServicesDep, institution: PublicInstitution) -> dict[str, Any]:
+@router.get(
+    "/institutions/{slug}",
+    response_model=dict[str, Any],
+    responses={200: {"content": {"text/html": {}}}},  # for browsers (issue 16 point 9b)
+)
+def institution(request: Request, ctx: ServicesDep, institution: PublicInstitution) -> Any:
+    """The institution's facts; a browser following the link from a credential gets the
+    human page (issue 16 point 9b), JSON clients the JSON."""
+    if public_pages.wants_html(request):
+        return public_pages.institution_page(request, institution)
     return institutions.public(ctx, institution)

@@ -14,12 +14,11 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from credentials.errors import MicrocredError
-from credentials.model import parse_json
 from servicekit.errors import STATUS_BY_KIND, Invalid
 from servicekit.ratelimit import per_client
+from servicekit.reading import form_fields, is_json, json_body, media_type
 
-from ..deps import PublicInstitution, ServicesDep, is_json, media_type
+from ..deps import PublicInstitution, ServicesDep
 from ..schemas import (
     AuthorizationServerMetadataOut,
     CredentialIssuerMetadataOut,
@@ -29,7 +28,7 @@ from ..schemas import (
     TokenOut,
     media_content,
 )
-from ..services import offers
+from ..services import delivery, offers
 
 router = APIRouter(tags=["openid4vci"])
 
@@ -51,9 +50,9 @@ async def _json_body(request: Request, error_code: str) -> Any:
     if not is_json(request):
         return None
     try:
-        return parse_json(await request.body())
-    except MicrocredError as exc:
-        raise offers.OAuthError(Invalid, error_code, exc.message) from exc
+        return await json_body(request)
+    except Invalid as exc:
+        raise offers.OAuthError(Invalid, error_code, exc.detail) from exc
 
 
 @router.get(
@@ -84,6 +83,7 @@ def authorization_server_metadata(ctx: ServicesDep, institution: PublicInstituti
 def credential_offer(ctx: ServicesDep, institution: PublicInstitution, handle: str) -> JSONResponse:
     """The offer JSON behind ``credential_offer_uri`` (the handle is the secret)."""
     offer = offers.by_handle(ctx, institution, handle)
+    delivery.mark_opened(ctx, offer.id)  # a cohort row's "geopend"
     return JSONResponse(
         offers.offer_json(ctx, institution, handle, offer),
         headers={**NO_STORE, "Access-Control-Allow-Origin": "*"},
@@ -123,8 +123,7 @@ async def token(ctx: ServicesDep, institution: PublicInstitution, request: Reque
                 Invalid, "invalid_request", "send application/x-www-form-urlencoded parameters"
             )
         )
-    form = await request.form(max_files=0, max_fields=20)
-    fields = {k: v for k, v in form.items() if isinstance(v, str)}
+    fields = await form_fields(request, max_files=0, max_fields=20)
     try:
         answer = await run_in_threadpool(offers.token, ctx, institution, fields)
     except offers.OAuthError as error:

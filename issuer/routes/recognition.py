@@ -170,7 +170,7 @@ def get_case(ctx: Ctx, institution: PublicInstitution, token: str, request: Requ
     case = decisions.for_learner(ctx, institution, token)
     accept = request.headers.get("accept", "")
     if "text/html" in accept and "application/json" not in accept:
-        from .pages import web  # the console's page toolkit (templates, catalogue)
+        from .pages._kit import web  # the console's page toolkit (templates, catalogue)
 
         t = web.translator(request)
         return web.render(

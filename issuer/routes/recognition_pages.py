@@ -23,8 +23,8 @@ from servicekit.web import PageError, format_date, format_number, load_messages,
 
 from ..services import modules
 from ..services.recognition import catalogue, decisions, recheck
-from .pages import Console, _ctx, _need, web
-from .pages import _render as _render_any
+from .pages._kit import Console, _ctx, _need, web
+from .pages._kit import _render as _render_any
 
 router = web.page_router()
 MESSAGES = Path(__file__).resolve().parent.parent / "messages"

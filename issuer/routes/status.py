@@ -6,6 +6,8 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
+from servicekit.negotiation import accept_weights
+
 from ..deps import PublicInstitution, ServicesDep
 from ..services import status_lists
 
@@ -24,29 +26,18 @@ def negotiate(accept: str | None) -> str:
     """
     best: tuple[float, int] | None = None
     chosen = MEDIA_TYPES[0]
-    for part in (accept or "").split(","):
-        media, *params = (piece.strip() for piece in part.split(";"))
-        media = media.lower()
-        quality = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    quality = float(value)
-                except ValueError:
-                    quality = 0.0
+    for media, quality in accept_weights(accept).items():
         if quality <= 0:
             continue
         if media in MEDIA_TYPES:
-            candidates = [media]
+            candidate = media
         elif media in ("*/*", "application/*"):
-            candidates = [MEDIA_TYPES[0]]
+            candidate = MEDIA_TYPES[0]
         else:
             continue
-        for candidate in candidates:
-            rank = (quality, -MEDIA_TYPES.index(candidate))
-            if best is None or rank > best:
-                best, chosen = rank, candidate
+        rank = (quality, -MEDIA_TYPES.index(candidate))
+        if best is None or rank > best:
+            best, chosen = rank, candidate
     return chosen
 
 

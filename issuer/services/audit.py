@@ -47,6 +47,9 @@ ACTIONS = (
     "recognition.decline",
     "recognition.more",
     "recognition.evidence_revoked",
+    "cohort.deliver",  # issue 16: a cohort upload became one mailed offer per row
+    "delivery.resend",
+    "module.image",  # issue 16: a badge image uploaded for a module
 )
 
 

@@ -66,6 +66,7 @@ from ..models import Module as ModuleRow
 from ..schemas import LearnerIn, ResultIn, validate
 from . import audit, compose, institutions, issuance, keys, personal, status_lists, urls
 from .context import IssuerContext
+from .grades import GRADE_TEXT, grade_problem
 
 COLUMNS = ("email", "student_number", "did", "grade", "awarded_date", "result_status", "row_key")
 IDENTITY_COLUMNS = ("email", "student_number", "did")
@@ -278,11 +279,13 @@ def run(
                 }
             reports.append(report)
             continue
-        try:
-            issuance.check_grade(grading, row.result)
-        except ServiceError as exc:
-            message = (exc.extra.get("errors") or [{"message": exc.detail}])[0]["message"]
-            reports.append(_failed(row.line, row.row_key, "invalid_row", "grade", message))
+        problem = grade_problem(grading, row.result.grade if row.result else None)
+        if problem:
+            reason = problem.pop("code")
+            report = _failed(row.line, row.row_key, "invalid_row", "grade", GRADE_TEXT[reason])
+            assert report.error is not None
+            report.error.update(reason=reason, **problem)  # numbers the page can say
+            reports.append(report)
             continue
         pending.append(row)
     total = parsed.total
@@ -721,6 +724,9 @@ def _record(
         "module_id": target.module.id,
         "learner_ref": ref,
         "learner_sealed": sealed,
+        "learner_alt_ref": personal.protect_ref(
+            ctx.keystore, target.institution.id, issuance.alt_reference(row.learner)
+        )[0],
         "holder_did": row.learner.did,
         "document": outcome.document,
         "status_list_id": slot.list_id,

@@ -32,6 +32,8 @@ from credentials.microcredential import (
 from credentials.proofs import sign
 from credentials.schema import validate_microcredential
 
+from . import module_images
+
 STUDENT_NUMBER_TYPE = "sisSourcedId"
 """OB IdentifierTypeEnum value for an identifier from the student information system."""
 
@@ -100,7 +102,7 @@ class Outcome:
 def module_definition(achievement_id: str, spec: dict[str, Any]) -> ModuleDefinition:
     """The core's ``ModuleDefinition`` from a stored ``schemas.ModuleIn`` dump."""
     qa = spec["quality_assurance"]
-    return ModuleDefinition(
+    definition = ModuleDefinition(
         id=achievement_id,
         name=spec["name"],
         description=spec["description"],
@@ -139,6 +141,8 @@ def module_definition(achievement_id: str, spec: dict[str, Any]) -> ModuleDefini
         tags=tuple(spec.get("tags") or ()),
         version=spec.get("version"),
     )
+    # issue 16: the badge image the registrar uploaded (services/module_images.py)
+    return module_images.with_image(definition, spec.get("image"))
 
 
 def _learners(spec: LearnerSpec, salts: tuple[str, str]) -> tuple[Learner, Learner | None]:

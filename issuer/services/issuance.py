@@ -64,6 +64,8 @@ class Record:
     suite: str | None = None
     """The module's proof suite choice (``ecdsa-sd-2023``), else the key's default."""
     row_hash: str | None = None
+    learner_alt: str | None = None
+    """The e-mail address when ``learner_ref`` is the student number (searchable too)."""
 
 
 # --------------------------------------------------------------------------- VC-API
@@ -254,6 +256,13 @@ def module_row(session: Session, institution: Institution, module_slug: str) -> 
     return row
 
 
+def alt_reference(learner: Any) -> str | None:
+    """The e-mail address, lower-cased, when the main reference is the student number."""
+    if learner.student_number and learner.email:
+        return str(learner.email).lower()
+    return None
+
+
 def check_grade(grading: dict[str, Any] | None, result: ResultIn | None, prefix: str = "") -> None:
     """A numeric grade must lie on the module's scale and reach its pass mark."""
     if not grading or result is None or result.grade is None:
@@ -341,6 +350,7 @@ def issue_module(
         source=source,
         module_id=module.id,
         learner_ref=request.learner.reference or learner_did,
+        learner_alt=alt_reference(request.learner),
         holder_did=learner_did,
         suite=module.definition.get("proof_suite"),
     )
@@ -495,6 +505,7 @@ def store(
         module_id=record.module_id,
         learner_ref=learner_ref,
         learner_sealed=learner_sealed,
+        learner_alt_ref=personal.protect_ref(ctx.keystore, institution.id, record.learner_alt)[0],
         holder_did=record.holder_did,
         document=document or json.dumps(signed, ensure_ascii=False, separators=(",", ":")),
         status_list_id=slot.list_id,

@@ -121,6 +121,8 @@ def replace(
         row = _row(session, institution, slug)
         if row.archived_at is not None:
             raise Conflict("module_archived", f"module {slug!r} is archived")
+        if row.definition.get("image"):  # an update keeps the badge image (issue 16)
+            definition = {**definition, "image": row.definition["image"]}
         row.definition = definition
         row.version += 1
         row.updated_at = ctx.now()

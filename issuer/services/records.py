@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
 from servicekit.errors import NotFound
@@ -56,7 +57,16 @@ def listing(
             # stored as a keyed hash (H-9d): look for its hash under each loaded KEK, and
             # for the plain value in rows from before hashing
             candidates = personal.ref_candidates(ctx.keystore, institution.id, learner)
-            statement = statement.where(col(IssuedCredential.learner_ref).in_(candidates))
+            if "@" in learner:  # e-mail addresses are stored lower-cased
+                candidates += personal.ref_candidates(
+                    ctx.keystore, institution.id, learner.lower()
+                )
+            statement = statement.where(
+                or_(
+                    col(IssuedCredential.learner_ref).in_(candidates),
+                    col(IssuedCredential.learner_alt_ref).in_(candidates),
+                )
+            )
         if module:
             module_row = session.exec(
                 select(ModuleRow).where(

@@ -32,6 +32,15 @@ def _plain(prefix: str, value: str | None, t: Translator) -> str:
     return t(key) if t.has(key) else value
 
 
+def country_name(view: MicrocredentialView, t: Translator) -> str | None:
+    """The country in the reader's language when the credential gives its ISO code
+    ("NL" → "Nederland"); otherwise the name as the credential writes it (its own data)."""
+    code = (view.country_code or "").upper()
+    if code and t.has(f"country.{code}"):
+        return t(f"country.{code}")
+    return view.country or view.country_code
+
+
 def level_text(view: MicrocredentialView, t: Translator) -> str:
     parts = []
     if view.eqf_level is not None:
@@ -39,7 +48,7 @@ def level_text(view: MicrocredentialView, t: Translator) -> str:
     if view.nlqf_level is not None:
         parts.append(t("field.nlqf", n=view.nlqf_level))
     if view.qf_ehea_cycle:
-        parts.append(t("field.qf_ehea", cycle=view.qf_ehea_cycle))
+        parts.append(t("field.qf_ehea", cycle=_plain("qf_ehea", view.qf_ehea_cycle, t)))
     return ", ".join(parts) if parts else t("value.not_stated")
 
 
@@ -53,7 +62,7 @@ def microcredential_rows(
     """
     not_stated = t("value.not_stated")
     name = institution_name or view.issuer_name or view.issuer_id or not_stated
-    country = ", ".join(p for p in (view.country or view.country_code, view.region) if p)
+    country = ", ".join(p for p in (country_name(view, t), view.region) if p)
     rows = [
         FieldRow(t("field.title"), view.title or not_stated),
         FieldRow(t("field.institution"), name, href=_http_link(view.issuer_url)),

@@ -20,6 +20,10 @@ class CheckRow:
     outcome_label: str
     code: str
     message: str
+    """What the check found, in the page's language, chosen by ``code`` (``check_message``)."""
+    detail: str = ""
+    """The engine's own words (English, with URLs and DIDs): for logs and API clients,
+    never shown on a Dutch page."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,24 @@ def _check_label(check_id: str, t: Translator, message: str = "") -> str:
     return t(key) if t.has(key) else check_id
 
 
+def check_message(check_id: str, code: str, outcome: str, message: str, t: Translator) -> str:
+    """A check's finding in the reader's language, from its stable ``code``.
+
+    Engines write English sentences with the facts in them ("the eddsa-rdfc-2022 signature
+    does not verify"); pages translate by code instead (``checkmsg.<check>.<code>``, then
+    ``checkmsg.<code>``), so no engine sentence reaches a Dutch page. A code without a
+    message gets a general sentence per outcome that names the code (support can look it
+    up); English pages show the engine's sentence there, which is English already.
+    """
+    inner = check_id.rpartition("].")[2] if check_id.startswith("credential[") else check_id
+    for key in (f"checkmsg.{inner}.{code}", f"checkmsg.{code}"):
+        if t.has(key):
+            return t(key)
+    if t.lang == "en" and message:
+        return message
+    return t(f"checkmsg.other.{outcome}" if outcome else "checkmsg.other.failed", code=code)
+
+
 def report_view(report: VerificationReport | Mapping[str, Any], t: Translator) -> ReportView:
     """Turn a report (object or its dict form) into rows a template can show as-is.
 
@@ -93,7 +115,14 @@ def report_view(report: VerificationReport | Mapping[str, Any], t: Translator) -
             outcome=str(c.get("outcome", "")),
             outcome_label=t(f"outcome.{c.get('outcome', '')}"),
             code=str(c.get("code", "")),
-            message=str(c.get("message", "")),
+            message=check_message(
+                str(c.get("id", "")),
+                str(c.get("code", "")),
+                str(c.get("outcome", "")),
+                str(c.get("message", "")),
+                t,
+            ),
+            detail=str(c.get("message", "")),
         )
         for c in raw_checks
     )

@@ -7,17 +7,18 @@ same status, so no page route has to catch anything itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, Protocol
 from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.routing import APIRoute
 
 from ..errors import ServiceError, http_status
-from ..problems import ProblemError
+from ..problems import ErrorPages, ProblemError
+from .i18n import Translator
 
 
 class PageError(Exception):
@@ -39,20 +40,10 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
-class PageRenderer(Protocol):
+class PageRenderer(ErrorPages, Protocol):
     """What page routing needs from the toolkit (the :class:`~servicekit.web.Web`)."""
 
     router: APIRouter
-
-    def error_page(
-        self,
-        request: Request,
-        status: int,
-        key: str,
-        *,
-        headers: Mapping[str, str] | None = None,
-        **params: Any,
-    ) -> HTMLResponse: ...
 
     def redirect(
         self,
@@ -70,7 +61,7 @@ def page_route_class(web: PageRenderer) -> type[APIRoute]:
     """An ``APIRoute`` whose errors become HTML pages (made by ``web``), not problem JSON."""
 
     class PageRoute(APIRoute):
-        def get_route_handler(self):  # type: ignore[no-untyped-def]
+        def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
             handler = super().get_route_handler()
 
             async def page_handler(request: Request) -> Response:
@@ -99,7 +90,7 @@ def page_route_class(web: PageRenderer) -> type[APIRoute]:
                         target += "?next=" + quote(exc.next_path, safe="/")
                     return web.redirect(request, target, flash=("info", "error.login_required"))
                 except RequestValidationError as exc:
-                    detail = ", ".join(str(error.get("loc", ["?"])[-1]) for error in exc.errors())
+                    detail = validation_text(exc.errors(), web.translator(request))
                     return web.error_page(request, 400, "error.invalid_form", detail=detail)
 
             return page_handler
@@ -124,3 +115,22 @@ class RoutingMixin:
         )
         router.include_router(self.router)
         return router
+
+
+def validation_text(errors: Sequence[Any], t: Translator) -> str:
+    """What is wrong with a form, field by field, in the reader's language.
+
+    Pydantic's own messages are English and may quote a regular expression ("String should
+    match pattern '^[^@\\s]…'"); a page says "E-mailadres heeft niet de juiste vorm" instead:
+    the field's label (``field.<name>``, else its name) and the kind of problem
+    (``validation.<type>``, else a general one).
+    """
+    parts = []
+    for error in errors:
+        found = error if isinstance(error, dict) else {}
+        name = str((found.get("loc") or ("?",))[-1])
+        label = t(f"field.{name}") if t.has(f"field.{name}") else name
+        kind = str(found.get("type", ""))
+        key = f"validation.{kind}" if t.has(f"validation.{kind}") else "validation.other"
+        parts.append(t(key, field=label))
+    return "; ".join(dict.fromkeys(parts))

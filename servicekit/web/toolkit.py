@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
@@ -204,8 +204,8 @@ class Web(CsrfMixin, SealingMixin, FlashMixin, RoutingMixin):
         @router.get(f"/static/{self.service}/{{name:path}}")
         def static(name: str) -> Response:
             path = self._static_path(name)
-            if path is None:
-                return Response("not found", status_code=404, media_type="text/plain")
+            if path is None:  # answered like every other 404 (a page for a browser)
+                raise HTTPException(404, "no such static file")
             media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             if path.suffix == ".js":
                 media_type = "text/javascript"

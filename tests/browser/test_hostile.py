@@ -128,7 +128,11 @@ def test_hostile_texts_are_shown_as_text_on_every_page(
     share_id = phone.locator("[data-share]").first.get_attribute("data-share")
     _check(learner, f"{stack.wallet}/shares/{share_id}", shot, "08-wallet-share")
     _check(learner, f"{stack.wallet}/routes", shot, "09-wallet-routes")
-    text = _check(employer, share_url, shot, "10-public-share-page")
+    _check(employer, share_url, shot, "10-public-share-landing")  # the landing page
+    employer.page.get_by_role("button", name="Bekijk en controleer").click()
+    assert_nothing_ran(employer.page)
+    text = employer.page.locator("body").inner_text()
+    shot(employer.page, "10-public-share-page")
     assert SCRIPT_NAME in text
 
     # -- verifier: the share link, a pasted credential, a hostile request

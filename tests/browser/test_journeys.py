@@ -110,8 +110,9 @@ def test_issue_claim_share_verify_revoke(
     # -- the registrar revokes it, with a reason
     page.goto(f"{stack.issuer}/console/credentials")
     page.locator("tr", has_text=MODULE).first.get_by_role("link").click()
-    page.get_by_label("Reden (komt in het auditlog)").fill("fraude bij de toets")
-    page.get_by_role("button", name="Intrekken").click()
+    page.get_by_role("link", name="Intrekken").click()  # asks first (issue 16)
+    page.get_by_label("Reden").fill("fraude bij de toets")
+    page.get_by_role("button", name="Ja, trek de credential in").click()
     assert page.locator("[data-status]").get_attribute("data-status") == "revoked"
     assert "fraude bij de toets" in page.locator("main").inner_text()
     shot(page, "08-issuer-revoked")
@@ -154,6 +155,7 @@ def test_request_qr_consent_and_result_on_the_verifier_page(
     login_wallet(phone, stack.state.learner_username, stack.state.learner_password)
     phone.goto(f"{stack.wallet}/receive")
     phone.get_by_label("Plak de link of de code van het aanbod").fill(offer)
+    phone.get_by_role("button", name="Bekijk het aanbod").click()  # what arrives, first
     phone.get_by_role("button", name="Ontvangen", exact=True).click()
     phone.wait_for_url(re.compile(r".*/credentials/[0-9a-f-]{36}$"))
 

@@ -45,7 +45,7 @@ def test_registrar_creates_a_module_and_issues_to_a_cohort_with_progress(
     page.get_by_label("Kwaliteitszorg (naam)").fill("Kwaliteitskader microcredentials mbo")
     page.get_by_label("Kwaliteitszorg (link)").fill("https://example.org/kwaliteit")
     page.get_by_role("button", name="Module opslaan").click()
-    assert "workload" in page.locator("main").inner_text().lower()  # no ECTS, no hours
+    assert "studielast" in page.locator("main").inner_text().lower()  # no ECTS, no hours
     assert page.get_by_label("Naam van de module").input_value() == "Veilig werken met data"
     shot(page, "01-module-refused")
     page.get_by_label("ECTS").fill("1.5")
@@ -62,6 +62,7 @@ def test_registrar_creates_a_module_and_issues_to_a_cohort_with_progress(
     page.goto(f"{stack.issuer}/console/batch")
     page.get_by_label("Module").select_option(label="Data in de praktijk")
     page.get_by_label("CSV-bestand").set_input_files(str(csv_file))
+    page.get_by_label(re.compile("Direct ondertekenen")).check()  # not mailed (issue 16)
     page.get_by_role("button", name="Uitgeven aan het cohort").click()
     page.wait_for_url(re.compile(r".*/console/batch/[A-Za-z0-9_-]+$"))
     shot(page, "02-batch-progress")
@@ -75,6 +76,7 @@ def test_registrar_creates_a_module_and_issues_to_a_cohort_with_progress(
     page.goto(f"{stack.issuer}/console/batch")
     page.get_by_label("Module").select_option(label="Data in de praktijk")
     page.get_by_label("CSV-bestand").set_input_files(str(csv_file))
+    page.get_by_label(re.compile("Direct ondertekenen")).check()  # not mailed (issue 16)
     page.get_by_role("button", name="Uitgeven aan het cohort").click()
     page.wait_for_selector("[data-batch-done]", timeout=60_000)
     assert "al eerder 40" in page.locator("[data-batch-done]").inner_text()
@@ -86,8 +88,9 @@ def test_registrar_creates_a_module_and_issues_to_a_cohort_with_progress(
 
     # suspend with a reason, then lift the suspension
     page.locator("tbody a").first.click()
-    page.get_by_label("Reden (komt in het auditlog)").fill("onderzoek examencommissie")
-    page.get_by_role("button", name="Schorsen").click()
+    page.get_by_role("link", name="Schorsen").click()  # asks first (issue 16)
+    page.get_by_label("Reden").fill("onderzoek examencommissie")
+    page.get_by_role("button", name="Ja, schors de credential").click()
     assert page.locator("[data-status]").get_attribute("data-status") == "suspended"
     shot(page, "04-credential-suspended")
     page.get_by_role("button", name="Schorsing opheffen").click()
@@ -230,7 +233,9 @@ def test_exam_board_tests_an_admission_rule_over_a_share_link(
     page.get_by_label("Deellink van de aanvrager").fill(url)
     page.get_by_role("button", name="Toets aan de regel").click()
     assert page.locator("[data-verdict]").get_attribute("data-verdict") == "not-satisfied"
-    assert "17 more ECTS" in page.locator("main").inner_text()  # the rules engine says so
+    text = page.locator("main").inner_text()
+    assert "Voldoet niet aan de regel: 13 van 30 ECTS" in text  # the headline is the answer
+    assert "more ECTS" not in text  # the engine's English stays off the Dutch page
     shot(page, "02-admission-not-satisfied")
 
     # wallet side: the learning route now shows the progress of three modules

@@ -41,6 +41,7 @@ def test_collect_show_and_present_an_sd_jwt_vc_with_a_claim_left_out(
     # -- collect: the learner picks the SD-JWT VC form (OB 3.0 is the default)
     phone.goto(f"{stack.wallet}/receive")
     phone.get_by_label("Plak de link of de code van het aanbod").fill(offer.json()["offer_uri"])
+    phone.get_by_role("button", name="Bekijk het aanbod").click()  # what arrives, first
     assert phone.get_by_label("Open Badges 3.0 (standaard)").is_checked()
     phone.locator("input[name='format'][value='dc+sd-jwt']").check()
     phone.get_by_role("button", name="Ontvangen", exact=True).click()

@@ -118,6 +118,7 @@ def test_share_without_the_grade(
     # -- the employer opens the link: module, level, "cijfer niet gedeeld"
     desk = employer.page
     desk.goto(share_url)
+    desk.get_by_role("button", name="Bekijk en controleer").click()  # the landing page's
     text = desk.locator("main").inner_text()
     assert MODULE in text and "6" in text
     assert "cijfer niet gedeeld" in text

@@ -80,7 +80,7 @@ def test_an_unknown_proof_suite_is_refused_at_the_catalogue(
 
 
 def test_the_console_module_form_carries_the_choice() -> None:
-    from issuer.routes.pages import _module_body
+    from issuer.routes.pages.catalogue import _module_body
 
     form = {"name": "M", "description": "D", "participation_form": "online"}
     assert "proof_suite" not in _module_body(form)

@@ -146,7 +146,8 @@ def test_the_check_page_shows_a_hosted_badge(dev_client: TestClient, host: Badge
     )
     assert page.status_code == 200, page.text
     assert "Statistics for Data Science" in page.text
-    assert "only as trustworthy as the server" in page.text
+    assert "Zo betrouwbaar als de server van de uitgever" in page.text  # by code, in Dutch
+    assert "only as trustworthy as the server" not in page.text  # never the engine's English
     pasted = dev_client.post(
         "/check/credential",
         data={"document": _signed_jws(host), "csrf_token": csrf},

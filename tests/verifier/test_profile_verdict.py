@@ -194,6 +194,7 @@ def test_profile_required_as_the_page_setting_names_the_policy(
     )
     assert policy, html[-3000:]
     assert policy.group(1) == "Beleid van deze controle"
-    assert "profile-required" in policy.group(2)
+    assert "EU-microcredentialprofiel" in policy.group(2)  # the policy, said in Dutch
+    assert "policy_profile_required" in html  # and its stable code one click away
     whole = re.search(r'data-verdict="(\w+)"', _check(client, complete(issuer, holder)))
     assert whole and whole.group(1) == "untrusted"  # genuine and complete; no trust registry

@@ -203,4 +203,6 @@ def test_the_receive_page_fetches_a_badge_by_its_link(
         data={"url": host.url("/public/assertions/nope"), "csrf_token": csrf},
         headers={"Origin": PUBLIC_URL},
     )
-    assert missing.status_code == 400 and "HTTP 404" in missing.text
+    # the refusal by its code, in the page's language (issue 16): not the fetcher's English
+    assert missing.status_code == 400 and "antwoordde met HTTP 404" in missing.text
+    assert "could not be fetched" not in missing.text

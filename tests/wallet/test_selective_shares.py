@@ -38,9 +38,10 @@ def share(wallet: WalletHarness, account: Account, ids: list[str], **extra: Any)
 
 
 def fetch(wallet: WalletHarness, url: str, accept: str = "application/json") -> Any:
-    return wallet.client.get(
-        urlsplit(url).path, headers={"Accept": accept, "User-Agent": "employer-app/1"}
-    )
+    headers = {"Accept": accept, "User-Agent": "employer-app/1"}
+    if accept == "text/html":  # a person: the page's button shows the credentials
+        return wallet.client.post(urlsplit(url).path, headers=headers)
+    return wallet.client.get(urlsplit(url).path, headers=headers)
 
 
 def test_a_share_without_the_grade_hands_over_a_derived_credential(

@@ -37,6 +37,11 @@ def _fetch(
     return wallet.client.get(_path(url), headers={"Accept": accept, "User-Agent": agent})
 
 
+def _open(wallet: WalletHarness, url: str, agent: str = "Mozilla/5.0") -> object:
+    """A person pressing the landing page's button: the credentials, one view."""
+    return wallet.client.post(_path(url), headers={"Accept": "text/html", "User-Agent": agent})
+
+
 def test_share_link_serves_a_presentation_that_verifies(wallet: WalletHarness) -> None:
     account = wallet.signup()
     ids = [wallet.store(account), wallet.store(account)]
@@ -117,15 +122,17 @@ def test_people_get_a_readable_escaped_page(wallet: WalletHarness) -> None:
     account = wallet.signup()
     stored = wallet.store(account, name="<script>alert('x')</script> Data")
     share = _share(wallet, account, [stored])
-    page = _fetch(
+    landing = _fetch(
         wallet,
         share["url"],
         accept="text/html,application/xhtml+xml,*/*;q=0.8",
         agent="Mozilla/5.0",
     )
+    assert landing.status_code == 200 and "Hogeschool Rijnland" not in landing.text
+    page = _open(wallet, share["url"])
     assert page.status_code == 200
     assert page.headers["content-type"].startswith("text/html")
-    assert "&lt;script&gt;" in page.text and "<script>" not in page.text
+    assert "&lt;script&gt;" in page.text and "<script>alert" not in page.text
     assert "Hogeschool Rijnland" in page.text
     assert (
         _fetch(wallet, share["url"], accept="*/*").headers["content-type"].startswith("text/html")
@@ -159,7 +166,7 @@ def test_view_limit(wallet: WalletHarness) -> None:
     account = wallet.signup()
     share = _share(wallet, account, [wallet.store(account)], maxViews=2)
     assert _fetch(wallet, share["url"]).status_code == 200
-    assert _fetch(wallet, share["url"], accept="text/html").status_code == 200
+    assert _open(wallet, share["url"]).status_code == 200
     third = _fetch(wallet, share["url"])
     assert third.status_code == 410 and third.json()["code"] == "share_exhausted"
     listed = wallet.client.get("/api/shares", headers=account.headers).json()[0]
@@ -178,7 +185,7 @@ def test_every_access_is_logged(wallet: WalletHarness) -> None:
     account = wallet.signup()
     share = _share(wallet, account, [wallet.store(account)])
     _fetch(wallet, share["url"], agent="microcred/0.1 (+https://github.com/microcred)")
-    _fetch(wallet, share["url"], accept="text/html", agent="Mozilla/5.0")
+    _open(wallet, share["url"])
     _fetch(wallet, share["url"], agent="python-httpx/0.28")
     wallet.client.delete(f"/api/shares/{share['id']}", headers=account.headers)
     _fetch(wallet, share["url"], agent="microcred/0.1")

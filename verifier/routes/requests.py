@@ -23,10 +23,12 @@ from starlette.concurrency import run_in_threadpool
 from credentials import openid4vp
 from credentials.errors import MicrocredError
 from servicekit.errors import ServiceError
+from servicekit.negotiation import accept_weights, best_weight
 from servicekit.problems import ProblemError
 from servicekit.ratelimit import per_client
+from servicekit.reading import request_bearer
 
-from ..deps import ServicesDep, bearer_token
+from ..deps import ServicesDep
 from ..schemas import (
     PresentationRequestCreate,
     PresentationRequestOut,
@@ -53,7 +55,7 @@ async def create_request(
     ``Settings.requester_keys``) creates requests under its registered name; anyone else
     is rate-limited per client (``MICROCRED_RATE_REQUEST``) and asks as this verifier.
     """
-    requester = services.settings.requester_for(bearer_token(request))
+    requester = services.settings.requester_for(request_bearer(request))
     if requester is None:
         _anonymous_limit(request)
     created = await run_in_threadpool(
@@ -108,26 +110,10 @@ def wants_json(accept: str) -> bool:
     A missing header, ``*/*`` or a tie goes to the JWT: JSON is served only when asked
     for explicitly (``Accept: application/json``).
     """
-    json_q = jwt_q = 0.0
-    wildcard = 0.0
-    for part in accept.split(","):
-        media, *params = (p.strip() for p in part.split(";"))
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = max(0.0, min(1.0, float(value)))
-                except ValueError:
-                    q = 0.0
-        media = media.lower()
-        if media == "application/json":
-            json_q = max(json_q, q)
-        elif media in (REQUEST_OBJECT_TYPE, "application/jwt"):
-            jwt_q = max(jwt_q, q)
-        elif media in ("*/*", "application/*"):
-            wildcard = max(wildcard, q)
-    return json_q > max(jwt_q, wildcard)
+    weights = accept_weights(accept)
+    jwt_q = best_weight(weights, (REQUEST_OBJECT_TYPE, "application/jwt"))
+    wildcard = best_weight(weights, ("*/*", "application/*"))
+    return weights.get("application/json", 0.0) > max(jwt_q, wildcard)
 
 
 @router.post(
@@ -176,7 +162,7 @@ async def _fields(request: Request, max_bytes: int) -> dict[str, str]:
 
 
 def _result_token(request: Request) -> str | None:
-    return bearer_token(request) or request.query_params.get("token")
+    return request_bearer(request) or request.query_params.get("token")
 
 
 @router.get("/{request_id}/result", response_model=RequestResultOut)

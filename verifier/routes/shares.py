@@ -10,6 +10,7 @@ from credentials.errors import MicrocredError
 
 from ..deps import ServicesDep, rate_limited
 from ..services.shares import KIND
+from ..services.stack import stacks_of
 from ..services.vcapi import parse_body
 from ..services.verification import malformed
 from ._reports import REPORT_RESPONSES, json_body, report_response
@@ -33,4 +34,9 @@ async def verify_share(request: Request, services: ServicesDep) -> JSONResponse:
     if not isinstance(body, dict):
         return report_response(malformed(KIND, "invalid_request", 'the body must be {"url": …}'))
     result = await run_in_threadpool(services.shares.verify, body.get("url"))
-    return report_response(result)
+    if not result.credentials:
+        return report_response(result)
+    body = {**result.to_dict(), "stacks": stacks_of(result)}  # issue 17: award + its parts
+    return JSONResponse(
+        body, status_code=200 if result.verified else 400, headers={"Cache-Control": "no-store"}
+    )

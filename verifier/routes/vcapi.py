@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 from fastapi import APIRouter, Request
@@ -32,15 +31,13 @@ router = APIRouter(tags=["VC-API"])
 
 T = TypeVar("T")
 _verify_limit = per_client("verify")
-# verification holds the GIL most of the time; more threads than this only queue, but a
-# few spare ones keep a slow status-list or DID fetch from stalling the others
-_pool = ThreadPoolExecutor(max_workers=16, thread_name_prefix="microcred-verify")
 
 
 async def _in_pool(
-    work: Callable[[bytes, str | None], T], raw: bytes, content_type: str | None
+    request: Request, work: Callable[[bytes, str | None], T], raw: bytes, content_type: str | None
 ) -> T:
-    return await asyncio.get_running_loop().run_in_executor(_pool, work, raw, content_type)
+    pool = request.app.state.verify_pool.get()  # the app's own (see verifier/main.py)
+    return await asyncio.get_running_loop().run_in_executor(pool, work, raw, content_type)
 
 
 @router.post(
@@ -57,7 +54,10 @@ async def verify_credential(request: Request) -> JSONResponse:
     _verify_limit(request)
     raw = await request.body()
     result = await _in_pool(
-        services_of(request).vcapi.verify_credential_body, raw, request.headers.get("content-type")
+        request,
+        services_of(request).vcapi.verify_credential_body,
+        raw,
+        request.headers.get("content-type"),
     )
     return report_response(result)
 
@@ -82,6 +82,7 @@ async def verify_presentation(request: Request) -> JSONResponse:
     _verify_limit(request)
     raw = await request.body()
     result = await _in_pool(
+        request,
         services_of(request).vcapi.verify_presentation_body,
         raw,
         request.headers.get("content-type"),

@@ -87,6 +87,7 @@ def evaluate_results(
                     "issuer": None,
                     "title": None,
                     "reasons": [c.message for c in result.report.failed] or ["not verified"],
+                    "codes": [c.code for c in result.report.failed],
                 }
             )
     outcome = evaluate(route, views, trusted_issuers=trusted, now=now)
@@ -96,14 +97,15 @@ def evaluate_results(
 def _rejection(
     credential: dict[str, Any], report: Any, result: VerificationResult, index: int
 ) -> dict[str, Any]:
-    reasons = [c.message for c in report.failed] if report is not None else []
-    if result.is_presentation and not reasons:
+    failed = list(report.failed) if report is not None else []
+    if result.is_presentation and not failed:
         prefix = f"credential[{index}]."
-        reasons = [
-            c.message
+        failed = [
+            c
             for c in result.report.failed
             if not c.id.startswith("credential[") or c.id.startswith(prefix)
         ]
+    reasons = [c.message for c in failed]
     try:
         view = read_credential(credential)
         title, issuer = view.title, issuer_id(credential) or view.issuer_id
@@ -114,6 +116,7 @@ def _rejection(
         "issuer": issuer,
         "title": title,
         "reasons": reasons or ["not verified"],
+        "codes": [c.code for c in failed],  # stable, for pages to say it in their language
     }
 
 

@@ -56,6 +56,7 @@ from .admissions import evaluate_results
 from .clock import Clock, aware, iso, utc
 from .dcql import RequestSpec, dcql_query, queries_for
 from .signing import VerifierIdentity
+from .stack import stacks_of_results
 from .verification import VerificationResult, VerificationService
 
 CRYPTOSUITES = openid4vp.CRYPTOSUITES
@@ -119,7 +120,7 @@ def authorization_parameters(
     ``decentralized_identifier:`` instead.
     """
     response_uri = f"{public_url}/requests/{row.id}/response"
-    return openid4vp.authorization_parameters(
+    parameters = openid4vp.authorization_parameters(
         response_uri=response_uri,
         client_id=client_id,
         nonce=row.nonce,
@@ -128,6 +129,13 @@ def authorization_parameters(
         client_name=row.client_name,
         purpose=row.purpose,
     )
+    rule = (row.spec or {}).get("rule")
+    if rule:
+        # the admission rule itself, so the learner's wallet can show the actual requirement
+        # ("minimaal 10 ECTS op EQF ≥ 4") before consenting; an extension parameter that
+        # other wallets ignore (RFC 6749 §3.1)
+        parameters["microcred_rule"] = rule
+    return parameters
 
 
 def fetch_key(state: str) -> str:
@@ -427,6 +435,7 @@ class PresentationRequestService:
                 ],
             },
             "rule": rule,
+            "stacks": stacks_of_results(all_results),  # issue 17: an award and its parts
             "presentations": [{"query": q, **r.to_dict()} for q, r in results],
         }
 

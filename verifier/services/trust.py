@@ -24,7 +24,6 @@ loaded one.
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -35,8 +34,11 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
+from credentials.datafiles import load_data_file
 from credentials.errors import MalformedInput
 from credentials.report import Check
+
+from .clock import iso
 
 log = logging.getLogger("microcred.verifier")
 
@@ -49,8 +51,11 @@ _TOP_KEYS = {"name", "institutions", "description"}
 MAX_REGISTRY_BYTES = 5 * 1024 * 1024
 
 
+REGISTRY_ERROR = "invalid_trust_registry"
+
+
 def _fail(message: str) -> MalformedInput:
-    return MalformedInput(message, code="invalid_trust_registry")
+    return MalformedInput(message, code=REGISTRY_ERROR)
 
 
 @dataclass(frozen=True)
@@ -83,8 +88,8 @@ class Institution:
             "name": self.name,
             "country": self.country,
             "accreditation": list(self.accreditation),
-            "valid_from": _iso(self.valid_from),
-            "valid_until": _iso(self.valid_until),
+            "valid_from": iso(self.valid_from),
+            "valid_until": iso(self.valid_until),
             "url": self.url,
         }
 
@@ -106,7 +111,7 @@ class TrustRegistry:
         return {
             "name": self.name,
             "source": self.source,
-            "loaded_at": _iso(self.loaded_at),
+            "loaded_at": iso(self.loaded_at),
             "institutions": [i.to_dict() for i in self.institutions.values()],
         }
 
@@ -202,24 +207,7 @@ def _moment(value: Any, where: str, *, end: bool) -> datetime | None:
 def load_registry(path: str | Path) -> TrustRegistry:
     """Read and parse a registry file (``.yaml``/``.yml`` as YAML, anything else as JSON)."""
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise _fail(f"cannot read the trust registry {path}: {exc.strerror or exc}") from None
-    if len(raw) > MAX_REGISTRY_BYTES:
-        raise _fail(f"the trust registry {path} is larger than {MAX_REGISTRY_BYTES} bytes")
-    if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml
-
-        try:
-            data = yaml.safe_load(raw)
-        except yaml.YAMLError as exc:
-            raise _fail(f"{path.name}: not valid YAML: {exc}") from None
-    else:
-        try:
-            data = json.loads(raw)
-        except ValueError as exc:
-            raise _fail(f"{path.name}: not valid JSON: {exc}") from None
+    data = load_data_file(path, code=REGISTRY_ERROR, max_bytes=MAX_REGISTRY_BYTES)
     return parse_registry(data, source=str(path))
 
 
@@ -318,14 +306,14 @@ def trust_check(
     moment = issued or datetime.now(UTC)
     if not institution.accredited_at(moment):
         window = (
-            f"{_iso(institution.valid_from) or 'always'} until "
-            f"{_iso(institution.valid_until) or 'further notice'}"
+            f"{iso(institution.valid_from) or 'always'} until "
+            f"{iso(institution.valid_until) or 'further notice'}"
         )
         return _untrusted(
             strict,
             "accreditation_not_valid",
             f"{institution.name} is in the trust registry from {window}, but the credential "
-            f"was issued on {_iso(moment)}",
+            f"was issued on {iso(moment)}",
         )
     return Check.passed(CHECK_ID, f"issued by {institution.describe()}", code="trusted")
 
@@ -334,7 +322,3 @@ def _untrusted(strict: bool, code: str, message: str) -> Check:
     if strict:
         return Check.failed(CHECK_ID, code, message)
     return Check.warning(CHECK_ID, code, message)
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None

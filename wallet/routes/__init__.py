@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from . import accounts, credentials, data, learning_routes, requests, shares
+from . import accounts, credentials, data, learning_routes, recognition, requests, shares
 
 ROUTERS: tuple[APIRouter, ...] = (
     accounts.router,
@@ -17,4 +17,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     shares.router,
     requests.router,
     data.router,
+    recognition.router,  # issue 17
 )

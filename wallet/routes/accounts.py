@@ -11,12 +11,11 @@ from ..schemas import Credentials
 from ..services.clock import iso
 
 router = APIRouter(prefix="/api", tags=["accounts"])
-_limiter = RateLimiter()
 
 
 def _login_limit(request: Request) -> None:
     per_minute = request.app.state.services.settings.login_attempts_per_minute
-    limiter: RateLimiter = getattr(request.app.state, "login_limiter", _limiter)
+    limiter: RateLimiter = request.app.state.login_limiter  # the app's own (wallet/main.py)
     limit(limiter, "login", per_minute)(request)
 
 

@@ -8,10 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 
 from servicekit.problems import ProblemError
+from servicekit.reading import bool_field, json_body
 
 from ..deps import LearnerDep, ServicesDep
 from ..services.store import CredentialFilter
-from ._body import flag, json_object
 
 router = APIRouter(prefix="/api/credentials", tags=["credentials"])
 
@@ -32,7 +32,7 @@ def browse(
 
 @router.post("/offers", status_code=201)
 async def receive_offer(request: Request, learner: LearnerDep, services: ServicesDep) -> dict:
-    data = await json_object(request, services.settings.max_body)
+    data = await json_body(request, max_bytes=services.settings.max_body, want_object=True)
     tx_code = data.get("tx_code", data.get("txCode"))
     if tx_code is not None and not isinstance(tx_code, str):
         tx_code = str(tx_code) if isinstance(tx_code, int) else None
@@ -43,7 +43,7 @@ async def receive_offer(request: Request, learner: LearnerDep, services: Service
         learner,
         data["offer"],
         tx_code=tx_code,
-        keep_unverified=flag(data, "keepUnverified"),
+        keep_unverified=bool_field(data, "keepUnverified"),
         format=wanted if isinstance(wanted, str) else None,
     )
     return {"credentials": received}
@@ -51,15 +51,15 @@ async def receive_offer(request: Request, learner: LearnerDep, services: Service
 
 @router.post("/import", status_code=201)
 async def import_credential(request: Request, learner: LearnerDep, services: ServicesDep) -> dict:
-    data = await json_object(request, services.settings.max_body)
+    data = await json_body(request, max_bytes=services.settings.max_body, want_object=True)
     if "url" in data and "credential" not in data:  # an Open Badges 2.0 assertion URL
         return services.receive.import_url(
-            learner, data["url"], keep_unverified=flag(data, "keepUnverified")
+            learner, data["url"], keep_unverified=bool_field(data, "keepUnverified")
         )
     if "credential" not in data:
         raise ProblemError(400, "not_a_credential", "credential (or url) is required")
     return services.receive.import_credential(
-        learner, data["credential"], keep_unverified=flag(data, "keepUnverified")
+        learner, data["credential"], keep_unverified=bool_field(data, "keepUnverified")
     )
 
 

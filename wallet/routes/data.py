@@ -5,9 +5,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from servicekit.reading import json_body
+
 from ..deps import LearnerDep, ServicesDep
 from ..schemas import WalletExportOut
-from ._body import json_object
 
 router = APIRouter(prefix="/api", tags=["data"])
 
@@ -27,5 +28,5 @@ def export(learner: LearnerDep, services: ServicesDep) -> JSONResponse:
 
 @router.post("/import", status_code=201)
 async def restore(request: Request, learner: LearnerDep, services: ServicesDep) -> dict:
-    bundle = await json_object(request, services.settings.max_import_body)
+    bundle = await json_body(request, max_bytes=services.settings.max_import_body, want_object=True)
     return {"imported": services.portability.restore(learner, bundle)}

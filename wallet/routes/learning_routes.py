@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 
 from servicekit.problems import ProblemError
+from servicekit.reading import json_body
 
 from ..deps import LearnerDep, ServicesDep
-from ._body import json_object
 
 router = APIRouter(prefix="/api/routes", tags=["routes"])
 
@@ -27,7 +27,7 @@ def my_routes(learner: LearnerDep, services: ServicesDep) -> list[dict[str, Any]
 @router.post("", status_code=201)
 async def add_route(request: Request, learner: LearnerDep, services: ServicesDep) -> dict:
     """Body: ``{"published": "<route id>"}`` or ``{"route": {...definition...}}``."""
-    data = await json_object(request, services.settings.max_body)
+    data = await json_body(request, max_bytes=services.settings.max_body, want_object=True)
     published_id = data.get("published")
     if published_id is not None and not isinstance(published_id, str):
         raise ProblemError(400, "invalid_route", "published must be a route id")

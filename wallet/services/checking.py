@@ -31,12 +31,12 @@ credentials themselves.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from credentials.datafiles import load_data_file
 from credentials.errors import MicrocredError
 from credentials.fetch import SafeFetcher
 from credentials.keys import Multikey
@@ -67,13 +67,7 @@ class KnownIssuers:
     def load(cls, path: Path | None, extra: Iterable[str] = ()) -> KnownIssuers:
         names: dict[str, str | None] = {}
         if path is not None:
-            text = path.read_text(encoding="utf-8")
-            if path.suffix in (".yaml", ".yml"):
-                import yaml
-
-                data: Any = yaml.safe_load(text)
-            else:
-                data = json.loads(text)
+            data: Any = load_data_file(path, code="invalid_known_issuers")
             if isinstance(data, dict):
                 data = data.get("issuers", [])
             if not isinstance(data, list):

@@ -23,6 +23,7 @@ from .openid4vci import Openid4vciClient
 from .portability import Portability
 from .progress import RouteService
 from .receiving import ReceiveService
+from .recognition import RecognitionService
 from .requests import RequestService
 from .shares import ShareService
 from .store import CredentialStore
@@ -44,6 +45,7 @@ class Services:
     shares: ShareService
     requests: RequestService
     portability: Portability
+    recognition: RecognitionService
 
 
 def build_services(
@@ -82,6 +84,11 @@ def build_services(
         db, checker, clock=clock, recheck_seconds=settings.status_recheck_seconds
     )
     client = Openid4vciClient(fetcher, allow_insecure=settings.dev)
+    receive = ReceiveService(db, store, checker, client, keys, clock=clock)
+    routes = RouteService(db, store, known, clock=clock)
+    requests = RequestService(
+        db, store, keys, checker, fetcher, clock=clock, allow_insecure=settings.dev
+    )
     return Services(
         settings=settings,
         db=db,
@@ -92,8 +99,8 @@ def build_services(
         checker=checker,
         accounts=accounts,
         store=store,
-        receive=ReceiveService(db, store, checker, client, keys, clock=clock),
-        routes=RouteService(db, store, known, clock=clock),
+        receive=receive,
+        routes=routes,
         shares=ShareService(
             db,
             store,
@@ -105,10 +112,11 @@ def build_services(
             max_views=settings.max_share_views,
             checker=checker,
         ),
-        requests=RequestService(
-            db, store, keys, checker, fetcher, clock=clock, allow_insecure=settings.dev
-        ),
+        requests=requests,
         portability=Portability(
             db, store, checker, clock=clock, keys=keys, resolver=checker.verifier.resolver
+        ),
+        recognition=RecognitionService(
+            db, routes, store, requests, receive, fetcher, clock=clock, allow_insecure=settings.dev
         ),
     )

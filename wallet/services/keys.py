@@ -47,6 +47,10 @@ class HolderKeys:
         key = Multikey.generate("Ed25519")
         return key.controller, self.keystore.wrap(key.secret_bytes(), _aad(learner_id))
 
+    def wrap_secret(self, learner_id: str, key: Multikey) -> str:
+        """``key`` wrapped for ``learner_id`` (a key restored from an encrypted backup)."""
+        return self.keystore.wrap(key.secret_bytes(), _aad(learner_id))
+
     def key_for(self, learner: Learner) -> Multikey:
         """The learner's key pair, unwrapped for one signing operation."""
         secret = self.keystore.unwrap(learner.wrapped_key, _aad(learner.id))

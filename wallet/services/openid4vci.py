@@ -48,10 +48,14 @@ class OfferError(MicrocredError):
         code: str,
         kind: type[ServiceError] = Invalid,
         issuer_error: str | None = None,
+        reason: str | None = None,
     ) -> None:
         super().__init__(message, code=code)
         self.kind = kind
         self.issuer_error = issuer_error
+        self.reason = reason
+        """For ``offer_rejected``: ``pin_missing``, ``pin_wrong`` or ``unusable`` (used,
+        expired, or locked after too many wrong PINs), so pages can say which."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,10 @@ class CredentialOffer:
     pre_authorized_code: str
     tx_code: TxCode | None = None
     authorization_server: str | None = None
+    preview: dict[str, Any] | None = None
+    """What the issuer says the credential will be about (the ``credential_preview``
+    extension: institution, module, ects, hours, eqf_level), shown before accepting; a
+    claim of the issuer's, checked against the credential only once it arrives."""
 
 
 @dataclass
@@ -87,6 +95,22 @@ class IssuerMetadata:
     configurations: dict[str, Any]
     display_name: str | None = None
     raw: dict[str, Any] = field(default_factory=dict)
+
+
+def _refusal_reason(
+    error: str | None, description: str | None, offer: CredentialOffer
+) -> str | None:
+    """Which of the PIN cases a token endpoint refusal is. OAuth has one error code for
+    all of them (``invalid_grant``); the description names the transaction code when the
+    PIN itself was the problem (RFC 6749 leaves its wording to the server)."""
+    about_pin = "tx_code" in (description or "") or "pin" in (description or "").lower()
+    if error == "invalid_request" and about_pin:
+        return "pin_missing"
+    if error == "invalid_grant" and about_pin:
+        return "pin_wrong"
+    if error == "invalid_grant":
+        return "unusable_pin" if offer.tx_code is not None else "unusable"
+    return None
 
 
 def _fail(
@@ -196,7 +220,26 @@ def parse_offer_object(data: Any) -> CredentialOffer:
         pre_authorized_code=code,
         tx_code=tx_code,
         authorization_server=server if isinstance(server, str) else None,
+        preview=_preview(data.get("credential_preview")),
     )
+
+
+def _preview(data: Any) -> dict[str, Any] | None:
+    """The offer's ``credential_preview``, kept only in the expected shapes."""
+    if not isinstance(data, dict):
+        return None
+    out: dict[str, Any] = {}
+    for key in ("institution", "module"):
+        if isinstance(data.get(key), str) and data[key].strip():
+            out[key] = data[key].strip()[:300]
+    for key in ("ects", "hours"):
+        value = data.get(key)
+        if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value < 1000:
+            out[key] = value
+    level = data.get("eqf_level")
+    if isinstance(level, int) and not isinstance(level, bool) and 1 <= level <= 8:
+        out["eqf_level"] = level
+    return out or None
 
 
 # --------------------------------------------------------------------------- the flow
@@ -266,18 +309,21 @@ class Openid4vciClient:
             response = self.fetcher.post_form(token_endpoint, form)
         except FetchHTTPError as exc:
             error, description = _oauth_error(exc)
+            reason = _refusal_reason(error, description, offer)
             if error == "invalid_grant":
                 raise OfferError(
                     "the issuer refused the offer: its code was already used, has expired or "
                     "the transaction code is wrong" + (f" ({description})" if description else ""),
                     code="offer_rejected",
                     issuer_error=error,
+                    reason=reason,
                 ) from None
             raise OfferError(
                 f"the issuer's token endpoint refused the offer: {error or exc.message}"
                 + (f" ({description})" if description else ""),
                 code="offer_rejected",
                 issuer_error=error,
+                reason=reason,
             ) from None
         except FetchError as exc:
             raise _unreachable("token endpoint", exc) from None

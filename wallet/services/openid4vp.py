@@ -31,6 +31,7 @@ from credentials.errors import FetchError, MicrocredError
 from credentials.fetch import FetchHTTPError, SafeFetcher
 from credentials.jose import decode_unverified, verify_jwt
 from credentials.model import check_limits
+from credentials.rules import Route
 from servicekit.errors import Gone, Invalid, ServiceError, Upstream
 
 from .dcql import DcqlError, DcqlQuery, parse_dcql
@@ -67,6 +68,9 @@ class PresentationRequest:
     purpose: str | None
     verifier_name: str | None
     signed: bool = False
+    rule: dict[str, Any] | None = None
+    """The verifier's admission rule (``microcred_rule``, a learning-route definition), when
+    it sends one: shown to the learner as the actual requirement; ignored when malformed."""
 
     def verifier(self) -> dict[str, Any]:
         return {
@@ -75,6 +79,7 @@ class PresentationRequest:
             "responseUri": self.response_uri,
             "host": urlsplit(self.response_uri).netloc,
             "signedRequest": self.signed,
+            "identity": self.client_id.removeprefix(DID_PREFIX) if self.signed else None,
         }
 
 
@@ -246,7 +251,22 @@ def _validate(data: dict[str, Any], *, allow_insecure: bool, signed: bool) -> Pr
         purpose=purpose[:1000] if isinstance(purpose, str) else None,
         verifier_name=name[:200] if isinstance(name, str) else None,
         signed=signed,
+        rule=_rule(data.get("microcred_rule")),
     )
+
+
+def _rule(data: Any) -> dict[str, Any] | None:
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            return None
+    if not isinstance(data, dict):
+        return None
+    try:
+        return Route.from_dict(data).to_dict()
+    except MicrocredError:
+        return None
 
 
 def _is_url(value: str, allow_insecure: bool) -> bool:

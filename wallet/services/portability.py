@@ -54,6 +54,7 @@ from ..models import (
     ShareAccess,
     StoredCredential,
 )
+from . import key_backup
 from .checking import CredentialChecker, is_unusable
 from .clock import Clock, iso
 from .keys import HolderKeys
@@ -89,10 +90,13 @@ class Portability:
 
     # -- export ------------------------------------------------------------------------
 
-    def export(self, learner: Learner) -> dict[str, Any]:
+    def export(self, learner: Learner, passphrase: str | None = None) -> dict[str, Any]:
         """Everything the learner holds as one export bundle (credentials, shares, routes,
-        with the learner's DID), the file ``restore`` takes back.
-        """
+        with the learner's DID), the file ``restore`` takes back; with ``passphrase`` also
+        the holder key, encrypted under it (``keyBackup``, see ``key_backup``), so an import
+        elsewhere can present again. Raises ``Invalid`` (``weak_passphrase``)."""
+        if passphrase is not None:
+            key_backup.check_passphrase(passphrase)
         with self.db.session() as session:
             credentials = session.exec(
                 _mine(StoredCredential, learner.id).order_by(col(StoredCredential.received_at))
@@ -158,6 +162,8 @@ class Portability:
             ],
             "disclosures": [disclosure_dict(d) for d in disclosures],
         }
+        if passphrase is not None and self.keys is not None:
+            bundle["keyBackup"] = key_backup.seal(self.keys.key_for(learner), passphrase)
         return self._signed(learner, bundle)
 
     def _signed(self, learner: Learner, bundle: dict[str, Any]) -> dict[str, Any]:
@@ -190,16 +196,36 @@ class Portability:
 
     # -- import ------------------------------------------------------------------------
 
-    def restore(self, learner: Learner, bundle: Any) -> dict[str, int]:
-        """Import an export bundle into the learner's fresh account; counts per kind imported.
+    def restore(
+        self, learner: Learner, bundle: Any, passphrase: str | None = None
+    ) -> dict[str, int]:
+        """Import an export bundle into the learner's fresh account; counts per kind imported
+        (plus ``keyRestored`` and ``keysMissing``).
 
-        Every credential is verified again before anything is stored, all or nothing.
+        Every credential is verified again before anything is stored, all or nothing. With
+        the export's key backup and its ``passphrase`` the account takes over the exported
+        holder key (and DID), so its credentials stay bound to this wallet; without them the
+        credentials come with a ``bound_to_previous_did`` warning (``keysMissing``).
         Raises ``Invalid`` (``invalid_export``) for a bundle that is not a wallet export or
-        holds an unusable item, and ``Conflict`` (``account_not_empty``) when the account
-        already holds credentials, shares or routes.
+        holds an unusable item, ``Invalid`` (``invalid_key_backup``,
+        ``key_backup_passphrase_wrong``) for a backup that does not open, and ``Conflict``
+        (``account_not_empty``) when the account already holds credentials, shares or routes.
         """
         items = _check_bundle(bundle)
         self._require_fresh(learner.id)
+        restored_key = None
+        if passphrase and "keyBackup" in bundle and self.keys is not None:
+            restored_key = key_backup.open_backup(bundle["keyBackup"], passphrase)
+            claimed_did = (
+                bundle.get("learner", {}).get("did")
+                if isinstance(bundle.get("learner"), dict)
+                else None
+            )
+            if restored_key.controller != claimed_did:
+                raise Invalid(
+                    "invalid_key_backup", "the key backup is not the key of the exported account"
+                )
+            learner = learner.model_copy(update={"did": restored_key.controller})
         claimed = (
             bundle.get("learner", {}).get("did")
             if isinstance(bundle.get("learner"), dict)
@@ -257,15 +283,34 @@ class Portability:
             rows.extend(accesses)
             shares += 1
         with self.db.session() as session:
+            if restored_key is not None and self.keys is not None:
+                own = session.get(Learner, learner.id)
+                if own is None:
+                    raise Conflict("account_not_empty", "the account is gone")
+                own.did = restored_key.controller
+                own.wrapped_key = self.keys.wrap_secret(learner.id, restored_key)
+                session.add(own)
             for row in rows:
                 session.add(row)
                 if isinstance(row, Share):
                     session.flush()
+        credentials = [r for r in rows if isinstance(r, StoredCredential)]
         return {
-            "credentials": sum(isinstance(r, StoredCredential) for r in rows),
+            "credentials": len(credentials),
             "routes": sum(isinstance(r, LearnerRoute) for r in rows),
             "shares": shares,
+            "keyRestored": int(restored_key is not None),
+            "keysMissing": int(any(_needs_old_key(r.report) for r in credentials)),
         }
+
+    def keys_missing(self, learner: Learner) -> bool:
+        """Whether some of the learner's credentials are bound to a DID whose key this
+        wallet does not hold (an import without the key backup): they cannot be presented."""
+        with self.db.session() as session:
+            reports = session.exec(
+                select(StoredCredential.report).where(StoredCredential.learner_id == learner.id)
+            ).all()
+        return any(_needs_old_key(report) for report in reports)
 
     def _history(
         self, learner: Learner, entry: Any, index: int, new_ids: dict[str, str], now: datetime
@@ -334,6 +379,14 @@ class Portability:
             ):
                 session.execute(delete(model).where(col(model.learner_id) == learner.id))
             session.execute(delete(Learner).where(col(Learner.id) == learner.id))
+
+
+_OLD_KEY_CODES = {"bound_to_previous_did", "previous_did_not_proven"}
+
+
+def _needs_old_key(report: Any) -> bool:
+    checks = report.get("checks", []) if isinstance(report, dict) else []
+    return any(isinstance(c, dict) and c.get("code") in _OLD_KEY_CODES for c in checks)
 
 
 def _mine(model: Any, learner_id: str) -> Any:

@@ -29,6 +29,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from credentials.errors import FetchError, MicrocredError
+from credentials.fetch import FetchHTTPError
 from credentials.formats import detect_format
 from credentials.model import parse_json, subject_ids
 from credentials.ob2 import ACCEPT as OB2_ACCEPT
@@ -76,6 +77,34 @@ class ReceiveService:
         self.clock = clock
 
     # -- offers ------------------------------------------------------------------------
+
+    def preview_offer(self, value: Any) -> dict[str, Any]:
+        """What an offer will bring, before anything is redeemed: the issuer (its metadata's
+        name), the offer's ``credential_preview`` (module, ECTS, level) when it has one, the
+        offered formats and whether a PIN is needed. The code is not used, so the learner can
+        still decline; whether the credential really says this is checked when it arrives."""
+        try:
+            offer = read_offer(value, self.client.fetcher)
+            self.client.check_offer_urls(offer)
+            metadata = self.client.issuer_metadata(offer.credential_issuer)
+        except OfferError as exc:
+            raise _problem(exc) from None
+        with self.db.session() as session:
+            used = session.get(RedeemedOffer, _offer_hash(offer)) is not None
+        formats = []
+        for cid in offer.configuration_ids:
+            config = metadata.configurations.get(cid)
+            fmt = config.get("format") if isinstance(config, dict) else None
+            if isinstance(fmt, str) and fmt not in formats:
+                formats.append(fmt)
+        return {
+            "issuer": offer.credential_issuer,
+            "issuerName": metadata.display_name,
+            "details": offer.preview,
+            "formats": formats,
+            "txCode": offer.tx_code.to_dict() if offer.tx_code else None,
+            "alreadyUsed": used,
+        }
 
     def receive_offer(
         self,
@@ -221,7 +250,10 @@ class ReceiveService:
         try:
             document, _ = self.checker.fetcher.get_json(url.strip(), accept=OB2_ACCEPT)
         except FetchError as exc:
-            raise Invalid(exc.code, f"the badge could not be fetched: {exc.message}") from None
+            extra = {"httpStatus": exc.status} if isinstance(exc, FetchHTTPError) else {}
+            raise Invalid(
+                exc.code, f"the badge could not be fetched: {exc.message}", **extra
+            ) from None
         if not is_ob2_assertion(document):
             raise Invalid("not_a_credential", f"{url} does not serve an Open Badges 2.0 assertion")
         return self.import_credential(learner, document, keep_unverified=keep_unverified)
@@ -306,6 +338,8 @@ def _received(row: Any) -> dict[str, Any]:
 
 def _problem(exc: OfferError) -> ServiceError:
     extra: dict[str, Any] = {"issuerError": exc.issuer_error} if exc.issuer_error else {}
+    if exc.reason:
+        extra["reason"] = exc.reason
     return exc.kind(exc.code, exc.message, **extra)
 
 

@@ -121,14 +121,20 @@ class RequestService:
                         else []
                     )
                 matches.append(item)
-            usable = [m for m in matches if m["verified"] and m["status"] not in ("revoked",)]
-            selected = [m["id"] for m in (usable or matches)][: (None if query.multiple else 1)]
+            # pre-ticked: only what fits and can be relied on, and under a rule only what
+            # counts for it (issue 16: nothing pre-ticked except what matches)
+            usable = [m for m in matches if m["verified"] and m["status"] in ("active", "none")]
+            if request.rule is not None and query.multiple:
+                counting = _counting(request.rule, rows, set(self.checker.known.names))
+                usable = [m for m in usable if m["id"] in counting]
+            selected = [m["id"] for m in usable][: (None if query.multiple else 1)]
             if matches:
                 answerable.append(query.id)
             queries.append(
                 {
                     "id": query.id,
                     "asks": query.describe(),
+                    "claims": [c.to_dict() for c in query.claims],
                     "format": query.format,
                     "required": query.id in required,
                     "multiple": query.multiple,
@@ -139,6 +145,7 @@ class RequestService:
         return {
             "verifier": request.verifier(),
             "purpose": request.purpose,
+            "rule": request.rule,
             "queries": queries,
             "satisfiable": request.dcql.satisfied_by(answerable),
             "holder": learner.did,
@@ -340,6 +347,25 @@ def _assign(
         fitting = [row for row in rows if _fits(query, row) is not None]
         out[query.id] = fitting if query.multiple else fitting[:1]
     return out
+
+
+def _counting(rule: dict[str, Any], rows: list[StoredCredential], trusted: set[str]) -> set[str]:
+    """The wallet ids of the credentials that count for ``rule`` (the shared rules engine,
+    as the verifier will weigh them)."""
+    from dataclasses import replace
+
+    from credentials.reading import read_credential
+    from credentials.rules import Route, evaluate
+
+    views = []
+    for row in rows:
+        if row.verified and row.status in ("active", "none"):
+            try:
+                views.append(replace(read_credential(row.document), credential_id=row.id))
+            except MicrocredError:
+                continue
+    result = evaluate(Route.from_dict(rule), views, trusted_issuers=trusted)
+    return {v.credential_id for v in result.counted}
 
 
 def _fits(query: CredentialQuery, row: StoredCredential) -> list[Claim] | None:

@@ -9,34 +9,45 @@ Each time the link is opened for a machine (``Accept: application/json``) the wa
 a fresh presentation with the holder key: ``proofPurpose`` authentication, ``domain`` =
 the share URL, ``challenge`` = the share's own random value. A verifier checks the domain
 against the URL it fetched, so the presentation cannot be replayed from another address.
-People get a readable page instead. Either way the view is counted (a conditional UPDATE,
-so the maximum holds across instances) and logged: time, outcome, representation, and
-whether a verifier checked it (see ``classify``). An expired, revoked or used-up link
-answers 410 Gone, and that attempt is logged too.
+
+People get a page, in two steps, so that link previews do not use up views (issue 16,
+point 1; docs/wallet.md "The employer's landing page"): the link itself (``GET``/``HEAD``,
+what chat apps, mail scanners and prefetchers fetch) only *peeks* (:meth:`ShareService.peek`):
+it says whether the link still works and counts nothing, shows nothing of the learner.
+The credentials are shown when the reader asks for them with the page's button (a plain
+form ``POST``, :meth:`ShareService.open` with ``wants_json=False``): that is a view, and
+the page verifies the very presentation a verifier would get, with the core's verifier.
+
+Either way a view is counted (a conditional UPDATE, so the maximum holds across instances)
+and logged: time, outcome, representation, and whether a verifier checked it (see
+``classify``). An expired, revoked or used-up link answers 410 Gone, and that attempt is
+logged too.
 
 Every presentation is signed afresh on each fetch with a short proof lifetime (``expires`` =
 now + ``proof_seconds``, 2 minutes by default): a presentation captured before the learner
 revoked the link stops verifying within that lifetime (plus the verifier's clock-skew
 tolerance), instead of verifying for ever (issue 14, item 6).
 
-The page for people states a *current*, trust-aware verdict per credential: the status is
-re-checked at the issuer on every view (not the list cache), and "verified" is said only
-when the issuer is one this wallet knows; a self-signed credential from an unknown issuer,
-a revoked or suspended one, or one whose status cannot be checked now says so instead.
+The page for people states a *current*, trust-aware verdict per credential, from the same
+core checks a verifier runs: the status is re-checked at the issuer on every view (not the
+list cache), and "verified" is said only when the issuer is one this wallet knows; a
+self-signed credential from an unknown issuer, a revoked or suspended one, or one whose
+status cannot be checked now says so instead.
 """
 
 from __future__ import annotations
 
 import builtins
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from credentials.reading import read_credential
+from credentials.policies import STRICT
+from credentials.report import Check, VerificationReport
 from credentials.verify import create_presentation
 from servicekit.db import Database, rowcount
 from servicekit.errors import Invalid, NotFound
@@ -45,7 +56,7 @@ from servicekit.tokens import new_token, token_hash
 
 from ..models import Learner, Share, ShareAccess
 from . import disclosing
-from .checking import CredentialChecker, status_of
+from .checking import CredentialChecker
 from .clock import Clock, aware, iso
 from .keys import HolderKeys
 from .store import CredentialStore
@@ -54,7 +65,9 @@ MICROCRED_AGENT = "microcred/"
 SERVED, EXPIRED, REVOKED, EXHAUSTED = "served", "expired", "revoked", "exhausted"
 MAX_CREDENTIALS = 50
 PROOF_SECONDS = 120
-VERIFIED, UNKNOWN_ISSUER, UNVERIFIED = "verified", "unknown_issuer", "unverified"
+PAGE_POLICIES = tuple(sorted(p.value for p in STRICT))
+"""The employer pages' policies (``credentials.policies.STRICT``: the holder must be the
+credential's subject, no inline contexts), as the verifier's pages apply them by default."""
 
 
 @dataclass(frozen=True)
@@ -66,6 +79,13 @@ class ShareAnswer:
     presentation: dict[str, Any] | None = None
     credentials: tuple[dict[str, Any], ...] = ()
     expires_at: str | None = None
+    report: VerificationReport | None = None
+    """For the page: the presentation's own report, as a verifier would make it."""
+    credential_reports: tuple[VerificationReport, ...] = ()
+    documents: tuple[dict[str, Any], ...] = ()
+    """The credentials as shown (selective disclosure applied), one per report."""
+    views_left: int | None = None
+    """For a peek: how many more times the link may be opened (None: no limit)."""
 
     @property
     def gone(self) -> bool:
@@ -217,7 +237,7 @@ class ShareService:
                 share.revoked_at = self.clock()
                 session.add(share)
 
-    def accesses(self, learner: Learner, share_id: str) -> builtins.list[dict[str, Any]]:
+    def accesses(self, learner: Learner, share_id: str) -> list[dict[str, Any]]:
         """The access log of one of the learner's share links.
 
         Raises ``NotFound`` (``share_not_found``) for a share of no or another learner.
@@ -237,15 +257,29 @@ class ShareService:
 
     # -- the public link ---------------------------------------------------------------
 
-    def open(self, token: str, *, wants_json: bool, user_agent: str) -> ShareAnswer | None:
-        """Serve the link (or say it is gone); None when no such share exists (404)."""
-        if not token or len(token) > 100:
-            return None
-        url = self.url_for(token)
-        with self.db.session() as session:
-            share = session.exec(select(Share).where(Share.token_hash == token_hash(token))).first()
+    def peek(self, token: str) -> ShareAnswer | None:
+        """Whether the link works, without counting a view or logging an access: what a
+        link preview, a mail scanner or a prefetch gets. None when no such share exists."""
+        share = self._by_token(token)
         if share is None:
             return None
+        state = _state(share, self.clock())
+        left = None if share.max_views is None else max(0, share.max_views - share.views)
+        return ShareAnswer(
+            SERVED if state == "active" else state,
+            self.url_for(token),
+            expires_at=iso(share.expires_at),
+            views_left=left,
+        )
+
+    def open(self, token: str, *, wants_json: bool, user_agent: str) -> ShareAnswer | None:
+        """Serve the link (or say it is gone) and count the view; None when no such share
+        exists (404). ``wants_json``: the signed presentation; otherwise the page's data:
+        the same presentation, verified here with the core's verifier."""
+        share = self._by_token(token)
+        if share is None:
+            return None
+        url = self.url_for(token)
         now = self.clock()
         outcome = self._count_view(share, now)
         client, checked = classify(user_agent, wants_json)
@@ -253,34 +287,36 @@ class ShareService:
         if outcome == SERVED:
             rows = self.store.rows(share.learner_id, share.credential_ids)
             choice = share.disclosure or {}
-            originals = [_linked_document(row.document) for row in rows]
-            documents = [
-                disclosing.shown(original, choice.get(row.id, []))
-                for original, row in zip(originals, rows, strict=True)
-            ]
+            documents = [disclosing.shown(row.document, choice.get(row.id, [])) for row in rows]
+            with self.db.session() as session:
+                learner = session.get(Learner, share.learner_id)
+            assert learner is not None
+            presentation = create_presentation(
+                documents,
+                self.keys.key_for(learner),
+                challenge=share.challenge,
+                domain=url,
+                presentation_id=f"urn:uuid:{uuid.uuid4()}",
+                created=now,
+                expires=now + timedelta(seconds=self.proof_seconds),
+            )
             if wants_json:
-                with self.db.session() as session:
-                    learner = session.get(Learner, share.learner_id)
-                assert learner is not None
-                presentation = create_presentation(
-                    documents,
-                    self.keys.key_for(learner),
-                    challenge=share.challenge,
-                    domain=url,
-                    presentation_id=f"urn:uuid:{uuid.uuid4()}",
-                    created=now,
-                    expires=now + timedelta(seconds=self.proof_seconds),
-                )
                 answer = ShareAnswer(outcome, url, presentation, expires_at=answer.expires_at)
             else:
-                views = tuple(
-                    {
-                        **_page_item(shown, self.verdict(original, row.verified)),
-                        **disclosing.summary(original, choice.get(row.id, [])),
-                    }
-                    for shown, original, row in zip(documents, originals, rows, strict=True)
+                report, reports = self._verify(presentation, share.challenge, url)
+                items = tuple(
+                    disclosing.summary(row.document, choice.get(row.id, [])) for row in rows
                 )
-                answer = ShareAnswer(outcome, url, None, views, expires_at=answer.expires_at)
+                answer = ShareAnswer(
+                    outcome,
+                    url,
+                    None,
+                    items,
+                    expires_at=answer.expires_at,
+                    report=report,
+                    credential_reports=tuple(reports),
+                    documents=tuple(documents),
+                )
         with self.db.session() as session:
             session.add(
                 ShareAccess(
@@ -295,6 +331,40 @@ class ShareService:
                 )
             )
         return answer
+
+    def _verify(
+        self, presentation: dict[str, Any], challenge: str, url: str
+    ) -> tuple[VerificationReport, builtins.list[VerificationReport]]:
+        """The checks a verifier makes on what this link serves, made here for the page:
+        the holder's proof for this URL and challenge, then every credential (status fetched
+        now, trust = this wallet's known issuers). Without a checker nothing is vouched for."""
+        if self.checker is None:
+            report = VerificationReport()
+            report.add(Check.warning("trust", "unknown_issuer", "no verifier configured"))
+            return report, []
+        checker = self.checker
+        # the status is asked of the issuer now, not of the list cache: a credential revoked
+        # after the learner shared it must read as revoked on the next view
+        fresh = replace(
+            checker.verifier,
+            status_checker=lambda credential, _now: checker.status(credential, fresh=True),
+        )
+        return fresh.verify_presentation(
+            presentation,
+            challenge=challenge,
+            domain=url,
+            now=self.clock(),
+            policies=PAGE_POLICIES,  # what the verifier's pages apply, so the verdicts agree
+        )
+
+    def _by_token(self, token: str) -> Share | None:
+        if not token or len(token) > 100:
+            return None
+        with self.db.session() as session:
+            found: Share | None = session.exec(
+                select(Share).where(Share.token_hash == token_hash(token))
+            ).first()
+        return found
 
     def _count_view(self, share: Share, now: Any) -> str:
         state = _state(share, now)
@@ -314,22 +384,6 @@ class ShareService:
         if won:
             return SERVED
         return _state(fresh, now) if fresh is not None else REVOKED
-
-    def verdict(self, document: dict[str, Any], verified_on_arrival: bool) -> str:
-        """What the page may say about a credential now (see the module docstring):
-        ``verified``, ``unknown_issuer``, ``revoked``, ``suspended``, ``status_unknown`` or
-        ``unverified``."""
-        if not verified_on_arrival:
-            return UNVERIFIED
-        if self.checker is None:
-            return UNKNOWN_ISSUER  # nothing to vouch with: never say more than we know
-        status = status_of(self.checker.status(document, fresh=True))
-        if status in ("revoked", "suspended"):
-            return status
-        if status in ("invalid", "unknown"):
-            return "status_unknown"
-        issuer = read_credential(document).issuer_id or ""
-        return VERIFIED if issuer in self.checker.known else UNKNOWN_ISSUER
 
     # -- helpers -----------------------------------------------------------------------
 
@@ -371,14 +425,6 @@ class ShareService:
         return counts
 
 
-def _linked_document(document: dict[str, Any] | str) -> dict[str, Any]:
-    """A shared credential's JSON document: a link is never made for a string format
-    (SD-JWT VC), see :meth:`ShareService.create`."""
-    if isinstance(document, str):
-        raise TypeError("a share link holds a credential stored as a string")
-    return document
-
-
 def _state(share: Share, now: Any) -> str:
     """active, revoked, expired or exhausted (used up)."""
     if share.revoked_at is not None:
@@ -399,21 +445,6 @@ def access_dict(row: ShareAccess) -> dict[str, Any]:
         "verifierChecked": row.verifier_checked,
         "client": row.client,
         "userAgent": row.user_agent,
-    }
-
-
-def _page_item(document: dict[str, Any], verdict: str) -> dict[str, Any]:
-    view = read_credential(document)
-    return {
-        "title": view.title,
-        "institution": view.issuer_name or view.issuer_id,
-        "country": view.country,
-        "ects": view.ects,
-        "hours": view.hours,
-        "level": view.eqf_level,
-        "issued": view.issued.date().isoformat() if view.issued else None,
-        "grade": view.grade,
-        "verdict": verdict,
     }
 
 
