@@ -317,12 +317,12 @@ def run(
         "rows_per_second": round(total / seconds, 1) if seconds > 0 else None,
     }
     with ctx.db.session() as session:
-        row = session.get(Batch, batch.id)
-        assert row is not None
-        row.runs += 1
-        row.last_run_at = ctx.now()
-        row.last_report = summary
-        session.add(row)
+        stored = session.get(Batch, batch.id)
+        assert stored is not None
+        stored.runs += 1
+        stored.last_run_at = ctx.now()
+        stored.last_report = summary
+        session.add(stored)
         audit.record(session, institution.id, actor, "batch.run", ctx.now(), details=summary)
     return {**summary, "rows": [r.to_dict() for r in reports]}
 
@@ -396,6 +396,7 @@ def _batch(
     ctx: IssuerContext, institution: Institution, module: ModuleRow, key: str, actor: str
 ) -> tuple[Batch, bool]:
     """The batch of this idempotency key, and whether this run created it."""
+    assert module.id is not None  # a stored row has its primary key
     for _ in range(2):
         with ctx.db.session() as session:
             batch = session.exec(

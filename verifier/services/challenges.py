@@ -49,7 +49,7 @@ class ChallengeService:
         )
         with self.db.session() as session:
             session.add(row)
-        return challenge, aware(row.expires_at)  # type: ignore[return-value]
+        return challenge, aware(row.expires_at)
 
     def state(self, challenge: str) -> ChallengeState:
         """Whether ``challenge`` was issued here and is still usable (unknown, used, expired

@@ -253,7 +253,7 @@ class PresentationRequestService:
             openid4vp_uri=by_value_uri(parameters),
             by_reference_uri=by_reference,
             result_token=result_token,
-            expires_at=aware(row.expires_at),  # type: ignore[arg-type]
+            expires_at=aware(row.expires_at),
             public_url=self.public_url,
         )
 
@@ -303,7 +303,7 @@ class PresentationRequestService:
             authorization_parameters(row, self.public_url, self.identity.client_id),
             did=self.identity.did,
             now=utc(self.clock()),
-            expires=aware(row.expires_at),  # type: ignore[arg-type]
+            expires=aware(row.expires_at),
         )
         return self.identity.sign_request_object(claims)
 

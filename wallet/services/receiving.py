@@ -250,7 +250,9 @@ class ReceiveService:
         try:
             document, _ = self.checker.fetcher.get_json(url.strip(), accept=OB2_ACCEPT)
         except FetchError as exc:
-            extra = {"httpStatus": exc.status} if isinstance(exc, FetchHTTPError) else {}
+            extra: dict[str, Any] = (
+                {"httpStatus": exc.status} if isinstance(exc, FetchHTTPError) else {}
+            )
             raise Invalid(
                 exc.code, f"the badge could not be fetched: {exc.message}", **extra
             ) from None

@@ -109,7 +109,7 @@ def start(ctx: IssuerContext, institution: Institution, route_slug: str) -> dict
         ),
         "request_uri": request_uri,
         "case_uri": case_uri(ctx, institution, token),
-        "expires_at": aware(row.expires_at).isoformat(),  # type: ignore[union-attr]
+        "expires_at": aware(row.expires_at).isoformat(),
     }
 
 
@@ -152,13 +152,13 @@ def request_object(
         raise NotFound("case_not_found", "no such recognition request")
     if row.state != "requested" or row.nonce_used_at is not None:
         raise Gone("request_answered", "this request has already been answered")
-    if aware(row.expires_at) <= ctx.now():  # type: ignore[operator]
+    if aware(row.expires_at) <= ctx.now():
         raise Gone("request_expired", "this recognition request has expired")
     claims = openid4vp.request_object_claims(
         _parameters(ctx, institution, row),
         did=urls.institution_did(ctx.settings.public_url, institution.slug),
         now=ctx.now(),
-        expires=aware(row.expires_at),  # type: ignore[arg-type]
+        expires=aware(row.expires_at),
     )
     with ctx.db.session() as session:
         signing_key, _ = keys.signer(ctx, session, institution)
@@ -178,7 +178,7 @@ def answer(
         raise _invalid(
             "nonce_replayed", "this request has already been answered; its nonce cannot be reused"
         )
-    if aware(row.expires_at) <= ctx.now():  # type: ignore[operator]
+    if aware(row.expires_at) <= ctx.now():
         raise Gone(
             "request_expired", "this recognition request has expired", error="invalid_request"
         )
