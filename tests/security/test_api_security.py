@@ -70,6 +70,16 @@ PROTECTED: dict[str, dict[tuple[str, str], str]] = {
         ("GET", "/institutions/{slug}/audit"): "institution token",
         ("POST", "/institutions/{slug}/credential"): "OpenID4VCI access token",
         ("POST", "/institutions/{slug}/notification"): "OpenID4VCI access token",
+        # recognition (issue 17): the exam board's side
+        ("POST", "/institutions/{slug}/routes"): "institution token (admin)",
+        ("DELETE", "/institutions/{slug}/routes/{route}"): "institution token (admin)",
+        ("GET", "/institutions/{slug}/accepted-issuers"): "institution token",
+        ("POST", "/institutions/{slug}/accepted-issuers"): "institution token (admin)",
+        ("DELETE", "/institutions/{slug}/accepted-issuers/{did}"): "institution token (admin)",
+        ("GET", "/institutions/{slug}/recognition/cases"): "institution token",
+        ("GET", "/institutions/{slug}/recognition/board/{case_id}"): "institution token",
+        ("POST", "/institutions/{slug}/recognition/board/{case_id}/decision"): "token (issue)",
+        ("POST", "/institutions/{slug}/recognition/recheck"): "institution token (issue)",
     },
     "wallet": {
         ("GET", "/api/learners/me"): "learner token",
@@ -96,6 +106,14 @@ PROTECTED: dict[str, dict[tuple[str, str], str]] = {
         ("GET", "/api/disclosures/{disclosure_id}"): "learner token",
         ("GET", "/api/export"): "learner token",
         ("POST", "/api/import"): "learner token",
+        ("GET", "/api/recognition/routes"): "learner token",
+        ("POST", "/api/recognition/routes"): "learner token",
+        ("GET", "/api/recognition/routes/{route_id}"): "learner token",
+        ("POST", "/api/recognition/routes/{route_id}/request"): "learner token",
+        ("GET", "/api/recognition/cases"): "learner token",
+        ("GET", "/api/recognition/cases/{case_id}"): "learner token",
+        ("POST", "/api/recognition/cases/{case_id}/collect"): "learner token",
+        ("GET", "/api/recognition/credentials/{credential_id}/parts"): "learner token",
     },
     "verifier": {
         ("POST", "/admin/trust-registry/reload"): "verifier admin token",
@@ -124,6 +142,16 @@ PUBLIC: dict[str, dict[tuple[str, str], str]] = {
         ("GET", "/institutions/{slug}/credential-offers/{handle}/qr.svg"): "unguessable handle",
         ("POST", "/institutions/{slug}/token"): "pre-authorised code (+ PIN) in the body",
         ("POST", "/institutions/{slug}/nonce"): "c_nonce for key proofs",
+        # recognition (issue 17): the learner's side, as OpenID4VP with the wallet
+        ("GET", "/institutions/{slug}/routes"): "published recognition routes",
+        ("GET", "/institutions/{slug}/routes/{route}"): "published recognition route",
+        ("POST", "/institutions/{slug}/routes/{route}/recognition"): "anyone may ask; "
+        "rate-limited per client",
+        ("GET", "/institutions/{slug}/recognition/requests/{case_id}"): "needs the request "
+        "URI's key",
+        ("POST", "/institutions/{slug}/recognition/requests/{case_id}/response"): "the "
+        "wallet's direct_post (nonce-bound)",
+        ("GET", "/institutions/{slug}/recognition/cases/{token}"): "unguessable case token",
     },
     "wallet": {
         ("POST", "/api/learners"): "registration",
