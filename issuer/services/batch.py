@@ -57,7 +57,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from servicekit.errors import Conflict, Invalid, ServiceError, TooLarge
 
@@ -343,8 +343,8 @@ def _issued_elsewhere(
                 table.institution_id == institution.id,
                 table.module_id == module.id,
                 table.batch_id != batch.id,
-                table.row_hash.is_not(None),  # type: ignore[union-attr]
-                table.revoked_at.is_(None),  # type: ignore[union-attr]
+                col(table.row_hash).is_not(None),
+                col(table.revoked_at).is_(None),
             )
         ).all()
     return {row_hash: credential_id for row_hash, credential_id in found}
@@ -697,6 +697,8 @@ def _store_signed(
     records = [_record(ctx, target, rows[o.row], o, slots[o.credential_id], now) for o in signed]
     try:
         with connection.begin():
+            # SQLModel sets __table__ on table models when the class is made; its type hints
+            # do not declare it (here and below)
             connection.execute(insert(IssuedCredential.__table__), records)  # type: ignore[attr-defined]
             connection.execute(
                 insert(AuditEvent.__table__),  # type: ignore[attr-defined]

@@ -196,10 +196,11 @@ def create(
     )
     now = ctx.now()
     offer_id = "off_" + secrets.token_hex(8)
+    assert module.id is not None  # a stored row has its primary key
     offer = Offer(
         id=offer_id,
         institution_id=institution.id,
-        module_id=module.id,  # type: ignore[arg-type]
+        module_id=module.id,
         # sealed under the KEK: e-mail, student number and result are personal data (H-9d)
         learner=personal.seal(
             ctx.keystore,
