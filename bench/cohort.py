@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from tests.issuer.support import module_spec
+from microcred.samples import module_spec
 
 PG_ADMIN_URL = os.environ.get("MICROCRED_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 

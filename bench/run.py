@@ -8,7 +8,7 @@ Rows:
 
 1. sign and verify throughput, single process, a distinct OB 3.0 microcredential each
    iteration (``bench.workload``), microcred against the Node reference implementation
-   (Digital Bazaar's vc + cryptosuites, ``tests/interop/reference.py``) in the same run.
+   (Digital Bazaar's vc + cryptosuites, ``interop/reference.py``) in the same run.
    The reference is timed inside Node by its ``bench`` op (process start and JSON transfer
    excluded) after a warm-up batch; microcred is timed in this process after a warm-up.
    Both sign the same credentials with the same Ed25519 key and verify the same signed
@@ -60,7 +60,7 @@ def row_sign_verify(count: int, warmup: int, rounds: int) -> list[dict[str, Any]
     """Row 1. The two implementations run in alternating rounds (a chunk here, the same
     chunk in Node, and so on) so that a change in machine load during the run weighs on
     both sides alike; each side's rate is its total count over its total time."""
-    from tests.interop.reference import ReferenceImplementation
+    from interop.reference import ReferenceImplementation
 
     key = Multikey.generate("Ed25519")
     print(f"row 1: building {count + warmup} distinct microcredentials…", file=sys.stderr)

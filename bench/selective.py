@@ -34,7 +34,7 @@ def _rounds(items: list[Any], rounds: int) -> list[list[Any]]:
 
 
 def rows_selective(count: int, warmup: int, rounds: int) -> list[dict[str, Any]]:
-    from tests.interop.reference import ReferenceImplementation
+    from interop.reference import ReferenceImplementation
 
     key = Multikey.generate("P-256")
     credentials = workload.microcredentials(count + warmup, key.controller)

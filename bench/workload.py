@@ -21,7 +21,7 @@ from credentials.microcredential import (
     Result,
     build_credential,
 )
-from tests.credentials.microcred_samples import DATA_WRANGLING
+from microcred.samples import DATA_WRANGLING
 
 # the tests' complete sample module, with the optional elements the tests leave out
 MODULE = replace(

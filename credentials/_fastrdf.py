@@ -51,18 +51,39 @@ path with pyld and with the Node reference implementation on generated credentia
 
 from __future__ import annotations
 
-import hashlib
-import math
-import re
-import threading
 from collections import Counter
 from typing import Any
 
 from pyld import jsonld
-from pyld.context_resolver import ContextResolver
 
-import contexts
-
+from ._fastrdf_context import (
+    _ABSOLUTE_IRI,
+    _DROPPED,
+    _ID,
+    _KEYWORDS,
+    _LANGUAGE,
+    _MISSING,
+    _PROPERTY,
+    _ROOT,
+    _TYPE,
+    _VALUE,
+    Unsupported,
+    _Ctx,
+    _Prop,
+)
+from ._fastrdf_context import _lock as _lock  # canonical and ecdsa_sd hold it around pyld
+from ._fastrdf_nquads import (
+    RDF_FIRST,
+    RDF_JSON_LITERAL,
+    RDF_NIL,
+    RDF_REST,
+    RDF_TYPE,
+    _first_degree_hash,
+    _flatten,
+    _lexical,
+    _line,
+    _literal_text,
+)
 from ._urdna import BoundedURDNA2015
 from .documents import DocumentLoader
 from .errors import CanonicalizationError
@@ -78,318 +99,14 @@ MAX_DEPTH = 48
 #: fast path really ran. Counting is best-effort under threads.
 STATS: Counter[str] = Counter()
 
-RDF_TYPE = "<" + jsonld.RDF_TYPE + ">"
-RDF_FIRST = "<" + jsonld.RDF_FIRST + ">"
-RDF_REST = "<" + jsonld.RDF_REST + ">"
-RDF_NIL = "<" + jsonld.RDF_NIL + ">"
-XSD_BOOLEAN = jsonld.XSD_BOOLEAN
-XSD_DOUBLE = jsonld.XSD_DOUBLE
-XSD_INTEGER = jsonld.XSD_INTEGER
-XSD_STRING = jsonld.XSD_STRING
-RDF_LANGSTRING = jsonld.RDF_LANGSTRING
-RDF_JSON_LITERAL = jsonld.RDF_JSON_LITERAL
 
-# pyld's own test for "absolute IRI" (``_is_absolute_iri``), same pattern, same re.match
-_ABSOLUTE_IRI = re.compile(r"^([A-Za-z][A-Za-z0-9+-.]*|_):[^\s]*$")
-_KEYWORDS = frozenset(jsonld.KEYWORDS)
-_DOUBLE_EXPONENT = re.compile(r"(\d)0*E\+?(-)?0*(\d)")
-_NEEDS_ESCAPE = re.compile(r'[\\\t\n\r"]')
-
-# kinds of keys, after IRI expansion in the active context
-_PROPERTY, _DROPPED, _ID, _TYPE, _VALUE, _LANGUAGE, _OTHER = range(7)
-_KEYWORD_KINDS = {"@id": _ID, "@type": _TYPE, "@value": _VALUE, "@language": _LANGUAGE}
-_PLAIN_CONTAINERS = frozenset({"@set", "@list", "@graph"})
 _NO_LITERAL_TYPE = (None, "@id", "@vocab", "@none")
-
-# Memory bounds, for hostile input (a verifier sees anything): realistic credentials and
-# presentations use ~40 active contexts (~15 KB each) and a few hundred memoised strings.
-# Past the context cap new context combinations go to pyld; past the memo budget strings
-# are still expanded, just not remembered.
-_MAX_CONTEXTS = 1024
-_MEMO_BUDGET = 100_000
-_memo_used = 0
-_MISSING = object()
-_PROCESSOR = jsonld.JsonLdProcessor()
-_lock = threading.RLock()
-
-
-class Unsupported(Exception):
-    """The document uses something the fast path does not reproduce; run pyld instead."""
 
 
 # ------------------------------------------------------------------ active contexts
 
 
-class _Prop:
-    """What pyld's expansion needs to know about one key in one active context."""
-
-    __slots__ = (
-        "direction",
-        "iri",
-        "is_graph",
-        "is_list",
-        "kind",
-        "language",
-        "other_container",
-        "reverse",
-        "scoped",
-        "term",
-        "type",
-    )
-
-    def __init__(self, ctx: _Ctx, key: str) -> None:
-        raw = ctx.raw
-        iri = _PROCESSOR._expand_iri(raw, key, vocab=True)
-        self.iri = iri
-        if iri is None:
-            self.kind = _DROPPED
-        elif iri in _KEYWORDS:
-            self.kind = _KEYWORD_KINDS.get(iri, _OTHER)
-        elif _ABSOLUTE_IRI.match(iri):
-            # a blank-node predicate is dropped by toRdf, renamed by the node map: not ours
-            self.kind = _OTHER if iri.startswith("_:") else _PROPERTY
-        else:
-            self.kind = _DROPPED
-        self.term = "<" + iri + ">" if self.kind == _PROPERTY else ""
-        get = jsonld.JsonLdProcessor.get_context_value
-        self.type = get(raw, key, "@type")
-        container = get(raw, key, "@container")
-        containers = container if isinstance(container, list) else [container]
-        containers = [c for c in containers if c is not None]
-        self.is_list = "@list" in containers
-        self.is_graph = "@graph" in containers
-        self.other_container = any(c not in _PLAIN_CONTAINERS for c in containers)
-        self.language = get(raw, key, "@language")
-        self.direction = get(raw, key, "@direction")
-        self.scoped = get(raw, key, "@context")
-        mapping = raw["mappings"].get(key)
-        self.reverse = bool(mapping and mapping.get("reverse"))
-
-
-class _Ctx:
-    """One pyld active context plus memo tables keyed by the strings looked up in it.
-
-    Instances are interned by the identity of the pyld context dict (see ``_wrap``), and
-    derived contexts are memoised on their parent, so a chain of scoped contexts is
-    processed by pyld once per process rather than once per node.
-    """
-
-    __slots__ = (
-        "_aliases",
-        "_children",
-        "_previous",
-        "_props",
-        "_scoped",
-        "_vocab",
-        "mappings",
-        "raw",
-    )
-
-    def __init__(self, raw: Any) -> None:
-        self.raw = raw
-        self.mappings = raw["mappings"]
-        self._previous: _Ctx | object | None = _MISSING
-        self._props: dict[str, _Prop] = {}
-        self._vocab: dict[str, Any] = {}
-        self._scoped: dict[str, Any] = {}
-        self._children: dict[tuple[Any, ...], tuple[Any, _Ctx]] = {}
-        self._aliases: frozenset[str] | None = None
-
-    @property
-    def previous(self) -> _Ctx | None:
-        """The context a type-scoped context reverts to (pyld's ``previousContext``)."""
-        found = self._previous
-        if found is _MISSING:
-            raw_previous = self.raw.get("previousContext")
-            found = _wrap(raw_previous) if raw_previous else None
-            self._previous = found
-        return found  # type: ignore[return-value]
-
-    def prop(self, key: str) -> _Prop:
-        found = self._props.get(key)
-        if found is None:
-            if not isinstance(key, str):
-                raise Unsupported("non-string key")
-            found = _Prop(self, key)
-            _remember(self._props, key, found)
-        return found
-
-    def vocab_iri(self, value: str) -> Any:
-        """pyld's expansion of a type (or ``@type: @vocab`` value): vocab, base ''."""
-        found = self._vocab.get(value, _MISSING)
-        if found is _MISSING:
-            found = _PROCESSOR._expand_iri(self.raw, value, vocab=True, base="")
-            _remember(self._vocab, value, found)
-        return found
-
-    def scoped_of(self, term: str) -> Any:
-        """The type-scoped context of ``term`` (None if none, False for ``null``)."""
-        found = self._scoped.get(term, _MISSING)
-        if found is _MISSING:
-            found = jsonld.JsonLdProcessor.get_context_value(self.raw, term, "@context")
-            _remember(self._scoped, term, found)
-        return found
-
-    @property
-    def type_aliases(self) -> frozenset[str]:
-        """Every key that expands to ``@type`` here.
-
-        Exact because contexts that could make a compact IRI or ``@vocab`` expand to a
-        keyword (a prefix or vocabulary starting with ``@``) are refused.
-        """
-        found = self._aliases
-        if found is None:
-            vocab = self.raw.get("@vocab")
-            if isinstance(vocab, str) and vocab.startswith("@"):
-                raise Unsupported("@vocab starting with @")
-            aliases = {"@type"}
-            for term, mapping in self.mappings.items():
-                if mapping is None:
-                    continue
-                iri = mapping.get("@id")
-                if iri == "@type":
-                    aliases.add(term)
-                elif mapping.get("_prefix") and isinstance(iri, str) and iri.startswith("@"):
-                    raise Unsupported("prefix mapped to a keyword")
-            found = self._aliases = frozenset(aliases)
-        return found
-
-    def derive(self, local: Any, *, override: bool, propagate: bool) -> _Ctx:
-        """pyld's ``_process_context(self, local, override_protected, propagate)``, memoised.
-
-        The memo key holds the identity of ``local`` (scoped contexts are objects inside the
-        parent's term definitions, so they live as long as the parent) and the entry keeps
-        a reference to it, so an identity is never reused for another object.
-        """
-        key = (id(local), override, propagate)
-        hit = self._children.get(key)
-        if hit is not None and hit[0] is local:
-            return hit[1]
-        with _lock:
-            raw = _PROCESSOR._process_context(
-                self.raw,
-                local,
-                _processing_options(),
-                override_protected=override,
-                propagate=propagate,
-            )
-            child = _wrap(raw)
-            self._children[key] = (local, child)
-        return child
-
-    def derive_urls(self, local: Any) -> _Ctx:
-        """An embedded ``@context``: accepted only as shipped context URLs."""
-        urls = (local,) if isinstance(local, str) else local
-        if not isinstance(urls, list | tuple) or not urls:
-            raise Unsupported("@context is not a URL or a list of URLs")
-        key = ("urls", *urls)
-        hit = self._children.get(key)
-        if hit is not None:
-            return hit[1]
-        known = contexts.manifest()
-        for url in urls:
-            if not isinstance(url, str) or url not in known:
-                raise Unsupported("@context entry is not a shipped context URL")
-        with _lock:
-            raw = _PROCESSOR._process_context(self.raw, list(urls), _processing_options())
-            child = _wrap(raw)
-            self._children[key] = (None, child)
-        return child
-
-
-def _remember(memo: dict[Any, Any], key: Any, value: Any) -> None:
-    global _memo_used
-    if _memo_used < _MEMO_BUDGET:
-        _memo_used += 1
-        memo[key] = value
-
-
-_REGISTRY: dict[int, _Ctx] = {}
-
-
-def _wrap(raw: Any) -> _Ctx:
-    """The interned ``_Ctx`` of a pyld context dict (the registry keeps ``raw`` alive)."""
-    found = _REGISTRY.get(id(raw))
-    if found is None or found.raw is not raw:
-        with _lock:
-            if len(_REGISTRY) >= _MAX_CONTEXTS:
-                raise Unsupported("too many distinct active contexts")
-            found = _REGISTRY[id(raw)] = _Ctx(raw)
-    return found
-
-
-def _processing_options() -> dict[str, Any]:
-    """Options as pyld's normalize passes them to context processing (base '', 1.1).
-
-    Only shipped context URLs ever reach this loader (``derive_urls`` checks), and the
-    shipped documents do not reference other URLs, so a plain DocumentLoader serves all.
-    """
-    loader = DocumentLoader()
-    return {
-        "base": "",
-        "processingMode": "json-ld-1.1",
-        "documentLoader": loader,
-        "contextResolver": ContextResolver(jsonld._resolved_context_cache, loader),
-    }
-
-
-_ROOT = _wrap(_PROCESSOR._get_initial_context({"processingMode": "json-ld-1.1"}))
-
-
 # ----------------------------------------------------------------------- literals
-
-
-def _canonical_double(value: float) -> str:
-    """pyld's canonical xsd:double lexical form (``f'{v:1.15E}'`` tidied by a regex)."""
-    return _DOUBLE_EXPONENT.sub(r"\1E\2\3", f"{value:1.15E}")
-
-
-def _escape(value: str) -> str:
-    """pyld's N-Quads literal escaping (backslash, tab, LF, CR, quote)."""
-    if _NEEDS_ESCAPE.search(value) is None:
-        return value
-    return (
-        value.replace("\\", "\\\\")
-        .replace("\t", "\\t")
-        .replace("\n", "\\n")
-        .replace("\r", "\\r")
-        .replace('"', '\\"')
-    )
-
-
-def _lexical(value: Any, datatype: str | None, language: str | None) -> tuple[str, str]:
-    """``(lexical form, datatype)`` of a value object, branch for branch as pyld's
-    ``_object_to_rdf`` (so ``5.0`` is ``"5"^^xsd:integer`` and 1e21 a double)."""
-    if value.__class__ is bool:
-        return ("true" if value else "false"), datatype or XSD_BOOLEAN
-    if value.__class__ is float:
-        if not math.isfinite(value):
-            raise Unsupported("non-finite number")
-        if not value.is_integer():
-            return _canonical_double(value), datatype or XSD_DOUBLE
-    if datatype == XSD_DOUBLE:
-        try:
-            number = float(value)
-        except (ValueError, TypeError):
-            return value, XSD_DOUBLE
-        return _canonical_double(number), XSD_DOUBLE
-    if value.__class__ is int or value.__class__ is float:
-        if abs(value) >= 1e21:
-            return _canonical_double(value), datatype or XSD_DOUBLE
-        return str(int(value)), datatype or XSD_INTEGER
-    if language is not None:
-        return value, datatype or RDF_LANGSTRING
-    return value, datatype or XSD_STRING
-
-
-def _literal_text(lexical: str, datatype: str, language: str | None) -> str:
-    """A literal as pyld's ``serialize_nquad`` writes it."""
-    text = '"' + _escape(lexical) + '"'
-    if datatype == RDF_LANGSTRING:
-        return text + "@" + language if language else text
-    if datatype != XSD_STRING:
-        return text + "^^<" + datatype + ">"
-    return text
 
 
 # ------------------------------------------------------------- expansion → quads
@@ -810,40 +527,6 @@ class _Builder:
         if language is not None:
             out["language"] = language
         return out
-
-
-def _flatten(value: Any) -> list[Any]:
-    """Array values as pyld's expansion flattens them (nested arrays, nulls dropped)."""
-    if value is None:
-        return []
-    if value.__class__ is not list:
-        return [value]
-    out: list[Any] = []
-    for element in value:
-        out.extend(_flatten(element))
-    return out
-
-
-def _line(s: str, p: str, o: str, g: Any) -> str:
-    return f"{s} {p} {o} .\n" if g is None else f"{s} {p} {o} {g} .\n"
-
-
-def _first_degree_hash(node: int, quads: list[tuple[Any, str, Any, Any]]) -> str:
-    """RDFC-1.0 §4.6 Hash First Degree Quads: the node as _:a, other blank nodes _:z."""
-    lines = []
-    for s, p, o, g in quads:
-        if s.__class__ is int:
-            s = "_:a" if s == node else "_:z"
-        if o.__class__ is int:
-            o = "_:a" if o == node else "_:z"
-        if g is None:
-            lines.append(f"{s} {p} {o} .\n")
-        else:
-            if g.__class__ is int:
-                g = "_:a" if g == node else "_:z"
-            lines.append(f"{s} {p} {o} {g} .\n")
-    lines.sort()
-    return hashlib.sha256("".join(lines).encode()).hexdigest()
 
 
 # -------------------------------------------------------------------------- entry

@@ -99,11 +99,23 @@ class Cryptosuite:
         self.check_key(key)
         return multibase.encode_base58btc(key.sign(hash_data))
 
-    def verify(self, hash_data: bytes, proof_value: str, key: Multikey) -> bool:
+    def verify(self, hash_data: bytes, proof_value: object, key: Multikey) -> bool:
+        """Whether ``proof_value`` is ``key``'s signature over ``hash_data``.
+
+        Opaque on purpose, as Fernet's ``InvalidToken``: a value that is not a string, has
+        another multibase prefix, holds a character outside base58btc, is too long, or
+        decodes to the wrong number of bytes is simply not a signature, so every one of
+        them is ``False`` and never an exception telling a prober which check it tripped.
+        Only a key of the wrong type raises (``wrong_key_type``): that is the verifier's
+        configuration, not the proof's content.
+        """
         self.check_key(key)
         if not isinstance(proof_value, str) or not proof_value.startswith("z"):
-            raise KeyFormatError("proofValue must be a base58btc multibase string ('z…')")
-        signature = multibase.decode(proof_value)
+            return False
+        try:
+            signature = multibase.decode(proof_value)
+        except KeyFormatError:
+            return False
         if len(signature) != (96 if key.algorithm == "P-384" else 64):
             return False
         return key.verify(signature, hash_data)

@@ -1,28 +1,38 @@
-"""What a presentation request asks for, as DCQL (OpenID4VP 1.0 §6), and whether an answer fits.
+"""DCQL, the Digital Credentials Query Language (OpenID4VP 1.0 §6, §7, B.1), from both sides.
 
-Shared by the verifier's presentation requests and the issuer's recognition requests
-(moved here from verifier/services/dcql.py for issue 17).
-
-An employer asks in words a person uses — "an Open Badge", "the module Data Wrangling",
-"whatever counts for the Minor Data Science" — and the wallet needs a DCQL query. This
-module turns a :class:`RequestSpec` into credential queries and later checks that what
-came back is what was asked:
+*The verifier asks* (``RequestSpec`` → ``queries_for`` → ``dcql_query``). An employer asks
+in words a person uses ("an Open Badge", "the module Data Wrangling", "whatever counts for
+the Minor Data Science"); the verifier turns that into credential queries and later checks
+that what came back is what was asked (``RequestedCredential.matches``):
 
 * a module given as a URL (``https://…``, ``urn:…``) is matched on the achievement ``id``,
   any other module on the achievement ``name``; each module is its own required query;
 * a route rule asks for any number (``multiple: true``) of Open Badges credentials; the
-  rule itself is evaluated by ``admissions`` after verification;
+  rule itself is evaluated after verification;
 * with neither, one credential of the requested types is asked for.
 
-``type_values`` must hold fully expanded type IRIs (§B.1.1), so the compact names are
-expanded with the same offline contexts the proofs use, never by string concatenation.
+*The holder answers* (``parse_dcql`` → ``DcqlQuery``). A credential query fits a stored
+credential when its ``format`` is ``ldp_vc``, one of the ``meta.type_values`` alternatives
+is a subset of the credential's *expanded* type IRIs, and its claims are present (with one
+of the requested ``values`` when given; any one ``claim_sets`` option suffices when sets are
+given). ``credential_sets`` say which queries must be answered; without them every query
+must.
+
+Both sides expand type names to IRIs with the same offline contexts the proofs use (§B.1.1:
+``type_values`` holds expanded IRIs; ``OpenBadgeCredential`` and its IRI are one type),
+never by string concatenation. A malformed query is an error with a code (``DcqlError``,
+``invalid_dcql_query``; a verifier's own request: ``invalid_presentation_request``); a
+credential that does not fit is simply not selected. Nothing here swallows an arbitrary
+exception: only the JSON-LD processor's own errors are caught, where they mean "does not
+fit".
 """
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import Any
 
@@ -31,26 +41,297 @@ from pyld import jsonld
 from contexts import CREDENTIALS_V2, MICROCRED_V1, OB_V3P0
 
 from .documents import DocumentLoader
-from .errors import MalformedInput
+from .errors import MalformedInput, MicrocredError
 from .rules import Route
 
 FORMAT = "ldp_vc"
 SD_JWT_FORMAT = "dc+sd-jwt"
 FORMATS = (FORMAT, SD_JWT_FORMAT)
-#: where the SD-JWT VC claims carry what ACHIEVEMENT_ID / ACHIEVEMENT_NAME point at
-SD_JWT_PATHS: dict[tuple[str, ...], tuple[str, ...]] = {
-    ("credentialSubject", "achievement", "id"): ("achievement_id",),
-    ("credentialSubject", "achievement", "name"): ("title",),
-}
-DEFAULT_TYPES: tuple[str, ...] = ("VerifiableCredential", "OpenBadgeCredential")
+#: Most credential queries a holder accepts in one request (more is only work for the wallet).
+MAX_QUERIES = 20
+#: Most modules (and vct values) a verifier asks for at once.
 MAX_MODULES = 20
-_TYPE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,99}$")
+DEFAULT_TYPES: tuple[str, ...] = ("VerifiableCredential", "OpenBadgeCredential")
 ACHIEVEMENT_ID = ("credentialSubject", "achievement", "id")
 ACHIEVEMENT_NAME = ("credentialSubject", "achievement", "name")
+#: where the SD-JWT VC claims carry what ACHIEVEMENT_ID / ACHIEVEMENT_NAME point at
+SD_JWT_PATHS: dict[tuple[str, ...], tuple[str, ...]] = {
+    ACHIEVEMENT_ID: ("achievement_id",),
+    ACHIEVEMENT_NAME: ("title",),
+}
+#: the contexts a verifier's type names are expanded in
+REQUEST_CONTEXT = (CREDENTIALS_V2, OB_V3P0, MICROCRED_V1)
+_QUERY_ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
+_TYPE_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:-]{0,99}$")
+#: what the JSON-LD processor raises for a context or type it cannot expand
+_EXPANSION_ERRORS = (jsonld.JsonLdError, MicrocredError, TypeError, ValueError, KeyError)
+
+
+class DcqlError(MalformedInput):
+    """The DCQL query is malformed; the message says where."""
+
+    code = "invalid_dcql_query"
 
 
 def _invalid(message: str) -> MalformedInput:
     return MalformedInput(message, code="invalid_presentation_request")
+
+
+# ------------------------------------------------------------------------ type expansion
+
+
+@lru_cache(maxsize=512)
+def _expand(key: str) -> tuple[str, ...]:
+    """The ``@type`` IRIs of ``{"@context": ..., "type": ...}`` (JSON in ``key``, for the
+    cache), or one of ``_EXPANSION_ERRORS``."""
+    context, types = json.loads(key)
+    expanded = jsonld.expand(
+        {"@context": context, "type": types}, {"documentLoader": DocumentLoader(), "base": None}
+    )
+    return tuple(dict.fromkeys(expanded[0].get("@type", []))) if expanded else ()
+
+
+def type_iris(types: tuple[str, ...]) -> tuple[str, ...]:
+    """The type IRIs DCQL's ``type_values`` needs, for type names a verifier asks for
+    (expanded in ``REQUEST_CONTEXT``; a name no context defines stays as given, §B.1.1).
+    ``invalid_presentation_request`` when the names cannot be expanded at all."""
+    try:
+        return _expand(json.dumps([list(REQUEST_CONTEXT), list(types)]))
+    except _EXPANSION_ERRORS as exc:
+        raise _invalid(f"the credential types cannot be expanded: {exc}") from None
+
+
+def credential_type_iris(credential: dict[str, Any]) -> tuple[str, ...]:
+    """A credential's types as IRIs in its own contexts, plus the compact names (for
+    verifiers that send those). A credential whose types do not expand (an unknown
+    context) offers its compact names only: it then fits fewer queries, which is right."""
+    context, types = credential.get("@context"), credential.get("type")
+    names = types if isinstance(types, list) else [types]
+    compact = tuple(t for t in names if isinstance(t, str))
+    try:
+        return _expand(json.dumps([context, list(compact)], sort_keys=True)) + compact
+    except _EXPANSION_ERRORS:
+        return compact
+
+
+# ------------------------------------------------------------- the holder: parsed queries
+
+
+@dataclass(frozen=True)
+class Claim:
+    path: tuple[Any, ...]
+    values: tuple[Any, ...] = ()
+    id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": list(self.path)}
+        if self.values:
+            out["values"] = list(self.values)
+        return out
+
+
+@dataclass(frozen=True)
+class CredentialQuery:
+    id: str
+    format: str
+    type_values: tuple[tuple[str, ...], ...]
+    claims: tuple[Claim, ...] = ()
+    claim_sets: tuple[tuple[str, ...], ...] = ()
+    multiple: bool = False
+    vct_values: tuple[str, ...] = ()
+    """For a ``dc+sd-jwt`` query: the SD-JWT VC types asked for (``meta.vct_values``)."""
+
+    def describe(self) -> str:
+        """What is asked, in words."""
+        names = sorted({_short(t) for option in self.type_values for t in option})
+        text = "a credential" + (f" of type {', '.join(names)}" if names else "")
+        wanted = [
+            f"{'.'.join(str(p) for p in c.path)} = {' or '.join(map(str, c.values))}"
+            for c in self.claims
+            if c.values
+        ]
+        if wanted:
+            text += " with " + "; ".join(wanted)
+        return ("one or more of " if self.multiple else "") + text
+
+    def matching_claims(self, credential: dict[str, Any]) -> list[Claim] | None:
+        """The claims that make ``credential`` fit, or None when it does not fit."""
+        if self.format != FORMAT or not _types_fit(self.type_values, credential):
+            return None
+        if not self.claims:
+            return []
+        by_id = {c.id: c for c in self.claims if c.id}
+        options = [[by_id[i] for i in option] for option in self.claim_sets] or [list(self.claims)]
+        for option in options:
+            if all(_claim_present(credential, claim) for claim in option):
+                return option
+        return None
+
+
+@dataclass(frozen=True)
+class CredentialSet:
+    options: tuple[tuple[str, ...], ...]
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class DcqlQuery:
+    credentials: tuple[CredentialQuery, ...]
+    credential_sets: tuple[CredentialSet, ...] = field(default_factory=tuple)
+
+    def required_ids(self) -> set[str]:
+        """Queries that must be answered whatever option is picked (for the preview)."""
+        if not self.credential_sets:
+            return {q.id for q in self.credentials}
+        required: set[str] = set()
+        for cset in self.credential_sets:
+            if cset.required and len(cset.options) == 1:
+                required |= set(cset.options[0])
+        return required
+
+    def satisfied_by(self, answered: Iterable[str]) -> bool:
+        done = set(answered)
+        if not self.credential_sets:
+            return all(q.id in done for q in self.credentials)
+        return all(
+            any(set(option) <= done for option in cset.options)
+            for cset in self.credential_sets
+            if cset.required
+        )
+
+
+def parse_dcql(data: Any) -> DcqlQuery:
+    """The query in ``data`` (an object, or its JSON text), or ``DcqlError`` saying where
+    it is malformed."""
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            raise DcqlError("dcql_query is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise DcqlError("dcql_query must be an object")
+    raw = data.get("credentials")
+    if not isinstance(raw, list) or not raw or len(raw) > MAX_QUERIES:
+        raise DcqlError(f"dcql_query.credentials must list 1 to {MAX_QUERIES} queries")
+    queries = tuple(_parse_query(q, i) for i, q in enumerate(raw))
+    ids = [q.id for q in queries]
+    if len(set(ids)) != len(ids):
+        raise DcqlError("credential query ids must be unique")
+    sets = []
+    for i, entry in enumerate(data.get("credential_sets") or []):
+        options = entry.get("options") if isinstance(entry, dict) else None
+        if (
+            not isinstance(options, list)
+            or not options
+            or not all(isinstance(o, list) and o and all(x in ids for x in o) for o in options)
+        ):
+            raise DcqlError(f"credential_sets[{i}].options must list known query ids")
+        required = entry.get("required", True)
+        sets.append(CredentialSet(tuple(tuple(o) for o in options), required is not False))
+    return DcqlQuery(queries, tuple(sets))
+
+
+def _parse_query(raw: Any, index: int) -> CredentialQuery:
+    where = f"dcql_query.credentials[{index}]"
+    if not isinstance(raw, dict):
+        raise DcqlError(f"{where} must be an object")
+    query_id = raw.get("id")
+    if not isinstance(query_id, str) or not _QUERY_ID.match(query_id):
+        raise DcqlError(f"{where}.id must be letters, digits, _ or -")
+    fmt = raw.get("format")
+    if not isinstance(fmt, str):
+        raise DcqlError(f"{where}.format is required")
+    meta = raw.get("meta")
+    if not isinstance(meta, dict):
+        raise DcqlError(f"{where}.meta is required")
+    type_values: tuple[tuple[str, ...], ...] = ()
+    if fmt == FORMAT:
+        tv = meta.get("type_values")
+        if (
+            not isinstance(tv, list)
+            or not tv
+            or not all(isinstance(o, list) and o and all(isinstance(t, str) for t in o) for o in tv)
+        ):
+            raise DcqlError(f"{where}.meta.type_values must be a non-empty list of type lists")
+        type_values = tuple(tuple(o) for o in tv)
+    claims = []
+    for j, claim in enumerate(raw.get("claims") or []):
+        path = claim.get("path") if isinstance(claim, dict) else None
+        if (
+            not isinstance(path, list)
+            or not path
+            or not all(
+                p is None or isinstance(p, str) or (isinstance(p, int) and not isinstance(p, bool))
+                for p in path
+            )
+        ):
+            raise DcqlError(f"{where}.claims[{j}].path must be a non-empty path")
+        values = claim.get("values") or []
+        if not isinstance(values, list):
+            raise DcqlError(f"{where}.claims[{j}].values must be a list")
+        claim_id = claim.get("id")
+        claims.append(
+            Claim(tuple(path), tuple(values), claim_id if isinstance(claim_id, str) else None)
+        )
+    claim_sets = raw.get("claim_sets") or []
+    known = {c.id for c in claims if c.id}
+    if not isinstance(claim_sets, list) or not all(
+        isinstance(s, list) and s and all(x in known for x in s) for s in claim_sets
+    ):
+        raise DcqlError(f"{where}.claim_sets must list claim ids")
+    return CredentialQuery(
+        id=query_id,
+        format=fmt,
+        type_values=type_values,
+        claims=tuple(claims),
+        claim_sets=tuple(tuple(s) for s in claim_sets),
+        multiple=raw.get("multiple") is True,
+        vct_values=tuple(v for v in (meta.get("vct_values") or []) if isinstance(v, str))
+        if isinstance(meta.get("vct_values"), list)
+        else (),
+    )
+
+
+def select_path(document: Any, path: Sequence[Any]) -> list[Any]:
+    """The values ``path`` selects (DCQL §7.1): keys, array indexes, ``null`` = every element.
+
+    A key applied to an array applies to each element, since JSON-LD lets a single-valued
+    property be written as an object or a one-element array.
+    """
+    selection = [document]
+    for component in path:
+        nxt: list[Any] = []
+        for item in selection:
+            if component is None:
+                if isinstance(item, list):
+                    nxt.extend(item)
+            elif isinstance(component, int):
+                if isinstance(item, list) and 0 <= component < len(item):
+                    nxt.append(item[component])
+            elif isinstance(item, dict):
+                if component in item:
+                    nxt.append(item[component])
+            elif isinstance(item, list):
+                nxt.extend(x[component] for x in item if isinstance(x, dict) and component in x)
+        selection = nxt
+    return selection
+
+
+def _claim_present(credential: dict[str, Any], claim: Claim) -> bool:
+    found = select_path(credential, claim.path)
+    if not found:
+        return False
+    if not claim.values:
+        return True
+    return any(value in claim.values for value in found)
+
+
+def _types_fit(type_values: tuple[tuple[str, ...], ...], credential: dict[str, Any]) -> bool:
+    offered = set(credential_type_iris(credential))
+    return any(set(option) <= offered for option in type_values)
+
+
+# ------------------------------------------------------------ the verifier: asking for
 
 
 @dataclass(frozen=True)
@@ -122,8 +403,8 @@ class RequestSpec:
 
 
 @dataclass(frozen=True)
-class CredentialQuery:
-    """One DCQL credential query and the means to check an answer against it."""
+class RequestedCredential:
+    """One credential query a verifier sends, and the means to check an answer against it."""
 
     id: str
     types: tuple[str, ...]
@@ -142,7 +423,7 @@ class CredentialQuery:
         query: dict[str, Any] = {
             "id": self.id,
             "format": FORMAT,
-            "meta": {"type_values": [list(expanded_types(self.types))]},
+            "meta": {"type_values": [list(type_iris(self.types))]},
         }
         if self.multiple:
             query["multiple"] = True
@@ -164,6 +445,8 @@ class CredentialQuery:
         return query
 
     def matches(self, credential: Any) -> bool:
+        """Whether a verified ``credential`` (or an SD-JWT VC's disclosed claims) is an
+        answer to this query: its types and the asked claim value."""
         if not isinstance(credential, dict):
             return False
         if self.format == SD_JWT_FORMAT:  # the disclosed claims of an SD-JWT VC
@@ -177,10 +460,10 @@ class CredentialQuery:
         names = tuple(t for t in (raw if isinstance(raw, list) else [raw]) if isinstance(t, str))
         # compared as IRIs, so an alias (AchievementCredential = OpenBadgeCredential) fits
         try:
-            offered = set(expanded_types(names)) | set(names)
+            offered = set(type_iris(names)) | set(names)
         except MalformedInput:
             offered = set(names)
-        if not set(expanded_types(self.types)) <= offered:
+        if not set(type_iris(self.types)) <= offered:
             return False
         if self.claim_path is None:
             return True
@@ -188,9 +471,9 @@ class CredentialQuery:
         return isinstance(value, str) and value.strip() in self.claim_values
 
 
-def queries_for(spec: RequestSpec) -> list[CredentialQuery]:
+def queries_for(spec: RequestSpec) -> list[RequestedCredential]:
     """One query per logical query and asked format (ids ``<id>`` and ``<id>_sd_jwt``)."""
-    out: list[CredentialQuery] = []
+    out: list[RequestedCredential] = []
     for query in _logical_queries(spec):
         if FORMAT in spec.formats:
             out.append(replace(query, group=query.id))
@@ -212,12 +495,12 @@ def queries_for(spec: RequestSpec) -> list[CredentialQuery]:
     return out
 
 
-def _logical_queries(spec: RequestSpec) -> list[CredentialQuery]:
-    queries: list[CredentialQuery] = []
+def _logical_queries(spec: RequestSpec) -> list[RequestedCredential]:
+    queries: list[RequestedCredential] = []
     for number, module in enumerate(spec.modules, start=1):
         by_id = module.startswith(("https://", "http://", "urn:"))
         queries.append(
-            CredentialQuery(
+            RequestedCredential(
                 id=f"module_{number}",
                 types=spec.credential_types,
                 claim_path=ACHIEVEMENT_ID if by_id else ACHIEVEMENT_NAME,
@@ -229,11 +512,11 @@ def _logical_queries(spec: RequestSpec) -> list[CredentialQuery]:
         route = spec.route
         label = f"credentials for {route.name}" if route else "credentials for the rule"
         queries.append(
-            CredentialQuery(id="route", types=spec.credential_types, multiple=True, label=label)
+            RequestedCredential(id="route", types=spec.credential_types, multiple=True, label=label)
         )
     if not queries:
         queries.append(
-            CredentialQuery(
+            RequestedCredential(
                 id="credential",
                 types=spec.credential_types,
                 label="a credential of type " + ", ".join(spec.credential_types[1:] or ["VC"]),
@@ -242,7 +525,7 @@ def _logical_queries(spec: RequestSpec) -> list[CredentialQuery]:
     return queries
 
 
-def dcql_query(queries: Sequence[CredentialQuery]) -> dict[str, Any]:
+def dcql_query(queries: Sequence[RequestedCredential]) -> dict[str, Any]:
     """The DCQL query; alternatives in two formats become one ``credential_sets`` entry
     whose options each name one of them (§6.2), so either format answers it."""
     out: dict[str, Any] = {"credentials": [q.to_dcql() for q in queries]}
@@ -257,16 +540,8 @@ def dcql_query(queries: Sequence[CredentialQuery]) -> dict[str, Any]:
     return out
 
 
-@lru_cache(maxsize=256)
-def expanded_types(types: tuple[str, ...]) -> tuple[str, ...]:
-    """The type IRIs DCQL's ``type_values`` needs; undefined types stay as given (§B.1.1)."""
-    document = {"@context": [CREDENTIALS_V2, OB_V3P0, MICROCRED_V1], "type": list(types)}
-    try:
-        expanded = jsonld.expand(document, {"documentLoader": DocumentLoader(), "base": None})
-    except Exception as exc:  # pyld raises several kinds for odd type names
-        raise _invalid(f"the credential types cannot be expanded: {exc}") from None
-    found = expanded[0].get("@type", []) if expanded else []
-    return tuple(dict.fromkeys(found))
+def _short(iri: str) -> str:
+    return re.split(r"[#/]", iri)[-1] or iri
 
 
 def _at(document: Any, path: Sequence[str]) -> Any:
@@ -278,20 +553,3 @@ def _at(document: Any, path: Sequence[str]) -> Any:
             return None
         node = node.get(key)
     return node
-
-
-__all__ = [
-    "ACHIEVEMENT_ID",
-    "ACHIEVEMENT_NAME",
-    "DEFAULT_TYPES",
-    "FORMAT",
-    "FORMATS",
-    "MAX_MODULES",
-    "SD_JWT_FORMAT",
-    "SD_JWT_PATHS",
-    "CredentialQuery",
-    "RequestSpec",
-    "dcql_query",
-    "expanded_types",
-    "queries_for",
-]

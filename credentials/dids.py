@@ -115,6 +115,11 @@ class DidResolver:
         self.overrides = dict(overrides or {})
 
     def resolve(self, did: str) -> dict[str, Any]:
+        """The DID document of ``did`` (a fragment is ignored), or ``DidResolutionError``.
+
+        did:key and did:jwk are derived offline; did:web is fetched under this resolver's fetch
+        policy and cached; overrides (an issuer's own DIDs) win over both.
+        """
         if isinstance(did, str) and did.split("#", 1)[0] in self.overrides:
             return self.overrides[did.split("#", 1)[0]]
         if not isinstance(did, str) or not did.startswith("did:"):

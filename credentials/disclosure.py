@@ -107,12 +107,6 @@ def selective_pointers(credential: dict[str, Any], disclose: set[str] | list[str
     return pointers
 
 
-def withheld_fields(credential: dict[str, Any], disclose: set[str] | list[str]) -> list[Field]:
-    """The listed fields the learner left out (for the share log and the verifier page)."""
-    chosen = set(disclose)
-    return [f for f in disclosable_fields(credential) if f.key not in chosen]
-
-
 def is_selective(credential: Any) -> bool:
     """Whether ``credential`` carries an ecdsa-sd-2023 proof (base or derived)."""
     proof = credential.get("proof") if isinstance(credential, dict) else None

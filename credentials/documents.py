@@ -47,6 +47,12 @@ class DocumentLoader:
         return remote
 
     def load(self, url: str) -> dict[str, Any]:
+        """The JSON-LD document for ``url``: a bundled context, an extra context, or (with a
+        resolver) a DID document or one of its verification methods.
+
+        Never fetches a context from the network: anything else is ``DocumentLoaderError``
+        with code ``unknown_context`` (or ``document_not_allowed``).
+        """
         if not isinstance(url, str):
             raise DocumentLoaderError("a context reference must be a URL string")
         try:
@@ -71,6 +77,7 @@ class DocumentLoader:
 
     @staticmethod
     def is_known_context(url: str) -> bool:
+        """Whether ``url`` is one of the contexts bundled with microcred."""
         return url in contexts.manifest()
 
 

@@ -123,7 +123,8 @@ def detect_format(document: Any) -> Format:
             "unsupported",
             f"enveloped {what}",
             kind="presentation" if what == "presentation" else "credential",
-            reason=f"an enveloped {what}" + (f" ({media})" if media else "")
+            reason=f"an enveloped {what}"
+            + (f" ({media})" if media else "")
             + " secured outside the document (JOSE/COSE/SD-JWT)",
         )
     if isinstance(document.get("vc"), dict) or isinstance(document.get("vp"), dict):

@@ -34,6 +34,8 @@ def _b64d(text: str) -> bytes:
 
 
 def sign_jwt(header: dict[str, Any], claims: dict[str, Any], key: Multikey) -> str:
+    """A compact JWS of ``claims`` signed by ``key``; ``alg`` follows the key, ``kid`` is
+    the key's id unless the header names one or carries the key itself (``jwk``)."""
     header = {**header, "alg": ALGORITHMS[key.algorithm]}
     if "jwk" not in header:  # a key given by value needs no name
         header["kid"] = header.get("kid", key.id)
@@ -46,13 +48,15 @@ def sign_jwt(header: dict[str, Any], claims: dict[str, Any], key: Multikey) -> s
 
 
 def decode_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The header and claims of a compact JWS *without* checking its signature (to find
+    the key that will), or ``MalformedInput`` (``invalid_jwt``)."""
     if not isinstance(token, str) or token.count(".") != 2:
         raise MalformedInput("not a compact JWS", code="invalid_jwt")
     header_b64, claims_b64, _ = token.split(".")
     try:
         header = json.loads(_b64d(header_b64))
         claims = json.loads(_b64d(claims_b64))
-    except ValueError:
+    except (ValueError, RecursionError):
         raise MalformedInput("the JWT header or claims are not JSON", code="invalid_jwt") from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise MalformedInput("the JWT header and claims must be objects", code="invalid_jwt")
@@ -87,7 +91,7 @@ def verify_jwt(
         except MicrocredError as exc:
             raise InvalidProof(f"the JWT's jwk is not a usable public key: {exc.message}") from None
     else:
-        key = _did_key(kid, resolver, purpose)
+        key = resolve_jwt_key(kid, resolver, purpose)
     if header.get("alg") is None or header.get("alg") != ALGORITHMS.get(key.algorithm):
         raise InvalidProof(f"alg {header.get('alg')!r} does not fit the {key.algorithm} key")
     signing_input, _, signature = token.rpartition(".")
@@ -96,7 +100,7 @@ def verify_jwt(
     return header, claims, key
 
 
-def _did_key(kid: Any, resolver: DidResolver, purpose: str) -> Multikey:
+def resolve_jwt_key(kid: Any, resolver: DidResolver, purpose: str) -> Multikey:
     """The key a DID URL names, if its controller authorises it for ``purpose``."""
     if not isinstance(kid, str) or not kid.startswith("did:"):
         raise InvalidProof("the JWT must name its key with a DID URL in kid")

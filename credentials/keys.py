@@ -121,6 +121,10 @@ class Multikey:
     def generate(
         cls, algorithm: str = "Ed25519", *, controller: str = "", id: str = ""
     ) -> Multikey:
+        """A new key pair (``ed25519``, ``p256`` or ``p384``; ``UnsupportedError`` otherwise).
+
+        Without a ``controller`` the key is its own did:key.
+        """
         alg = normalise_algorithm(algorithm)
         private: Any = (
             ed25519.Ed25519PrivateKey.generate()
@@ -133,6 +137,7 @@ class Multikey:
     def from_public_multibase(
         cls, public_key_multibase: str, *, controller: str = "", id: str = ""
     ) -> Multikey:
+        """A verify-only key from its ``publicKeyMultibase``, or ``KeyFormatError``."""
         alg, public = decode_public_key(public_key_multibase)
         return cls(alg, public, None, controller, id)
 
@@ -235,6 +240,10 @@ class Multikey:
     def from_secret_bytes(
         cls, algorithm: str, secret: bytes, *, controller: str = "", id: str = ""
     ) -> Multikey:
+        """A new key pair (``ed25519``, ``p256`` or ``p384``; ``UnsupportedError`` otherwise).
+
+        Without a ``controller`` the key is its own did:key.
+        """
         alg = normalise_algorithm(algorithm)
         prefix = multibase.ED25519_PRIV if alg == "Ed25519" else _EC[alg][4]
         _, private = _decode_secret(multibase.encode_base58btc(prefix + secret))
@@ -256,6 +265,10 @@ class Multikey:
     # crypto ------------------------------------------------------------------------------
 
     def sign(self, data: bytes) -> bytes:
+        """The raw signature over ``data`` (Ed25519, or ECDSA P1363 ``r || s``).
+
+        Needs the secret: a public key raises ``KeyFormatError``.
+        """
         if self.private_key is None:
             raise KeyFormatError("cannot sign with a public key")
         if self.algorithm == "Ed25519":
@@ -266,6 +279,9 @@ class Multikey:
         return r.to_bytes(size, "big") + s.to_bytes(size, "big")
 
     def verify(self, signature: bytes, data: bytes) -> bool:
+        """Whether ``signature`` is this key's over ``data``; False (never an exception) for a
+        signature of the wrong length or one that does not verify.
+        """
         try:
             if self.algorithm == "Ed25519":
                 self.public_key.verify(signature, data)
@@ -283,6 +299,8 @@ class Multikey:
 
 
 def normalise_algorithm(name: str) -> Algorithm:
+    """The algorithm a user's spelling names (``ed25519``, ``P-256``, ``es384``...), or
+    ``UnsupportedError``."""
     lowered = name.lower().replace("-", "").replace("_", "")
     if lowered in ("ed25519", "eddsa"):
         return "Ed25519"
@@ -381,4 +399,5 @@ def public_jwk(key: Multikey) -> dict[str, str]:
 
 
 def did_key_for(public_key_multibase: str) -> str:
+    """The did:key whose method-specific id is ``public_key_multibase`` (not checked)."""
     return f"did:key:{public_key_multibase}"

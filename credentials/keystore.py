@@ -57,11 +57,15 @@ class Keystore:
         self.current = keks[0]
 
     def wrap(self, secret: bytes, aad: str) -> str:
+        """``secret`` sealed under the current KEK (AES-256-GCM), bound to ``aad`` (the
+        owner: the same ``aad`` is needed to unwrap), as ``v1.<kek id>.<base64url>``."""
         nonce = secrets.token_bytes(12)
         sealed = AESGCM(self.current.key).encrypt(nonce, secret, aad.encode())
         return f"v1.{self.current.id}.{_b64e(nonce + sealed)}"
 
     def unwrap(self, wrapped: str, aad: str) -> bytes:
+        """The secret ``wrap`` sealed, or ``KeystoreError`` (unknown KEK, wrong ``aad``,
+        tampered or malformed value)."""
         try:
             version, key_id, body = wrapped.split(".", 2)
         except ValueError:
@@ -77,13 +81,17 @@ class Keystore:
             ) from None
 
     def needs_rewrap(self, wrapped: str) -> bool:
+        """Whether ``wrapped`` is sealed under another KEK than the current one."""
         return not wrapped.startswith(f"v1.{self.current.id}.")
 
     def rewrap(self, wrapped: str, aad: str) -> str:
+        """``wrapped`` sealed again under the current KEK (for KEK rotation)."""
         return self.wrap(self.unwrap(wrapped, aad), aad)
 
     @classmethod
     def from_environment(cls, *, data_dir: Path | None = None, dev: bool = False) -> Keystore:
+        """The keystore ``MICROCRED_KEK`` / ``MICROCRED_KEK_FILE`` configure; in dev mode
+        only, a KEK generated once under ``data_dir``. ``KeystoreError`` when there is none."""
         value = os.environ.get("MICROCRED_KEK", "").strip()
         path = os.environ.get("MICROCRED_KEK_FILE", "").strip()
         if not value and path:

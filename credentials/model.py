@@ -21,14 +21,13 @@ import hashlib
 import json
 import math
 import re
-from datetime import UTC, datetime
 from typing import Any
 
 import contexts
 
 from . import multibase
+from .dates import parse_datetime, parse_xsd_datetime
 from .errors import ConformanceError, KeyFormatError, MalformedInput
-from .proofs import parse_datetime
 from .report import Check
 
 VC_V2_CONTEXT = "https://www.w3.org/ns/credentials/v2"
@@ -38,11 +37,6 @@ MAX_DEPTH = 48
 MAX_NODES = 100_000
 MAX_BYTES = 5 * 1024 * 1024
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$")
-# XML Schema 1.1 dateTime: the time zone is optional (VCDM 1.1 dates); without one, UTC
-_XSD_DATETIME = re.compile(
-    r"^-?\d{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)"
-    r"(\.\d+)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?$"
-)
 _SRI = re.compile(r"^(sha256|sha384|sha512)-([A-Za-z0-9+/]+={0,2})$")
 _SRI_HASHES = {"sha256": hashlib.sha256, "sha384": hashlib.sha384, "sha512": hashlib.sha512}
 # multihash prefixes (varint code, digest length) of the digests microcred can recompute
@@ -89,11 +83,6 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _no_constants(name: str) -> Any:
-    """JSON has no NaN or Infinity; Python's parser accepts them unless told not to."""
-    raise MalformedInput(f"{name} is not valid JSON", code="invalid_json")
-
-
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
@@ -121,6 +110,7 @@ def check_limits(value: Any, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX
 
 
 def is_url(value: object) -> bool:
+    """Whether ``value`` is a string shaped like an absolute URL (a scheme and a body)."""
     return isinstance(value, str) and bool(_URL.match(value))
 
 
@@ -129,6 +119,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def issuer_id(credential: dict[str, Any]) -> str | None:
+    """The issuer's id, whether ``issuer`` is a string or an object; None when absent."""
     issuer = credential.get("issuer")
     if isinstance(issuer, dict):
         issuer = issuer.get("id")
@@ -136,6 +127,7 @@ def issuer_id(credential: dict[str, Any]) -> str | None:
 
 
 def subject_ids(credential: dict[str, Any]) -> list[str]:
+    """The ids of the credential's subjects that have one, in order."""
     subjects = credential.get("credentialSubject")
     return [
         s["id"] for s in _as_list(subjects) if isinstance(s, dict) and isinstance(s.get("id"), str)
@@ -153,14 +145,6 @@ def data_model(document: Any) -> str | None:
     ctx = document.get("@context")
     first = ctx[0] if isinstance(ctx, list) and ctx else None
     return DATA_MODELS.get(first) if isinstance(first, str) else None
-
-
-def parse_xsd_datetime(value: object) -> datetime:
-    """A VCDM 1.1 date (XML Schema dateTime; no time zone means UTC), or ValueError."""
-    if not isinstance(value, str) or not _XSD_DATETIME.match(value):
-        raise ValueError(f"not an XML Schema dateTime: {value!r}")
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _check_context(document: dict[str, Any]) -> str:
@@ -408,6 +392,7 @@ def check_presentation(presentation: Any) -> None:
 
 
 def holder_id(presentation: dict[str, Any]) -> str | None:
+    """The presentation's holder id (string or object form); None when absent."""
     holder = presentation.get("holder")
     if isinstance(holder, dict):
         holder = holder.get("id")
@@ -415,5 +400,6 @@ def holder_id(presentation: dict[str, Any]) -> str | None:
 
 
 def embedded_credentials(presentation: dict[str, Any]) -> list[dict[str, Any]]:
+    """The credential objects a presentation carries (enveloped strings are skipped)."""
     value = presentation.get("verifiableCredential", [])
     return [c for c in _as_list(value) if isinstance(c, dict)]

@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-from .dcql import SD_JWT_FORMAT, CredentialQuery
+from .dcql import SD_JWT_FORMAT, RequestedCredential
 from .errors import MalformedInput, MicrocredError
 from .jose import sign_jwt
 from .keys import Multikey
@@ -204,7 +204,7 @@ def counted_indexes(
 
 def parse_vp_token(
     raw: Any,
-    queries: Sequence[CredentialQuery],
+    queries: Sequence[RequestedCredential],
     *,
     max_bytes: int,
     max_presentations: int = MAX_PRESENTATIONS,

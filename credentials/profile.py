@@ -95,9 +95,7 @@ def profile_checks(credential: dict[str, Any], *, require: bool = False) -> Prof
     the deployment requires the profile (``require=True``)."""
     checks = ProfileChecks()
     if not _types(credential) & OB_TYPES:
-        checks.append(
-            Check.skipped("schema", "not an Open Badges credential: profile not applied")
-        )
+        checks.append(Check.skipped("schema", "not an Open Badges credential: profile not applied"))
         return checks
     result = evaluate(credential)
     checks.profile = result.to_dict()
@@ -106,9 +104,7 @@ def profile_checks(credential: dict[str, Any], *, require: bool = False) -> Prof
         return checks
     message = _message(result)
     if require:
-        checks.append(
-            Check.failed("policy", POLICY_CODE, f"policy 'profile required': {message}")
-        )
+        checks.append(Check.failed("policy", POLICY_CODE, f"policy 'profile required': {message}"))
     else:
         checks.append(Check.warning("schema", "profile_incomplete", message))
     return checks

@@ -15,42 +15,20 @@ microcred does not implement is "unsupported" (``unsupported_proof_type``,
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from . import ecdsa_sd
 from .canonical import canonicalize
 from .cryptosuites import Cryptosuite, suite_for_key, suite_for_proof, suite_named
+from .dates import format_datetime, parse_datetime
 from .dids import DidResolver
 from .documents import DocumentLoader, refuse_inline_contexts
-from .errors import MicrocredError
+from .errors import InvalidProof, MicrocredError
 from .keys import Multikey
 from .report import Check
 
 PURPOSES = ("assertionMethod", "authentication")
-DATETIME_STAMP = re.compile(
-    r"^-?\d{4,}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)"
-    r"(\.\d+)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)$"
-)
-
-
-def format_datetime(value: datetime | str | None = None) -> str:
-    """An XML Schema dateTimeStamp in UTC, second precision (what the specs show)."""
-    if isinstance(value, str):
-        parse_datetime(value)
-        return value
-    moment = value or datetime.now(UTC)
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_datetime(value: object) -> datetime:
-    """Parse a dateTimeStamp (a time zone is required), or raise ValueError."""
-    if not isinstance(value, str) or not DATETIME_STAMP.match(value):
-        raise ValueError(f"not an XML Schema dateTimeStamp: {value!r}")
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 def _proof_config(
@@ -199,9 +177,7 @@ def sign(
     return secured
 
 
-def _matching_proofs(
-    previous: object, proofs: list[Any]
-) -> tuple[list[dict[str, Any]], list[str]]:
+def _matching_proofs(previous: object, proofs: list[Any]) -> tuple[list[dict[str, Any]], list[str]]:
     """The proofs ``previousProof`` names, in its order, and the ids it names in vain."""
     wanted = previous if isinstance(previous, list) else [previous]
     by_id = {p.get("id"): p for p in proofs if isinstance(p, dict) and p.get("id")}
@@ -306,9 +282,7 @@ def _verify_one(
         suite = suite_for_proof(proof)
     except MicrocredError as exc:
         return [Check.failed("proof", exc.code, exc.message)], None
-    problem = _proof_shape_problem(proof, unsecured, suite) or _proof_time_problem(
-        proof, *window
-    )
+    problem = _proof_shape_problem(proof, unsecured, suite) or _proof_time_problem(proof, *window)
     if problem:
         return [Check.failed("proof", *problem)], None
     # 2. purpose, challenge, domain
@@ -394,6 +368,12 @@ def _verify_selective(
         else:
             ecdsa_sd.verify_base(unsecured, config, value, key, loader)
             message = "ecdsa-sd-2023 base proof verified (every statement)"
+    except ecdsa_sd.SdError as exc:
+        # one code for every way the proof fails, as for the other suites
+        message = exc.message if exc.code in ecdsa_sd.SIGNATURE_CODES else ""
+        failure = InvalidProof(message or f"the {suite.name} signature does not verify")
+        checks.append(Check.failed("proof", failure.code, failure.message))
+        return checks, None
     except MicrocredError as exc:
         checks.append(Check.failed("proof", exc.code, exc.message))
         return checks, None
@@ -404,12 +384,16 @@ def _verify_selective(
 def _proof_shape_problem(
     proof: dict[str, Any], unsecured: dict[str, Any], suite: Cryptosuite
 ) -> tuple[str, str] | None:
-    required = ("proofPurpose", "verificationMethod", "proofValue")
+    required = ("proofPurpose", "verificationMethod")
     if suite.is_data_integrity:
         required = ("cryptosuite", *required)
     for name in required:
         if not isinstance(proof.get(name), str) or not proof.get(name):
             return "proof_malformed", f"proof.{name} is required and must be a string"
+    if not isinstance(proof.get("proofValue"), str) or not proof["proofValue"]:
+        # an absent, empty or non-string value is one more way of not being a signature:
+        # opaque like every other (see ``Cryptosuite.verify``), not "unusable input"
+        return "invalid_proof", f"the {suite.name} signature does not verify"
     if not suite.is_data_integrity and SUITE_CONTEXTS[suite.name] not in _as_list(
         unsecured.get("@context")
     ):
@@ -417,8 +401,7 @@ def _proof_shape_problem(
         # it the proof has no meaning (jsonld-signatures will not even match the proof)
         return (
             "proof_context_mismatch",
-            f"a {suite.name} proof needs {SUITE_CONTEXTS[suite.name]} in the document's "
-            "@context",
+            f"a {suite.name} proof needs {SUITE_CONTEXTS[suite.name]} in the document's @context",
         )
     if "@context" in proof:
         ctx = unsecured.get("@context")

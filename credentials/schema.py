@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Sequence
-from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -31,6 +30,7 @@ import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
+from .dates import read_datetime
 from .errors import SchemaError
 from .eu_vocabulary import ECTS
 
@@ -190,11 +190,11 @@ def _semantic_problems(credential: dict[str, Any]) -> Iterator[Problem]:
                 "credits in ECTS, and two different numbers would leave readers guessing",
             ),
         )
-    valid_from = _parse(credential.get("validFrom") or credential.get("issuanceDate"))
-    valid_until = _parse(credential.get("validUntil") or credential.get("expirationDate"))
+    valid_from = read_datetime(credential.get("validFrom") or credential.get("issuanceDate"))
+    valid_until = read_datetime(credential.get("validUntil") or credential.get("expirationDate"))
     if valid_from and valid_until and valid_until <= valid_from:
         yield ("validUntil", "validUntil must be later than validFrom")
-    awarded = _parse(credential.get("awardedDate"))
+    awarded = read_datetime(credential.get("awardedDate"))
     if awarded and valid_until and awarded >= valid_until:
         yield ("awardedDate", _with_element(5, "awardedDate must be before validUntil"))
 
@@ -269,15 +269,6 @@ def _plain_message(error: ValidationError) -> str:
     if validator == "enum":
         return "must be one of " + ", ".join(json.dumps(v) for v in error.validator_value)
     return error.message
-
-
-def _parse(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return None
 
 
 __all__ = [

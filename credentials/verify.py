@@ -26,6 +26,7 @@ from typing import Any
 
 from . import policies as policy
 from .canonical import canonicalize, undefined_terms
+from .dates import parse_datetime, parse_xsd_datetime
 from .dids import DidResolver
 from .disclosure import disclosure_checks, withheld_in_derived
 from .documents import DocumentLoader, refuse_inline_contexts
@@ -40,12 +41,11 @@ from .model import (
     embedded_credentials,
     holder_id,
     issuer_id,
-    parse_xsd_datetime,
     related_resource_checks,
     subject_ids,
 )
 from .policies import Policy
-from .proofs import parse_datetime, sign, verify_proofs
+from .proofs import sign, verify_proofs
 from .report import Check, VerificationReport
 
 StatusChecker = Callable[[dict[str, Any], datetime], list[Check]]
@@ -95,6 +95,16 @@ class Verifier:
         check_status: bool = True,
         policies: Iterable[str] | None = None,
     ) -> VerificationReport:
+        """The verification report for one credential; never raises for bad input.
+
+        ``credential`` is whatever the caller received (parsed JSON, or the text of an Open
+        Badges 2.0 assertion): a shape that is not a credential, a format microcred does not
+        verify, a failed proof, status or policy all come back as failed checks with stable
+        codes. ``report.verified`` is True only when no check failed and a proof passed.
+        ``now`` fixes the clock for validity and proof times (default: the current UTC time);
+        ``check_status=False`` skips the status lists (reported as "skipped"); ``policies``
+        replaces this verifier's stricter policies for this call only.
+        """
         now = now or datetime.now(UTC)
         active = self._active(policies)
         fmt = detect_format(credential)
@@ -350,8 +360,7 @@ def _signer_is_holder(holder: str | None, signers: list[Multikey]) -> Check:
         return Check.failed(
             "holder",
             "holder_mismatch",
-            f"the presentation is not signed by its holder {holder} but by "
-            + ", ".join(strangers),
+            f"the presentation is not signed by its holder {holder} but by " + ", ".join(strangers),
         )
     return Check.passed("holder", f"signed by the holder {holder or signers[0].controller}")
 

@@ -265,9 +265,9 @@ def sweep_offers(
     """Put offers a crash left in 'issuing' back to 'redeemed' (also done at start-up)."""
     if older_than < 0:
         fail("--older-than must not be negative")
-    from .services import offers
+    from .services import oid4vci_flow
 
-    print_json({"swept": offers.sweep_stuck(ctx, older_than=older_than)})
+    print_json({"swept": oid4vci_flow.sweep_stuck(ctx, older_than=older_than)})
 
 
 @command(app, "rewrap-keys")

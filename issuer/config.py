@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from typing import ClassVar
 
-from credentials.status_list import MIN_LENGTH
+from credentials import STATUS_LIST_MIN_LENGTH as MIN_LENGTH
 from servicekit.settings import ServiceSettings
 
 

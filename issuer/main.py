@@ -15,8 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from credentials.dids import DidResolver
-from credentials.keystore import Keystore
+from credentials import DidResolver, Keystore
 from servicekit.app import BodyLimitMiddleware
 from servicekit.app import create_app as create_service_app
 from servicekit.background import BackgroundJobs
@@ -25,7 +24,7 @@ from servicekit.problems import install_error_pages
 
 from .config import Settings
 from .routes import ROUTERS, pages
-from .services import offers
+from .services import oid4vci_flow
 from .services.clock import Clock
 from .services.context import IssuerContext
 
@@ -82,7 +81,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         # offers a crashed process left in ``issuing`` (older than any live request)
-        offers.sweep_stuck(ctx)
+        oid4vci_flow.sweep_stuck(ctx)
         batch_jobs.reopen()
         try:
             yield

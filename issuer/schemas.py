@@ -26,7 +26,7 @@ from pydantic import (
     field_validator,
 )
 
-from credentials.microcredential import PARTICIPATION_FORMS, SUPERVISION
+from credentials import PARTICIPATION_FORMS, SUPERVISION
 from servicekit.errors import Unprocessable
 
 T = TypeVar("T", bound=BaseModel)
@@ -122,7 +122,8 @@ class GradingIn(Strict):
 
 
 class ModuleIn(Strict):
-    """A module with every EU microcredential element (see DESIGN.md §3)."""
+    """A module with every EU microcredential element (Council Recommendation 2022/C 243/02,
+    Annex I; docs/ob3-mapping.md maps each to Open Badges 3.0)."""
 
     id: Slug | None = Field(default=None, description="the module's slug; generated if absent")
     name: Name

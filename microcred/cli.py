@@ -16,12 +16,16 @@ from typing import Annotated, Any
 
 import typer
 
-from credentials.errors import MicrocredError
-from credentials.formats import detect_format
-from credentials.keys import Multikey
-from credentials.model import check_credential, issuer_id, parse_json
-from credentials.policies import parse_policies
-from credentials.proofs import sign as sign_document
+from credentials import (
+    MicrocredError,
+    Multikey,
+    check_credential,
+    detect_format,
+    issuer_id,
+    parse_json,
+    parse_policies,
+)
+from credentials import sign as sign_document
 from servicekit.cli import fail, print_json
 
 app = typer.Typer(

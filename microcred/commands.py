@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
-from credentials.errors import MicrocredError
+from credentials import MicrocredError
 from issuer import cli as issuer_cli
 from issuer.config import Settings as IssuerSettings
 from servicekit.cli import fail

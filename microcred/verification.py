@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from credentials.setup import default_verifier
-from credentials.verify import Verifier
+from credentials import Verifier, default_verifier
 
 
 def build_verifier(*, dev: bool = False) -> Verifier:

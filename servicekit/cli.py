@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
-from credentials.errors import MicrocredError
+from credentials import MicrocredError
 
 from .errors import ServiceError
 

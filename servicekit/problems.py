@@ -26,7 +26,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from credentials.errors import MicrocredError
+from credentials import MicrocredError
 
 from .errors import ServiceError, http_status
 from .headers import security_headers

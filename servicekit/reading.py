@@ -20,8 +20,8 @@ from typing import Any
 
 from fastapi import Request
 
-from credentials.errors import MicrocredError
-from credentials.model import MAX_BYTES, parse_json
+from credentials import MAX_DOCUMENT_BYTES as MAX_BYTES
+from credentials import MicrocredError, parse_json
 
 from .errors import Invalid
 from .problems import ProblemError

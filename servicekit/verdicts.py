@@ -22,9 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from credentials import disclosure
-from credentials.errors import MicrocredError
-from credentials.reading import read_credential
+from credentials import MicrocredError, disclosure, read_credential
 
 from .web import (
     CheckRow,

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from credentials.policies import parse_policies
+from credentials import parse_policies
 from servicekit.errors import Unauthorized
 from servicekit.settings import ServiceSettings
 from servicekit.tokens import token_hash

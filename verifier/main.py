@@ -16,8 +16,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from credentials.fetch import SafeFetcher
-from credentials.keystore import Keystore
+from credentials import Keystore, SafeFetcher
 from servicekit.app import create_app as create_service_app
 from servicekit.background import AppExecutor
 from servicekit.db import Database

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from credentials.rules import load_route
+from credentials import load_route
 from servicekit.cli import fail, open_database, refusals
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def rewrap_keys(
     For KEK rotation without downtime: MICROCRED_KEK=new,old everywhere, run this, then
     drop the old KEK. Prints counts only; exit 2 if a secret is under an unknown KEK.
     """
-    from credentials.keystore import Keystore
+    from credentials import Keystore
 
     from .services.keys import HolderKeys
 

@@ -12,8 +12,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from credentials.fetch import SafeFetcher
-from credentials.keystore import Keystore
+from credentials import Keystore, SafeFetcher
 from servicekit.app import create_app as create_service_app
 from servicekit.db import Database
 from servicekit.migrations import ensure_current

@@ -22,6 +22,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey
 
 from ..errors import InvalidProof, KeyFormatError, MalformedInput
+from ..jose import decode_unverified as decode
 from ..keys import Multikey, public_jwk, public_key_from_jwk
 
 ALGORITHMS: dict[str, str] = {"Ed25519": "EdDSA", "P-256": "ES256", "P-384": "ES384"}
@@ -84,20 +85,6 @@ def sign(header: dict[str, Any], payload: dict[str, Any], key: Multikey) -> str:
         return jws.serialize_compact(
             protected, body, _joserfc_key(jwk_of(key, private=True)), registry=_REGISTRY
         )
-
-
-def decode(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(header, payload) of a compact JWS, unverified; MalformedInput when it is not one."""
-    if not isinstance(token, str) or token.count(".") != 2:
-        raise MalformedInput("not a compact JWS", code="invalid_jwt")
-    head, body, _ = token.split(".")
-    try:
-        header, payload = json.loads(b64d(head)), json.loads(b64d(body))
-    except (ValueError, RecursionError, MalformedInput):
-        raise MalformedInput("the JWT header or payload is not JSON", code="invalid_jwt") from None
-    if not isinstance(header, dict) or not isinstance(payload, dict):
-        raise MalformedInput("the JWT header and payload must be objects", code="invalid_jwt")
-    return header, payload
 
 
 def verify(token: str, key: Multikey) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -10,9 +10,9 @@ what is disclosed and leaves the rest empty; it checks nothing (that is ``vc.ver
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from typing import Any
 
+from ..dates import read_date, read_timestamp
 from ..errors import MalformedInput
 from ..microcredential import MicrocredentialView
 from . import core
@@ -50,7 +50,7 @@ def view_from_claims(claims: dict[str, Any]) -> MicrocredentialView:
     result = _map(claims.get("result"))
     quality = _map(claims.get("quality_assurance"))
     identifiers = _map(body.get("identifiers"))
-    issued = _day(claims.get("date_of_issuing")) or _moment(claims.get("iat"))
+    issued = read_date(claims.get("date_of_issuing")) or read_timestamp(claims.get("iat"))
     return MicrocredentialView(
         credential_id=_text(claims.get("jti")),
         types=("SD-JWT VC", _text(claims.get("vct")) or ""),
@@ -85,12 +85,10 @@ def view_from_claims(claims: dict[str, Any]) -> MicrocredentialView:
         stackability=_text(claims.get("stackability")),
         stackable_into=_texts(claims.get("stackable_into")),
         awarded_date=issued,
-        valid_from=_moment(claims.get("nbf")) or issued,
-        valid_until=_moment(claims.get("exp")),
+        valid_from=read_timestamp(claims.get("nbf")) or issued,
+        valid_until=read_timestamp(claims.get("exp")),
         holder=_text(learner.get("id")),
-        holder_identities=tuple(
-            i for i in learner.get("identifier") or () if isinstance(i, dict)
-        ),
+        holder_identities=tuple(i for i in learner.get("identifier") or () if isinstance(i, dict)),
         grade=_text(result.get("grade")),
         result_status=_text(result.get("status")),
     )
@@ -117,23 +115,6 @@ def _float(value: Any) -> float | None:
 
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-
-def _moment(value: Any) -> datetime | None:
-    if not isinstance(value, int | float) or isinstance(value, bool):
-        return None
-    try:
-        return datetime.fromtimestamp(value, UTC)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def _day(value: Any) -> datetime | None:
-    try:
-        day = date.fromisoformat(value) if isinstance(value, str) else None
-    except ValueError:
-        return None
-    return datetime(day.year, day.month, day.day, tzinfo=UTC) if day else None
 
 
 __all__ = ["is_sd_jwt_vc", "read_sd_jwt_vc", "sd_jwt_claims", "view_from_claims"]

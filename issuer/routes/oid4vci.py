@@ -28,7 +28,7 @@ from ..schemas import (
     TokenOut,
     media_content,
 )
-from ..services import delivery, offers
+from ..services import delivery, offers, oid4vci_flow
 
 router = APIRouter(tags=["openid4vci"])
 
@@ -125,7 +125,7 @@ async def token(ctx: ServicesDep, institution: PublicInstitution, request: Reque
         )
     fields = await form_fields(request, max_files=0, max_fields=20)
     try:
-        answer = await run_in_threadpool(offers.token, ctx, institution, fields)
+        answer = await run_in_threadpool(oid4vci_flow.token, ctx, institution, fields)
     except offers.OAuthError as error:
         return _oauth_error(error)
     return JSONResponse(answer, headers=NO_STORE)
@@ -133,7 +133,7 @@ async def token(ctx: ServicesDep, institution: PublicInstitution, request: Reque
 
 @router.post("/institutions/{slug}/nonce", response_model=NonceOut)
 def nonce(ctx: ServicesDep, institution: PublicInstitution) -> JSONResponse:
-    return JSONResponse(offers.nonce(ctx, institution), headers=NO_STORE)
+    return JSONResponse(oid4vci_flow.nonce(ctx, institution), headers=NO_STORE)
 
 
 @router.post("/institutions/{slug}/credential", response_model=CredentialOut)
@@ -144,7 +144,9 @@ async def credential(
     authorization = request.headers.get("authorization")
     try:
         body = await _json_body(request, "invalid_credential_request")
-        answer = await run_in_threadpool(offers.credential, ctx, institution, authorization, body)
+        answer = await run_in_threadpool(
+            oid4vci_flow.credential, ctx, institution, authorization, body
+        )
     except offers.OAuthError as error:
         return _oauth_error(error)
     return JSONResponse(answer, headers=NO_STORE)
@@ -158,7 +160,7 @@ async def notification(
     authorization = request.headers.get("authorization")
     try:
         body = await _json_body(request, "invalid_notification_request")
-        await run_in_threadpool(offers.notification, ctx, institution, authorization, body)
+        await run_in_threadpool(oid4vci_flow.notification, ctx, institution, authorization, body)
     except offers.OAuthError as error:
         return _oauth_error(error)
     return Response(status_code=204, headers=NO_STORE)

@@ -10,8 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 
-from credentials.errors import MicrocredError
-from credentials.openid4vp import REQUEST_OBJECT_MEDIA_TYPE, parse_direct_post
+from credentials import REQUEST_OBJECT_MEDIA_TYPE, MicrocredError, parse_direct_post
 from servicekit.errors import Invalid
 from servicekit.ratelimit import per_client
 

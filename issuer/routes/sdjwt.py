@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
 
-from credentials.sdjwt.status import MEDIA_TYPE
+from credentials import TOKEN_STATUS_LIST_MEDIA_TYPE as MEDIA_TYPE
 
 from ..deps import PublicInstitution, ServicesDep
 from ..schemas import JwtVcIssuerMetadataOut, TypeMetadataOut, media_content

@@ -1,21 +1,6 @@
 """Cohort issuance from a CSV file: one module, one row per learner, a report per row.
 
-CSV format (UTF-8, optional BOM; comma, semicolon or tab separated; header row required,
-column names case-insensitive, order free):
-
-=================  ========================================================================
-``email``           learner e-mail address (hashed into the credential)
-``student_number``  learner student number (hashed into the credential)
-``did``             holder DID (becomes ``credentialSubject.id``)
-``grade``           result, e.g. ``8`` or ``7,5`` (checked against the module's scale)
-``awarded_date``    ``2025-06-30`` or a date-time with zone; default: today
-``result_status``   OB result status (Completed, Provisional, …)
-``row_key``         what makes the row unique within the batch; default: student number,
-                    else e-mail, else DID
-=================  ========================================================================
-
-At least one of ``email``, ``student_number`` and ``did`` per row. Unknown columns are
-refused (a misspelt column would silently drop data).
+The file's format and its row-by-row reading are in :mod:`.batch_csv`.
 
 How a run goes. The file is parsed and every row validated first (file-level problems
 reject the whole upload before anything is stored). The batch is found or created by its
@@ -41,36 +26,29 @@ by row, each row in its own savepoint, so that run's rows are skipped and the re
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-import json
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import col, select
+from sqlmodel import select
 
-from servicekit.errors import Conflict, Invalid, ServiceError, TooLarge
+from servicekit.errors import Conflict, Invalid
 
-from ..models import AuditEvent, Batch, Institution, IssuedCredential
+from ..models import Batch, Institution, IssuedCredential
 from ..models import Module as ModuleRow
-from ..schemas import LearnerIn, ResultIn, validate
-from . import audit, compose, institutions, issuance, keys, personal, status_lists, urls
+from . import audit, compose, institutions, issuance, keys, status_lists, urls
+from .batch_csv import Row, RowReport, _failed, parse_csv
+from .batch_store import _store_chunk, _Target
 from .context import IssuerContext
 from .grades import GRADE_TEXT, grade_problem
 
-COLUMNS = ("email", "student_number", "did", "grade", "awarded_date", "result_status", "row_key")
-IDENTITY_COLUMNS = ("email", "student_number", "did")
-_RESULT_FIELDS = {"grade": "grade", "awarded_date": "awarded_date", "status": "result_status"}
 CHUNK = 100
 """Rows per signing task: large enough to amortise inter-process overhead, small enough
 that storing can start while the rest is still being signed."""
@@ -80,139 +58,6 @@ RESERVE_CHUNK = 2000
 """Status slots claimed per transaction; each group's rows are signed once it commits."""
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass
-class Row:
-    line: int
-    row_key: str
-    learner: LearnerIn
-    result: ResultIn | None
-    row_hash: str
-
-
-@dataclass
-class RowReport:
-    row: int
-    row_key: str | None
-    status: str
-    """issued, already_issued, conflict, duplicate (asks for confirmation) or failed."""
-    credential_id: str | None = None
-    error: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"row": self.row, "row_key": self.row_key, "status": self.status}
-        if self.credential_id:
-            out["credential_id"] = self.credential_id
-        if self.error:
-            out["error"] = self.error
-        return out
-
-
-@dataclass
-class Parsed:
-    rows: list[Row] = field(default_factory=list)
-    failed: list[RowReport] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return len(self.rows) + len(self.failed)
-
-
-# --------------------------------------------------------------------------- parsing
-
-
-def parse_csv(data: bytes, *, max_rows: int) -> Parsed:
-    """Every row validated; a problem with the file itself is a 400 for the whole upload."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise Invalid("csv_encoding", "the CSV file must be UTF-8") from None
-    header_line = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=header_line.count)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        header = next(reader, None)
-        if not header or not any(cell.strip() for cell in header):
-            raise Invalid("csv_empty", "the CSV file has no header row")
-        columns = [cell.strip().lower().replace(" ", "_").replace("-", "_") for cell in header]
-        unknown = [c for c in columns if c not in COLUMNS]
-        if unknown:
-            raise Invalid(
-                "csv_unknown_column",
-                f"unknown column(s) {', '.join(map(repr, unknown))}; the columns are "
-                + ", ".join(COLUMNS),
-            )
-        if len(set(columns)) != len(columns):
-            raise Invalid("csv_duplicate_column", "a column appears twice")
-        if not set(columns) & set(IDENTITY_COLUMNS):
-            raise Invalid(
-                "csv_missing_column",
-                "the CSV needs at least one of the columns email, student_number, did",
-            )
-        parsed = Parsed()
-        seen: set[str] = set()
-        for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            if parsed.total >= max_rows:
-                raise TooLarge("batch_too_large", f"a batch may have at most {max_rows} rows")
-            line = reader.line_num
-            if len(values) != len(columns):
-                parsed.failed.append(
-                    _failed(line, None, "csv_row_shape", None, f"expected {len(columns)} fields")
-                )
-                continue
-            row = _row(line, dict(zip(columns, (v.strip() for v in values), strict=True)))
-            if isinstance(row, RowReport):
-                parsed.failed.append(row)
-            elif row.row_key in seen:
-                parsed.failed.append(
-                    _failed(line, row.row_key, "duplicate_row_key", "row_key", "seen earlier")
-                )
-            else:
-                seen.add(row.row_key)
-                parsed.rows.append(row)
-    except csv.Error as exc:
-        raise Invalid("csv_malformed", f"line {reader.line_num}: {exc}") from None
-    if parsed.total == 0:
-        raise Invalid("csv_empty", "the CSV file has no rows")
-    return parsed
-
-
-def _row(line: int, cells: dict[str, str]) -> Row | RowReport:
-    learner_data = {k: cells[k] for k in IDENTITY_COLUMNS if cells.get(k)}
-    result_data = {
-        name: cells[column] for name, column in _RESULT_FIELDS.items() if cells.get(column)
-    }
-    try:
-        learner = validate(LearnerIn, learner_data)
-        result = validate(ResultIn, result_data) if result_data else None
-    except ServiceError as exc:
-        first = (exc.extra.get("errors") or [{}])[0]
-        column = first.get("field", "")
-        column = _RESULT_FIELDS.get(column, column)
-        key = cells.get("row_key") or None
-        return _failed(line, key, "invalid_row", column or None, first.get("message", exc.detail))
-    row_key = cells.get("row_key") or learner.reference
-    if len(row_key) > 200:
-        return _failed(line, row_key[:200], "invalid_row", "row_key", "longer than 200")
-    digest = hashlib.sha256(
-        json.dumps(
-            [learner.model_dump(), result.model_dump(mode="json") if result else None],
-            sort_keys=True,
-        ).encode()
-    ).hexdigest()
-    return Row(line, row_key, learner, result, digest)
-
-
-def _failed(
-    line: int, row_key: str | None, code: str, column: str | None, message: str
-) -> RowReport:
-    error: dict[str, Any] = {"code": code, "message": message}
-    if column:
-        error["field"] = column
-    return RowReport(line, row_key, "failed", error=error)
 
 
 # --------------------------------------------------------------------------- running
@@ -317,12 +162,12 @@ def run(
         "rows_per_second": round(total / seconds, 1) if seconds > 0 else None,
     }
     with ctx.db.session() as session:
-        stored = session.get(Batch, batch.id)
-        assert stored is not None
-        stored.runs += 1
-        stored.last_run_at = ctx.now()
-        stored.last_report = summary
-        session.add(stored)
+        row = session.get(Batch, batch.id)
+        assert row is not None
+        row.runs += 1
+        row.last_run_at = ctx.now()
+        row.last_report = summary
+        session.add(row)
         audit.record(session, institution.id, actor, "batch.run", ctx.now(), details=summary)
     return {**summary, "rows": [r.to_dict() for r in reports]}
 
@@ -343,8 +188,8 @@ def _issued_elsewhere(
                 table.institution_id == institution.id,
                 table.module_id == module.id,
                 table.batch_id != batch.id,
-                col(table.row_hash).is_not(None),
-                col(table.revoked_at).is_(None),
+                table.row_hash.is_not(None),  # type: ignore[union-attr]
+                table.revoked_at.is_(None),  # type: ignore[union-attr]
             )
         ).all()
     return {row_hash: credential_id for row_hash, credential_id in found}
@@ -396,7 +241,6 @@ def _batch(
     ctx: IssuerContext, institution: Institution, module: ModuleRow, key: str, actor: str
 ) -> tuple[Batch, bool]:
     """The batch of this idempotency key, and whether this run created it."""
-    assert module.id is not None  # a stored row has its primary key
     for _ in range(2):
         with ctx.db.session() as session:
             batch = session.exec(
@@ -425,18 +269,6 @@ def _batch(
         except IntegrityError:
             continue  # created by a concurrent upload of the same batch: use that one
     raise Conflict("batch_conflict", "the batch could not be registered; try again")
-
-
-@dataclass(frozen=True)
-class _Target:
-    """What every stored row of one run shares."""
-
-    institution: Institution
-    module: ModuleRow
-    batch: Batch
-    generation: int
-    """The signing key's generation."""
-    actor: str
 
 
 def _issue_rows(
@@ -637,142 +469,3 @@ class _Signer:
         for future in self.futures:
             if future is not None:
                 future.cancel()
-
-
-def _store_chunk(
-    connection: Connection,
-    ctx: IssuerContext,
-    target: _Target,
-    rows: list[Row],
-    outcomes: list[compose.Outcome],
-    slots: dict[str, status_lists.Slot],
-    unused: list[str],
-) -> list[RowReport]:
-    """Store one signed chunk; the rows' reports. Ids whose slot is not used go to
-    ``unused``."""
-    reports: list[RowReport] = []
-    signed: list[compose.Outcome] = []
-    for outcome in outcomes:
-        if outcome.ok:
-            signed.append(outcome)
-            continue
-        unused.append(outcome.credential_id)
-        error = {"code": outcome.code, "message": outcome.message}
-        if outcome.field:
-            error["field"] = outcome.field
-        row = rows[outcome.row]
-        reports.append(RowReport(row.line, row.row_key, "failed", error=error))
-    statuses = _store_signed(connection, ctx, target, rows, signed, slots)
-    for outcome in signed:
-        row = rows[outcome.row]
-        status = statuses[outcome.credential_id]
-        if status != "issued":
-            unused.append(outcome.credential_id)
-        issued_id = outcome.credential_id if status == "issued" else None
-        reports.append(RowReport(row.line, row.row_key, status, credential_id=issued_id))
-    return reports
-
-
-def _store_signed(
-    connection: Connection,
-    ctx: IssuerContext,
-    target: _Target,
-    rows: list[Row],
-    signed: list[compose.Outcome],
-    slots: dict[str, status_lists.Slot],
-) -> dict[str, str]:
-    """Credential id → ``issued`` or ``already_issued``, in one transaction for the chunk.
-
-    The credentials and their audit events go in as two parameter lists (an
-    ``executemany``: one short statement prepared once, the rows pipelined) and the chunk
-    is committed once — an fsync on PostgreSQL — instead of four statements and a
-    savepoint per row. Rows stored by earlier runs were left out before signing, so a
-    duplicate here means a concurrent run of the same batch stored some of these rows
-    meanwhile; then the chunk is rolled back and stored again row by row, each row in its
-    own savepoint, and the rows the other run won are reported ``already_issued``.
-    """
-    if not signed:
-        return {}
-    now = ctx.now()
-    records = [_record(ctx, target, rows[o.row], o, slots[o.credential_id], now) for o in signed]
-    try:
-        with connection.begin():
-            # SQLModel sets __table__ on table models when the class is made; its type hints
-            # do not declare it
-            connection.execute(insert(IssuedCredential.__table__), records)  # type: ignore[attr-defined]
-            connection.execute(
-                insert(AuditEvent.__table__),  # type: ignore[attr-defined]
-                _issue_events(target, now, [o.credential_id for o in signed]),
-            )
-    except IntegrityError:
-        with connection.begin():
-            return {r["credential_id"]: _store_record(connection, target, r) for r in records}
-    return {o.credential_id: "issued" for o in signed}
-
-
-def _record(
-    ctx: IssuerContext,
-    target: _Target,
-    row: Row,
-    outcome: compose.Outcome,
-    slot: status_lists.Slot,
-    now: datetime,
-) -> dict[str, Any]:
-    """The ``issued_credentials`` row of one signed batch row."""
-    # keyed hash + sealed value, never the plain student number or e-mail (H-9d)
-    ref, sealed = personal.protect_ref(ctx.keystore, target.institution.id, row.learner.reference)
-    return {
-        "credential_id": outcome.credential_id,
-        "institution_id": target.institution.id,
-        "module_id": target.module.id,
-        "learner_ref": ref,
-        "learner_sealed": sealed,
-        "learner_alt_ref": personal.protect_ref(
-            ctx.keystore, target.institution.id, issuance.alt_reference(row.learner)
-        )[0],
-        "holder_did": row.learner.did,
-        "document": outcome.document,
-        "status_list_id": slot.list_id,
-        "status_index": slot.index,
-        "key_generation": target.generation,
-        "source": "batch",
-        "batch_id": target.batch.id,
-        # a keyed hash, unique within the batch like the key (the key is a student number
-        # or e-mail by default); look-ups go by credential id, so a KEK change is harmless
-        "row_key": personal.ref_hash(
-            ctx.keystore, target.institution.id, f"row:{target.batch.id}:{row.row_key}"
-        ),
-        "row_hash": row.row_hash,
-        "issued_at": now,
-        "suspended": False,
-    }
-
-
-def _issue_events(
-    target: _Target, now: datetime, credential_ids: list[str]
-) -> list[dict[str, Any]]:
-    """The ``credential.issue`` audit rows, written in the same transaction as the
-    credentials they describe."""
-    return audit.event_rows(
-        target.institution.id,
-        target.actor,
-        "credential.issue",
-        now,
-        credential_ids,
-        {"source": "batch", "module": target.module.id, "batch": target.batch.id},
-    )
-
-
-def _store_record(connection: Connection, target: _Target, record: dict[str, Any]) -> str:
-    """One row, one savepoint: the credential and its audit event, or nothing."""
-    try:
-        with connection.begin_nested():
-            # __table__: set by SQLModel at class creation, not in its type hints (as above)
-            connection.execute(insert(IssuedCredential.__table__), record)  # type: ignore[attr-defined]
-            connection.execute(
-                insert(AuditEvent.__table__),  # type: ignore[attr-defined]
-                _issue_events(target, record["issued_at"], [record["credential_id"]]),
-            )
-    except IntegrityError:
-        return "already_issued"  # a concurrent run of the same batch stored this row key
-    return "issued"

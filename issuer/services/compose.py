@@ -17,20 +17,21 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from credentials import disclosure
-from credentials.errors import MicrocredError, SchemaError
-from credentials.keys import Multikey
-from credentials.microcredential import (
+from credentials import (
     Alignment,
     IssuerProfile,
     Learner,
+    MicrocredError,
     ModuleDefinition,
+    Multikey,
     QualityAssurance,
     Result,
+    SchemaError,
     build_credential,
+    disclosure,
+    sign,
+    validate_microcredential,
 )
-from credentials.proofs import sign
-from credentials.schema import validate_microcredential
 
 from . import module_images
 

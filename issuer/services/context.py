@@ -14,10 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
 from multiprocessing.context import BaseContext
 
-from credentials.dids import DidResolver
-from credentials.fetch import FetchPolicy, SafeFetcher
-from credentials.keys import Multikey
-from credentials.keystore import Keystore
+from credentials import DidResolver, FetchPolicy, Keystore, Multikey, SafeFetcher
 from servicekit.db import Database
 
 from ..config import Settings

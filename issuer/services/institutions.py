@@ -15,8 +15,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from credentials.errors import MicrocredError
-from credentials.microcredential import COUNTRY_NAMES, IssuerProfile
+from credentials import COUNTRY_NAMES, IssuerProfile, MicrocredError
 from servicekit.errors import Conflict, NotFound, Unprocessable
 
 from ..models import Institution

@@ -27,9 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from contexts import DATA_INTEGRITY_V2
-from credentials.errors import MicrocredError, SchemaError
-from credentials.keys import Multikey
-from credentials.model import check_credential, is_url
+from credentials import MicrocredError, Multikey, SchemaError, check_credential, is_url
 from servicekit.errors import Conflict, Invalid, NotFound, Unprocessable
 
 from ..models import IdempotentRequest, Institution, IssuedCredential

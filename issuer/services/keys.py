@@ -29,8 +29,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from contexts import DID_V1, MULTIKEY_V1
-from credentials.keys import Multikey, normalise_algorithm
-from credentials.keystore import KeystoreError
+from credentials import KeystoreError, Multikey, normalise_algorithm
 from servicekit.db import rowcount
 from servicekit.errors import Busy, Conflict, NotFound
 

@@ -29,7 +29,7 @@ from typing import Any
 from PIL import Image, UnidentifiedImageError
 from sqlmodel import col, select
 
-from credentials.microcredential import ModuleDefinition
+from credentials import ModuleDefinition
 from servicekit.errors import Invalid, NotFound, TooLarge, Unprocessable
 
 from ..models import Institution, ModuleImage

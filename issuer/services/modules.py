@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from credentials.errors import SchemaError
+from credentials import SchemaError
 from servicekit.errors import Conflict, NotFound, Unprocessable
 
 from ..models import Institution

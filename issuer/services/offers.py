@@ -1,4 +1,5 @@
-"""OpenID4VCI 1.0, pre-authorised code flow, ``ldp_vc`` (see shared/reference/protocols.md §1).
+"""OpenID4VCI 1.0, pre-authorised code flow, ``ldp_vc`` (docs/issuer.md, "OpenID4VCI";
+https://openid.net/specs/openid-4-verifiable-credential-issuance-1_0.html §3.5, §6-§8).
 
 The institution creates an *offer* for a pending issuance (a module, a learner, a result);
 the learner scans its QR code; the wallet fetches the offer, the issuer metadata and the
@@ -38,7 +39,8 @@ from urllib.parse import quote
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from credentials.microcredential import CONTEXT, CREDENTIAL_TYPE
+from credentials import CREDENTIAL_TYPE
+from credentials import MICROCREDENTIAL_CONTEXT as CONTEXT
 from servicekit.db import rowcount
 from servicekit.errors import (
     Conflict,
@@ -390,36 +392,17 @@ def qr(ctx: IssuerContext, institution: Institution, handle: str, kind: str) -> 
     return qr_png(uri) if kind == "png" else qr_svg(uri)
 
 
-# The protocol steps after the offer live in ``oid4vci_flow``; imported last (it reads the
-# helpers above) and re-exported, so callers keep saying ``offers.token`` and so on.
-from .oid4vci_flow import (  # noqa: E402
-    DELIVERED_STATES,
-    NOTIFICATION_STATES,
-    credential,
-    nonce,
-    notification,
-    sweep_stuck,
-    token,
-)
-
 __all__ = [
-    "DELIVERED_STATES",
-    "NOTIFICATION_STATES",
     "OAuthError",
     "authorization_server_metadata",
     "by_handle",
     "cancel",
     "create",
-    "credential",
     "describe",
     "get",
     "issuer_id",
     "issuer_metadata",
     "links",
-    "nonce",
-    "notification",
     "offer_json",
     "qr",
-    "sweep_stuck",
-    "token",
 ]

@@ -12,8 +12,7 @@ from typing import Any
 from sqlalchemy import delete, update
 from sqlmodel import col, select
 
-from credentials.errors import MicrocredError
-from credentials.jose import verify_jwt
+from credentials import MicrocredError, verify_jwt
 from servicekit.db import rowcount
 from servicekit.errors import (
     Invalid,

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from credentials.keystore import Keystore
+from credentials import Keystore
 from servicekit.db import rowcount
 
 from ..models import IssuedCredential, Offer

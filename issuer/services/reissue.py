@@ -45,8 +45,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
-from credentials import disclosure
-from credentials.errors import MicrocredError
+from credentials import MicrocredError, disclosure
 from servicekit.db import rowcount
 from servicekit.errors import Busy, Conflict, ServiceError, Unprocessable
 

@@ -23,18 +23,20 @@ import threading
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from credentials.errors import MicrocredError
-from credentials.jose import _did_key, decode_unverified
-from credentials.keys import Multikey
-from credentials.sdjwt import jose, vc
-from credentials.sdjwt.status import (
-    INVALID,
-    SUSPENDED,
+from credentials import TOKEN_STATUS_INVALID as INVALID
+from credentials import TOKEN_STATUS_SUSPENDED as SUSPENDED
+from credentials import (
+    MicrocredError,
+    Multikey,
+    StatusList,
     TokenStatusList,
-    sign_status_list,
-    status_reference,
+    decode_unverified,
+    resolve_jwt_key,
 )
-from credentials.status_list import StatusList
+from credentials import sdjwt_jose as jose
+from credentials import sdjwt_vc as vc
+from credentials import sign_token_status_list as sign_status_list
+from credentials import token_status_reference as status_reference
 from servicekit.errors import Invalid, NotFound
 
 from ..models import Institution, StatusBitstring
@@ -122,7 +124,8 @@ def holder_jwk(ctx: IssuerContext, proof_jwt: str) -> dict[str, str]:
     if isinstance(header.get("jwk"), dict):
         return jose.jwk_of(jose.key_from_jwk(header["jwk"]))
     try:
-        return jose.jwk_of(_did_key(header.get("kid"), ctx.holder_resolver, "authentication"))
+        key = resolve_jwt_key(header.get("kid"), ctx.holder_resolver, "authentication")
+        return jose.jwk_of(key)
     except MicrocredError as exc:  # verified a moment ago; only a vanished did:web gets here
         raise Invalid("invalid_proof", exc.message) from None
 

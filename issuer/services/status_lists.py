@@ -43,14 +43,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
-from credentials.proofs import sign
-from credentials.status_list import (
-    MIN_LENGTH,
-    StatusList,
-    StatusPurpose,
-    status_entry,
-    status_list_credential,
-)
+from credentials import STATUS_LIST_MIN_LENGTH as MIN_LENGTH
+from credentials import StatusList, StatusPurpose, sign, status_entry, status_list_credential
 from servicekit.db import rowcount
 from servicekit.errors import Busy, Conflict, NotFound, Unprocessable
 
@@ -152,34 +146,6 @@ def release_claims(session: Session, claims: Sequence[tuple[str, Slot]]) -> None
         row = session.get(StatusSlot, (slot.list_id, slot.index))
         if row is not None and row.credential_id == credential_id:
             session.delete(row)
-
-
-def release(session: Session, institution: Institution, credential_ids: Sequence[str]) -> None:
-    """Give back this institution's slots of credentials that were never issued.
-
-    An id that was stored after all (a concurrent run of the same batch won the row, with
-    the same deterministic id) keeps its slot.
-    """
-    for start in range(0, len(credential_ids), _CHUNK):
-        chunk = list(credential_ids[start : start + _CHUNK])
-        issued = set(
-            session.exec(
-                select(IssuedCredential.credential_id).where(
-                    IssuedCredential.institution_id == institution.id,
-                    col(IssuedCredential.credential_id).in_(chunk),
-                )
-            ).all()
-        )
-        chunk = [cid for cid in chunk if cid not in issued]
-        for slot in session.exec(
-            select(StatusSlot)
-            .join(StatusListRow, col(StatusListRow.id) == col(StatusSlot.list_id))
-            .where(
-                StatusListRow.institution_id == institution.id,
-                col(StatusSlot.credential_id).in_(chunk),
-            )
-        ).all():
-            session.delete(slot)
 
 
 def _newest_open(session: Session, institution: Institution) -> StatusListRow | None:
@@ -546,12 +512,3 @@ def _etag(
     # the validity is part of the tag: a re-signed list (same bits, new window) is new
     stamp = int(until.timestamp()) if until is not None else 0
     return f'W/"{list_id}-{purpose}-{row.version}-{key_row.generation}-{stamp}"'
-
-
-def read_bit(ctx: IssuerContext, list_id: str, purpose: str, index: int) -> int:
-    """The current bit (for tests and the admin view)."""
-    with ctx.db.session() as session:
-        row = session.get(StatusBitstring, (list_id, purpose))
-        if row is None:
-            raise NotFound("unknown_status_list", f"no status list {list_id}")
-        return StatusList.decode(row.encoded_list).get(index)

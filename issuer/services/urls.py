@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from credentials.dids import did_web_from_url
+from credentials import did_web_from_url
 
 
 def institution_base(public_url: str, slug: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from credentials.microcredential import MicrocredentialView
+from credentials import MicrocredentialView
 
 from .formatting import format_date, format_number
 from .i18n import Translator

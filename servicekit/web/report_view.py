@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from credentials.report import VerificationReport
+from credentials import VerificationReport
 
 from .formatting import format_text
 from .i18n import Translator

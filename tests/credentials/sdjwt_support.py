@@ -14,7 +14,7 @@ from credentials.errors import FetchError
 from credentials.keys import Multikey
 from credentials.sdjwt import jose, vc
 from credentials.sdjwt.status import TokenStatusList, sign_status_list, status_reference
-from tests.credentials.microcred_samples import sample_credential
+from microcred.samples import sample_credential
 
 ISS = "https://issuer.example.nl/hbo"
 STATUS_URI = "https://issuer.example.nl/hbo/status/token-list/1"

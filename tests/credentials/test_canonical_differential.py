@@ -45,14 +45,14 @@ from credentials.dids import DidResolver
 from credentials.documents import DocumentLoader
 from credentials.keys import Multikey
 from credentials.proofs import sign, verify_proofs
+from interop.reference import ReferenceImplementation, ReferenceImplementationError
+from microcred.samples import sample_credential
 from tests.credentials.credential_strategies import (
     document_batches,
     documents,
     with_issuer,
 )
-from tests.credentials.microcred_samples import sample_credential
 from tests.interop import conftest as interop_fixtures
-from tests.interop.reference import ReferenceImplementation, ReferenceImplementationError
 
 MIN_DOCUMENTS = 1000
 BATCH = 4
@@ -67,6 +67,10 @@ LOADER = DocumentLoader()
 # MICROCRED_REQUIRE_INTEROP is set, as in CI)
 reference = interop_fixtures.reference
 SUPPRESSED = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much]
+
+
+#: jsonld.js / rdf-canonize's refusal of a graph that needs too much N-degree hashing
+WORK_LIMIT = "Maximum deep iterations exceeded"
 
 
 def differential_settings(max_examples: int) -> settings:
@@ -150,7 +154,7 @@ class ReferenceChecker:
         try:
             theirs = self.reference.canonize(document)
         except ReferenceImplementationError as exc:
-            if "Maximum deep iterations exceeded" not in str(exc):
+            if WORK_LIMIT not in str(exc):
                 raise
             # rdf-canonize's poison-graph guard, not a disagreement (KNOWN_DIVERGENCES)
             self.counts["reference work limit"] += 1
@@ -170,9 +174,21 @@ class ReferenceChecker:
         now = credential["validFrom"]
         ours = sign(credential, key, created=CREATED)
         verified, error = self.reference.verify(ours, now=now)
+        if not verified and WORK_LIMIT in str(error):
+            # the same poison-graph guard as in _compare: the keys are fresh each run and
+            # the issuer's IRI enters the blank-node hashes, so whether a document with many
+            # identical blank nodes trips it varies from run to run; not a disagreement
+            self.counts["signing work limit"] += 1
+            return
         if not verified:
             self.failures.append(f"signed here, refused there: {error}\n{json.dumps(ours)[:4000]}")
-        theirs = self.reference.sign(credential, key.to_secret_dict(), created=CREATED)
+        try:
+            theirs = self.reference.sign(credential, key.to_secret_dict(), created=CREATED)
+        except ReferenceImplementationError as exc:
+            if WORK_LIMIT not in str(exc):
+                raise
+            self.counts["signing work limit"] += 1
+            return
         checks, keys = verify_proofs(theirs, resolver=self.resolver, purpose="assertionMethod")
         if not keys or any(check.outcome != "passed" for check in checks):
             self.failures.append(

@@ -40,9 +40,7 @@ class RotatingFetcher:
         with self._lock:
             self.hits += 1
         time.sleep(self.delay)
-        methods = [
-            {"id": f"{DID}#{k}", "type": "Multikey", "controller": DID} for k in self.keys
-        ]
+        methods = [{"id": f"{DID}#{k}", "type": "Multikey", "controller": DID} for k in self.keys]
         return {
             "id": DID,
             "verificationMethod": methods,

@@ -44,15 +44,21 @@ def config_of(document: dict[str, Any]) -> dict[str, Any]:
 
 
 def verify(document: dict[str, Any]) -> tuple[list[Any], list[Multikey]]:
-    return verify_proofs(
-        document, resolver=DidResolver(), purpose="assertionMethod", loader=LOADER
-    )
+    return verify_proofs(document, resolver=DidResolver(), purpose="assertionMethod", loader=LOADER)
 
 
 def proof_outcome(document: dict[str, Any]) -> tuple[str, str]:
     checks, _ = verify(document)
     last = [c for c in checks if c.id == "proof"][-1]
     return last.outcome, last.code or ""
+
+
+def proof_message(document: dict[str, Any]) -> str:
+    """Every failure is the one code ``invalid_proof``; the message names the reason."""
+    checks, _ = verify(document)
+    last = [c for c in checks if c.id == "proof"][-1]
+    assert (last.outcome, last.code) == ("failed", "invalid_proof")
+    return last.message
 
 
 # --- the W3C vectors ---------------------------------------------------------------------
@@ -62,9 +68,7 @@ def proof_outcome(document: dict[str, Any]) -> tuple[str, str]:
 def test_base_transformation_reproduces_the_vectors(case: str) -> None:
     signed = vec(case, "addSignedSDBase.json")
     pointers = [p["pointer"] for p in vec(case, "addPointerValues.json")]
-    groups = sd.canonicalize_and_group(
-        unsecured(signed), HMAC_KEY, {"mandatory": pointers}, LOADER
-    )
+    groups = sd.canonicalize_and_group(unsecured(signed), HMAC_KEY, {"mandatory": pointers}, LOADER)
     assert groups.nquads == vec(case, "addBaseDocHMACCanon.json")
     transform = vec(case, "addBaseTransform.json")
     assert transform["mandatoryPointers"] == pointers
@@ -190,14 +194,14 @@ def test_sign_derive_verify_round_trip_hides_what_was_not_chosen() -> None:
 def test_an_altered_disclosed_value_fails_naming_the_statement() -> None:
     reveal = sd.derive(base_credential(), ["/credentialSubject/birthCountry"], LOADER)
     reveal["credentialSubject"]["birthCountry"] = "Nederland"
-    assert proof_outcome(reveal) == ("failed", "sd_statement_signature")
+    assert "Nederland" in proof_message(reveal)
 
 
 def test_a_disclosed_value_moved_to_another_credential_fails() -> None:
     alice = sd.derive(base_credential(givenName="ALICE"), ["/credentialSubject/givenName"], LOADER)
     bob = sd.derive(base_credential(givenName="BOB"), ["/credentialSubject/givenName"], LOADER)
     bob["credentialSubject"]["givenName"] = alice["credentialSubject"]["givenName"]
-    assert proof_outcome(bob) == ("failed", "sd_statement_signature")
+    assert "does not match its signature" in proof_message(bob)
     # and Alice's whole proof on Bob's revealed statements does not verify either
     moved = {**unsecured(bob), "proof": alice["proof"]}
     moved["credentialSubject"]["givenName"] = "BOB"
@@ -207,15 +211,14 @@ def test_a_disclosed_value_moved_to_another_credential_fails() -> None:
 def test_a_removed_mandatory_field_fails_naming_the_base_signature() -> None:
     reveal = sd.derive(base_credential(), ["/credentialSubject/birthCountry"], LOADER)
     del reveal["validFrom"]
-    outcome, code = proof_outcome(reveal)
     # the mandatory statement is gone: the statement count no longer matches the proof
-    assert (outcome, code) == ("failed", "sd_signature_count")
+    assert "statements" in proof_message(reveal)
 
 
 def test_a_changed_mandatory_field_fails_naming_the_base_signature() -> None:
     reveal = sd.derive(base_credential(), [], LOADER)
     reveal["validFrom"] = "2020-01-01T00:00:00Z"
-    assert proof_outcome(reveal) == ("failed", "sd_base_signature")
+    assert "base signature" in proof_message(reveal)
 
 
 # --- bad input: a code, never an exception --------------------------------------------------
@@ -262,28 +265,39 @@ def _u(data: bytes) -> str:
 def test_a_proof_value_that_is_not_the_expected_cbor_fails_with_a_code(
     value: str, code: str
 ) -> None:
+    parse = sd.parse_base if value.startswith(_u(sd.BASE_HEADER)) else sd.parse_derived
+    with pytest.raises(sd.SdError) as caught:
+        parse(value)
+    assert caught.value.code == code
+    # the verifier is opaque about it: one code, and not a word about the encoding
     reveal = vec("employ", "derivedRevealDocument.json")
-    assert proof_outcome(_with_value(reveal, value)) == ("failed", code)
+    message = proof_message(_with_value(reveal, value))
+    assert "CBOR" not in message and "base64" not in message
+
+
+def test_a_byte_appended_to_the_proof_value_is_refused() -> None:
+    """cbor2 ignores trailing bytes; the proof value must not have two encodings."""
+    reveal = vec("employ", "derivedRevealDocument.json")
+    value = reveal["proof"]["proofValue"]
+    longer = _u(base64.urlsafe_b64decode(value[1:] + "=" * (-len(value[1:]) % 4)) + b"\0")
+    with pytest.raises(sd.SdError) as caught:
+        sd.parse_derived(longer)
+    assert caught.value.code == "sd_proof_value_cbor"
+    proof_message(_with_value(reveal, longer))
 
 
 def test_mandatory_indexes_pointing_at_nothing_fail_with_a_code() -> None:
     reveal = vec("employ", "derivedRevealDocument.json")
     derived = sd.parse_derived(reveal["proof"]["proofValue"])
     derived.mandatory_indexes = [0, 4, 99, 5]
-    assert proof_outcome(_with_value(reveal, sd.serialize_derived(derived))) == (
-        "failed",
-        "sd_mandatory_index",
-    )
+    proof_message(_with_value(reveal, sd.serialize_derived(derived)))
 
 
 def test_a_label_map_missing_a_blank_node_fails_with_a_code() -> None:
     reveal = vec("employ", "derivedRevealDocument.json")
     derived = sd.parse_derived(reveal["proof"]["proofValue"])
     derived.label_map.pop("c14n1")
-    assert proof_outcome(_with_value(reveal, sd.serialize_derived(derived))) == (
-        "failed",
-        "sd_label_map_incomplete",
-    )
+    proof_message(_with_value(reveal, sd.serialize_derived(derived)))
 
 
 def test_a_base_proof_with_too_many_mandatory_pointers_is_refused() -> None:
@@ -325,7 +339,7 @@ def test_the_verifier_report_names_what_the_learner_withheld() -> None:
     from credentials.disclosure import mandatory_pointers, selective_pointers
     from credentials.microcredential import Learner
     from credentials.verify import Verifier
-    from tests.credentials.microcred_samples import HBO, sample_credential
+    from microcred.samples import HBO, sample_credential
 
     issuer = Multikey.generate("P-256")
     unsigned = sample_credential(
@@ -338,9 +352,10 @@ def test_the_verifier_report_names_what_the_learner_withheld() -> None:
         cryptosuite="ecdsa-sd-2023",
         mandatory_pointers=mandatory_pointers(unsigned),
     )
-    assert Verifier().verify_credential(base, check_status=False).outcome_of(
-        "selective_disclosure"
-    ) is None  # nothing withheld in the base credential
+    assert (
+        Verifier().verify_credential(base, check_status=False).outcome_of("selective_disclosure")
+        is None
+    )  # nothing withheld in the base credential
     reveal = sd.derive(base, selective_pointers(unsigned, set()), DocumentLoader())
     report = Verifier().verify_credential(reveal, check_status=False)
     assert report.verified, report.to_dict()

@@ -17,8 +17,7 @@ from credentials.evidence import (
     evidence_refs,
 )
 from credentials.model import _digest_problem
-
-from .microcred_samples import MBO, WO, module, sample_credential
+from microcred.samples import MBO, WO, module, sample_credential
 
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 

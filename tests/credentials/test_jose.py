@@ -35,9 +35,11 @@ def test_alg_none_and_garbage_are_refused() -> None:
     import base64
     import json
 
-    none_header = base64.urlsafe_b64encode(
-        json.dumps({"alg": "none", "kid": key.id}).encode()
-    ).rstrip(b"=").decode()
+    none_header = (
+        base64.urlsafe_b64encode(json.dumps({"alg": "none", "kid": key.id}).encode())
+        .rstrip(b"=")
+        .decode()
+    )
     with pytest.raises(InvalidProof):
         verify_jwt(none_header + "." + token.split(".")[1] + ".", DidResolver())
     with pytest.raises(MalformedInput):

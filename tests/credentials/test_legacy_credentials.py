@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from credentials.microcredential import read_microcredential
 from credentials.setup import default_verifier
+from microcred.samples import DATA_WRANGLING, NVAO, sample_credential
 
 from ..conftest import load_fixture
-from .microcred_samples import DATA_WRANGLING, NVAO, sample_credential
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

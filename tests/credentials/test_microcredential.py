@@ -30,9 +30,7 @@ from credentials.microcredential import (
     identity_matches,
     read_microcredential,
 )
-
-from ..conftest import FIXTURES, load_fixture
-from .microcred_samples import (
+from microcred.samples import (
     AWARDED,
     DATA_WRANGLING,
     HBO,
@@ -42,6 +40,8 @@ from .microcred_samples import (
     module,
     sample_credential,
 )
+
+from ..conftest import FIXTURES, load_fixture
 
 VOCAB = "https://w3id.org/microcred/vocab#"
 VAGUE = (
@@ -197,10 +197,14 @@ OB_VOCAB = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#"
 
 def test_the_default_shape_uses_only_the_vc2_and_ob_contexts() -> None:
     credential = sample_credential()
-    assert credential["@context"] == list(DEFAULT_CONTEXT) == [
-        "https://www.w3.org/ns/credentials/v2",
-        "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
-    ]
+    assert (
+        credential["@context"]
+        == list(DEFAULT_CONTEXT)
+        == [
+            "https://www.w3.org/ns/credentials/v2",
+            "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json",
+        ]
+    )
     assert contexts.MICROCRED_V1 not in json.dumps(credential)
 
 

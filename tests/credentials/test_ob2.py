@@ -117,9 +117,7 @@ def test_a_badgeclass_of_another_issuer_is_refused(host: BadgeHost, dev: Verifie
     assert outcome(report, "badge_class") == ("failed", "ob2_link_mismatch")
 
 
-@pytest.mark.parametrize(
-    "how", ["revoked_flag", "revocation_list", "gone"], ids=lambda how: how
-)
+@pytest.mark.parametrize("how", ["revoked_flag", "revocation_list", "gone"], ids=lambda how: how)
 def test_a_revoked_assertion_is_refused(host: BadgeHost, dev: Verifier, how: str) -> None:
     assertion = host.publish_edubadges()
     if how == "revoked_flag":
@@ -260,9 +258,9 @@ def _signed_setup(host: BadgeHost, key: Any, alg: str) -> dict[str, Any]:
 @pytest.mark.parametrize("alg", ["RS256", "ES256"])
 def test_a_signed_assertion_verifies(host: BadgeHost, dev: Verifier, alg: str) -> None:
     key = (
-        rsa.generate_private_key(65537, 2048) if alg == "RS256" else ec.generate_private_key(
-            ec.SECP256R1()
-        )
+        rsa.generate_private_key(65537, 2048)
+        if alg == "RS256"
+        else ec.generate_private_key(ec.SECP256R1())
     )
     assertion = _signed_setup(host, key, alg)
     jws = sign_ob2(assertion, key, alg=alg)
@@ -359,6 +357,8 @@ def test_profile_required_is_not_met_by_an_ob2_badge(host: BadgeHost) -> None:
     report = strict.verify_credential(host.publish_edubadges(), now=NOW)
     assert [(c.id, c.code) for c in report.failed] == [("policy", "policy_profile_required")]
     assert outcome(report, "proof") == ("passed", "ob2_hosted")
-    assert default_verifier(allow_insecure=True).verify_credential(
-        host.publish_edubadges(), now=NOW
-    ).verified
+    assert (
+        default_verifier(allow_insecure=True)
+        .verify_credential(host.publish_edubadges(), now=NOW)
+        .verified
+    )

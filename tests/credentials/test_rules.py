@@ -17,8 +17,7 @@ from credentials.microcredential import (
     read_microcredential,
 )
 from credentials.rules import Route, evaluate, load_route
-
-from .microcred_samples import FOREIGN, HBO, KWALITEITSKADER, MBO, WO, module, sample_credential
+from microcred.samples import FOREIGN, HBO, KWALITEITSKADER, MBO, WO, module, sample_credential
 
 ROUTES = Path(__file__).resolve().parents[2] / "docs" / "examples" / "routes"
 NOW = datetime(2026, 3, 1, tzinfo=UTC)

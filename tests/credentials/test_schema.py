@@ -15,8 +15,7 @@ from credentials.schema import (
     microcredential_schema,
     validate_microcredential,
 )
-
-from .microcred_samples import legacy_credential, sample_credential
+from microcred.samples import legacy_credential, sample_credential
 
 Mutation = Callable[[dict[str, Any]], None]
 

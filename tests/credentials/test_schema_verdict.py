@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from credentials.schema import _validator, _verdict, microcredential_problems
+from microcred.samples import sample_credential
 
 from .credential_strategies import base_credentials
-from .microcred_samples import sample_credential
 
 REPLACEMENTS: list[Any] = [None, "", " ", "\t\n", 0, -1, 2.5, True, [], {}, ["x"], "x", "NL"]
 

@@ -13,7 +13,7 @@ from credentials.keys import Multikey
 from credentials.microcredential import read_microcredential
 from credentials.sdjwt import core, jose, vc
 from credentials.sdjwt.status import INVALID, SUSPENDED, TokenStatusList
-from tests.credentials.microcred_samples import sample_credential
+from microcred.samples import sample_credential
 from tests.credentials.sdjwt_support import AUDIENCE, SdJwtIssuer
 
 

@@ -810,9 +810,7 @@ def test_1edtech_revocation_list_entry_with_revoked_true_or_false(
     """VCRL 1.0 (the method OB 3.0 § "OpenBadgeCredential Verification" defers to): a
     listed credential is revoked when its entry's ``revoked`` is true or omitted; an entry
     with ``revoked: false`` (reinstated) is not a revocation."""
-    revoked = server.serve(
-        "/revoked", revocation_list({"id": CREDENTIAL_ID, "revoked": True})
-    )
+    revoked = server.serve("/revoked", revocation_list({"id": CREDENTIAL_ID, "revoked": True}))
     check = only(run(edtech_credential(revoked), fetcher, cache))
     assert (check.outcome, check.code) == ("failed", "revoked")
     reinstated = server.serve(

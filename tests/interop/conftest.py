@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.interop.outside import OutsideStacks
-from tests.interop.reference import (
+from interop.reference import (
     ReferenceImplementation,
     ReferenceImplementationError,
     available,
     ensure_installed,
     node_executable,
 )
+from tests.interop.outside import OutsideStacks
 from tests.interop.tls import LocalTls, make_local_tls
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from tests.interop.reference import INTEROP_DIR, ReferenceImplementation
+from interop.reference import INTEROP_DIR, ReferenceImplementation
 
 OUTSIDE_SCRIPT = INTEROP_DIR / "outside.mjs"
 

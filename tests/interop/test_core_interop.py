@@ -12,8 +12,8 @@ from credentials.keys import Multikey
 from credentials.microcredential import Learner
 from credentials.proofs import sign
 from credentials.verify import Verifier, create_presentation
-from tests.credentials.microcred_samples import HBO, sample_credential
-from tests.interop.reference import ReferenceImplementation
+from interop.reference import ReferenceImplementation
+from microcred.samples import HBO, sample_credential
 
 pytestmark = pytest.mark.interop
 

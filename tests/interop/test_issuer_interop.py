@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.interop.reference import REPO_ROOT, ReferenceImplementation
+from interop.reference import REPO_ROOT, ReferenceImplementation
 from tests.issuer.support import build_app, make_institution, module_spec, unsigned_badge
 from tests.support.servers import free_port, live_server
 

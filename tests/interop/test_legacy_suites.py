@@ -17,7 +17,7 @@ import pytest
 from credentials.dids import DidResolver
 from credentials.keys import Multikey
 from credentials.proofs import sign, verify_proofs
-from tests.interop.reference import ReferenceImplementation
+from interop.reference import ReferenceImplementation
 
 pytestmark = pytest.mark.interop
 

@@ -26,9 +26,9 @@ from fastapi.testclient import TestClient
 from credentials.did_jwk import did_jwk_for
 from credentials.keys import Multikey
 from credentials.verify import create_presentation
+from interop.reference import REPO_ROOT, node_executable
 from servicekit.migrations import upgrade
 from servicekit.tokens import token_hash
-from tests.interop.reference import REPO_ROOT, node_executable
 from tests.issuer.support import build_app, make_institution, module_spec, verifier
 from tests.support.databases import fresh_database
 from tests.support.servers import free_port, live_server

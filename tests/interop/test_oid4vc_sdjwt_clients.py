@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.interop.reference import REPO_ROOT
+from interop.reference import REPO_ROOT
 from tests.interop.test_oid4vc_clients import (  # noqa: F401  (fixtures)
     LiveIssuer,
     issuer,

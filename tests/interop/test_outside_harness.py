@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from interop.reference import ReferenceImplementationError
 from tests.interop.outside import OutsideStacks
-from tests.interop.reference import ReferenceImplementationError
 
 pytestmark = pytest.mark.interop
 

@@ -23,9 +23,9 @@ from typing import Any
 import pytest
 
 from credentials.setup import default_verifier
+from interop.reference import REPO_ROOT
 from servicekit.migrations import upgrade
 from tests.interop.outside import OutsideStacks
-from tests.interop.reference import REPO_ROOT
 from tests.interop.tls import LocalTls, microcred_verifier, static_https_server
 from tests.support.servers import free_port
 from verifier.config import Settings

@@ -13,12 +13,12 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import fixture_text, load_fixture
-from tests.interop.reference import (
+from interop.reference import (
     ReferenceImplementation,
     ReferenceImplementationError,
     ReferenceProcessError,
 )
+from tests.conftest import fixture_text, load_fixture
 
 pytestmark = pytest.mark.interop
 

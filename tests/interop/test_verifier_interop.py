@@ -24,8 +24,8 @@ from credentials.microcredential import (
     Result,
     build_credential,
 )
+from interop.reference import ReferenceImplementation
 from servicekit.migrations import upgrade
-from tests.interop.reference import ReferenceImplementation
 from verifier.config import Settings
 from verifier.main import create_app
 

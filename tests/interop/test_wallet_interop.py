@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from credentials.keys import Multikey
-from tests.interop.reference import ReferenceImplementation
+from interop.reference import ReferenceImplementation
 from tests.wallet.conftest import (
     PUBLIC_URL,
     WalletHarness,

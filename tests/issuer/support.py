@@ -22,8 +22,9 @@ from issuer.config import Settings
 from issuer.main import create_app
 from issuer.models import IssuerModel
 from issuer.services import institutions
+from microcred.samples import HBO, sample_credential
+from microcred.samples import module_spec as module_spec  # shared with bench/
 from servicekit.migrations import upgrade
-from tests.credentials.microcred_samples import HBO, sample_credential
 
 
 class Clock:
@@ -79,44 +80,6 @@ def make_institution(app: Any, slug: str = "hsr", **kwargs: Any) -> Institution:
     kwargs.setdefault("identifiers", {"BRIN": "99HR"})
     created = institutions.create(app.state.issuer, slug=slug, **kwargs)
     return Institution(slug=slug, did=created.did, token=created.token)
-
-
-def module_spec(**changes: Any) -> dict[str, Any]:
-    """A complete module with every EU element (and the optional ones)."""
-    spec: dict[str, Any] = {
-        "id": "data-wrangling",
-        "name": "Data Wrangling with Python",
-        "description": "Cleaning, joining and reshaping real-world data sets with pandas.",
-        "learning_outcomes": [
-            "clean and combine messy tabular data",
-            "document data provenance and the choices made",
-        ],
-        "ects": 7.5,
-        "hours": 210,
-        "eqf_level": 6,
-        "nlqf_level": 6,
-        "qf_ehea_cycle": "first",
-        "assessment_type": "practical assignment with oral defence",
-        "participation_form": "blended",
-        "supervision": "supervised-onsite",
-        "identity_check": True,
-        "quality_assurance": {
-            "name": "NVAO accreditation (institutional audit)",
-            "url": "https://www.nvao.net/",
-        },
-        "language": "nl",
-        "prerequisites": ["basic Python programming"],
-        "stackable_into": ["https://hsrijnland.example/minors/data-science"],
-        "tags": ["data science", "python"],
-        "grading": {
-            "description": "Eindcijfer",
-            "value_min": "1",
-            "value_max": "10",
-            "required_value": "5.5",
-        },
-    }
-    spec.update(changes)
-    return spec
 
 
 def unsigned_badge(

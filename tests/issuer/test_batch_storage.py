@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from issuer.models import AuditEvent, IssuedCredential, StatusSlot
-from issuer.services import batch, status_lists
+from issuer.services import batch, batch_store, status_lists
 from issuer.services.institutions import by_slug
 from tests.issuer.support import Institution
 from tests.issuer.test_batches import HEADER, counts, upload
@@ -98,14 +98,14 @@ def test_rows_another_run_stored_meanwhile_are_already_issued_and_leave_nothing(
     first = upload(client, inst, text, key="meanwhile").json()
     assert first["counts"]["issued"] == 30
     monkeypatch.setattr(batch, "_earlier_rows", lambda ctx, b: {})
-    real_store_record = batch._store_record
+    real_store_record = batch_store._store_record
     row_by_row: list[str] = []
 
     def store_record(connection: Any, target: Any, record: dict[str, Any]) -> str:
         row_by_row.append(record["credential_id"])
         return real_store_record(connection, target, record)
 
-    monkeypatch.setattr(batch, "_store_record", store_record)
+    monkeypatch.setattr(batch_store, "_store_record", store_record)
     again = upload(client, inst, text, key="meanwhile").json()
     assert again["counts"] == {"issued": 0, "already_issued": 30, "conflict": 0, "failed": 0}
     assert len(row_by_row) == 30, "the colliding chunk was not stored row by row"

@@ -16,7 +16,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from issuer.models import Offer
-from issuer.services import offers
+from issuer.services import oid4vci_flow
 from tests.issuer.oid4vci_wallet import CONFIGURATION, Wallet, code_of, flow_until_token
 from tests.issuer.support import Clock, Institution
 
@@ -119,10 +119,12 @@ def test_offers_stuck_in_issuing_are_swept_back(
     ctx = app.state.issuer
     _, created, _ = flow_until_token(client, inst, clock)
     with ctx.db.session() as session:  # the process died between "issuing" and "issued"
-        session.execute(update(Offer).where(col(Offer.id) == created["id"]).values(state="issuing"))
-    assert offers.sweep_stuck(ctx, older_than=300) == []  # could still be in flight
+        session.execute(
+            update(Offer).where(col(Offer.id) == created["id"]).values(state="issuing")
+        )
+    assert oid4vci_flow.sweep_stuck(ctx, older_than=300) == []  # could still be in flight
     clock.advance(301)
-    assert offers.sweep_stuck(ctx, older_than=300) == [created["id"]]
+    assert oid4vci_flow.sweep_stuck(ctx, older_than=300) == [created["id"]]
     assert state(client, inst, created["id"]) == "redeemed"
     cancelled = client.delete(inst.path(f"/offers/{created['id']}"), headers=inst.headers)
     assert cancelled.status_code == 200, cancelled.text  # the institution can act on it now

@@ -24,8 +24,8 @@ from credentials.jose import verify_jwt
 from credentials.keys import Multikey
 from credentials.setup import default_verifier
 from credentials.verify import create_presentation
+from tests.issuer.oid4vci_wallet import Wallet, code_of
 from tests.issuer.support import Clock, Institution, module_spec, problem, snapshot
-from tests.issuer.test_oid4vci import Wallet, code_of
 from tests.support.servers import live_server
 
 ROUTE_SLUG = "doorstroom-data"
@@ -361,7 +361,7 @@ def test_foreign_ob3_and_vcdm11_credentials_count(
 
     from credentials.microcredential import Learner
     from credentials.proofs import sign
-    from tests.credentials.microcred_samples import FOREIGN, module, sample_credential
+    from microcred.samples import FOREIGN, module, sample_credential
 
     holder = Multikey.generate("Ed25519")
     outsider = Multikey.generate("Ed25519")

@@ -30,7 +30,7 @@ from credentials.profile import profile_checks, summarize
 from credentials.proofs import sign
 from credentials.status_list import status_entry
 from credentials.verify import Verifier, create_presentation
-from tests.credentials.microcred_samples import HBO, sample_credential
+from microcred.samples import HBO, sample_credential
 
 # --------------------------------------------------------------------------- hypothesis
 

@@ -47,6 +47,18 @@ PROTECTED: dict[str, dict[tuple[str, str], str]] = {
     "issuer": {
         ("POST", "/admin/institutions"): "deployment admin token",
         ("GET", "/institutions/{slug}/tokens"): "institution token (admin)",
+        # issue 17: the institution's routes, trusted issuers and its exam board's cases
+        ("POST", "/institutions/{slug}/routes"): "institution token (admin)",
+        ("DELETE", "/institutions/{slug}/routes/{route}"): "institution token (admin)",
+        ("GET", "/institutions/{slug}/accepted-issuers"): "institution token",
+        ("POST", "/institutions/{slug}/accepted-issuers"): "institution token (admin)",
+        ("DELETE", "/institutions/{slug}/accepted-issuers/{did}"): "institution token (admin)",
+        ("GET", "/institutions/{slug}/recognition/cases"): "institution token",
+        ("GET", "/institutions/{slug}/recognition/board/{case_id}"): "institution token",
+        ("POST", "/institutions/{slug}/recognition/board/{case_id}/decision"): (
+            "institution token (issue)"
+        ),
+        ("POST", "/institutions/{slug}/recognition/recheck"): "institution token (issue)",
         ("POST", "/institutions/{slug}/tokens"): "institution token (admin)",
         ("DELETE", "/institutions/{slug}/tokens/{token_id}"): "institution token (admin)",
         ("GET", "/institutions/{slug}/keys"): "institution token (admin)",
@@ -70,16 +82,6 @@ PROTECTED: dict[str, dict[tuple[str, str], str]] = {
         ("GET", "/institutions/{slug}/audit"): "institution token",
         ("POST", "/institutions/{slug}/credential"): "OpenID4VCI access token",
         ("POST", "/institutions/{slug}/notification"): "OpenID4VCI access token",
-        # recognition (issue 17): the exam board's side
-        ("POST", "/institutions/{slug}/routes"): "institution token (admin)",
-        ("DELETE", "/institutions/{slug}/routes/{route}"): "institution token (admin)",
-        ("GET", "/institutions/{slug}/accepted-issuers"): "institution token",
-        ("POST", "/institutions/{slug}/accepted-issuers"): "institution token (admin)",
-        ("DELETE", "/institutions/{slug}/accepted-issuers/{did}"): "institution token (admin)",
-        ("GET", "/institutions/{slug}/recognition/cases"): "institution token",
-        ("GET", "/institutions/{slug}/recognition/board/{case_id}"): "institution token",
-        ("POST", "/institutions/{slug}/recognition/board/{case_id}/decision"): "token (issue)",
-        ("POST", "/institutions/{slug}/recognition/recheck"): "institution token (issue)",
     },
     "wallet": {
         ("GET", "/api/learners/me"): "learner token",
@@ -128,6 +130,20 @@ PUBLIC: dict[str, dict[tuple[str, str], str]] = {
         ("GET", "/institutions/{slug}/did.json"): "DID document: public by design",
         ("GET", "/institutions/{slug}"): "institution profile",
         ("GET", "/institutions/{slug}/modules"): "published module catalogue",
+        ("GET", "/institutions/{slug}/routes"): "published routes (issue 17)",
+        ("GET", "/institutions/{slug}/routes/{route}"): "published route and its rule",
+        ("POST", "/institutions/{slug}/routes/{route}/recognition"): (
+            "a learner's wallet asks; rate-limited, creates only a pending request"
+        ),
+        ("GET", "/institutions/{slug}/recognition/requests/{case_id}"): (
+            "OpenID4VP request object; the case id is unguessable and single-case"
+        ),
+        ("POST", "/institutions/{slug}/recognition/requests/{case_id}/response"): (
+            "OpenID4VP direct_post; the nonce and the holder's signature protect it"
+        ),
+        ("GET", "/institutions/{slug}/recognition/cases/{token}"): (
+            "the learner's case; the token in the URL is the capability"
+        ),
         ("GET", "/institutions/{slug}/modules/{module_id}"): "published module",
         ("GET", "/institutions/{slug}/status/{list_id}/{purpose}"): "status list: public",
         ("GET", "/institutions/{slug}/status/{list_id}/token"): "token status list: public",
@@ -142,16 +158,6 @@ PUBLIC: dict[str, dict[tuple[str, str], str]] = {
         ("GET", "/institutions/{slug}/credential-offers/{handle}/qr.svg"): "unguessable handle",
         ("POST", "/institutions/{slug}/token"): "pre-authorised code (+ PIN) in the body",
         ("POST", "/institutions/{slug}/nonce"): "c_nonce for key proofs",
-        # recognition (issue 17): the learner's side, as OpenID4VP with the wallet
-        ("GET", "/institutions/{slug}/routes"): "published recognition routes",
-        ("GET", "/institutions/{slug}/routes/{route}"): "published recognition route",
-        ("POST", "/institutions/{slug}/routes/{route}/recognition"): "anyone may ask; "
-        "rate-limited per client",
-        ("GET", "/institutions/{slug}/recognition/requests/{case_id}"): "needs the request "
-        "URI's key",
-        ("POST", "/institutions/{slug}/recognition/requests/{case_id}/response"): "the "
-        "wallet's direct_post (nonce-bound)",
-        ("GET", "/institutions/{slug}/recognition/cases/{token}"): "unguessable case token",
     },
     "wallet": {
         ("POST", "/api/learners"): "registration",

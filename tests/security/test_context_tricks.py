@@ -25,7 +25,7 @@ from credentials.errors import DocumentLoaderError, MicrocredError
 from credentials.policies import Policy
 from credentials.proofs import sign
 from credentials.setup import default_verifier
-from tests.credentials.microcred_samples import HBO
+from microcred.samples import HBO
 from tests.security.hostile_contexts import REFUSED_BY_CONTEXT_CHECK, TRICKS
 from tests.security.mutations import same_meaning
 from tests.security.strategies import hostile_json, odd_text

@@ -23,7 +23,7 @@ from credentials import multibase
 from credentials.keys import Multikey
 from credentials.microcredential import Learner
 from credentials.proofs import sign
-from tests.credentials.microcred_samples import HBO, module, sample_credential
+from microcred.samples import HBO, module, sample_credential
 from tests.security.services import PASSWORD, Deployment, deployment, describe
 from tests.security.support import NetworkGuard
 
@@ -80,7 +80,11 @@ def _share(deployed: Deployment) -> tuple[str, dict[str, Any]]:
 
 def test_hostile_credential_text_is_escaped_on_the_share_page(deployed: Deployment) -> None:
     url, _ = _share(deployed)
-    page = deployed.wallet.get(url, headers={"Accept": "text/html"})
+    landing = deployed.wallet.get(url, headers={"Accept": "text/html"})
+    assert landing.status_code == 200, describe(landing)
+    assert "<script>alert" not in landing.text  # the landing page shows nothing of it yet
+    # the employer's button (a plain form POST) opens the credentials: the text is shown there
+    page = deployed.wallet.post(url, headers={"Accept": "text/html"})
     assert page.status_code == 200, describe(page)
     assert page.headers["content-type"].startswith("text/html")
     html = page.text

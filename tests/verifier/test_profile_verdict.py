@@ -20,8 +20,8 @@ from credentials.keys import Multikey
 from credentials.microcredential import Learner
 from credentials.proofs import sign
 from credentials.setup import default_verifier
+from microcred.samples import HBO, legacy_shape, sample_credential
 from servicekit.web import LANG_COOKIE
-from tests.credentials.microcred_samples import HBO, legacy_shape, sample_credential
 from tests.verifier.support import write_registry
 
 DROPPED = ("ext:AssessmentType", "ext:ParticipationForm", "ext:QualityAssurance")

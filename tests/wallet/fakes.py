@@ -24,7 +24,7 @@ from credentials.microcredential import Learner
 from credentials.proofs import sign
 from credentials.status_list import StatusList, status_entry, status_list_credential
 from credentials.verify import Verifier
-from tests.credentials.microcred_samples import HBO, module, sample_credential
+from microcred.samples import HBO, module, sample_credential
 
 PUBLIC_IP = "93.184.216.34"
 ISSUER_HOST = "issuer.example"

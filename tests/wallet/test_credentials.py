@@ -225,7 +225,7 @@ def test_browse_filters(wallet: WalletHarness) -> None:
 
     from credentials.microcredential import Learner
     from credentials.proofs import sign
-    from tests.credentials.microcred_samples import WO, module, sample_credential
+    from microcred.samples import WO, module, sample_credential
 
     unsigned = sample_credential(
         issuer=replace(WO, id=other_issuer.controller),
@@ -365,7 +365,7 @@ def _incomplete_for(wallet: WalletHarness, did: str) -> dict[str, object]:
 
     from credentials.microcredential import Learner
     from credentials.proofs import sign
-    from tests.credentials.microcred_samples import HBO, sample_credential
+    from microcred.samples import HBO, sample_credential
 
     credential = sample_credential(
         issuer=replace(HBO, id=wallet.issuer_key.controller), learner=Learner(did=did)

@@ -218,8 +218,8 @@ def test_dcql_claims_are_preselected_exactly(
 ) -> None:
     """A request whose DCQL names ``result.grade``: exactly that claim starts ticked, and
     answering without a choice sends exactly it (parsed by the wallet's own reader)."""
+    from credentials.dcql import parse_dcql
     from wallet.services import sdjwt
-    from wallet.services.dcql import parse_dcql
 
     wallet = wallet_live
     account = wallet.signup()

@@ -11,7 +11,7 @@ from credentials.keys import Multikey
 from credentials.microcredential import Learner
 from credentials.proofs import sign
 from credentials.verify import Verifier
-from tests.credentials.microcred_samples import HBO, sample_credential
+from microcred.samples import HBO, sample_credential
 from tests.wallet.conftest import Account, WalletHarness
 
 

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from credentials.errors import MicrocredError
+from credentials import MicrocredError
 from servicekit.problems import ProblemError
 
 from ..deps import ServicesDep, rate_limited

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
-from credentials.errors import MalformedInput
+from credentials import MalformedInput
 from servicekit.problems import ProblemError
 
 from ..deps import AdminDep, ServicesDep

@@ -20,8 +20,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from credentials import openid4vp
-from credentials.errors import MicrocredError
+from credentials import MicrocredError, openid4vp
 from servicekit.errors import ServiceError
 from servicekit.negotiation import accept_weights, best_weight
 from servicekit.problems import ProblemError

@@ -17,10 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from credentials.errors import MalformedInput
-from credentials.model import issuer_id
-from credentials.reading import read_credential
-from credentials.rules import Route, RouteResult, evaluate
+from credentials import MalformedInput, Route, RouteResult, evaluate, issuer_id, read_credential
 from servicekit.errors import Invalid
 
 from .clock import Clock

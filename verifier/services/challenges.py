@@ -17,7 +17,7 @@ from enum import StrEnum
 from sqlalchemy import update
 from sqlmodel import col
 
-from credentials.report import Check
+from credentials import Check
 from servicekit.db import Database, rowcount
 from servicekit.tokens import new_token, token_hash
 

@@ -10,8 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from credentials.fetch import FetchPolicy, SafeFetcher
-from credentials.keystore import Keystore
+from credentials import FetchPolicy, Keystore, SafeFetcher
 from servicekit.db import Database
 
 from ..config import Settings

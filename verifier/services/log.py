@@ -40,8 +40,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
-from credentials.model import issuer_id
-from credentials.report import VerificationReport
+from credentials import VerificationReport, issuer_id
 from servicekit.db import Database, rowcount
 
 from ..models import Challenge, PresentationRequest, VerificationLogEntry

@@ -34,9 +34,15 @@ from urllib.parse import urlencode
 from sqlalchemy import update
 from sqlmodel import col
 
-from credentials import openid4vp
-from credentials.errors import MicrocredError
-from credentials.openid4vp import by_value_uri, proof_domains
+from credentials import (
+    MicrocredError,
+    RequestSpec,
+    by_value_uri,
+    dcql_query,
+    openid4vp,
+    proof_domains,
+    queries_for,
+)
 from servicekit.db import Database, rowcount
 from servicekit.errors import (
     Forbidden,
@@ -54,7 +60,6 @@ from ..models import PresentationRequest
 from . import sdjwt
 from .admissions import evaluate_results
 from .clock import Clock, aware, iso, utc
-from .dcql import RequestSpec, dcql_query, queries_for
 from .signing import VerifierIdentity
 from .stack import stacks_of_results
 from .verification import VerificationResult, VerificationService

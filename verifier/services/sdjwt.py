@@ -16,10 +16,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from credentials.errors import MicrocredError
-from credentials.openid4vp import is_sd_jwt  # noqa: F401 (the protocol part, shared)
-from credentials.report import Check, VerificationReport
-from credentials.sdjwt import core, vc
+from credentials import (
+    Check,
+    MicrocredError,
+    VerificationReport,
+    is_sd_jwt,  # noqa: F401 (the protocol part, shared)
+)
+from credentials import sdjwt_core as core
+from credentials import sdjwt_vc as vc
 
 from .trust import trust_check
 from .verification import VerificationResult, VerificationService

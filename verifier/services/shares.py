@@ -13,9 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from credentials.errors import FetchError, MicrocredError
-from credentials.fetch import FetchHTTPError, SafeFetcher
-from credentials.report import Check
+from credentials import Check, FetchError, FetchHTTPError, MicrocredError, SafeFetcher
 
 from .vcapi import parse_body
 from .verification import VerificationResult, VerificationService, malformed, proof_challenge

@@ -24,10 +24,15 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from credentials.dids import DID_CONTEXT, did_web_from_url
-from credentials.keys import MULTIKEY_CONTEXT, Multikey
-from credentials.keystore import Keystore, KeystoreError
-from credentials.openid4vp import sign_request_object
+from credentials import (
+    DID_CONTEXT,
+    MULTIKEY_CONTEXT,
+    Keystore,
+    KeystoreError,
+    Multikey,
+    did_web_from_url,
+    sign_request_object,
+)
 from servicekit.db import Database
 from servicekit.errors import Busy
 

@@ -28,9 +28,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from credentials.errors import MicrocredError
-from credentials.evidence import check_stack, evidence_refs
-from credentials.report import VerificationReport
+from credentials import MicrocredError, VerificationReport, check_stack, evidence_refs
 
 from .verification import VerificationResult
 

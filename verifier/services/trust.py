@@ -34,9 +34,7 @@ from datetime import time as dtime
 from pathlib import Path
 from typing import Any
 
-from credentials.datafiles import load_data_file
-from credentials.errors import MalformedInput
-from credentials.report import Check
+from credentials import Check, MalformedInput, load_data_file
 
 from .clock import iso
 

@@ -16,11 +16,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from credentials.errors import MalformedInput, MicrocredError
-from credentials.formats import detect_format, format_of_media_type
-from credentials.model import parse_json
-from credentials.policies import Policy, parse_policies
-from credentials.report import Check, VerificationReport
+from credentials import (
+    Check,
+    MalformedInput,
+    MicrocredError,
+    Policy,
+    VerificationReport,
+    detect_format,
+    format_of_media_type,
+    parse_json,
+    parse_policies,
+)
 
 from .challenges import ChallengeService, ChallengeState
 from .verification import VerificationResult, VerificationService, malformed, proof_challenge

@@ -27,17 +27,25 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from credentials import openid4vp
-from credentials.fetch import SafeFetcher
-from credentials.model import embedded_credentials, holder_id, issuer_id
-from credentials.ob2 import is_ob2, verify_with
-from credentials.policies import Policy, parse_policies
-from credentials.policies import failed as policy_failed
-from credentials.reading import read_credential
-from credentials.report import Check, VerificationReport
-from credentials.setup import default_verifier
-from credentials.status import StatusListCache
-from credentials.verify import NO_PROFILE, Verifier
+from credentials import (
+    NO_PROFILE,
+    Check,
+    Policy,
+    SafeFetcher,
+    StatusListCache,
+    VerificationReport,
+    Verifier,
+    default_verifier,
+    embedded_credentials,
+    holder_id,
+    is_ob2,
+    issuer_id,
+    openid4vp,
+    parse_policies,
+    policy_failed,
+    read_credential,
+)
+from credentials import verify_ob2_with as verify_with
 from servicekit.errors import STATUS_BY_KIND, Invalid
 
 from .clock import Clock

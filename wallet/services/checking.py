@@ -36,20 +36,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from credentials.datafiles import load_data_file
-from credentials.errors import MicrocredError
-from credentials.fetch import SafeFetcher
-from credentials.keys import Multikey
-from credentials.model import subject_ids
-from credentials.ob2 import is_ob2, verify_with
-from credentials.report import Check, VerificationReport
-from credentials.sdjwt import core as sdjwt_core
-from credentials.sdjwt import jose as sdjwt_jose
-from credentials.sdjwt import vc as sdjwt_vc
-from credentials.sdjwt.reading import is_sd_jwt_vc
-from credentials.sdjwt.status import MEDIA_TYPE as STATUS_LIST_MEDIA_TYPE
-from credentials.setup import default_verifier
-from credentials.status import StatusListCache, check_status
+from credentials import TOKEN_STATUS_LIST_MEDIA_TYPE as STATUS_LIST_MEDIA_TYPE
+from credentials import (
+    Check,
+    MicrocredError,
+    Multikey,
+    SafeFetcher,
+    StatusListCache,
+    VerificationReport,
+    check_status,
+    default_verifier,
+    is_ob2,
+    is_sd_jwt_vc,
+    load_data_file,
+    sdjwt_core,
+    sdjwt_jose,
+    sdjwt_vc,
+    subject_ids,
+)
+from credentials import verify_ob2_with as verify_with
 
 from .clock import Clock
 

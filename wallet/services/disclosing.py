@@ -10,9 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from credentials import disclosure, ecdsa_sd
-from credentials.documents import DocumentLoader
-from credentials.errors import MicrocredError
+from credentials import DocumentLoader, MicrocredError, disclosure, ecdsa_sd
 from servicekit.errors import Invalid
 
 _LOADER = DocumentLoader()

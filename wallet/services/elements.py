@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from credentials.microcredential import COUNTRY_NAMES, MicrocredentialView
+from credentials import COUNTRY_NAMES, MicrocredentialView
 
 _ASSESSMENT_FALLBACK = "not stated"
 _PARTICIPATION = {

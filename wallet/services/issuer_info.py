@@ -25,8 +25,7 @@ from collections import OrderedDict
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from credentials.errors import MicrocredError
-from credentials.fetch import SafeFetcher
+from credentials import MicrocredError, SafeFetcher
 
 MAX_IMAGE_BYTES = 256 * 1024
 MAX_NOTICE_BYTES = 16 * 1024

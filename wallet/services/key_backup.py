@@ -26,7 +26,7 @@ from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from credentials.keys import Multikey
+from credentials import Multikey
 from servicekit.errors import Invalid
 
 FORMAT = "microcred-key-backup"

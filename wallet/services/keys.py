@@ -19,8 +19,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Mapped
 from sqlmodel import col, select
 
-from credentials.keys import Multikey
-from credentials.keystore import Keystore, KeystoreError
+from credentials import Keystore, KeystoreError, Multikey
 from servicekit.db import Database, rowcount
 
 from ..models import Learner, Share

@@ -23,11 +23,16 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from credentials.errors import FetchError, MicrocredError
-from credentials.fetch import FetchHTTPError, FetchResponse, SafeFetcher
-from credentials.jose import sign_jwt
-from credentials.keys import Multikey
-from credentials.model import check_limits
+from credentials import (
+    FetchError,
+    FetchHTTPError,
+    FetchResponse,
+    MicrocredError,
+    Multikey,
+    SafeFetcher,
+    check_limits,
+    sign_jwt,
+)
 from servicekit.errors import Invalid, ServiceError, Upstream
 
 PRE_AUTHORIZED = "urn:ietf:params:oauth:grant-type:pre-authorized_code"

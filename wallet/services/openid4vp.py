@@ -26,15 +26,21 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from credentials.dids import DidResolver
-from credentials.errors import FetchError, MicrocredError
-from credentials.fetch import FetchHTTPError, SafeFetcher
-from credentials.jose import decode_unverified, verify_jwt
-from credentials.model import check_limits
-from credentials.rules import Route
+from credentials import (
+    DcqlError,
+    DcqlQuery,
+    DidResolver,
+    FetchError,
+    FetchHTTPError,
+    MicrocredError,
+    Route,
+    SafeFetcher,
+    check_limits,
+    decode_unverified,
+    parse_dcql,
+    verify_jwt,
+)
 from servicekit.errors import Gone, Invalid, ServiceError, Upstream
-
-from .dcql import DcqlError, DcqlQuery, parse_dcql
 
 REDIRECT_URI = "redirect_uri:"
 DID_PREFIX = "decentralized_identifier:"

@@ -33,13 +33,17 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import col, select
 
-from credentials.dids import DidResolver
-from credentials.errors import MicrocredError
-from credentials.model import subject_ids
-from credentials.proofs import sign, verify_proofs
-from credentials.report import Check, VerificationReport
-from credentials.rules import Route
-from credentials.sdjwt.reading import is_sd_jwt_vc
+from credentials import (
+    Check,
+    DidResolver,
+    MicrocredError,
+    Route,
+    VerificationReport,
+    is_sd_jwt_vc,
+    sign,
+    subject_ids,
+    verify_proofs,
+)
 from servicekit.db import Database
 from servicekit.errors import Conflict, Invalid
 from servicekit.tokens import new_token, token_hash

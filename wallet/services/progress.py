@@ -19,9 +19,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from credentials.errors import MicrocredError
-from credentials.reading import read_credential
-from credentials.rules import Route, evaluate
+from credentials import MicrocredError, Route, evaluate, read_credential
 from servicekit.db import Database
 from servicekit.errors import Conflict, Invalid, NotFound
 

@@ -28,13 +28,18 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from credentials.errors import FetchError, MicrocredError
-from credentials.fetch import FetchHTTPError
-from credentials.formats import detect_format
-from credentials.model import parse_json, subject_ids
-from credentials.ob2 import ACCEPT as OB2_ACCEPT
-from credentials.ob2 import is_ob2, is_ob2_assertion
-from credentials.report import VerificationReport
+from credentials import (
+    OB2_ACCEPT,
+    FetchError,
+    FetchHTTPError,
+    MicrocredError,
+    VerificationReport,
+    detect_format,
+    is_ob2,
+    is_ob2_assertion,
+    parse_json,
+    subject_ids,
+)
 from servicekit.db import Database
 from servicekit.errors import Conflict, Invalid, ServiceError, Upstream
 

@@ -31,10 +31,15 @@ from urllib.parse import urlsplit
 
 from sqlmodel import col, select
 
-from credentials.errors import FetchError, MicrocredError
-from credentials.evidence import check_stack, evidence_refs
-from credentials.fetch import FetchHTTPError, SafeFetcher
-from credentials.rules import Route
+from credentials import (
+    FetchError,
+    FetchHTTPError,
+    MicrocredError,
+    Route,
+    SafeFetcher,
+    check_stack,
+    evidence_refs,
+)
 from servicekit.db import Database
 from servicekit.errors import Conflict, Invalid, NotFound, ServiceError, Upstream
 

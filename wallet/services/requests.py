@@ -25,10 +25,17 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from credentials.errors import FetchError, MicrocredError
-from credentials.fetch import FetchHTTPError, SafeFetcher
-from credentials.sdjwt.reading import sd_jwt_claims
-from credentials.verify import create_presentation
+from credentials import (
+    Claim,
+    CredentialQuery,
+    FetchError,
+    FetchHTTPError,
+    MicrocredError,
+    SafeFetcher,
+    create_presentation,
+    sd_jwt_claims,
+    select_path,
+)
 from servicekit.db import Database
 from servicekit.errors import Gone, Invalid, NotFound, Upstream
 
@@ -36,7 +43,6 @@ from ..models import Disclosure, Learner, StoredCredential
 from . import disclosing, sdjwt
 from .checking import CredentialChecker
 from .clock import Clock, iso
-from .dcql import Claim, CredentialQuery, select_path
 from .keys import HolderKeys
 from .openid4vp import PresentationRequest, RequestError, read_request
 from .store import CredentialStore, summary
@@ -354,8 +360,7 @@ def _counting(rule: dict[str, Any], rows: list[StoredCredential], trusted: set[s
     as the verifier will weigh them)."""
     from dataclasses import replace
 
-    from credentials.reading import read_credential
-    from credentials.rules import Route, evaluate
+    from credentials import Route, evaluate, read_credential
 
     views = []
     for row in rows:

@@ -20,16 +20,22 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from credentials.errors import FetchError, MicrocredError
-from credentials.fetch import FetchHTTPError
-from credentials.keys import Multikey
-from credentials.report import VerificationReport
-from credentials.sdjwt import core, jose, vc
-from credentials.sdjwt.reading import sd_jwt_claims
-from credentials.sdjwt.status import MEDIA_TYPE
+from credentials import TOKEN_STATUS_LIST_MEDIA_TYPE as MEDIA_TYPE
+from credentials import (
+    Claim,
+    CredentialQuery,
+    FetchError,
+    FetchHTTPError,
+    MicrocredError,
+    Multikey,
+    VerificationReport,
+    sd_jwt_claims,
+)
+from credentials import sdjwt_core as core
+from credentials import sdjwt_jose as jose
+from credentials import sdjwt_vc as vc
 from servicekit.errors import Upstream
 
-from .dcql import Claim, CredentialQuery
 from .openid4vci import IssuerMetadata, OfferError, Openid4vciClient, read_offer
 from .openid4vp import PresentationRequest
 

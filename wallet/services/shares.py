@@ -46,9 +46,8 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
-from credentials.policies import STRICT
-from credentials.report import Check, VerificationReport
-from credentials.verify import create_presentation
+from credentials import STRICT_POLICIES as STRICT
+from credentials import Check, VerificationReport, create_presentation
 from servicekit.db import Database, rowcount
 from servicekit.errors import Invalid, NotFound
 from servicekit.qr import qr_png_data_uri, qr_svg

@@ -22,9 +22,7 @@ from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from credentials.ob2 import is_ob2
-from credentials.reading import read_credential
-from credentials.report import Check, VerificationReport
+from credentials import Check, VerificationReport, is_ob2, read_credential
 from servicekit.db import Database
 from servicekit.errors import Conflict, NotFound
 

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
-from credentials.microcredential import read_microcredential
+from credentials import read_microcredential
 from servicekit.errors import ServiceError
 from servicekit.problems import ProblemError
 from servicekit.web import (

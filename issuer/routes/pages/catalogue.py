@@ -8,7 +8,7 @@ from urllib.parse import quote
 from fastapi import File, Request, UploadFile
 from fastapi.responses import Response
 
-from credentials.microcredential import PARTICIPATION_FORMS, SUPERVISION
+from credentials import PARTICIPATION_FORMS, SUPERVISION
 from servicekit.errors import ServiceError
 from servicekit.problems import ProblemError
 from servicekit.reading import form_fields

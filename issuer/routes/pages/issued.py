@@ -9,7 +9,7 @@ from urllib.parse import quote
 from fastapi import Form, Query, Request
 from fastapi.responses import Response
 
-from credentials.microcredential import read_microcredential
+from credentials import read_microcredential
 from servicekit.web import (
     PageError,
     format_date,

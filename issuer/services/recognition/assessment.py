@@ -15,17 +15,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from credentials.errors import MalformedInput
-from credentials.evidence import evidence_entry, evidence_id
-from credentials.microcredential import MicrocredentialView
-from credentials.model import holder_id, issuer_id
-from credentials.openid4vp import binding_holds, counted_indexes
-from credentials.reading import read_credential
-from credentials.report import VerificationReport
-from credentials.rules import Route, evaluate
-from credentials.setup import default_verifier
-from credentials.status import StatusListCache
-from credentials.verify import Verifier
+from credentials import (
+    MalformedInput,
+    MicrocredentialView,
+    Route,
+    StatusListCache,
+    VerificationReport,
+    Verifier,
+    binding_holds,
+    counted_indexes,
+    default_verifier,
+    evaluate,
+    evidence_entry,
+    evidence_id,
+    holder_id,
+    issuer_id,
+    read_credential,
+)
 
 from ..context import IssuerContext
 

@@ -19,8 +19,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from credentials.errors import MalformedInput
-from credentials.rules import Route
+from credentials import MalformedInput, Route
 from servicekit.errors import Conflict, Invalid, NotFound
 
 from ...models import AcceptedIssuer, Institution, RecognitionRoute

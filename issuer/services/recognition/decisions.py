@@ -25,7 +25,7 @@ from servicekit.tokens import token_hash
 from ...models import Institution, Offer, RecognitionCase, RecognitionRoute
 from ...models import Module as ModuleRow
 from ...schemas import OfferIn, validate
-from .. import audit, offers
+from .. import audit, offers, oid4vci_flow
 from ..clock import iso
 from ..context import IssuerContext
 from .sealing import seal, unseal
@@ -211,7 +211,7 @@ def _refresh(ctx: IssuerContext, row: RecognitionCase) -> RecognitionCase:
         return row
     with ctx.db.session() as session:
         offer = session.get(Offer, row.offer_id)
-        if offer is None or offer.state not in offers.DELIVERED_STATES:
+        if offer is None or offer.state not in oid4vci_flow.DELIVERED_STATES:
             return row
         session.execute(
             update(RecognitionCase)

@@ -15,8 +15,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from credentials.evidence import evidence_id
-from credentials.verify import Verifier
+from credentials import Verifier, evidence_id
 
 from ...models import Institution, RecognitionCase
 from .. import audit

@@ -26,11 +26,16 @@ from urllib.parse import urlencode
 from sqlalchemy import update
 from sqlmodel import col
 
-from credentials import openid4vp
-from credentials.dcql import FORMAT, RequestSpec, dcql_query, queries_for
-from credentials.errors import MicrocredError
-from credentials.openid4vp import counted_indexes
-from credentials.rules import Route
+from credentials import LDP_VC_FORMAT as FORMAT
+from credentials import (
+    MicrocredError,
+    RequestSpec,
+    Route,
+    counted_indexes,
+    dcql_query,
+    openid4vp,
+    queries_for,
+)
 from servicekit.db import rowcount
 from servicekit.errors import Gone, Invalid, NotFound, ServiceError
 from servicekit.tokens import new_token, same, token_hash

@@ -13,7 +13,7 @@ from fastapi import File, Request, UploadFile
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
-from credentials.errors import MicrocredError
+from credentials import MicrocredError
 from servicekit.errors import ServiceError
 from servicekit.problems import ProblemError
 

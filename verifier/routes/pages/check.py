@@ -11,9 +11,7 @@ from typing import Annotated, Any
 from fastapi import File, Form, Request, UploadFile
 from fastapi.responses import Response
 
-from credentials.errors import MicrocredError
-from credentials.formats import detect_format
-from credentials.ob2 import is_ob2
+from credentials import MicrocredError, detect_format, is_ob2
 from servicekit.web import format_date, report_view
 
 from ...services.container import Services

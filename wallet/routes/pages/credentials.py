@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
 
-from credentials.reading import read_credential
+from credentials import read_credential
 from servicekit.web import format_date, format_number, microcredential_rows, report_view
 
 from ...models import Learner

@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Form, Request
 from fastapi.responses import Response
 
-from credentials.reading import read_credential
+from credentials import read_credential
 from servicekit.web import format_date, microcredential_rows
 
 from ...services.pdf import PrintedCredential, render_pdf
