@@ -118,7 +118,7 @@ from .sdjwt.status import status_reference as token_status_reference
 from .setup import default_verifier
 from .status import StatusListCache, check_status
 from .status_list import MIN_LENGTH as STATUS_LIST_MIN_LENGTH
-from .status_list import StatusList, status_entry, status_list_credential
+from .status_list import StatusList, StatusPurpose, status_entry, status_list_credential
 from .verify import NO_PROFILE, Verifier, create_presentation
 
 __all__ = [
@@ -178,6 +178,7 @@ __all__ = [
     "StatusList",
     "StatusListCache",
     "StatusListError",
+    "StatusPurpose",
     "TokenStatusList",
     "UndefinedTermError",
     "UnsupportedError",

@@ -190,7 +190,7 @@ class _Builder:
         # context as it evolves, each key's type values sorted
         done: str | None = None
         while True:
-            candidates = active.type_aliases.intersection(element)
+            candidates: frozenset[str] | set[str] = active.type_aliases.intersection(element)
             if done is not None:
                 candidates = {k for k in candidates if k > done}
             if not candidates:

@@ -135,6 +135,8 @@ class _Ctx:
             raw_previous = self.raw.get("previousContext")
             found = _wrap(raw_previous) if raw_previous else None
             self._previous = found
+        # the cache slot also holds the _MISSING sentinel, so its type is wider than what
+        # is returned once it is filled
         return found  # type: ignore[return-value]
 
     def prop(self, key: str) -> _Prop:

@@ -20,7 +20,7 @@ from .errors import CanonicalizationError
 MAX_N_DEGREE_CALLS = 1_000
 
 
-class BoundedURDNA2015(URDNA2015):  # type: ignore[misc]
+class BoundedURDNA2015(URDNA2015):
     def __init__(self) -> None:
         super().__init__()
         self._n_degree_calls = 0

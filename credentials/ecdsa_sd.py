@@ -183,7 +183,7 @@ def _dataset(nquads: list[str]) -> dict[str, list[dict[str, Any]]]:
     for line in nquads:
         m = _QUAD.match(line.rstrip("\n"))
         if m is None:
-            return parse_nquads("".join(nquads))  # type: ignore[no-any-return]
+            return parse_nquads("".join(nquads))
         s_iri, s_bn, pred, o_iri, o_bn, lit, dtype, lang, g_iri, g_bn = m.groups()
         if o_iri is not None or o_bn is not None:
             obj = _term(o_iri, o_bn)

@@ -240,7 +240,7 @@ def check_pointers(pointers: list[Any]) -> None:
         raise SdError(f"duplicate JSON pointers: {', '.join(dupes)}", code="sd_pointer_duplicate")
 
 
-class _Sparse(dict):  # type: ignore[type-arg]
+class _Sparse(dict[int, Any]):
     """A selected array whose unselected entries are still holes (index → value)."""
 
 

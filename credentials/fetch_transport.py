@@ -225,7 +225,7 @@ class PinnedTransport(httpx.BaseTransport):
                 target=request.url.raw_path,
             ),
             headers=request.headers.raw,
-            content=request.stream,  # type: ignore[arg-type]
+            content=request.stream,
             extensions={"timeout": request.extensions.get("timeout", {})},
         )
         try:

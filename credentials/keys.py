@@ -68,6 +68,7 @@ def decode_public_key(public_key_multibase: str) -> tuple[Algorithm, Any]:
         for name, (curve, size, _, pub, _) in _EC.items():
             if data.startswith(pub) and len(data) == 3 + size:
                 point = ec.EllipticCurvePublicKey.from_encoded_point(curve(), data[2:])
+                # _EC's keys are Algorithm names; the table is typed by plain str
                 return name, point  # type: ignore[return-value]
     except ValueError as exc:
         raise KeyFormatError(f"invalid public key: {exc}") from None
@@ -87,6 +88,7 @@ def _decode_secret(secret_multibase: str) -> tuple[Algorithm, Any]:
         for name, (curve, size, _, _, priv) in _EC.items():
             if data.startswith(priv) and len(data) == 2 + size:
                 scalar = int.from_bytes(data[2:], "big")
+                # _EC's keys are Algorithm names; the table is typed by plain str
                 return name, ec.derive_private_key(scalar, curve())  # type: ignore[return-value]
     except ValueError as exc:
         raise KeyFormatError(f"invalid secret key: {exc}") from None

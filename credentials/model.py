@@ -21,7 +21,7 @@ import hashlib
 import json
 import math
 import re
-from typing import Any
+from typing import Any, NoReturn
 
 import contexts
 
@@ -134,7 +134,7 @@ def subject_ids(credential: dict[str, Any]) -> list[str]:
     ]
 
 
-def _fail(field: str, message: str) -> None:
+def _fail(field: str, message: str) -> NoReturn:
     raise ConformanceError(f"{field}: {message}", code="non_conformant")
 
 
@@ -160,7 +160,7 @@ def _check_context(document: dict[str, Any]) -> str:
     for item in ctx[1:]:
         if not (is_url(item) or isinstance(item, dict)):
             _fail("@context", "items must be URLs or objects")
-    return version  # type: ignore[return-value]
+    return version
 
 
 def _check_type(document: dict[str, Any], required: str) -> None:
@@ -247,7 +247,7 @@ def _check_related_resources(credential: dict[str, Any]) -> None:
         if not isinstance(entry, dict):
             _fail("relatedResource", "entries must be objects")
         ident = entry.get("id")
-        if not is_url(ident):
+        if not isinstance(ident, str) or not is_url(ident):
             _fail("relatedResource.id", "every entry must have an id URL")
         if ident in seen:
             _fail("relatedResource.id", f"{ident} appears more than once; ids must be unique")

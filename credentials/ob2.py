@@ -149,6 +149,7 @@ def verify_ob2(
         return Ob2Result(report, kind=kind)
     report.add(Check.passed("structure", f"format: {label}", code="ob2_" + kind))
     report.summary = {"format": label}
+    resolved: dict[str, Any] | None
     try:
         if kind == "hosted":
             resolved = _verify_hosted(ctx, presented)

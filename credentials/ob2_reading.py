@@ -167,7 +167,7 @@ def read_ob2(assertion: Mapping[str, Any]) -> MicrocredentialView:
         title=_text(badge.get("name")),
         description=_text(badge.get("description")),
         criteria=_text(criteria.get("narrative")) if isinstance(criteria, Mapping) else None,
-        learning_outcomes=(_text(outcomes),) if _text(outcomes) else (),
+        learning_outcomes=(outcome,) if (outcome := _text(outcomes)) else (),
         ects=_number(_extension(badge, ECTS_EXTENSION, "ECTS")),
         hours=_number(_extension(badge, STUDY_LOAD_EXTENSION, "StudyLoad")),
         eqf_level=int(eqf) if eqf is not None and 1 <= eqf <= 8 else None,

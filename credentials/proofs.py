@@ -384,7 +384,7 @@ def _verify_selective(
 def _proof_shape_problem(
     proof: dict[str, Any], unsecured: dict[str, Any], suite: Cryptosuite
 ) -> tuple[str, str] | None:
-    required = ("proofPurpose", "verificationMethod")
+    required: tuple[str, ...] = ("proofPurpose", "verificationMethod")
     if suite.is_data_integrity:
         required = ("cryptosuite", *required)
     for name in required:

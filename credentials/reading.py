@@ -26,6 +26,8 @@ def read_credential(document: Mapping[str, Any] | str) -> MicrocredentialView:
 
         if is_sd_jwt_vc(document):
             return read_sd_jwt_vc(document)
+    # the readers take the JSON shapes they check themselves (is_ob2 accepts anything;
+    # read_microcredential refuses a non-object with MalformedInput)
     if is_ob2(document):
         return read_ob2(document)  # type: ignore[arg-type]
     return read_microcredential(document)  # type: ignore[arg-type]

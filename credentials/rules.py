@@ -438,7 +438,7 @@ def _explain(
         filled = [
             (slots[i], c)
             for i, c in sorted(assignment.items())
-            if slots[i].group is not None and slots[i].group.id == group.id
+            if (slot_group := slots[i].group) is not None and slot_group.id == group.id
         ]
         met = len(filled) >= group.choose
         chosen = ", ".join(f"{s.module.name} ({c.view.title or c.key})" for s, c in filled)

@@ -71,7 +71,7 @@ def _validator() -> Draft202012Validator:
 
 
 @cache
-def _verdict() -> jsonschema_rs.Draft202012Validator:
+def _verdict() -> jsonschema_rs.Validator:
     """The deciding validator: the same schema compiled by jsonschema-rs, ~150× faster.
 
     Nearly every credential an issuer signs or a verifier checks is valid, so the fast

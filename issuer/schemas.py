@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar, get_args
 
 from pydantic import (
     BaseModel,
@@ -41,15 +41,15 @@ EXAMPLE_DID_PREFIX = "did:example:"
 LANGUAGE_PATTERN = r"^[a-z]{2,4}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$"
 
 
-def _text(max_length: int) -> Any:
-    return Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=max_length)
-    ]
-
-
-Name = _text(200)
-LongText = _text(10_000)
-Short = _text(100)
+# Non-empty, trimmed text of at most so many characters. Spelled out (not made by a
+# function) because a type checker only reads a literal ``Annotated`` as a type.
+Text32 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+Short = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Text500 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+Text1000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Text2000 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=10_000)]
 Uri = Annotated[str, StringConstraints(pattern=URI_PATTERN, max_length=500)]
 HttpUrl = Annotated[str, StringConstraints(pattern=HTTP_URL_PATTERN, max_length=500)]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
@@ -62,8 +62,8 @@ Scope = Literal["issue", "revoke", "admin"]
 KeyType = Literal["ed25519", "p256"]
 
 # The literals above must stay the profile's own value sets.
-assert set(ParticipationForm.__args__) == set(PARTICIPATION_FORMS)  # type: ignore[attr-defined]
-assert set(Supervision.__args__) == set(SUPERVISION)  # type: ignore[attr-defined]
+assert set(get_args(ParticipationForm)) == set(PARTICIPATION_FORMS)
+assert set(get_args(Supervision)) == set(SUPERVISION)
 
 
 class Strict(BaseModel):
@@ -84,7 +84,7 @@ class QualityAssuranceIn(Strict):
 
     name: Name
     url: Uri
-    description: _text(2000) | None = None
+    description: Text2000 | None = None
     code: Short | None = None
 
 
@@ -96,7 +96,7 @@ class AlignmentIn(Strict):
     type: Short | None = None
     framework: Name | None = None
     code: Short | None = None
-    description: _text(2000) | None = None
+    description: Text2000 | None = None
 
 
 class GradingIn(Strict):
@@ -128,18 +128,18 @@ class ModuleIn(Strict):
     id: Slug | None = Field(default=None, description="the module's slug; generated if absent")
     name: Name
     description: LongText
-    learning_outcomes: list[_text(1000)] = Field(default_factory=list, max_length=50)
+    learning_outcomes: list[Text1000] = Field(default_factory=list, max_length=50)
     criteria: LongText | None = None
     ects: float | None = Field(default=None, gt=0, le=240)
     hours: int | None = Field(default=None, ge=1, le=10_000)
     eqf_level: int = Field(ge=1, le=8)
     nlqf_level: int | None = Field(default=None, ge=1, le=8)
     qf_ehea_cycle: Literal["short", "first", "second", "third"] | None = None
-    assessment_type: _text(500)
+    assessment_type: Text500
     participation_form: ParticipationForm
     quality_assurance: QualityAssuranceIn
     language: Annotated[str, StringConstraints(pattern=LANGUAGE_PATTERN)] | None = None
-    prerequisites: list[_text(500)] = Field(default_factory=list, max_length=50)
+    prerequisites: list[Text500] = Field(default_factory=list, max_length=50)
     stackable_into: list[Uri] = Field(default_factory=list, max_length=50)
     stackability: Literal["standalone", "stackable"] | None = None
     supervision: Supervision | None = None
@@ -213,7 +213,7 @@ class LearnerIn(Strict):
 
 
 class ResultIn(Strict):
-    grade: _text(32) | None = None
+    grade: Text32 | None = None
     awarded_date: datetime | None = None
     status: ResultStatus | None = None
 
@@ -308,7 +308,7 @@ class StatusChangeIn(BaseModel):
     credentialId: Annotated[str, StringConstraints(min_length=1, max_length=500)]
     credentialStatus: list[StatusEntryIn] | StatusEntryIn
     status: bool | None = None
-    reason: _text(1000) | None = None
+    reason: Text1000 | None = None
 
     def cross_check(self) -> list[tuple[str, str]]:
         entries = self.entries()
@@ -331,7 +331,7 @@ class StatusChangeIn(BaseModel):
 
     def targets(self) -> list[str]:
         """The requested states, in order: revoked, suspended or active."""
-        out = []
+        out: list[str] = []
         for entry in self.entries():
             if entry.status is not None:
                 out.append(entry.status)
@@ -345,7 +345,7 @@ class StatusChangeIn(BaseModel):
 class StatusActionIn(Strict):
     """The UI-facing form: POST …/credentials/{id}/revoke|suspend|unsuspend."""
 
-    reason: _text(1000) | None = None
+    reason: Text1000 | None = None
 
 
 # --------------------------------------------------------------------------- helpers

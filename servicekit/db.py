@@ -16,10 +16,10 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine, Result
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlmodel import Session, create_engine
@@ -144,3 +144,12 @@ def is_unavailable(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError | PoolTimeout) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated
     )
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows matched by an UPDATE or DELETE.
+
+    ``Session.execute`` is typed to return a plain ``Result``, but for DML it is a
+    ``CursorResult``, the only kind that knows ``rowcount``; this says so once.
+    """
+    return cast("CursorResult[Any]", result).rowcount

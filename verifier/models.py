@@ -87,6 +87,8 @@ class VerificationLogEntry(VerifierModel, table=True):
     __tablename__ = "verification_log"
 
     id: int | None = Field(default=None, primary_key=True)
+    row_key: str | None = Field(default=None, max_length=32, unique=True, index=True)
+    """Random, set when the row is queued: a retried batch cannot write a row twice."""
     created_at: datetime = Field(index=True)
     kind: str = Field(max_length=20)
     """credential, presentation, share, request or admission."""

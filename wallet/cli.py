@@ -44,6 +44,7 @@ def _routes(database_url: str | None) -> Iterator[RouteService]:
 
     settings = _settings(database_url)
     with open_database("wallet", settings.database_url) as db:
+        # publishing and listing routes reads no credentials: no store, no issuer list
         yield RouteService(db, None, None, clock=system_clock)  # type: ignore[arg-type]
 
 

@@ -175,21 +175,22 @@ def _sha256() -> Any:
 
 def _check_signed(child: x509.Certificate, parent: x509.Certificate) -> None:
     key = parent.public_key()
+    algorithm = child.signature_hash_algorithm  # None only for EdDSA signatures
     try:
-        if isinstance(key, ec.EllipticCurvePublicKey):
+        if isinstance(key, ec.EllipticCurvePublicKey) and algorithm is not None:
             key.verify(
                 child.signature,
                 child.tbs_certificate_bytes,
-                ec.ECDSA(child.signature_hash_algorithm),
+                ec.ECDSA(algorithm),
             )
         elif isinstance(key, ed25519.Ed25519PublicKey):
             key.verify(child.signature, child.tbs_certificate_bytes)
-        elif isinstance(key, rsa.RSAPublicKey):
+        elif isinstance(key, rsa.RSAPublicKey) and algorithm is not None:
             key.verify(
                 child.signature,
                 child.tbs_certificate_bytes,
                 padding.PKCS1v15(),
-                child.signature_hash_algorithm,
+                algorithm,
             )
         else:
             raise InvalidProof("unsupported certificate key", code="x5c_invalid")

@@ -71,9 +71,10 @@ def key_from_jwk(jwk: Any) -> Multikey:
 
 
 def _joserfc_key(jwk: dict[str, str]) -> ECKey | OKPKey:
+    value: dict[str, str | list[str]] = dict(jwk)  # joserfc's type also admits key_ops lists
     if jwk.get("kty") == "OKP":
-        return OKPKey.import_key(jwk)
-    return ECKey.import_key(jwk)
+        return OKPKey.import_key(value)
+    return ECKey.import_key(value)
 
 
 def sign(header: dict[str, Any], payload: dict[str, Any], key: Multikey) -> str:

@@ -37,7 +37,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from servicekit.errors import Conflict, Invalid
 
@@ -162,12 +162,12 @@ def run(
         "rows_per_second": round(total / seconds, 1) if seconds > 0 else None,
     }
     with ctx.db.session() as session:
-        row = session.get(Batch, batch.id)
-        assert row is not None
-        row.runs += 1
-        row.last_run_at = ctx.now()
-        row.last_report = summary
-        session.add(row)
+        stored = session.get(Batch, batch.id)
+        assert stored is not None
+        stored.runs += 1
+        stored.last_run_at = ctx.now()
+        stored.last_report = summary
+        session.add(stored)
         audit.record(session, institution.id, actor, "batch.run", ctx.now(), details=summary)
     return {**summary, "rows": [r.to_dict() for r in reports]}
 
@@ -188,8 +188,8 @@ def _issued_elsewhere(
                 table.institution_id == institution.id,
                 table.module_id == module.id,
                 table.batch_id != batch.id,
-                table.row_hash.is_not(None),  # type: ignore[union-attr]
-                table.revoked_at.is_(None),  # type: ignore[union-attr]
+                col(table.row_hash).is_not(None),
+                col(table.revoked_at).is_(None),
             )
         ).all()
     return {row_hash: credential_id for row_hash, credential_id in found}
@@ -241,6 +241,7 @@ def _batch(
     ctx: IssuerContext, institution: Institution, module: ModuleRow, key: str, actor: str
 ) -> tuple[Batch, bool]:
     """The batch of this idempotency key, and whether this run created it."""
+    assert module.id is not None  # a stored row has its primary key
     for _ in range(2):
         with ctx.db.session() as session:
             batch = session.exec(

@@ -91,6 +91,8 @@ def _store_signed(
     records = [_record(ctx, target, rows[o.row], o, slots[o.credential_id], now) for o in signed]
     try:
         with connection.begin():
+            # SQLModel sets __table__ on table models when the class is made; its type hints
+            # do not declare it
             connection.execute(insert(IssuedCredential.__table__), records)  # type: ignore[attr-defined]
             connection.execute(
                 insert(AuditEvent.__table__),  # type: ignore[attr-defined]
@@ -159,6 +161,7 @@ def _store_record(connection: Connection, target: _Target, record: dict[str, Any
     """One row, one savepoint: the credential and its audit event, or nothing."""
     try:
         with connection.begin_nested():
+            # __table__: set by SQLModel at class creation, not in its type hints (as above)
             connection.execute(insert(IssuedCredential.__table__), record)  # type: ignore[attr-defined]
             connection.execute(
                 insert(AuditEvent.__table__),  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ import multiprocessing
 import threading
 from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime
+from multiprocessing.context import BaseContext
 
 from credentials import DidResolver, FetchPolicy, Keystore, Multikey, SafeFetcher
 from servicekit.db import Database
@@ -81,9 +82,11 @@ class IssuerContext:
             return None
         with self._lock:
             if self._pool is None:
+                context: BaseContext
                 if "forkserver" in multiprocessing.get_all_start_methods():
-                    context = multiprocessing.get_context("forkserver")
-                    context.set_forkserver_preload([SIGNING_MODULE])
+                    forkserver = multiprocessing.get_context("forkserver")
+                    forkserver.set_forkserver_preload([SIGNING_MODULE])
+                    context = forkserver
                 else:
                     context = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)

@@ -167,7 +167,7 @@ def prepare(
     except MicrocredError as exc:
         # the core words these "<field>: <what is wrong>"; the field is worth its own key
         field, sep, _ = exc.message.partition(": ")
-        extra = {"field": field} if sep and " " not in field else {}
+        extra: dict[str, Any] = {"field": field} if sep and " " not in field else {}
         raise Invalid(exc.code, exc.message, **extra) from None
     return document
 

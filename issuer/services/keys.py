@@ -24,11 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from contexts import DID_V1, MULTIKEY_V1
 from credentials import KeystoreError, Multikey, normalise_algorithm
+from servicekit.db import rowcount
 from servicekit.errors import Busy, Conflict, NotFound
 
 from ..models import Institution, SigningKey
@@ -133,14 +135,17 @@ def rotate(
     generation = institution.key_generation
     result = session.execute(
         update(Institution)
-        .where(Institution.id == institution.id, Institution.key_generation == generation)
+        .where(
+            col(Institution.id) == institution.id,
+            col(Institution.key_generation) == generation,
+        )
         .values(key_generation=generation + 1)
     )
-    if result.rowcount != 1:
+    if rowcount(result) != 1:
         raise Conflict("rotation_conflict", "another key rotation happened meanwhile")
     session.execute(
         update(SigningKey)
-        .where(SigningKey.id == old.id)
+        .where(col(SigningKey.id) == old.id)
         .values(state="compromised" if compromised else "retired", retired_at=ctx.now())
     )
     row = new_key(ctx, institution, generation + 1, key_type or old.algorithm)
@@ -192,7 +197,7 @@ def did_document(ctx: IssuerContext, session: Session, institution: Institution)
     rows = session.exec(
         select(SigningKey)
         .where(SigningKey.institution_id == institution.id)
-        .order_by(SigningKey.generation)
+        .order_by(col(SigningKey.generation))
     ).all()
     methods = []
     assertion = []
@@ -225,7 +230,7 @@ def key_summaries(session: Session, institution: Institution) -> list[dict[str, 
     rows = session.exec(
         select(SigningKey)
         .where(SigningKey.institution_id == institution.id)
-        .order_by(SigningKey.generation)
+        .order_by(col(SigningKey.generation))
     ).all()
     return [
         {
@@ -329,17 +334,22 @@ def rewrap_all(ctx: IssuerContext) -> Rewrapped:
     """
     keystore = ctx.keystore
     with ctx.db.session() as session:
-        rows = session.exec(
-            select(
-                SigningKey.id,
-                SigningKey.institution_id,
-                SigningKey.generation,
-                SigningKey.wrapped_secret,
-                Institution.slug,
+        # SQLAlchemy's own select: SQLModel's typed overloads stop at four columns
+        rows = (
+            session.execute(
+                sa_select(
+                    col(SigningKey.id),
+                    col(SigningKey.institution_id),
+                    col(SigningKey.generation),
+                    col(SigningKey.wrapped_secret),
+                    col(Institution.slug),
+                )
+                .join(Institution, col(Institution.id) == SigningKey.institution_id)
+                .order_by(col(SigningKey.id))
             )
-            .join(Institution, col(Institution.id) == SigningKey.institution_id)
-            .order_by(col(SigningKey.id))
-        ).all()
+            .tuples()
+            .all()
+        )
     for _, _, generation, wrapped, slug in rows:
         if _kek_id(wrapped) not in keystore.keks:
             raise KeystoreError(
@@ -367,7 +377,7 @@ def rewrap_all(ctx: IssuerContext) -> Rewrapped:
                     .where(col(SigningKey.id) == row_id, col(SigningKey.wrapped_secret) == wrapped)
                     .values(wrapped_secret=fresh)
                 )
-                if done.rowcount == 1:
+                if rowcount(done) == 1:
                     report.rewrapped += 1
                     break
                 current = session.get(SigningKey, row_id)

@@ -41,6 +41,7 @@ from sqlmodel import col, select
 
 from credentials import CREDENTIAL_TYPE
 from credentials import MICROCREDENTIAL_CONTEXT as CONTEXT
+from servicekit.db import rowcount
 from servicekit.errors import (
     Conflict,
     Gone,
@@ -197,10 +198,11 @@ def create(
     )
     now = ctx.now()
     offer_id = "off_" + secrets.token_hex(8)
+    assert module.id is not None  # a stored row has its primary key
     offer = Offer(
         id=offer_id,
         institution_id=institution.id,
-        module_id=module.id,  # type: ignore[arg-type]
+        module_id=module.id,
         # sealed under the KEK: e-mail, student number and result are personal data (H-9d)
         learner=personal.seal(
             ctx.keystore,
@@ -353,7 +355,7 @@ def cancel(
             )
             .values(state="cancelled")
         )
-        if done.rowcount != 1:
+        if rowcount(done) != 1:
             raise Conflict(
                 "offer_not_cancellable", f"offer {offer_id} is unknown, used or cancelled"
             )

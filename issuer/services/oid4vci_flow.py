@@ -13,6 +13,7 @@ from sqlalchemy import delete, update
 from sqlmodel import col, select
 
 from credentials import MicrocredError, verify_jwt
+from servicekit.db import rowcount
 from servicekit.errors import (
     Invalid,
     ServiceError,
@@ -88,7 +89,7 @@ def token(ctx: IssuerContext, institution: Institution, form: dict[str, str]) ->
                 access_expires_at=now + timedelta(seconds=ttl),
             )
         )
-        if won.rowcount != 1:
+        if rowcount(won) != 1:
             raise invalid
         c_nonce = _new_nonce(ctx, session, institution)
     return {
@@ -118,7 +119,7 @@ def _reserve_pin_attempt(ctx: IssuerContext, offer: Offer) -> bool:
             )
             .values(tx_code_failures=Offer.tx_code_failures + 1)
         )
-    return taken.rowcount == 1
+    return rowcount(taken) == 1
 
 
 def _count_wrong_pin(ctx: IssuerContext, offer: Offer) -> None:
@@ -180,7 +181,7 @@ def _consume_nonce(ctx: IssuerContext, institution: Institution, value: Any) -> 
             )
             .values(used_at=now)
         )
-        return done.rowcount == 1
+        return rowcount(done) == 1
 
 
 # --------------------------------------------------------------------------- credential
@@ -250,7 +251,7 @@ def credential(
             .where(col(Offer.id) == offer.id, col(Offer.state) == "redeemed")
             .values(state="issuing")
         )
-        if won.rowcount != 1:
+        if rowcount(won) != 1:
             raise _invalid_token("the access token has been used")
     stored = personal.unseal(ctx.keystore, offer.id, offer.learner)
     try:
@@ -378,7 +379,7 @@ def sweep_stuck(ctx: IssuerContext, *, older_than: float = 300.0) -> list[str]:
                 .where(col(Offer.id) == offer.id, col(Offer.state) == "issuing")
                 .values(state="redeemed")
             )
-            if done.rowcount == 1:
+            if rowcount(done) == 1:
                 swept.append(offer.id)
                 audit.record(
                     session,

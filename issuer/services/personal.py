@@ -21,6 +21,7 @@ from sqlalchemy import update
 from sqlmodel import col, select
 
 from credentials import Keystore
+from servicekit.db import rowcount
 
 from ..models import IssuedCredential, Offer
 
@@ -69,7 +70,7 @@ def reseal_offers(ctx: IssuerContext) -> int:
     """
     changed = 0
     with ctx.db.session() as session:
-        rows = session.exec(select(Offer.id, Offer.learner)).all()
+        rows = session.exec(select(col(Offer.id), col(Offer.learner))).all()
     for offer_id, stored in rows:
         fresh = reseal(ctx.keystore, offer_id, stored)
         if fresh is None:
@@ -156,6 +157,8 @@ def protect_refs(ctx: IssuerContext) -> int:
             ).where(col(IssuedCredential.learner_ref).is_not(None))
         ).all()
     for row_id, institution_id, stored, sealed in rows:
+        if stored is None:  # the query leaves these out; this tells the type checker
+            continue
         if stored.startswith(current) and (sealed is None or not keystore.needs_rewrap(sealed)):
             continue
         plain = show_ref(keystore, institution_id, stored, sealed)
@@ -171,7 +174,7 @@ def protect_refs(ctx: IssuerContext) -> int:
                 )
                 .values(learner_ref=ref, learner_sealed=fresh)
             )
-            changed += done.rowcount
+            changed += rowcount(done)
     return changed + _protect_row_keys(ctx)
 
 
@@ -199,5 +202,5 @@ def _protect_row_keys(ctx: IssuerContext) -> int:
                 .where(col(IssuedCredential.id) == row_id, col(IssuedCredential.row_key) == row_key)
                 .values(row_key=tag)
             )
-            changed += done.rowcount
+            changed += rowcount(done)
     return changed

@@ -58,9 +58,7 @@ def listing(
             # for the plain value in rows from before hashing
             candidates = personal.ref_candidates(ctx.keystore, institution.id, learner)
             if "@" in learner:  # e-mail addresses are stored lower-cased
-                candidates += personal.ref_candidates(
-                    ctx.keystore, institution.id, learner.lower()
-                )
+                candidates += personal.ref_candidates(ctx.keystore, institution.id, learner.lower())
             statement = statement.where(
                 or_(
                     col(IssuedCredential.learner_ref).in_(candidates),

@@ -46,6 +46,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlmodel import Session, col, select
 
 from credentials import MicrocredError, disclosure
+from servicekit.db import rowcount
 from servicekit.errors import Busy, Conflict, ServiceError, Unprocessable
 
 from ..models import Institution, IssuedCredential, Offer
@@ -206,6 +207,7 @@ def reissue(ctx: IssuerContext, institution: Institution, generation: int, *, ac
         if not page:
             return report
         for row_id, credential_id in page:
+            assert row_id is not None  # a stored row has its primary key
             last = row_id
             try:
                 _one(ctx, institution, row_id, generation, actor, report)
@@ -383,7 +385,7 @@ def _sign_again(
                 )
                 .values(replaced_by=new_id)
             )
-            if won.rowcount != 1:
+            if rowcount(won) != 1:
                 raise _Lost
     except (_Lost, IntegrityError):
         report.counts["already_replaced"] += 1  # a concurrent run did it
@@ -446,7 +448,7 @@ def _offer_again(
             )
             .values(replacement_offer_id=created["id"])
         )
-        linked = won.rowcount == 1
+        linked = rowcount(won) == 1
     if not linked:
         offers.cancel(ctx, institution, created["id"], actor=actor)
         report.counts["already_replaced"] += 1

@@ -36,7 +36,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 from sqlalchemy import and_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -44,7 +44,8 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from credentials import STATUS_LIST_MIN_LENGTH as MIN_LENGTH
-from credentials import StatusList, sign, status_entry, status_list_credential
+from credentials import StatusList, StatusPurpose, sign, status_entry, status_list_credential
+from servicekit.db import rowcount
 from servicekit.errors import Busy, Conflict, NotFound, Unprocessable
 
 from ..models import Institution, IssuedCredential, StatusBitstring, StatusSlot
@@ -52,8 +53,15 @@ from ..models import StatusList as StatusListRow
 from . import audit, keys, urls
 from .context import IssuerContext
 
-PURPOSES = ("revocation", "suspension")
+PURPOSES: tuple[StatusPurpose, ...] = ("revocation", "suspension")
 _random = secrets.SystemRandom()
+
+
+def _is_purpose(value: str) -> TypeGuard[StatusPurpose]:
+    """A purpose taken from a URL path is one of ours (narrows ``str`` for the checker)."""
+    return value in PURPOSES
+
+
 _CHUNK = 500
 _RANDOM_ROUNDS = 3
 
@@ -94,7 +102,7 @@ def entries(public_url: str, slug: str, slot: Slot) -> list[dict[str, Any]]:
     return [
         status_entry(
             urls.status_list_url(public_url, slug, slot.list_id, purpose), slot.index, purpose
-        )  # type: ignore[arg-type]
+        )
         for purpose in PURPOSES
     ]
 
@@ -239,6 +247,8 @@ def _insert(
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     now = ctx.now()
+    # SQLModel gives a table model its __table__ when the class is made; its type hints do
+    # not declare the attribute
     table = StatusSlot.__table__  # type: ignore[attr-defined]
     statement = (
         insert(table)
@@ -249,7 +259,7 @@ def _insert(
         {"list_id": list_id, "status_index": index, "credential_id": cid, "created_at": now}
         for cid, index in pairs
     ]
-    inserted = session.execute(statement, rows).rowcount
+    inserted = rowcount(session.execute(statement, rows))
     if inserted != len(pairs):
         owners = _owners(session, list_id, [index for _, index in pairs])
         pairs = [(cid, index) for cid, index in pairs if owners.get(index) == cid]
@@ -333,7 +343,7 @@ def _apply(
             .where(col(table.id) == row.id, col(table.revoked_at).is_(None))
             .values(revoked_at=now, status_changed_at=now)
         )
-        if done.rowcount != 1:
+        if rowcount(done) != 1:
             raise _Retry
         _set_bit(session, row.status_list_id, "revocation", row.status_index, 1)
         action = "credential.revoke"
@@ -354,7 +364,7 @@ def _apply(
             )
             .values(suspended=True, status_changed_at=now)
         )
-        if done.rowcount != 1:
+        if rowcount(done) != 1:
             raise _Retry
         _set_bit(session, row.status_list_id, "suspension", row.status_index, 1)
         action = "credential.suspend"
@@ -370,7 +380,7 @@ def _apply(
             )
             .values(suspended=False, status_changed_at=now)
         )
-        if done.rowcount != 1:
+        if rowcount(done) != 1:
             raise _Retry
         _set_bit(session, row.status_list_id, "suspension", row.status_index, 0)
         action = "credential.unsuspend"
@@ -401,7 +411,7 @@ def _set_bit(session: Session, list_id: str, purpose: str, index: int, value: in
             .where(key, col(table.version) == current.version)
             .values(encoded_list=bits.encode(), version=current.version + 1)
         )
-        if done.rowcount == 1:
+        if rowcount(done) == 1:
             return
     raise _Retry
 
@@ -429,7 +439,7 @@ def published(
     ctx: IssuerContext, institution: Institution, list_id: str, purpose: str
 ) -> Published:
     """The signed BitstringStatusListCredential for one list and purpose."""
-    if purpose not in PURPOSES:
+    if not _is_purpose(purpose):
         raise NotFound("unknown_status_list", f"no {purpose} list {list_id}")
     with ctx.db.session() as session:
         owner = session.get(StatusListRow, list_id)
@@ -453,7 +463,7 @@ def published(
         document = status_list_credential(
             url,
             urls.institution_did(ctx.settings.public_url, institution.slug),
-            purpose,  # type: ignore[arg-type]
+            purpose,
             row.encoded_list,
             valid_from=now,
             valid_until=until,

@@ -13,7 +13,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from servicekit.errors import NotFound, Unprocessable
 from servicekit.tokens import new_token, token_hash
@@ -90,7 +90,7 @@ def listing(session: Session, institution: Institution) -> list[dict[str, Any]]:
     rows = session.exec(
         select(ApiToken)
         .where(ApiToken.institution_id == institution.id)
-        .order_by(ApiToken.created_at)
+        .order_by(col(ApiToken.created_at))
     ).all()
     return [public(row) for row in rows]
 

@@ -55,10 +55,11 @@ def _check_label(check_id: str, t: Translator, message: str = "") -> str:
     if check_id.startswith("credential[") and "]." in check_id:
         index, _, rest = check_id[len("credential[") :].partition("].")
         inner = _check_label(rest, t, message)
+        number: int | str
         try:
             number = int(index) + 1
         except ValueError:
-            number = index  # type: ignore[assignment]
+            number = index
         return t("check.credential_n", n=number, label=inner)
     if base == "status":
         # a credential has a revocation and a suspension entry: say which one this is

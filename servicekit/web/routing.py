@@ -56,6 +56,8 @@ class PageRenderer(ErrorPages, Protocol):
 
     async def csrf_protect(self, request: Request) -> None: ...
 
+    def translator(self, request: Request) -> Translator: ...
+
 
 def page_route_class(web: PageRenderer) -> type[APIRoute]:
     """An ``APIRoute`` whose errors become HTML pages (made by ``web``), not problem JSON."""

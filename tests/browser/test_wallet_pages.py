@@ -268,6 +268,9 @@ def test_the_consent_screen_names_the_rule_and_who_asks(
     phone.goto(f"{stack.wallet}/")
     login_wallet(phone, stack.state.learner_username, stack.state.learner_password)
     phone.wait_for_url(f"{stack.wallet}/credentials")
+    # a credential of its own to consent over: the stack is shared by the module's tests,
+    # and this one must not depend on which of them ran before it
+    receive(phone, stack, issue_offer(stack, "datavisualisatie"))
     rule = {"id": "toelating", "name": "Toelating", "min_ects": 10, "min_eqf_level": 4}
     created = httpx.post(
         f"{stack.verifier}/requests", json={"purpose": "Toelating minor", "rule": rule}

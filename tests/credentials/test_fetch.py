@@ -488,19 +488,23 @@ def test_gzip_bomb_is_capped_while_decompressing(server: LocalServer) -> None:
 
 
 def test_timeout(server: LocalServer) -> None:
-    server.routes["/slow"] = Reply(delay=1.5)
+    server.routes["/slow"] = Reply(delay=3.0)
     fetcher = SafeFetcher(FetchPolicy(allow_insecure=True, timeout=0.5))
     started = time.monotonic()
     fetch_error(lambda: fetcher.get(server.url("/slow")), "fetch_timeout")
-    assert time.monotonic() - started < 1.4
+    took = time.monotonic() - started
+    # the 0.5 s timeout cut the wait short of the server's 3 s (margin for a loaded machine)
+    assert took < 2.5, f"{took:.2f} s: the timeout did not end the wait before the reply"
 
 
 def test_trickling_body_hits_the_overall_deadline(server: LocalServer) -> None:
-    server.routes["/trickle"] = Reply(body=b"z" * 40, chunk=1, trickle=0.05)
+    server.routes["/trickle"] = Reply(body=b"z" * 80, chunk=1, trickle=0.05)
     fetcher = SafeFetcher(FetchPolicy(allow_insecure=True, timeout=0.5))
     started = time.monotonic()
     fetch_error(lambda: fetcher.get(server.url("/trickle")), "fetch_timeout")
-    assert time.monotonic() - started < 1.5
+    took = time.monotonic() - started
+    # the whole body takes 4 s to trickle in; the 0.5 s deadline ends it well before
+    assert took < 3.0, f"{took:.2f} s: the overall deadline did not end the trickle"
 
 
 # --------------------------------------------------------------------------- redirects

@@ -16,7 +16,7 @@ from credentials.errors import InvalidProof
 from credentials.fetch import FetchPolicy, SafeFetcher
 from credentials.status import StatusListCache
 from credentials.status_list import status_entry
-from tests.credentials.test_status import (
+from tests.credentials.status_server import (
     Clock,
     StatusServer,
     make_credential,

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from issuer.config import Settings
+from tests.issuer.oid4vci_wallet import CONFIGURATION, Wallet, code_of
 from tests.issuer.support import Clock, Institution, issuer_settings
-from tests.issuer.test_oid4vci import CONFIGURATION, Wallet, code_of
 from tests.support.mailbox import Mailbox, mailbox, text_of
 
 COOKIE = "mc_issuer_session"

@@ -9,9 +9,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.issuer.oid4vci_wallet import create_offer
 from tests.issuer.support import Institution, module_spec
 from tests.issuer.test_cohort_delivery import log_in, upload
-from tests.issuer.test_oid4vci import create_offer
 
 ENGLISH = re.compile(
     r"\b(the|is not|must|cannot|expected|outside|pass mark|unknown|invalid|there is no)\b"

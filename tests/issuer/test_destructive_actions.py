@@ -9,9 +9,9 @@ from urllib.parse import quote
 
 from fastapi.testclient import TestClient
 
+from tests.issuer.oid4vci_wallet import create_offer
 from tests.issuer.support import Institution
 from tests.issuer.test_cohort_delivery import log_in
-from tests.issuer.test_oid4vci import create_offer
 from tests.issuer.test_status import issue
 
 NOTICE = "/credentials/status-notice"

@@ -22,8 +22,8 @@ from credentials.keystore import Keystore
 from issuer.models import IssuedCredential
 from issuer.services import reissue, status_lists
 from microcred.cli import app as microcred
+from tests.issuer.oid4vci_wallet import CONFIGURATION, Wallet, code_of, create_offer
 from tests.issuer.support import Clock, Institution, problem, snapshot, unsigned_badge, verifier
-from tests.issuer.test_oid4vci import CONFIGURATION, Wallet, code_of, create_offer
 from tests.support.servers import live_server
 
 LEARNER_FIELDS = {"learner_ref", "holder", "learner", "document", "verifiableCredential"}

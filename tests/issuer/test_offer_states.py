@@ -17,8 +17,8 @@ from sqlmodel import col
 
 from issuer.models import Offer
 from issuer.services import oid4vci_flow
+from tests.issuer.oid4vci_wallet import CONFIGURATION, Wallet, code_of, flow_until_token
 from tests.issuer.support import Clock, Institution
-from tests.issuer.test_oid4vci import CONFIGURATION, Wallet, code_of, flow_until_token
 
 
 def collect(
@@ -119,9 +119,7 @@ def test_offers_stuck_in_issuing_are_swept_back(
     ctx = app.state.issuer
     _, created, _ = flow_until_token(client, inst, clock)
     with ctx.db.session() as session:  # the process died between "issuing" and "issued"
-        session.execute(
-            update(Offer).where(col(Offer.id) == created["id"]).values(state="issuing")
-        )
+        session.execute(update(Offer).where(col(Offer.id) == created["id"]).values(state="issuing"))
     assert oid4vci_flow.sweep_stuck(ctx, older_than=300) == []  # could still be in flight
     clock.advance(301)
     assert oid4vci_flow.sweep_stuck(ctx, older_than=300) == [created["id"]]

@@ -24,8 +24,8 @@ from credentials.jose import verify_jwt
 from credentials.keys import Multikey
 from credentials.setup import default_verifier
 from credentials.verify import create_presentation
+from tests.issuer.oid4vci_wallet import Wallet, code_of
 from tests.issuer.support import Clock, Institution, module_spec, problem, snapshot
-from tests.issuer.test_oid4vci import Wallet, code_of
 from tests.support.servers import live_server
 
 ROUTE_SLUG = "doorstroom-data"

@@ -9,14 +9,14 @@ import httpx
 from fastapi.testclient import TestClient
 
 from credentials.sdjwt import core, jose, vc
-from tests.issuer.support import Clock, Institution
-from tests.issuer.test_oid4vci import (
+from tests.issuer.oid4vci_wallet import (
     CONFIGURATION,
     SDJWT_CONFIGURATION,
     Wallet,
     code_of,
     create_offer,
 )
+from tests.issuer.support import Clock, Institution
 from tests.issuer.test_status import set_status
 from tests.support.servers import live_server
 

@@ -21,8 +21,8 @@ from credentials.verify import create_presentation
 from servicekit.migrations import SchemaOutOfDate
 from tests.support.servers import free_port
 from tests.verifier.conftest import PUBLIC_URL
+from tests.verifier.request_flow import local
 from tests.verifier.support import microcredential, write_registry
-from tests.verifier.test_requests import local
 from verifier.config import Settings
 from verifier.main import app_from_environment, create_app
 

@@ -16,7 +16,7 @@ import pytest
 
 from servicekit.ratelimit import DEFAULT_LIMITS
 from tests.verifier.conftest import ACME_KEY
-from tests.verifier.test_requests import local
+from tests.verifier.request_flow import local
 
 # counts, not speed: the limiters' clock stands still in these tests
 pytestmark = pytest.mark.usefixtures("frozen_rate_limits")

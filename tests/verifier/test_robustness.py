@@ -10,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from credentials.keys import Multikey
+from tests.verifier.request_flow import local
 from tests.verifier.support import microcredential
-from tests.verifier.test_requests import local
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),

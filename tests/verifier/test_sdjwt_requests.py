@@ -13,8 +13,8 @@ from credentials.keys import Multikey
 from credentials.sdjwt import core, jose, vc
 from credentials.sdjwt.status import INVALID
 from tests.credentials.sdjwt_support import SdJwtIssuer
+from tests.verifier.request_flow import create, fetch_request, result
 from tests.verifier.support import CountingServer
-from tests.verifier.test_requests import create, fetch_request, result
 
 
 @pytest.fixture

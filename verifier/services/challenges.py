@@ -18,7 +18,7 @@ from sqlalchemy import update
 from sqlmodel import col
 
 from credentials import Check
-from servicekit.db import Database
+from servicekit.db import Database, rowcount
 from servicekit.tokens import new_token, token_hash
 
 from ..models import Challenge
@@ -49,7 +49,7 @@ class ChallengeService:
         )
         with self.db.session() as session:
             session.add(row)
-        return challenge, aware(row.expires_at)  # type: ignore[return-value]
+        return challenge, aware(row.expires_at)
 
     def state(self, challenge: str) -> ChallengeState:
         """Whether ``challenge`` was issued here and is still usable (unknown, used, expired
@@ -76,7 +76,7 @@ class ChallengeService:
             .values(used_at=now)
         )
         with self.db.session() as session:
-            return session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+            return rowcount(session.execute(statement)) == 1
 
     def check(self, challenge: str, state: ChallengeState, binding_holds: bool) -> Check | None:
         """The ``challenge`` check for a verified presentation, consuming when it may.

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import secrets
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -34,18 +35,36 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, or_
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 
 from credentials import VerificationReport, issuer_id
-from servicekit.db import Database
+from servicekit.db import Database, rowcount
 
 from ..models import Challenge, PresentationRequest, VerificationLogEntry
 from .clock import utc
 
 log = logging.getLogger("microcred.verifier")
 
+# SQLModel gives a table model its __table__ when the class is made; its type hints do not
+# declare the attribute
 _TABLE = VerificationLogEntry.__table__  # type: ignore[attr-defined]
+
+
+def _idempotent_insert(dialect: str) -> Any:
+    """INSERT that skips a row whose ``row_key`` is already there.
+
+    When the connection breaks during COMMIT the writer cannot know whether the batch
+    landed; it retries, and this makes the retry harmless (exactly-once rows, where a plain
+    INSERT gave at-least-once).
+    """
+    if dialect == "postgresql":
+        return postgresql_insert(_TABLE).on_conflict_do_nothing(index_elements=["row_key"])
+    if dialect == "sqlite":
+        return sqlite_insert(_TABLE).on_conflict_do_nothing(index_elements=["row_key"])
+    return insert(_TABLE)
 
 
 def credential_id_hash(credential: Any) -> str | None:
@@ -155,6 +174,7 @@ class VerificationLog:
         document = item.document if isinstance(item.document, dict) else None
         issuer = issuer_id(document) if document is not None else None
         return {
+            "row_key": secrets.token_hex(16),
             "created_at": now,
             "kind": kind,
             "verified": item.verified,
@@ -201,7 +221,7 @@ class VerificationLog:
             return True
         try:
             with self.db.engine.begin() as connection:
-                connection.execute(insert(_TABLE), batch)
+                connection.execute(_idempotent_insert(connection.dialect.name), batch)
         except SQLAlchemyError as exc:
             log.warning(
                 "verification log not written yet (%d rows, will retry): %s",
@@ -303,18 +323,24 @@ def purge(
     result_cutoff = now - timedelta(hours=result_retention_hours)
     challenge_cutoff = now - timedelta(days=1)
     with db.session() as session:
-        removed_log = session.execute(
-            delete(VerificationLogEntry).where(col(VerificationLogEntry.created_at) < log_cutoff)
-        ).rowcount
-        removed_requests = session.execute(
-            delete(PresentationRequest).where(
-                or_(
-                    col(PresentationRequest.completed_at) < result_cutoff,
-                    col(PresentationRequest.expires_at) < result_cutoff,
+        removed_log = rowcount(
+            session.execute(
+                delete(VerificationLogEntry).where(
+                    col(VerificationLogEntry.created_at) < log_cutoff
                 )
             )
-        ).rowcount
-        removed_challenges = session.execute(
-            delete(Challenge).where(col(Challenge.expires_at) < challenge_cutoff)
-        ).rowcount
-    return PurgeResult(removed_log or 0, removed_requests or 0, removed_challenges or 0)
+        )
+        removed_requests = rowcount(
+            session.execute(
+                delete(PresentationRequest).where(
+                    or_(
+                        col(PresentationRequest.completed_at) < result_cutoff,
+                        col(PresentationRequest.expires_at) < result_cutoff,
+                    )
+                )
+            )
+        )
+        removed_challenges = rowcount(
+            session.execute(delete(Challenge).where(col(Challenge.expires_at) < challenge_cutoff))
+        )
+    return PurgeResult(removed_log, removed_requests, removed_challenges)

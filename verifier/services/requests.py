@@ -43,7 +43,7 @@ from credentials import (
     proof_domains,
     queries_for,
 )
-from servicekit.db import Database
+from servicekit.db import Database, rowcount
 from servicekit.errors import (
     Forbidden,
     Gone,
@@ -258,7 +258,7 @@ class PresentationRequestService:
             openid4vp_uri=by_value_uri(parameters),
             by_reference_uri=by_reference,
             result_token=result_token,
-            expires_at=aware(row.expires_at),  # type: ignore[arg-type]
+            expires_at=aware(row.expires_at),
             public_url=self.public_url,
         )
 
@@ -308,7 +308,7 @@ class PresentationRequestService:
             authorization_parameters(row, self.public_url, self.identity.client_id),
             did=self.identity.did,
             now=utc(self.clock()),
-            expires=aware(row.expires_at),  # type: ignore[arg-type]
+            expires=aware(row.expires_at),
         )
         return self.identity.sign_request_object(claims)
 
@@ -461,7 +461,7 @@ class PresentationRequestService:
             .values(nonce_used_at=now, completed_at=now, status=status, result=result)
         )
         with self.db.session() as session:
-            won = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+            won = rowcount(session.execute(statement)) == 1
         if not won:
             if self._expired(self._get(row.id)):
                 raise _invalid("this presentation request has expired", "request_expired", Gone)

@@ -69,8 +69,8 @@ def verify_sd_jwt_presentation(
             sub.summary["issuerNameSource"] = "credential (not in the trust registry)"
     top = VerificationReport(format=sub.format)
     binding = sub.outcome_of("key_binding")
-    if sub.outcome_of("format") is None or sub.outcome_of("format").outcome == "failed":  # type: ignore[union-attr]
-        fmt = sub.outcome_of("format")
+    fmt = sub.outcome_of("format")
+    if fmt is None or fmt.outcome == "failed":
         top.add(
             Check.failed(
                 "structure",

@@ -41,7 +41,7 @@ for _lang, _entries in load_messages(HERE / "messages").items():
 
 
 def _services(request: Request) -> Services:
-    return request.app.state.services  # type: ignore[no-any-return]
+    return request.app.state.services
 
 
 def _error(t: Translator, exc: ServiceError) -> str:

@@ -183,16 +183,21 @@ class CredentialChecker:
             )
         return report, outcome.resolved
 
-    def status(self, credential: dict[str, Any], *, fresh: bool = False) -> list[Check]:
-        """The credential's status now; ``fresh`` bypasses the list cache."""
-        if is_sd_jwt_vc(credential):  # the Token Status List, fetched and its signature read
-            report = self.verify_sd_jwt(credential)  # type: ignore[arg-type]
+    def status(self, credential: dict[str, Any] | str, *, fresh: bool = False) -> list[Check]:
+        """The credential's status now, for a document as stored (JSON-LD object, or the
+        compact SD-JWT VC / OB 2.0 JWS string); ``fresh`` bypasses the list cache."""
+        if isinstance(credential, str) and is_sd_jwt_vc(credential):
+            # the Token Status List, fetched and its signature read
+            report = self.verify_sd_jwt(credential)
             checks = [c for c in report.checks if c.id == "status"]
             return checks or [c for c in report.failed][:1]
         if is_ob2(credential):  # revoked flag and revocation list, fetched again
             report = verify_with(self.verifier, credential, now=self.clock()).report
             checks = [c for c in report.checks if c.id == "status"]
             return checks or [c for c in report.failed][:1]
+        if isinstance(credential, str):
+            # the store keeps a string only for the two formats above
+            raise TypeError("a stored credential string is neither an SD-JWT VC nor OB 2.0")
         cache = StatusListCache(max_ttl=0) if fresh else self.cache
         checks = check_status(
             credential,

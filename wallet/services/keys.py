@@ -12,19 +12,29 @@ the old and the new KEK (``MICROCRED_KEK=new,old``) and keeps working.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.orm import Mapped
 from sqlmodel import col, select
 
 from credentials import Keystore, KeystoreError, Multikey
-from servicekit.db import Database
+from servicekit.db import Database, rowcount
 
 from ..models import Learner, Share
 
 
 def _aad(learner_id: str) -> str:
     return f"microcred-wallet:holder-key:{learner_id}"
+
+
+def _share_aad(share_id: str) -> str:
+    return f"microcred-wallet:share:{share_id}"
+
+
+# one table whose rows hold a KEK-wrapped secret: label, model, column, associated data
+_Wrapped = tuple[str, type[Learner] | type[Share], Mapped[str | None], Callable[[str], str]]
 
 
 class HolderKeys:
@@ -47,10 +57,10 @@ class HolderKeys:
 
     def wrap_token(self, token: str, owner: str) -> str:
         """Wrap a share token so only the wallet (for its owner) can show the link again."""
-        return self.keystore.wrap(token.encode(), f"microcred-wallet:share:{owner}")
+        return self.keystore.wrap(token.encode(), _share_aad(owner))
 
     def unwrap_token(self, wrapped: str, owner: str) -> str:
-        return self.keystore.unwrap(wrapped, f"microcred-wallet:share:{owner}").decode()
+        return self.keystore.unwrap(wrapped, _share_aad(owner)).decode()
 
     def rewrap_all(self, db: Database) -> dict[str, Any]:
         """Re-wrap every holder key and share token under the current KEK.
@@ -61,16 +71,17 @@ class HolderKeys:
         change is never overwritten; rows already under the current KEK are left alone.
         Returns counts only.
         """
-        tables = (
-            ("holder keys", Learner, Learner.wrapped_key, _aad),
-            ("share tokens", Share, Share.token_wrapped, lambda i: f"microcred-wallet:share:{i}"),
+        tables: tuple[_Wrapped, ...] = (
+            ("holder keys", Learner, col(Learner.wrapped_key), _aad),
+            ("share tokens", Share, col(Share.token_wrapped), _share_aad),
         )
         plans = []
         for label, model, column, aad in tables:
             with db.session() as session:
-                rows = session.exec(
-                    select(model.id, column).where(col(column).is_not(None)).order_by(model.id)
+                found = session.exec(
+                    select(col(model.id), column).where(column.is_not(None)).order_by(col(model.id))
                 ).all()
+            rows = [(row_id, wrapped) for row_id, wrapped in found if wrapped is not None]
             for row_id, wrapped in rows:
                 kek = wrapped.split(".", 2)[1] if wrapped.count(".") >= 2 else "?"
                 if kek not in self.keystore.keks:
@@ -91,10 +102,10 @@ class HolderKeys:
                 with db.session() as session:
                     done = session.execute(
                         update(model)
-                        .where(col(model.id) == row_id, col(column) == wrapped)
-                        .values({column.key: fresh})
+                        .where(col(model.id) == row_id, column == wrapped)
+                        .values({column: fresh})
                     )
                 # a lost compare-and-set: the row was deleted or re-wrapped meanwhile
-                counts["rewrapped" if done.rowcount == 1 else "already_current"] += 1
+                counts["rewrapped" if rowcount(done) == 1 else "already_current"] += 1
             report[label.replace(" ", "_")] = counts
         return report

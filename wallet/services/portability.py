@@ -243,7 +243,8 @@ class Portability:
         seen: set[str] = set()
         for index, entry in enumerate(items["credentials"]):
             credential = entry.get("credential") if isinstance(entry, dict) else None
-            if not isinstance(credential, dict) and not is_sd_jwt_vc(credential):
+            sd_jwt = isinstance(credential, str) and is_sd_jwt_vc(credential)
+            if not (isinstance(credential, dict) or (isinstance(credential, str) and sd_jwt)):
                 raise Invalid("invalid_export", f"credentials[{index}].credential is missing")
             report = self.checker.verify(
                 credential, learner.did, previous_dids=[previous] if previous else []
@@ -321,6 +322,7 @@ class Portability:
         if not isinstance(entry, dict):
             raise Invalid("invalid_export", f"shares[{index}] must be an object")
         created = _time(entry.get("createdAt"), now)
+        max_views, views = entry.get("maxViews"), entry.get("views")
         share = Share(
             id=str(uuid.uuid4()),
             learner_id=learner.id,
@@ -333,8 +335,8 @@ class Portability:
             label=str(entry.get("label") or "")[:200] or None,
             created_at=created,
             expires_at=_time(entry.get("expiresAt"), created),
-            max_views=entry.get("maxViews") if isinstance(entry.get("maxViews"), int) else None,
-            views=entry.get("views") if isinstance(entry.get("views"), int) else 0,
+            max_views=max_views if isinstance(max_views, int) else None,
+            views=views if isinstance(views, int) else 0,
             revoked_at=_time(entry.get("revokedAt"), now),
         )
         accesses = []

@@ -11,6 +11,7 @@ The wallet's known issuers stand in for the ``"trusted"`` entry of a route.
 
 from __future__ import annotations
 
+import builtins
 import uuid
 from dataclasses import replace
 from typing import Any
@@ -174,7 +175,7 @@ class RouteService:
             if found is not None:
                 session.delete(found)
 
-    def rows(self, learner_id: str) -> list[LearnerRoute]:
+    def rows(self, learner_id: str) -> builtins.list[LearnerRoute]:
         """The learner's followed-route rows (for export)."""
         with self.db.session() as session:
             return list(

@@ -197,7 +197,7 @@ class ReceiveService:
         token, data = sdjwt.request_credential(
             self.client, metadata, access_token, configuration_id, key
         )
-        received = [({}, notification_id(data))]
+        received: list[tuple[dict[str, Any], str | None]] = [({}, notification_id(data))]
         try:
             if not sdjwt.bound_to(token, key):
                 raise Invalid(
@@ -255,7 +255,9 @@ class ReceiveService:
         try:
             document, _ = self.checker.fetcher.get_json(url.strip(), accept=OB2_ACCEPT)
         except FetchError as exc:
-            extra = {"httpStatus": exc.status} if isinstance(exc, FetchHTTPError) else {}
+            extra: dict[str, Any] = (
+                {"httpStatus": exc.status} if isinstance(exc, FetchHTTPError) else {}
+            )
             raise Invalid(
                 exc.code, f"the badge could not be fetched: {exc.message}", **extra
             ) from None

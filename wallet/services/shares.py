@@ -48,7 +48,7 @@ from sqlmodel import col, select
 
 from credentials import STRICT_POLICIES as STRICT
 from credentials import Check, VerificationReport, create_presentation
-from servicekit.db import Database
+from servicekit.db import Database, rowcount
 from servicekit.errors import Invalid, NotFound
 from servicekit.qr import qr_png_data_uri, qr_svg
 from servicekit.tokens import new_token, token_hash
@@ -236,7 +236,7 @@ class ShareService:
                 share.revoked_at = self.clock()
                 session.add(share)
 
-    def accesses(self, learner: Learner, share_id: str) -> list[dict[str, Any]]:
+    def accesses(self, learner: Learner, share_id: str) -> builtins.list[dict[str, Any]]:
         """The access log of one of the learner's share links.
 
         Raises ``NotFound`` (``share_not_found``) for a share of no or another learner.
@@ -286,7 +286,11 @@ class ShareService:
         if outcome == SERVED:
             rows = self.store.rows(share.learner_id, share.credential_ids)
             choice = share.disclosure or {}
-            documents = [disclosing.shown(row.document, choice.get(row.id, [])) for row in rows]
+            originals = [_linked_document(row.document) for row in rows]
+            documents = [
+                disclosing.shown(original, choice.get(row.id, []))
+                for original, row in zip(originals, rows, strict=True)
+            ]
             with self.db.session() as session:
                 learner = session.get(Learner, share.learner_id)
             assert learner is not None
@@ -304,7 +308,8 @@ class ShareService:
             else:
                 report, reports = self._verify(presentation, share.challenge, url)
                 items = tuple(
-                    disclosing.summary(row.document, choice.get(row.id, [])) for row in rows
+                    disclosing.summary(original, choice.get(row.id, []))
+                    for original, row in zip(originals, rows, strict=True)
                 )
                 answer = ShareAnswer(
                     outcome,
@@ -378,7 +383,7 @@ class ShareService:
             .values(views=col(Share.views) + 1)
         )
         with self.db.session() as session:
-            won = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+            won = rowcount(session.execute(statement)) == 1
             fresh = session.get(Share, share.id)
         if won:
             return SERVED
@@ -422,6 +427,14 @@ class ShareService:
         for share_id in rows:
             counts[share_id] = counts.get(share_id, 0) + 1
         return counts
+
+
+def _linked_document(document: dict[str, Any] | str) -> dict[str, Any]:
+    """A shared credential's JSON document: a link is never made for a string format
+    (SD-JWT VC), see :meth:`ShareService.create`."""
+    if isinstance(document, str):
+        raise TypeError("a share link holds a credential stored as a string")
+    return document
 
 
 def _state(share: Share, now: Any) -> str:

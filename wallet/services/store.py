@@ -333,10 +333,9 @@ def _escape(text: str) -> str:
 
 
 def _duplicate(existing: str | None) -> Exception:
+    extra: dict[str, Any] = {"credentialId": existing} if existing else {}
     return Conflict(
-        "credential_already_stored",
-        "this credential is already in your wallet",
-        **({"credentialId": existing} if existing else {}),
+        "credential_already_stored", "this credential is already in your wallet", **extra
     )
 
 

@@ -107,6 +107,7 @@ def publish(
     now = ctx.now()
     with ctx.db.session() as session:
         award = _module(session, institution, spec.award_module)
+        assert award.id is not None  # a stored row has its primary key
         row = session.exec(
             select(RecognitionRoute).where(
                 RecognitionRoute.institution_id == institution.id,
@@ -119,7 +120,7 @@ def publish(
                 slug=spec.slug,
                 kind=spec.kind,
                 rule=spec.rule,
-                award_module_id=award.id,  # type: ignore[arg-type]
+                award_module_id=award.id,
                 auto_award=spec.auto_award,
                 created_at=now,
                 updated_at=now,
@@ -127,7 +128,7 @@ def publish(
             session.add(row)
         else:
             row.kind, row.rule, row.auto_award = spec.kind, spec.rule, spec.auto_award
-            row.award_module_id = award.id  # type: ignore[assignment]
+            row.award_module_id = award.id
             row.updated_at, row.archived_at = now, None
         audit.record(
             session,

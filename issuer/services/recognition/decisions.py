@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import col, select
 
+from servicekit.db import rowcount
 from servicekit.errors import Conflict, Invalid, NotFound
 from servicekit.tokens import token_hash
 
@@ -79,11 +80,15 @@ def _decide(
 ) -> None:
     now = ctx.now()
     with ctx.db.session() as session:
-        won = session.execute(
-            update(RecognitionCase)
-            .where(col(RecognitionCase.id) == row.id, col(RecognitionCase.state).in_(DECIDABLE))
-            .values(state=state, reason=reason, decided_by=actor, decided_at=now, updated_at=now)
-        ).rowcount  # type: ignore[attr-defined]
+        won = rowcount(
+            session.execute(
+                update(RecognitionCase)
+                .where(col(RecognitionCase.id) == row.id, col(RecognitionCase.state).in_(DECIDABLE))
+                .values(
+                    state=state, reason=reason, decided_by=actor, decided_at=now, updated_at=now
+                )
+            )
+        )
         if won != 1:
             raise Conflict("case_decided", "this case is not open for a decision")
         audit.record(

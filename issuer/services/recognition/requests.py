@@ -36,6 +36,7 @@ from credentials import (
     openid4vp,
     queries_for,
 )
+from servicekit.db import rowcount
 from servicekit.errors import Gone, Invalid, NotFound, ServiceError
 from servicekit.tokens import new_token, same, token_hash
 
@@ -82,10 +83,11 @@ def start(ctx: IssuerContext, institution: Institution, route_slug: str) -> dict
     token = new_token(nbytes=32)
     with ctx.db.session() as session:
         route = catalogue.route_row(session, institution, route_slug)
+        assert route.id is not None  # a stored row has its primary key
         row = RecognitionCase(
             id="rc_" + secrets.token_hex(8),
             institution_id=institution.id,
-            route_id=route.id,  # type: ignore[arg-type]
+            route_id=route.id,
             nonce=new_token(nbytes=24),
             state_token=new_token(nbytes=16),
             case_token_hash=token_hash(token),
@@ -112,7 +114,7 @@ def start(ctx: IssuerContext, institution: Institution, route_slug: str) -> dict
         ),
         "request_uri": request_uri,
         "case_uri": case_uri(ctx, institution, token),
-        "expires_at": aware(row.expires_at).isoformat(),  # type: ignore[union-attr]
+        "expires_at": aware(row.expires_at).isoformat(),
     }
 
 
@@ -144,13 +146,13 @@ def request_object(
         raise NotFound("case_not_found", "no such recognition request")
     if row.state != "requested" or row.nonce_used_at is not None:
         raise Gone("request_answered", "this request has already been answered")
-    if aware(row.expires_at) <= ctx.now():  # type: ignore[operator]
+    if aware(row.expires_at) <= ctx.now():
         raise Gone("request_expired", "this recognition request has expired")
     claims = openid4vp.request_object_claims(
         _parameters(ctx, institution, row),
         did=urls.institution_did(ctx.settings.public_url, institution.slug),
         now=ctx.now(),
-        expires=aware(row.expires_at),  # type: ignore[arg-type]
+        expires=aware(row.expires_at),
     )
     with ctx.db.session() as session:
         signing_key, _ = keys.signer(ctx, session, institution)
@@ -170,7 +172,7 @@ def answer(
         raise _invalid(
             "nonce_replayed", "this request has already been answered; its nonce cannot be reused"
         )
-    if aware(row.expires_at) <= ctx.now():  # type: ignore[operator]
+    if aware(row.expires_at) <= ctx.now():
         raise Gone(
             "request_expired", "this recognition request has expired", error="invalid_request"
         )
@@ -269,7 +271,7 @@ def _consume(ctx: IssuerContext, row: RecognitionCase, state: str, values: dict[
         .values(nonce_used_at=now, state=state, updated_at=now, **values)
     )
     with ctx.db.session() as session:
-        won = session.execute(statement).rowcount == 1  # type: ignore[attr-defined]
+        won = rowcount(session.execute(statement)) == 1
     if not won:
         raise _invalid(
             "nonce_replayed", "this request has already been answered; its nonce cannot be reused"

@@ -52,6 +52,8 @@ class WalletWeb(Web):
 
                 return translated
 
+        # page_route is a class made at run time (the kit's factory): mypy cannot use a
+        # variable as a base class
         class WalletPageRoute(page_route, Translating):  # type: ignore[valid-type,misc]
             """The kit's page route around the translating one (MRO: kit, then this)."""
 
