@@ -5,7 +5,10 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from credentials.keys import Multikey
 from credentials.microcredential import (
@@ -207,3 +210,24 @@ def import_credential_file(page: Any, base: str, path: Any) -> None:
     page.get_by_label("Credential-bestand (JSON)").set_input_files(str(path))
     page.get_by_role("button", name="Importeren").click()
     page.wait_for_url(re.compile(r".*/credentials/[0-9a-f-]{36}$"))
+
+
+AXE = Path(__file__).resolve().parents[2] / "interop" / "node_modules" / "axe-core" / "axe.min.js"
+"""axe-core from the npm registry (pinned in interop/package.json, installed by scripts/setup)."""
+
+
+def assert_no_axe_violations(page: Any) -> None:
+    """axe-core finds no accessibility violation on the page as it is now.
+
+    axe is evaluated through the DevTools protocol, so the page's CSP ('self' only, no
+    inline script) stays on while it runs.
+    """
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run scripts/setup (npm ci in interop/)")
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
+    violations = page.evaluate(
+        "async () => (await axe.run(document)).violations.map("
+        "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"
+    )
+    assert violations == [], (page.url, violations)

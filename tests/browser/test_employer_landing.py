@@ -17,32 +17,22 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.browser.conftest import PHONE, ROOT, Stack, Visitor
+from tests.browser.conftest import PHONE, Stack, Visitor
 from tests.browser.support import (
+    assert_no_axe_violations,
     assert_nothing_ran,
     issue_to_learner,
     settle_status_lists,
     wallet_token,
 )
 
-AXE = ROOT / "interop" / "node_modules" / "axe-core" / "axe.min.js"
 WHATSAPP = "WhatsApp/2.23.20.0 A"
 
 
 def check_page(page: Any, states: list[str]) -> None:
     """axe-core: no violation; no horizontal scroll at 390 px; Dutch."""
-    if not AXE.is_file():
-        pytest.fail(f"{AXE} is missing: npm install in interop/ (axe-core from npm)")
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        # evaluated through the DevTools protocol: the page's CSP ('self' only) stays on
-        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
-    violations = page.evaluate(
-        "async () => (await axe.run(document)).violations.map("
-        "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"
-    )
-    assert violations == [], (page.url, violations)
+    assert_no_axe_violations(page)
     width = page.evaluate("() => document.documentElement.scrollWidth")
     wide = page.evaluate(
         "() => [...document.querySelectorAll('body *')].filter("

@@ -21,11 +21,10 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser.conftest import LAPTOP, PHONE, ROOT, Stack, Visitor
-from tests.browser.support import login_issuer, login_wallet
+from tests.browser.conftest import LAPTOP, PHONE, Stack, Visitor
+from tests.browser.support import assert_no_axe_violations, login_issuer, login_wallet
 from tests.support.mailbox import Mailbox, mailbox, text_of
 
-AXE = ROOT / "interop" / "node_modules" / "axe-core" / "axe.min.js"
 SLUG = "hs-rijnland"
 MODULE = "Data Wrangling met Python"
 SMTP_ENV = ("HOST", "PORT", "FROM", "SECURITY")
@@ -58,16 +57,7 @@ def stack(smtp: Mailbox, stack: Stack) -> Stack:
 def check_page(visitor: Visitor, *, phone: bool = False) -> None:
     """axe-core: 0 violations; no CSP violation; at 390 px nothing wider than the screen."""
     page = visitor.page
-    if not AXE.is_file():
-        pytest.fail(f"{AXE} is missing: run npm install in interop/")
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        # evaluated through the DevTools protocol: the page's CSP ('self' only) stays on
-        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
-    violations = page.evaluate(
-        "async () => (await axe.run(document)).violations.map("
-        "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"
-    )
-    assert violations == [], (page.url, violations)
+    assert_no_axe_violations(page)
     visitor.problems.assert_clean()
     if phone:
         width = page.evaluate("() => document.documentElement.scrollWidth")

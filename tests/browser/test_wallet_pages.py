@@ -19,27 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
-from tests.browser.conftest import PHONE, ROOT, Stack, Visitor
-from tests.browser.support import login_wallet, signup_wallet
+from tests.browser.conftest import PHONE, Stack, Visitor
+from tests.browser.support import assert_no_axe_violations, login_wallet, signup_wallet
 
-AXE = ROOT / "interop" / "node_modules" / "axe-core" / "axe.min.js"
 HBO = "Hogeschool Rijnland"
 
 
 def check_page(page: Any) -> None:
     """axe-core finds nothing; nothing is wider than the phone; the header is small."""
-    if not AXE.is_file():
-        pytest.fail(f"{AXE} is missing: run scripts/setup (npm install in interop/)")
-    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
-        # evaluated through the DevTools protocol: the page's CSP ('self' only) stays on
-        page.evaluate(AXE.read_text(encoding="utf-8") + "\n;true")
-    violations = page.evaluate(
-        "async () => (await axe.run(document)).violations.map("
-        "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))"
-    )
-    assert violations == [], (page.url, violations)
+    assert_no_axe_violations(page)
     width = page.evaluate("() => document.documentElement.scrollWidth")
     assert width <= PHONE["width"], (page.url, width)
     header = page.evaluate("() => document.querySelector('.site-header').offsetHeight")
