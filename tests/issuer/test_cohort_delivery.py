@@ -115,7 +115,10 @@ def test_each_row_gets_a_mail_with_its_own_offer_and_the_registrar_follows_it(
     # the QR code travels inside the mail, not as a link back to the issuer
     images = [p for p in anna.walk() if p.get_content_type() == "image/png"]
     assert len(images) == 1
-    decoded = zxingcpp.read_barcodes(Image.open(io.BytesIO(images[0].get_content())))
+    # QR codes only: zxing's 1-D readers now and then "see" a short barcode in QR modules
+    decoded = zxingcpp.read_barcodes(
+        Image.open(io.BytesIO(images[0].get_content())), formats=zxingcpp.BarcodeFormat.QRCode
+    )
     assert [code.text for code in decoded] == [uris["anna@example.nl"]]
 
     assert sorted(states(client, page).values()) == ["sent", "sent"]
