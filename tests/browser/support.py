@@ -75,7 +75,7 @@ def decode_qr(png: bytes) -> str:
     from PIL import Image
 
     image = Image.open(io.BytesIO(png))
-    found = zxingcpp.read_barcodes(image)
+    found = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     assert found, "no QR code found in the image"
     return found[0].text
 

@@ -24,7 +24,10 @@ _SQUARE = re.compile(rf"M({_NUMBER}),({_NUMBER})H({_NUMBER})V({_NUMBER})H({_NUMB
 def decode_png(data_uri: str) -> list[str]:
     assert data_uri.startswith("data:image/png;base64,")
     image = Image.open(io.BytesIO(base64.b64decode(data_uri.split(",", 1)[1])))
-    return [result.text for result in zxingcpp.read_barcodes(image)]
+    return [
+        result.text
+        for result in zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
+    ]
 
 
 def svg_squares(svg: str) -> tuple[float, list[tuple[float, float, float, float]]]:
@@ -52,7 +55,10 @@ def render_svg(svg: str, scale: float = 10.0) -> Image.Image:
 
 
 def decode_svg(svg: str) -> list[str]:
-    return [result.text for result in zxingcpp.read_barcodes(render_svg(svg))]
+    return [
+        result.text
+        for result in zxingcpp.read_barcodes(render_svg(svg), formats=zxingcpp.BarcodeFormat.QRCode)
+    ]
 
 
 def svg_matrix(svg: str) -> set[tuple[int, int]]:
