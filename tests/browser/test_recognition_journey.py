@@ -53,27 +53,12 @@ PASSWORD = "recognition journey 2026"
 
 @pytest.fixture(scope="module")
 def reference() -> Iterator[Any]:
-    """Digital Bazaar's reference implementation (Node), as tests/interop runs it."""
-    from tests.interop.reference import (
-        ReferenceImplementation,
-        ReferenceImplementationError,
-        available,
-        ensure_installed,
-        node_executable,
-    )
+    """Digital Bazaar's reference implementation (Node), as tests/interop runs it (the same
+    check: skipped without Node locally, a failure under MICROCRED_REQUIRE_INTEROP=1)."""
+    from interop.reference import ReferenceImplementation
+    from tests.interop.conftest import _require_node
 
-    problem = None
-    if node_executable() is None:
-        problem = "node not found on PATH"
-    elif not available():
-        try:
-            ensure_installed()
-        except ReferenceImplementationError as exc:
-            problem = str(exc)
-    if problem is not None:
-        if os.environ.get("MICROCRED_REQUIRE_INTEROP") == "1":
-            pytest.fail(f"reference implementation unavailable: {problem}")
-        pytest.skip(f"reference implementation unavailable: {problem}")
+    _require_node()
     with ReferenceImplementation() as ref:
         yield ref
 
